@@ -1,0 +1,98 @@
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum HouseStatus {
+    #[sea_orm(string_value = "active")]
+    Active,
+    #[sea_orm(string_value = "archived")]
+    Archived,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum PremisesKind {
+    #[sea_orm(string_value = "residential")]
+    Residential,
+    #[sea_orm(string_value = "non_residential")]
+    NonResidential,
+    #[sea_orm(string_value = "parking")]
+    Parking,
+    #[sea_orm(string_value = "storage")]
+    Storage,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum RecordStatus {
+    #[sea_orm(string_value = "active")]
+    Active,
+    #[sea_orm(string_value = "archived")]
+    Archived,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum Channel {
+    #[sea_orm(string_value = "email")]
+    Email,
+    #[sea_orm(string_value = "sms")]
+    Sms,
+    #[sea_orm(string_value = "viber")]
+    Viber,
+    #[sea_orm(string_value = "post")]
+    Post,
+    #[sea_orm(string_value = "none")]
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum OccupancyRole {
+    #[sea_orm(string_value = "owner")]
+    Owner,
+    #[sea_orm(string_value = "tenant")]
+    Tenant,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum Resource {
+    #[sea_orm(string_value = "cold_water")]
+    ColdWater,
+    #[sea_orm(string_value = "hot_water")]
+    HotWater,
+    #[sea_orm(string_value = "electricity")]
+    Electricity,
+    #[sea_orm(string_value = "heat")]
+    Heat,
+    #[sea_orm(string_value = "gas")]
+    Gas,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum MeterStatus {
+    #[sea_orm(string_value = "active")]
+    Active,
+    #[sea_orm(string_value = "archived")]
+    Archived,
+    #[sea_orm(string_value = "failed")]
+    Failed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum SearchKind {
+    #[sea_orm(string_value = "account")]
+    Account,
+    #[sea_orm(string_value = "person")]
+    Person,
+    #[sea_orm(string_value = "premises")]
+    Premises,
+    #[sea_orm(string_value = "meter")]
+    Meter,
+    #[sea_orm(string_value = "house")]
+    House,
+}

@@ -1,0 +1,41 @@
+//! Database migrations, one module per change. Each runs on SQLite and PostgreSQL.
+//!
+//! DDL is written once with type placeholders (`{uuid}`, `{ts}`, `{date}`, `{bool}`, `{bytewise}`)
+//! that [`ddl`] fills per back-end, so both databases get the same tables and indexes.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_registry;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261126_000001_registry::Migration)]
+    }
+}
+
+/// Fills the type placeholders of a DDL text for the connected back-end.
+pub(crate) fn ddl(backend: sea_orm::DatabaseBackend, text: &str) -> String {
+    // Search terms compare byte-wise on both databases, so a range scan finds prefixes.
+    let (uuid, ts, date, boolean, bytewise) = match backend {
+        sea_orm::DatabaseBackend::Postgres => ("UUID", "TIMESTAMPTZ", "DATE", "BOOLEAN", "COLLATE \"C\""),
+        _ => ("BLOB", "TEXT", "TEXT", "INTEGER", ""),
+    };
+    text.replace("{uuid}", uuid)
+        .replace("{bytewise}", bytewise)
+        .replace("{ts}", ts)
+        .replace("{date}", date)
+        .replace("{bool}", boolean)
+}
+
+/// Runs each `;`-separated statement of a DDL text.
+pub(crate) async fn run_ddl(manager: &SchemaManager<'_>, text: &str) -> Result<(), DbErr> {
+    let conn = manager.get_connection();
+    let sql = ddl(manager.get_database_backend(), text);
+    for statement in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+        conn.execute_unprepared(statement).await?;
+    }
+    Ok(())
+}

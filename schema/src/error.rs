@@ -1,0 +1,156 @@
+//! One error type for every service, and its single mapping to GraphQL errors.
+//!
+//! Each variant has a stable `extensions.code`; `field` names the offending input
+//! field and `reason` is a stable key the UI translates. Database errors are logged
+//! with a correlation id and shown as `INTERNAL`, never as SQL text.
+
+use async_graphql::ErrorExtensions;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// 404-like: the object does not exist (or is not visible to the caller).
+    #[error("{entity} not found")]
+    NotFound { entity: &'static str },
+    /// The input is malformed or breaks a rule.
+    #[error("{field}: {message}")]
+    Validation {
+        field: String,
+        reason: &'static str,
+        message: String,
+    },
+    /// The input clashes with existing data (a duplicate, a used serial).
+    #[error("{field}: {message}")]
+    Conflict {
+        field: String,
+        reason: &'static str,
+        message: String,
+    },
+    /// An import file with errors: nothing was written.
+    #[error("the file has {} invalid rows", .0.len())]
+    Import(Vec<RowError>),
+    #[error("internal error")]
+    Internal(String),
+}
+
+/// One bad cell (or row) of an imported file.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RowError {
+    pub line: u64,
+    pub column: String,
+    pub reason: &'static str,
+    pub message: String,
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn validation(field: impl Into<String>, reason: &'static str, message: impl Into<String>) -> Self {
+        Self::Validation {
+            field: field.into(),
+            reason,
+            message: message.into(),
+        }
+    }
+
+    pub fn conflict(field: impl Into<String>, reason: &'static str, message: impl Into<String>) -> Self {
+        Self::Conflict {
+            field: field.into(),
+            reason,
+            message: message.into(),
+        }
+    }
+
+    pub fn not_found(entity: &'static str) -> Self {
+        Self::NotFound { entity }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound { .. } => "NOT_FOUND",
+            Self::Validation { .. } | Self::Import(_) => "VALIDATION",
+            Self::Conflict { .. } => "CONFLICT",
+            Self::Internal(_) => "INTERNAL",
+        }
+    }
+
+    /// Prefixes the field with the path of the input it came from.
+    pub fn in_field(self, prefix: &str) -> Self {
+        match self {
+            Self::Validation { field, reason, message } => Self::Validation {
+                field: format!("{prefix}.{field}"),
+                reason,
+                message,
+            },
+            Self::Conflict { field, reason, message } => Self::Conflict {
+                field: format!("{prefix}.{field}"),
+                reason,
+                message,
+            },
+            other => other,
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for AppError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        Self::Internal(err.to_string())
+    }
+}
+
+impl From<sea_orm::TransactionError<AppError>> for AppError {
+    fn from(err: sea_orm::TransactionError<AppError>) -> Self {
+        match err {
+            sea_orm::TransactionError::Connection(db) => db.into(),
+            sea_orm::TransactionError::Transaction(app) => app,
+        }
+    }
+}
+
+impl From<AppError> for async_graphql::Error {
+    fn from(err: AppError) -> Self {
+        let code = err.code();
+        match err {
+            AppError::Internal(detail) => {
+                let correlation = uuid::Uuid::now_v7();
+                tracing::error!(%correlation, %detail, "internal error");
+                async_graphql::Error::new("internal error").extend_with(|_, e| {
+                    e.set("code", code);
+                    e.set("correlationId", correlation.to_string());
+                })
+            }
+            AppError::NotFound { entity } => async_graphql::Error::new(format!("{entity} not found"))
+                .extend_with(|_, e| {
+                    e.set("code", code);
+                    e.set("entity", entity);
+                }),
+            AppError::Validation { field, reason, message } | AppError::Conflict { field, reason, message } => {
+                async_graphql::Error::new(format!("{field}: {message}")).extend_with(|_, e| {
+                    e.set("code", code);
+                    e.set("field", field.as_str());
+                    e.set("reason", reason);
+                })
+            }
+            AppError::Import(rows) => {
+                let count = rows.len();
+                let list: Vec<async_graphql::Value> = rows
+                    .iter()
+                    .map(|r| {
+                        let mut m = async_graphql::indexmap::IndexMap::new();
+                        m.insert(async_graphql::Name::new("line"), async_graphql::Value::from(r.line));
+                        m.insert(async_graphql::Name::new("column"), async_graphql::Value::from(r.column.as_str()));
+                        m.insert(async_graphql::Name::new("reason"), async_graphql::Value::from(r.reason));
+                        m.insert(async_graphql::Name::new("message"), async_graphql::Value::from(r.message.as_str()));
+                        async_graphql::Value::Object(m)
+                    })
+                    .collect();
+                async_graphql::Error::new(format!("the file has {count} errors; nothing was imported"))
+                    .extend_with(|_, e| {
+                        e.set("code", code);
+                        e.set("field", "input.file");
+                        e.set("reason", "invalid_file");
+                        e.set("rows", async_graphql::Value::List(list.clone()));
+                    })
+            }
+        }
+    }
+}

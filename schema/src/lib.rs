@@ -1,0 +1,6 @@
+//! The application core: one module per bounded context plus the cross-cutting ones.
+
+pub mod clock;
+pub mod error;
+pub mod exact;
+pub mod fold;
