@@ -4,3 +4,5 @@ pub mod clock;
 pub mod error;
 pub mod exact;
 pub mod fold;
+pub mod registry;
+pub mod search;

@@ -1,0 +1,10 @@
+//! The registry: organisations, houses, premises, accounts, people and meters.
+
+pub mod drafts;
+
+
+
+pub mod service;
+
+
+pub use service::Registry;

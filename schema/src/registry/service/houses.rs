@@ -1,0 +1,184 @@
+use entities::{account, house, organisation, premises, HouseStatus};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::{contains_pattern, unique_as_conflict, Direction, Page, Registry};
+use crate::error::{AppError, AppResult};
+use crate::exact::from_micro;
+use crate::registry::drafts::{HouseDraft, ValidHouse};
+use crate::search::index;
+
+#[derive(Debug, Clone, Default)]
+pub struct HouseFilter {
+    pub status: Option<HouseStatus>,
+    /// Part of the one-line address.
+    pub address: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub enum HouseOrder {
+    #[default]
+    Address,
+    CreatedAt,
+}
+
+const DUPLICATE_ADDRESS: &str = "a house with this address already exists";
+
+impl Registry {
+    pub async fn create_house(&self, organisation_id: Uuid, draft: HouseDraft) -> AppResult<house::Model> {
+        let v = draft.validate(self.today())?;
+        let now = self.clock.now();
+        let txn = self.db.begin().await?;
+        organisation::Entity::find_by_id(organisation_id)
+            .one(&txn)
+            .await?
+            .ok_or(AppError::not_found("organisation"))?;
+        let model = house_active_model(Uuid::now_v7(), organisation_id, v, now)
+            .insert(&txn)
+            .await
+            .map_err(|e| unique_as_conflict(e, "address", DUPLICATE_ADDRESS))?;
+        index::replace(&txn, organisation_id, &index::house(model.id, &model.address)).await?;
+        txn.commit().await?;
+        Ok(model)
+    }
+
+    pub async fn update_house(&self, id: Uuid, draft: HouseDraft) -> AppResult<house::Model> {
+        let v = draft.validate(self.today())?;
+        let txn = self.db.begin().await?;
+        let current = find_house(&txn, id).await?;
+        let address_changed = current.address != v.address;
+        let mut am = house_active_model(current.id, current.organisation_id, v, self.clock.now());
+        am.created_at = Set(current.created_at);
+        am.status = Set(current.status);
+        let model = am
+            .update(&txn)
+            .await
+            .map_err(|e| unique_as_conflict(e, "address", DUPLICATE_ADDRESS))?;
+        if address_changed {
+            self.reindex_house(&txn, &model).await?;
+        }
+        txn.commit().await?;
+        Ok(model)
+    }
+
+    /// Archives a house that has no open accounts left.
+    pub async fn archive_house(&self, id: Uuid) -> AppResult<house::Model> {
+        let txn = self.db.begin().await?;
+        let current = find_house(&txn, id).await?;
+        let open = account::Entity::find()
+            .filter(account::Column::HouseId.eq(id))
+            .filter(account::Column::ClosedOn.is_null())
+            .count(&txn)
+            .await?;
+        if open > 0 {
+            return Err(AppError::conflict("id", "has_open_accounts", format!("the house still has {open} open accounts")));
+        }
+        let mut am: house::ActiveModel = current.into();
+        am.status = Set(HouseStatus::Archived);
+        am.updated_at = Set(self.clock.now());
+        let model = am.update(&txn).await?;
+        txn.commit().await?;
+        Ok(model)
+    }
+
+    pub async fn house(&self, id: Uuid) -> AppResult<house::Model> {
+        find_house(&self.db, id).await
+    }
+
+    pub async fn houses(
+        &self,
+        organisation_id: Uuid,
+        filter: HouseFilter,
+        order: HouseOrder,
+        direction: Direction,
+        page: Page,
+    ) -> AppResult<(Vec<house::Model>, u64)> {
+        let mut query = house::Entity::find().filter(house::Column::OrganisationId.eq(organisation_id));
+        if let Some(status) = filter.status {
+            query = query.filter(house::Column::Status.eq(status));
+        }
+        if let Some(text) = filter.address.filter(|t| !t.trim().is_empty()) {
+            query = query.filter(house::Column::Address.like(contains_pattern(&text)));
+        }
+        let column = match order {
+            HouseOrder::Address => house::Column::Address,
+            HouseOrder::CreatedAt => house::Column::CreatedAt,
+        };
+        let query = query.order_by(column, direction.order()).order_by_asc(house::Column::Id);
+        let total = query.clone().count(&self.db).await?;
+        let rows = query.offset(page.offset).limit(page.limit).all(&self.db).await?;
+        Ok((rows, total))
+    }
+
+    /// Rewrites the search rows of a house and of everything that shows its address.
+    async fn reindex_house<C: ConnectionTrait>(&self, conn: &C, h: &house::Model) -> AppResult<()> {
+        index::replace(conn, h.organisation_id, &index::house(h.id, &h.address)).await?;
+        let all = premises::Entity::find().filter(premises::Column::HouseId.eq(h.id)).all(conn).await?;
+        for p in &all {
+            index::replace(conn, h.organisation_id, &index::premises(p.id, h.id, &p.number, &h.address)).await?;
+        }
+        for a in account::Entity::find().filter(account::Column::HouseId.eq(h.id)).all(conn).await? {
+            let number = all.iter().find(|p| p.id == a.premises_id).map(|p| p.number.as_str()).unwrap_or("");
+            index::replace(conn, h.organisation_id, &index::account(a.id, h.id, &a.number, &h.address, number, None)).await?;
+        }
+        for m in entities::meter::Entity::find()
+            .filter(entities::meter::Column::HouseId.eq(h.id))
+            .all(conn)
+            .await?
+        {
+            let number = all.iter().find(|p| Some(p.id) == m.premises_id).map(|p| p.number.as_str());
+            index::replace(conn, h.organisation_id, &index::meter(m.id, h.id, &m.serial, &h.address, number)).await?;
+        }
+        Ok(())
+    }
+}
+
+pub(crate) async fn find_house<C: ConnectionTrait>(conn: &C, id: Uuid) -> AppResult<house::Model> {
+    house::Entity::find_by_id(id).one(conn).await?.ok_or(AppError::not_found("house"))
+}
+
+fn house_active_model(id: Uuid, organisation_id: Uuid, v: ValidHouse, now: chrono::DateTime<chrono::Utc>) -> house::ActiveModel {
+    house::ActiveModel {
+        id: Set(id),
+        organisation_id: Set(organisation_id),
+        country: Set(v.country),
+        region: Set(v.region),
+        city: Set(v.city),
+        street: Set(v.street),
+        building: Set(v.building),
+        postal_code: Set(v.postal_code),
+        address: Set(v.address),
+        year_built: Set(v.year_built),
+        floors: Set(v.floors),
+        entrances: Set(v.entrances),
+        total_area_micro: Set(v.total_area_micro),
+        common_area_micro: Set(v.common_area_micro),
+        management_start: Set(v.management_start),
+        status: Set(HouseStatus::Active),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+}
+
+impl HouseDraft {
+    pub fn from_model(m: &house::Model) -> Self {
+        Self {
+            country: m.country.clone(),
+            region: m.region.clone(),
+            city: m.city.clone(),
+            street: m.street.clone(),
+            building: m.building.clone(),
+            postal_code: m.postal_code.clone(),
+            address: m.address.clone(),
+            year_built: m.year_built,
+            floors: m.floors,
+            entrances: m.entrances,
+            total_area: m.total_area_micro.map(from_micro),
+            common_area: m.common_area_micro.map(from_micro),
+            management_start: m.management_start,
+        }
+    }
+}

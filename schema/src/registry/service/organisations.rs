@@ -1,0 +1,86 @@
+use entities::organisation;
+use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, QueryOrder, QuerySelect, Set, TransactionTrait};
+use uuid::Uuid;
+
+use super::{Page, Registry};
+use crate::error::{AppError, AppResult};
+use crate::registry::drafts::OrganisationDraft;
+
+impl Registry {
+    pub async fn create_organisation(&self, draft: OrganisationDraft) -> AppResult<organisation::Model> {
+        let d = draft.validate()?;
+        let now = self.clock.now();
+        let txn = self.db.begin().await?;
+        let model = organisation::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            name: Set(d.name),
+            currency: Set(d.currency),
+            locale: Set(d.locale),
+            time_zone: Set(d.time_zone),
+            legal_name: Set(d.legal_name),
+            tax_id: Set(d.tax_id),
+            bank_account: Set(d.bank_account),
+            bank_id: Set(d.bank_id),
+            bank_name: Set(d.bank_name),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        Ok(model)
+    }
+
+    pub async fn update_organisation(&self, id: Uuid, draft: OrganisationDraft) -> AppResult<organisation::Model> {
+        let d = draft.validate()?;
+        let txn = self.db.begin().await?;
+        let current = organisation::Entity::find_by_id(id)
+            .one(&txn)
+            .await?
+            .ok_or(AppError::not_found("organisation"))?;
+        let mut am: organisation::ActiveModel = current.into();
+        am.name = Set(d.name);
+        am.currency = Set(d.currency);
+        am.locale = Set(d.locale);
+        am.time_zone = Set(d.time_zone);
+        am.legal_name = Set(d.legal_name);
+        am.tax_id = Set(d.tax_id);
+        am.bank_account = Set(d.bank_account);
+        am.bank_id = Set(d.bank_id);
+        am.bank_name = Set(d.bank_name);
+        am.updated_at = Set(self.clock.now());
+        let model = am.update(&txn).await?;
+        txn.commit().await?;
+        Ok(model)
+    }
+
+    pub async fn organisation(&self, id: Uuid) -> AppResult<organisation::Model> {
+        organisation::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .ok_or(AppError::not_found("organisation"))
+    }
+
+    pub async fn organisations(&self, page: Page) -> AppResult<(Vec<organisation::Model>, u64)> {
+        let query = organisation::Entity::find().order_by_asc(organisation::Column::Name);
+        let total = query.clone().count(&self.db).await?;
+        let rows = query.offset(page.offset).limit(page.limit).all(&self.db).await?;
+        Ok((rows, total))
+    }
+}
+
+impl OrganisationDraft {
+    pub fn from_model(m: &organisation::Model) -> Self {
+        Self {
+            name: m.name.clone(),
+            currency: m.currency.clone(),
+            locale: m.locale.clone(),
+            time_zone: m.time_zone.clone(),
+            legal_name: m.legal_name.clone(),
+            tax_id: m.tax_id.clone(),
+            bank_account: m.bank_account.clone(),
+            bank_id: m.bank_id.clone(),
+            bank_name: m.bank_name.clone(),
+        }
+    }
+}

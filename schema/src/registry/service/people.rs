@@ -1,0 +1,224 @@
+use chrono::NaiveDate;
+use entities::{occupancy, person, OccupancyRole, RecordStatus};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::premises::find_premises;
+use super::{contains_pattern, Direction, Page, Registry};
+use crate::error::{AppError, AppResult};
+use crate::exact::Share;
+use crate::registry::drafts::{OccupancyDraft, PersonDraft, ValidOccupancy, ValidPerson};
+use crate::search::index;
+
+#[derive(Debug, Clone, Default)]
+pub struct PersonFilter {
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub enum PersonOrder {
+    #[default]
+    Name,
+    CreatedAt,
+}
+
+impl Registry {
+    pub async fn create_person(&self, organisation_id: Uuid, draft: PersonDraft) -> AppResult<person::Model> {
+        let v = draft.validate()?;
+        let txn = self.db.begin().await?;
+        self.organisation(organisation_id).await?;
+        let now = self.clock.now();
+        let model = person::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            organisation_id: Set(organisation_id),
+            created_at: Set(now),
+            ..person_fields(v, now)
+        }
+        .insert(&txn)
+        .await?;
+        index::replace(&txn, organisation_id, &person_doc(&model)).await?;
+        txn.commit().await?;
+        Ok(model)
+    }
+
+    pub async fn update_person(&self, id: Uuid, draft: PersonDraft) -> AppResult<person::Model> {
+        let v = draft.validate()?;
+        let txn = self.db.begin().await?;
+        let current = find_person(&txn, id).await?;
+        let mut am = person_fields(v, self.clock.now());
+        am.id = Set(current.id);
+        let model = am.update(&txn).await?;
+        index::replace(&txn, model.organisation_id, &person_doc(&model)).await?;
+        txn.commit().await?;
+        Ok(model)
+    }
+
+    pub async fn person(&self, id: Uuid) -> AppResult<person::Model> {
+        find_person(&self.db, id).await
+    }
+
+    pub async fn people(
+        &self,
+        organisation_id: Uuid,
+        filter: PersonFilter,
+        order: PersonOrder,
+        direction: Direction,
+        page: Page,
+    ) -> AppResult<(Vec<person::Model>, u64)> {
+        let mut query = person::Entity::find().filter(person::Column::OrganisationId.eq(organisation_id));
+        if let Some(name) = filter.name.filter(|n| !n.trim().is_empty()) {
+            query = query.filter(person::Column::FullName.like(contains_pattern(&name)));
+        }
+        let column = match order {
+            PersonOrder::Name => person::Column::FullName,
+            PersonOrder::CreatedAt => person::Column::CreatedAt,
+        };
+        let query = query.order_by(column, direction.order()).order_by_asc(person::Column::Id);
+        let total = query.clone().count(&self.db).await?;
+        let rows = query.offset(page.offset).limit(page.limit).all(&self.db).await?;
+        Ok((rows, total))
+    }
+
+    /// Links a person to premises as owner (with a share) or tenant.
+    pub async fn link_person(&self, premises_id: Uuid, person_id: Uuid, draft: OccupancyDraft) -> AppResult<occupancy::Model> {
+        let v = draft.validate()?;
+        let txn = self.db.begin().await?;
+        let p = find_premises(&txn, premises_id).await?;
+        if p.status == RecordStatus::Archived {
+            return Err(AppError::validation("premisesId", "archived", "the premises is archived"));
+        }
+        let who = find_person(&txn, person_id).await?;
+        if who.organisation_id != p.organisation_id {
+            return Err(AppError::not_found("person"));
+        }
+        check_owner_shares(&txn, premises_id, None, &v, self.today()).await?;
+        let now = self.clock.now();
+        let model = occupancy::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            organisation_id: Set(p.organisation_id),
+            premises_id: Set(premises_id),
+            person_id: Set(person_id),
+            role: Set(v.role),
+            share_num: Set(v.share.num()),
+            share_den: Set(v.share.den()),
+            since: Set(v.since),
+            until: Set(v.until),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        Ok(model)
+    }
+
+    /// Ends a person's link to premises on a date; the history stays.
+    pub async fn end_occupancy(&self, id: Uuid, until: NaiveDate) -> AppResult<occupancy::Model> {
+        let txn = self.db.begin().await?;
+        let current = occupancy::Entity::find_by_id(id)
+            .one(&txn)
+            .await?
+            .ok_or(AppError::not_found("occupancy"))?;
+        if let Some(since) = current.since {
+            if until < since {
+                return Err(AppError::validation("until", "dates_out_of_order", format!("must not be before the start date ({since})")));
+            }
+        }
+        let mut am: occupancy::ActiveModel = current.into();
+        am.until = Set(Some(until));
+        am.updated_at = Set(self.clock.now());
+        let model = am.update(&txn).await?;
+        txn.commit().await?;
+        Ok(model)
+    }
+
+    pub async fn occupancies_of_premises(&self, premises_id: Uuid) -> AppResult<Vec<occupancy::Model>> {
+        Ok(occupancy::Entity::find()
+            .filter(occupancy::Column::PremisesId.eq(premises_id))
+            .order_by_asc(occupancy::Column::CreatedAt)
+            .all(&self.db)
+            .await?)
+    }
+
+    pub async fn occupancies_of_person(&self, person_id: Uuid) -> AppResult<Vec<occupancy::Model>> {
+        Ok(occupancy::Entity::find()
+            .filter(occupancy::Column::PersonId.eq(person_id))
+            .order_by_asc(occupancy::Column::CreatedAt)
+            .all(&self.db)
+            .await?)
+    }
+}
+
+/// Current owners' shares of the premises plus the new one stay within one whole.
+pub(crate) async fn check_owner_shares<C: ConnectionTrait>(
+    conn: &C,
+    premises_id: Uuid,
+    this: Option<Uuid>,
+    v: &ValidOccupancy,
+    today: NaiveDate,
+) -> AppResult<()> {
+    if v.role != OccupancyRole::Owner || v.until.is_some_and(|u| u < today) {
+        return Ok(());
+    }
+    let owners = occupancy::Entity::find()
+        .filter(occupancy::Column::PremisesId.eq(premises_id))
+        .filter(occupancy::Column::Role.eq(OccupancyRole::Owner))
+        .all(conn)
+        .await?;
+    let total = owners
+        .iter()
+        .filter(|o| Some(o.id) != this && o.until.is_none_or(|u| u >= today))
+        .fold((0, 1), |acc, o| Share::add(acc, Share::stored(o.share_num, o.share_den)));
+    let total = Share::add(total, v.share);
+    if total.0 > total.1 {
+        return Err(AppError::validation(
+            "share",
+            "shares_exceed_whole",
+            format!("owners would hold {}/{} of the premises, more than the whole", total.0, total.1),
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) async fn find_person<C: ConnectionTrait>(conn: &C, id: Uuid) -> AppResult<person::Model> {
+    person::Entity::find_by_id(id).one(conn).await?.ok_or(AppError::not_found("person"))
+}
+
+pub(crate) fn person_doc(m: &person::Model) -> index::IndexDoc {
+    let phones: Vec<String> = serde_json::from_str(&m.phones).unwrap_or_default();
+    let emails: Vec<String> = serde_json::from_str(&m.emails).unwrap_or_default();
+    index::person(m.id, &m.full_name, &phones, &emails)
+}
+
+fn person_fields(v: ValidPerson, now: chrono::DateTime<chrono::Utc>) -> person::ActiveModel {
+    let natural_key = v.natural_key();
+    person::ActiveModel {
+        full_name: Set(v.full_name),
+        phones: Set(serde_json::to_string(&v.phones).unwrap_or_else(|_| "[]".into())),
+        emails: Set(serde_json::to_string(&v.emails).unwrap_or_else(|_| "[]".into())),
+        preferred_channel: Set(v.preferred_channel),
+        consent_personal_data: Set(v.consent_personal_data),
+        consent_electronic_receipts: Set(v.consent_electronic_receipts),
+        consent_marketing: Set(v.consent_marketing),
+        natural_key: Set(natural_key),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+}
+
+impl PersonDraft {
+    pub fn from_model(m: &person::Model) -> Self {
+        Self {
+            full_name: m.full_name.clone(),
+            phones: serde_json::from_str(&m.phones).unwrap_or_default(),
+            emails: serde_json::from_str(&m.emails).unwrap_or_default(),
+            preferred_channel: m.preferred_channel,
+            consent_personal_data: m.consent_personal_data,
+            consent_electronic_receipts: m.consent_electronic_receipts,
+            consent_marketing: m.consent_marketing,
+        }
+    }
+}
