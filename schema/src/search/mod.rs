@@ -1,5 +1,4 @@
 //! Search over the registry: accounts, people, premises, meters and houses.
 
 pub mod index;
-
-
+pub mod service;

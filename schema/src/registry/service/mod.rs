@@ -11,7 +11,7 @@ mod accounts;
 mod houses;
 mod meters;
 mod organisations;
-mod people;
+pub(crate) mod people;
 mod premises;
 
 use std::sync::Arc;
@@ -26,6 +26,7 @@ pub use accounts::{AccountFilter, AccountOrder};
 pub use houses::{HouseFilter, HouseOrder};
 pub use meters::{MeterFilter, MeterOrder};
 pub use people::{PersonFilter, PersonOrder};
+pub use people::person_doc as person_doc_pub;
 pub use premises::{PremisesFilter, PremisesOrder};
 
 /// Offset paging, as the API's connections ask for it.

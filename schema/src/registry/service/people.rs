@@ -187,7 +187,7 @@ pub(crate) async fn find_person<C: ConnectionTrait>(conn: &C, id: Uuid) -> AppRe
     person::Entity::find_by_id(id).one(conn).await?.ok_or(AppError::not_found("person"))
 }
 
-pub(crate) fn person_doc(m: &person::Model) -> index::IndexDoc {
+pub fn person_doc(m: &person::Model) -> index::IndexDoc {
     let phones: Vec<String> = serde_json::from_str(&m.phones).unwrap_or_default();
     let emails: Vec<String> = serde_json::from_str(&m.emails).unwrap_or_default();
     index::person(m.id, &m.full_name, &phones, &emails)

@@ -1,0 +1,268 @@
+//! Onboarding a house from CSV: all or nothing, idempotent by natural keys.
+//!
+//! Pass one streams the file and validates every line, within the file (duplicate
+//! account numbers and serials, premises described two ways, shares over the whole)
+//! and against the registry (an account or meter that already belongs elsewhere);
+//! it keeps only keys, never the rows. With any error nothing is written and every
+//! bad line is reported. Pass two streams the file again inside one transaction and
+//! writes in bulk: new objects are inserted, changed ones updated, identical ones
+//! left alone, so importing the same file twice changes nothing.
+//!
+//! Natural keys: a house by its folded one-line address, premises by house and
+//! number, an account by number, a person by folded name and first phone or e-mail,
+//! a meter by resource and serial, an occupancy by premises, person and role.
+
+pub mod format;
+mod tables;
+mod write;
+
+use std::collections::{HashMap, HashSet};
+use std::io::{Read, Seek, SeekFrom};
+
+use chrono::NaiveDate;
+use entities::{account, house, meter, occupancy, person, premises, OccupancyRole};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult, RowError};
+use crate::exact::Share;
+use crate::fold::fold;
+use crate::registry::Registry;
+use format::{Header, ImportRow};
+
+/// At most this many errors are reported; the count says how many there were.
+pub const MAX_REPORTED_ERRORS: usize = 1000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Validating,
+    Writing,
+}
+
+/// Progress of an import, for a progress bar.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    pub phase: Phase,
+    pub lines: u64,
+    pub bytes: u64,
+    pub total_bytes: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    pub lines: u64,
+    pub houses: Counts,
+    pub premises: Counts,
+    pub accounts: Counts,
+    pub people: Counts,
+    pub occupancies: Counts,
+    pub meters: Counts,
+    pub error_count: u64,
+    pub errors: Vec<RowError>,
+}
+
+impl ImportReport {
+    pub fn ok(&self) -> bool {
+        self.error_count == 0
+    }
+}
+
+/// What already exists in the organisation, keyed the way the file refers to it.
+#[derive(Default)]
+pub(crate) struct Existing {
+    pub houses: HashMap<String, house::Model>,
+    pub premises: HashMap<(Uuid, String), premises::Model>,
+    pub accounts: HashMap<String, account::Model>,
+    pub people: HashMap<String, person::Model>,
+    pub occupancies: HashSet<(Uuid, Uuid, OccupancyRole)>,
+    pub owner_shares: HashMap<Uuid, Vec<(Uuid, Share)>>,
+    pub meters: HashMap<(entities::Resource, String), meter::Model>,
+}
+
+async fn load_existing<C: ConnectionTrait>(conn: &C, org: Uuid) -> AppResult<Existing> {
+    let mut e = Existing::default();
+    for h in house::Entity::find().filter(house::Column::OrganisationId.eq(org)).all(conn).await? {
+        e.houses.insert(fold(&h.address), h);
+    }
+    for p in premises::Entity::find().filter(premises::Column::OrganisationId.eq(org)).all(conn).await? {
+        e.premises.insert((p.house_id, p.number.clone()), p);
+    }
+    for a in account::Entity::find().filter(account::Column::OrganisationId.eq(org)).all(conn).await? {
+        e.accounts.insert(a.number.clone(), a);
+    }
+    for p in person::Entity::find().filter(person::Column::OrganisationId.eq(org)).all(conn).await? {
+        e.people.entry(p.natural_key.clone()).or_insert(p);
+    }
+    for o in occupancy::Entity::find().filter(occupancy::Column::OrganisationId.eq(org)).all(conn).await? {
+        if o.role == OccupancyRole::Owner && o.until.is_none() {
+            e.owner_shares.entry(o.premises_id).or_default().push((o.person_id, Share::stored(o.share_num, o.share_den)));
+        }
+        e.occupancies.insert((o.premises_id, o.person_id, o.role));
+    }
+    for m in meter::Entity::find().filter(meter::Column::OrganisationId.eq(org)).all(conn).await? {
+        e.meters.insert((m.resource, m.serial.clone()), m);
+    }
+    Ok(e)
+}
+
+fn csv_reader<R: Read>(source: R, delimiter: u8) -> csv::Reader<R> {
+    csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .has_headers(false)
+        .from_reader(source)
+}
+
+/// `;` when the header line has more semicolons than commas (spreadsheets in ru
+/// and pt-BR save so), else `,`.
+fn sniff_delimiter<R: Read + Seek>(source: &mut R) -> AppResult<u8> {
+    let mut first = Vec::new();
+    let mut buf = [0_u8; 4096];
+    loop {
+        let n = source.read(&mut buf).map_err(|e| AppError::Internal(e.to_string()))?;
+        if n == 0 {
+            break;
+        }
+        first.extend_from_slice(&buf[..n]);
+        if first.contains(&b'\n') || first.len() > 64 * 1024 {
+            break;
+        }
+    }
+    source.seek(SeekFrom::Start(0)).map_err(|e| AppError::Internal(e.to_string()))?;
+    let line = first.split(|b| *b == b'\n').next().unwrap_or(&[]);
+    let semis = line.iter().filter(|b| **b == b';').count();
+    let commas = line.iter().filter(|b| **b == b',').count();
+    Ok(if semis > commas { b';' } else { b',' })
+}
+
+fn file_error(message: String) -> RowError {
+    RowError {
+        line: 0,
+        column: String::new(),
+        reason: "unreadable_file",
+        message,
+    }
+}
+
+/// Streams the records of the file, handing each parsed line (or its errors) on.
+fn for_each_row<R: Read>(
+    reader: &mut csv::Reader<R>,
+    today: NaiveDate,
+    mut on_row: impl FnMut(Result<ImportRow, Vec<RowError>>, u64) -> AppResult<()>,
+) -> AppResult<Result<(), Vec<RowError>>> {
+    let mut record = csv::StringRecord::new();
+    let header = match reader.read_record(&mut record) {
+        Ok(true) => match Header::parse(&record) {
+            Ok(h) => h,
+            Err(errors) => return Ok(Err(errors)),
+        },
+        Ok(false) => return Ok(Err(vec![file_error("the file is empty".into())])),
+        Err(e) => return Ok(Err(vec![file_error(format!("the header cannot be read: {e}"))])),
+    };
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                if record.iter().all(|c| c.trim().is_empty()) {
+                    continue;
+                }
+                let line = record.position().map(|p| p.line()).unwrap_or(0);
+                let bytes = record.position().map(|p| p.byte()).unwrap_or(0);
+                on_row(format::parse_row(&header, &record, line, today), bytes)?;
+            }
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                let message = match e.kind() {
+                    csv::ErrorKind::Utf8 { .. } => "the file is not UTF-8 text; save it as CSV UTF-8".to_string(),
+                    _ => e.to_string(),
+                };
+                return Ok(Err(vec![RowError {
+                    line,
+                    column: String::new(),
+                    reason: "unreadable_line",
+                    message,
+                }]));
+            }
+        }
+    }
+    Ok(Ok(()))
+}
+
+impl Registry {
+    /// Imports a registry file. With any error, nothing is written and the report
+    /// lists the bad lines.
+    pub async fn import_registry<R: Read + Seek>(
+        &self,
+        organisation_id: Uuid,
+        mut source: R,
+        progress: &(dyn Fn(Progress) + Send + Sync),
+    ) -> AppResult<ImportReport> {
+        self.organisation(organisation_id).await?;
+        let today = self.today();
+        let total_bytes = source.seek(SeekFrom::End(0)).map_err(|e| AppError::Internal(e.to_string()))?;
+        source.seek(SeekFrom::Start(0)).map_err(|e| AppError::Internal(e.to_string()))?;
+        let delimiter = sniff_delimiter(&mut source)?;
+
+        let existing = load_existing(&self.db, organisation_id).await?;
+        let mut check = write::Checker::new(&existing, today);
+        let mut report = ImportReport::default();
+        let mut errors: Vec<RowError> = Vec::new();
+        let mut error_count = 0_u64;
+        {
+            let mut reader = csv_reader(&mut source, delimiter);
+            let outcome = for_each_row(&mut reader, today, |row, bytes| {
+                report.lines += 1;
+                let row_errors = match row {
+                    Ok(row) => check.row(&row),
+                    Err(e) => e,
+                };
+                error_count += row_errors.len() as u64;
+                for e in row_errors {
+                    if errors.len() < MAX_REPORTED_ERRORS {
+                        errors.push(e);
+                    }
+                }
+                if report.lines % 1000 == 0 {
+                    progress(Progress {
+                        phase: Phase::Validating,
+                        lines: report.lines,
+                        bytes,
+                        total_bytes,
+                    });
+                }
+                Ok(())
+            })?;
+            if let Err(file_errors) = outcome {
+                error_count += file_errors.len() as u64;
+                errors.extend(file_errors);
+            }
+        }
+        for e in check.finish() {
+            error_count += 1;
+            if errors.len() < MAX_REPORTED_ERRORS {
+                errors.push(e);
+            }
+        }
+        if report.lines == 0 && error_count == 0 {
+            error_count = 1;
+            errors.push(file_error("the file has a header but no lines".into()));
+        }
+        if error_count > 0 {
+            errors.sort_by(|a, b| a.line.cmp(&b.line));
+            report.error_count = error_count;
+            report.errors = errors;
+            return Ok(report);
+        }
+        source.seek(SeekFrom::Start(0)).map_err(|e| AppError::Internal(e.to_string()))?;
+        let mut reader = csv_reader(&mut source, delimiter);
+        write::write_all(self, organisation_id, existing, &mut reader, today, total_bytes, progress, &mut report).await?;
+        Ok(report)
+    }
+}

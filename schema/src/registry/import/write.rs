@@ -1,0 +1,684 @@
+//! The two passes of the registry import: checking lines, then writing them.
+
+use std::collections::{HashMap, HashSet};
+use std::io::Read;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use entities::{account, meter, person, premises, HouseStatus, OccupancyRole, RecordStatus, Resource};
+use sea_orm::{ActiveModelTrait, Set, TransactionTrait};
+use uuid::Uuid;
+
+use super::format::{self, Header, HouseParts, ImportRow};
+use super::tables::{enum_text, text, ACCOUNTS, HOUSES, METERS, OCCUPANCIES, PEOPLE, PREMISES, SEARCH};
+use super::{file_error, Counts, Existing, ImportReport, Phase, Progress};
+use crate::bulk::{Buffer, Cell};
+use crate::error::{AppError, AppResult, RowError};
+use crate::exact::Share;
+use crate::fold::fold;
+use crate::registry::drafts::{HouseDraft, ValidHouse};
+use crate::registry::Registry;
+use crate::search::index::{self, IndexDoc};
+
+type PremisesKey = (String, String);
+
+fn row_error(line: u64, column: &str, reason: &'static str, message: String) -> RowError {
+    RowError {
+        line,
+        column: column.to_string(),
+        reason,
+        message,
+    }
+}
+
+fn house_draft(address: &str, parts: &HouseParts) -> HouseDraft {
+    HouseDraft {
+        city: parts.city.clone(),
+        street: parts.street.clone(),
+        building: parts.building.clone(),
+        postal_code: parts.postal_code.clone(),
+        address: address.to_string(),
+        ..HouseDraft::default()
+    }
+}
+
+/// Pass one: everything that makes a file wrong as a whole.
+pub(super) struct Checker<'a> {
+    existing: &'a Existing,
+    premises_key_of: HashMap<Uuid, (Uuid, String)>,
+    new_houses: HashMap<String, bool>,
+    premises: HashMap<PremisesKey, (crate::registry::drafts::ValidPremises, u64)>,
+    accounts: HashMap<String, u64>,
+    meters: HashMap<(Resource, String), (PremisesKey, u64)>,
+    account_shares: HashMap<PremisesKey, (i128, i128)>,
+    owner_shares: HashMap<PremisesKey, HashMap<String, Share>>,
+    today: NaiveDate,
+}
+
+impl<'a> Checker<'a> {
+    pub(super) fn new(existing: &'a Existing, today: NaiveDate) -> Self {
+        let premises_key_of = existing.premises.values().map(|p| (p.id, (p.house_id, p.number.clone()))).collect();
+        Self {
+            existing,
+            premises_key_of,
+            new_houses: HashMap::new(),
+            premises: HashMap::new(),
+            accounts: HashMap::new(),
+            meters: HashMap::new(),
+            account_shares: HashMap::new(),
+            owner_shares: HashMap::new(),
+            today,
+        }
+    }
+
+    pub(super) fn row(&mut self, row: &ImportRow) -> Vec<RowError> {
+        let mut errors = Vec::new();
+        let line = row.line;
+        let house_fold = fold(&row.house);
+        let existing_house = self.existing.houses.get(&house_fold);
+        if existing_house.is_none() {
+            let known = self.new_houses.get(&house_fold).copied();
+            match (known, &row.house_parts) {
+                (Some(true), _) => {}
+                (_, Some(parts)) => match house_draft(&row.house, parts).validate(self.today) {
+                    Ok(_) => {
+                        self.new_houses.insert(house_fold.clone(), true);
+                    }
+                    Err(AppError::Validation { field, reason, message }) => {
+                        let column = match field.as_str() {
+                            "city" => "house_city",
+                            "street" => "house_street",
+                            "building" => "house_building",
+                            "postalCode" => "house_postal_code",
+                            _ => "house",
+                        };
+                        errors.push(row_error(line, column, reason, message));
+                    }
+                    Err(other) => errors.push(row_error(line, "house", "invalid", other.to_string())),
+                },
+                (_, None) => errors.push(row_error(
+                    line,
+                    "house",
+                    "unknown_house",
+                    format!("no house '{}' in the registry; create it first or fill house_city, house_street and house_building", row.house),
+                )),
+            }
+        } else if existing_house.is_some_and(|h| h.status == HouseStatus::Archived) {
+            errors.push(row_error(line, "house", "archived", "the house is archived".into()));
+        }
+
+        let key: PremisesKey = (house_fold.clone(), row.premises.number.clone());
+        let described = row.premises.clone();
+        match self.premises.get(&key) {
+            Some((first, first_line)) if *first != described => errors.push(row_error(
+                line,
+                "premises_number",
+                "premises_mismatch",
+                format!("premises {} is described differently on line {first_line}", row.premises.number),
+            )),
+            Some(_) => {}
+            None => {
+                self.premises.insert(key.clone(), (described, line));
+            }
+        }
+
+        if let Some(first_line) = self.accounts.get(&row.account.number) {
+            errors.push(row_error(
+                line,
+                "account_number",
+                "duplicate",
+                format!("account {} is already on line {first_line}", row.account.number),
+            ));
+        } else {
+            self.accounts.insert(row.account.number.clone(), line);
+            let sum = self.account_shares.entry(key.clone()).or_insert((0, 1));
+            *sum = Share::add(*sum, row.account.share);
+        }
+        if let Some(a) = self.existing.accounts.get(&row.account.number) {
+            let same = self.premises_key_of.get(&a.premises_id).is_some_and(|(house_id, number)| {
+                *number == row.premises.number && existing_house.is_some_and(|h| h.id == *house_id)
+            });
+            if !same {
+                errors.push(row_error(
+                    line,
+                    "account_number",
+                    "duplicate",
+                    format!("account {} already belongs to other premises", row.account.number),
+                ));
+            }
+        }
+
+        if let Some((p, o)) = &row.person {
+            if o.role == OccupancyRole::Owner {
+                self.owner_shares.entry(key.clone()).or_default().insert(p.natural_key(), o.share);
+            }
+        }
+
+        for (slot, m) in row.meters.iter().enumerate() {
+            let column = format!("meter{}_serial", slot + 1);
+            let meter_key = (m.resource, m.serial.clone());
+            match self.meters.get(&meter_key) {
+                Some((other, first_line)) if *other != key => errors.push(row_error(
+                    line,
+                    &column,
+                    "duplicate",
+                    format!("meter {} is already in other premises on line {first_line}", m.serial),
+                )),
+                Some(_) => {}
+                None => {
+                    self.meters.insert(meter_key.clone(), (key.clone(), line));
+                }
+            }
+            if let Some(existing) = self.existing.meters.get(&meter_key) {
+                let same = existing
+                    .premises_id
+                    .and_then(|id| self.premises_key_of.get(&id))
+                    .is_some_and(|(house_id, number)| {
+                        *number == row.premises.number && existing_house.is_some_and(|h| h.id == *house_id)
+                    });
+                if !same {
+                    errors.push(row_error(
+                        line,
+                        &column,
+                        "duplicate",
+                        format!("meter {} is already installed elsewhere", m.serial),
+                    ));
+                }
+            }
+        }
+        errors
+    }
+
+    /// Checks that need the whole file: shares of each premises.
+    pub(super) fn finish(self) -> Vec<RowError> {
+        let mut errors = Vec::new();
+        let mut db_accounts: HashMap<Uuid, Vec<&account::Model>> = HashMap::new();
+        for a in self.existing.accounts.values().filter(|a| a.closed_on.is_none()) {
+            db_accounts.entry(a.premises_id).or_default().push(a);
+        }
+        for (key, sum) in &self.account_shares {
+            let existing_id = self.existing_premises_id(key);
+            let mut total = *sum;
+            if let Some(list) = existing_id.and_then(|id| db_accounts.get(&id)) {
+                for a in list.iter().filter(|a| !self.accounts.contains_key(&a.number)) {
+                    total = Share::add(total, Share::stored(a.share_num, a.share_den));
+                }
+            }
+            if total.0 > total.1 {
+                let line = self.premises.get(key).map(|(_, l)| *l).unwrap_or(0);
+                errors.push(row_error(
+                    line,
+                    "account_share",
+                    "shares_exceed_whole",
+                    format!("open accounts of premises {} would hold {}/{} of it, more than the whole", key.1, total.0, total.1),
+                ));
+            }
+        }
+        for (key, owners) in &self.owner_shares {
+            let mut total = owners.values().fold((0, 1), |acc, s| Share::add(acc, *s));
+            if let Some(list) = self.existing_premises_id(key).and_then(|id| self.existing.owner_shares.get(&id)) {
+                for (person_id, share) in list {
+                    let in_file = self
+                        .existing
+                        .people
+                        .iter()
+                        .any(|(k, p)| p.id == *person_id && owners.contains_key(k));
+                    if !in_file {
+                        total = Share::add(total, *share);
+                    }
+                }
+            }
+            if total.0 > total.1 {
+                let line = self.premises.get(key).map(|(_, l)| *l).unwrap_or(0);
+                errors.push(row_error(
+                    line,
+                    "person_share",
+                    "shares_exceed_whole",
+                    format!("owners of premises {} would hold {}/{} of it, more than the whole", key.1, total.0, total.1),
+                ));
+            }
+        }
+        errors
+    }
+
+    fn existing_premises_id(&self, key: &PremisesKey) -> Option<Uuid> {
+        let house = self.existing.houses.get(&key.0)?;
+        self.existing.premises.get(&(house.id, key.1.clone())).map(|p| p.id)
+    }
+}
+
+/// Pass two's state: ids by natural key, buffers and counts.
+struct Writer {
+    org: Uuid,
+    now: DateTime<Utc>,
+    houses: HashMap<String, (Uuid, String)>,
+    premises: HashMap<(Uuid, String), Uuid>,
+    premises_numbers: HashMap<Uuid, String>,
+    people: HashMap<String, (Uuid, String)>,
+    occupancies: HashSet<(Uuid, Uuid, OccupancyRole)>,
+    seen: HashSet<Uuid>,
+    buffers: [Buffer; 7],
+}
+
+const FLUSH_AT: usize = 20_000;
+const B_HOUSES: usize = 0;
+const B_PREMISES: usize = 1;
+const B_PEOPLE: usize = 2;
+const B_ACCOUNTS: usize = 3;
+const B_OCCUPANCIES: usize = 4;
+const B_METERS: usize = 5;
+const B_SEARCH: usize = 6;
+
+impl Writer {
+    fn index(&mut self, doc: IndexDoc) {
+        for term in doc.terms {
+            self.buffers[B_SEARCH].push(vec![
+                Cell::Uuid(Some(self.org)),
+                text(term),
+                Cell::Uuid(Some(doc.object_id)),
+                enum_text(doc.kind),
+                Cell::Uuid(doc.house_id),
+                text(doc.doc.clone()),
+            ]);
+        }
+    }
+
+    fn buffered(&self) -> usize {
+        self.buffers.iter().map(Buffer::len).sum()
+    }
+
+    async fn flush<C: sea_orm::ConnectionTrait>(&mut self, conn: &C) -> AppResult<()> {
+        for b in self.buffers.iter_mut() {
+            if !b.is_empty() {
+                b.flush(conn).await?;
+            }
+        }
+        Ok(())
+    }
+
+    fn new_house(&mut self, address: &str, v: ValidHouse) -> Uuid {
+        let id = Uuid::now_v7();
+        self.buffers[B_HOUSES].push(vec![
+            Cell::Uuid(Some(id)),
+            Cell::Uuid(Some(self.org)),
+            text(v.country),
+            text(v.region),
+            text(v.city),
+            text(v.street),
+            text(v.building),
+            text(v.postal_code),
+            text(v.address.clone()),
+            enum_text(HouseStatus::Active),
+            Cell::Timestamp(self.now),
+            Cell::Timestamp(self.now),
+        ]);
+        self.index(index::house(id, &v.address));
+        self.houses.insert(fold(address), (id, v.address));
+        id
+    }
+}
+
+fn count(c: &mut Counts, created: bool, changed: bool) {
+    if created {
+        c.created += 1;
+    } else if changed {
+        c.updated += 1;
+    } else {
+        c.unchanged += 1;
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn write_all<R: Read>(
+    registry: &Registry,
+    org: Uuid,
+    mut existing: Existing,
+    reader: &mut csv::Reader<R>,
+    today: NaiveDate,
+    total_bytes: u64,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+    report: &mut ImportReport,
+) -> AppResult<()> {
+    let now = registry.clock.now();
+    let mut w = Writer {
+        org,
+        now,
+        houses: existing.houses.values().map(|h| (fold(&h.address), (h.id, h.address.clone()))).collect(),
+        premises: existing.premises.values().map(|p| ((p.house_id, p.number.clone()), p.id)).collect(),
+        premises_numbers: existing.premises.values().map(|p| (p.id, p.number.clone())).collect(),
+        people: existing.people.iter().map(|(k, p)| (k.clone(), (p.id, p.full_name.clone()))).collect(),
+        occupancies: std::mem::take(&mut existing.occupancies),
+        seen: HashSet::new(),
+        buffers: [
+            Buffer::new(&HOUSES),
+            Buffer::new(&PREMISES),
+            Buffer::new(&PEOPLE),
+            Buffer::new(&ACCOUNTS),
+            Buffer::new(&OCCUPANCIES),
+            Buffer::new(&METERS),
+            Buffer::new(&SEARCH),
+        ],
+    };
+    let txn = registry.db.begin().await?;
+    let mut record = csv::StringRecord::new();
+    let header = match reader.read_record(&mut record) {
+        Ok(true) => Header::parse(&record).map_err(AppError::Import)?,
+        _ => return Err(AppError::Import(vec![file_error("the file changed while it was imported".into())])),
+    };
+    let mut lines = 0_u64;
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => return Err(AppError::Import(vec![file_error(e.to_string())])),
+        }
+        if record.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let bytes = record.position().map(|p| p.byte()).unwrap_or(0);
+        let row = format::parse_row(&header, &record, line, today).map_err(AppError::Import)?;
+        write_row(&txn, &mut w, &mut existing, row, report).await?;
+        lines += 1;
+        if w.buffered() >= FLUSH_AT {
+            w.flush(&txn).await?;
+        }
+        if lines % 1000 == 0 {
+            progress(Progress {
+                phase: Phase::Writing,
+                lines,
+                bytes,
+                total_bytes,
+            });
+        }
+    }
+    w.flush(&txn).await?;
+    txn.commit().await?;
+    progress(Progress {
+        phase: Phase::Writing,
+        lines,
+        bytes: total_bytes,
+        total_bytes,
+    });
+    Ok(())
+}
+
+async fn write_row<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    w: &mut Writer,
+    existing: &mut Existing,
+    row: ImportRow,
+    report: &mut ImportReport,
+) -> AppResult<()> {
+    let now = w.now;
+    let org = w.org;
+    let house_fold = fold(&row.house);
+    let (house_id, address) = match w.houses.get(&house_fold) {
+        Some((id, address)) => {
+            if w.seen.insert(*id) {
+                count(&mut report.houses, false, false);
+            }
+            (*id, address.clone())
+        }
+        None => {
+            let parts = row
+                .house_parts
+                .as_ref()
+                .ok_or_else(|| AppError::Import(vec![row_error(row.line, "house", "unknown_house", "no such house".into())]))?;
+            let v = house_draft(&row.house, parts).validate(now.date_naive())?;
+            let address = v.address.clone();
+            let id = w.new_house(&row.house, v);
+            w.seen.insert(id);
+            count(&mut report.houses, true, false);
+            (id, address)
+        }
+    };
+
+    // Premises
+    let pkey = (house_id, row.premises.number.clone());
+    let premises_id = match w.premises.get(&pkey).copied() {
+        Some(id) => {
+            if w.seen.insert(id) {
+                let mut changed = false;
+                if let Some(current) = existing.premises.get(&pkey) {
+                    let p = &row.premises;
+                    if (current.kind, current.entrance, current.floor, current.area_micro, current.rooms)
+                        != (p.kind, p.entrance, p.floor, p.area_micro, p.rooms)
+                    {
+                        let mut am: premises::ActiveModel = current.clone().into();
+                        am.kind = Set(p.kind);
+                        am.entrance = Set(p.entrance);
+                        am.floor = Set(p.floor);
+                        am.area_micro = Set(p.area_micro);
+                        am.rooms = Set(p.rooms);
+                        am.status = Set(RecordStatus::Active);
+                        am.updated_at = Set(now);
+                        am.update(conn).await?;
+                        changed = true;
+                    }
+                }
+                count(&mut report.premises, false, changed);
+            }
+            id
+        }
+        None => {
+            let id = Uuid::now_v7();
+            let p = &row.premises;
+            w.buffers[B_PREMISES].push(vec![
+                Cell::Uuid(Some(id)),
+                Cell::Uuid(Some(org)),
+                Cell::Uuid(Some(house_id)),
+                text(p.number.clone()),
+                enum_text(p.kind),
+                Cell::Int(p.entrance),
+                Cell::Int(p.floor),
+                Cell::BigInt(Some(p.area_micro)),
+                Cell::Int(p.rooms),
+                enum_text(RecordStatus::Active),
+                Cell::Timestamp(now),
+                Cell::Timestamp(now),
+            ]);
+            w.index(index::premises(id, house_id, &p.number, &address));
+            w.premises.insert(pkey, id);
+            w.premises_numbers.insert(id, p.number.clone());
+            w.seen.insert(id);
+            count(&mut report.premises, true, false);
+            id
+        }
+    };
+
+    // Person and occupancy
+    let mut holder: Option<(Uuid, String)> = None;
+    if let Some((p, o)) = &row.person {
+        let key = p.natural_key();
+        let phones = serde_json::to_string(&p.phones).unwrap_or_else(|_| "[]".into());
+        let emails = serde_json::to_string(&p.emails).unwrap_or_else(|_| "[]".into());
+        let person_id = match w.people.get(&key).cloned() {
+            Some((id, _)) => {
+                if w.seen.insert(id) {
+                    let mut changed = false;
+                    if let Some(current) = existing.people.get(&key) {
+                        if (&current.full_name, &current.phones, &current.emails, current.preferred_channel)
+                            != (&p.full_name, &phones, &emails, p.preferred_channel)
+                        {
+                            let mut am: person::ActiveModel = current.clone().into();
+                            am.full_name = Set(p.full_name.clone());
+                            am.phones = Set(phones.clone());
+                            am.emails = Set(emails.clone());
+                            am.preferred_channel = Set(p.preferred_channel);
+                            am.updated_at = Set(now);
+                            let model = am.update(conn).await?;
+                            index::replace(conn, org, &crate::registry::service::person_doc_pub(&model)).await?;
+                            changed = true;
+                        }
+                    }
+                    count(&mut report.people, false, changed);
+                }
+                id
+            }
+            None => {
+                let id = Uuid::now_v7();
+                w.buffers[B_PEOPLE].push(vec![
+                    Cell::Uuid(Some(id)),
+                    Cell::Uuid(Some(org)),
+                    text(p.full_name.clone()),
+                    text(phones),
+                    text(emails),
+                    enum_text(p.preferred_channel),
+                    Cell::Bool(p.consent_personal_data),
+                    Cell::Bool(p.consent_electronic_receipts),
+                    Cell::Bool(p.consent_marketing),
+                    text(key.clone()),
+                    Cell::Timestamp(now),
+                    Cell::Timestamp(now),
+                ]);
+                w.index(index::person(id, &p.full_name, &p.phones, &p.emails));
+                w.people.insert(key, (id, p.full_name.clone()));
+                w.seen.insert(id);
+                count(&mut report.people, true, false);
+                id
+            }
+        };
+        holder = Some((person_id, p.full_name.clone()));
+        let okey = (premises_id, person_id, o.role);
+        if w.occupancies.insert(okey) {
+            w.buffers[B_OCCUPANCIES].push(vec![
+                Cell::Uuid(Some(Uuid::now_v7())),
+                Cell::Uuid(Some(org)),
+                Cell::Uuid(Some(premises_id)),
+                Cell::Uuid(Some(person_id)),
+                enum_text(o.role),
+                Cell::BigInt(Some(o.share.num())),
+                Cell::BigInt(Some(o.share.den())),
+                Cell::Date(o.since),
+                Cell::Date(o.until),
+                Cell::Timestamp(now),
+                Cell::Timestamp(now),
+            ]);
+            count(&mut report.occupancies, true, false);
+        } else {
+            count(&mut report.occupancies, false, false);
+        }
+    }
+
+    // Account
+    let a = &row.account;
+    let categories = serde_json::to_string(&a.privileged_categories).unwrap_or_else(|_| "[]".into());
+    let holder_id = holder.as_ref().map(|(id, _)| *id);
+    match existing.accounts.get(&a.number) {
+        Some(current) => {
+            let changed = (current.holder_id, current.share_num, current.share_den, current.registered_residents, current.opened_on, &current.privileged_categories)
+                != (holder_id.or(current.holder_id), a.share.num(), a.share.den(), a.registered_residents, a.opened_on, &categories);
+            if changed {
+                let mut am: account::ActiveModel = current.clone().into();
+                am.holder_id = Set(holder_id.or(current.holder_id));
+                am.share_num = Set(a.share.num());
+                am.share_den = Set(a.share.den());
+                am.registered_residents = Set(a.registered_residents);
+                am.opened_on = Set(a.opened_on);
+                am.privileged_categories = Set(categories);
+                am.updated_at = Set(now);
+                let model = am.update(conn).await?;
+                let number = w.premises_numbers.get(&premises_id).cloned().unwrap_or_default();
+                let doc = index::account(model.id, house_id, &model.number, &address, &number, holder.as_ref().map(|(_, n)| n.as_str()));
+                index::replace(conn, org, &doc).await?;
+            }
+            count(&mut report.accounts, false, changed);
+        }
+        None => {
+            let id = Uuid::now_v7();
+            w.buffers[B_ACCOUNTS].push(vec![
+                Cell::Uuid(Some(id)),
+                Cell::Uuid(Some(org)),
+                Cell::Uuid(Some(house_id)),
+                Cell::Uuid(Some(premises_id)),
+                text(a.number.clone()),
+                Cell::Uuid(holder_id),
+                Cell::BigInt(Some(a.share.num())),
+                Cell::BigInt(Some(a.share.den())),
+                Cell::Int(Some(a.registered_residents)),
+                Cell::Date(Some(a.opened_on)),
+                Cell::Date(None),
+                text(categories),
+                Cell::Timestamp(now),
+                Cell::Timestamp(now),
+            ]);
+            w.index(index::account(id, house_id, &a.number, &address, &row.premises.number, holder.as_ref().map(|(_, n)| n.as_str())));
+            count(&mut report.accounts, true, false);
+        }
+    }
+
+    // Meters
+    for m in &row.meters {
+        let key = (m.resource, m.serial.clone());
+        match existing.meters.get(&key) {
+            Some(current) => {
+                if !w.seen.insert(current.id) {
+                    continue;
+                }
+                let changed = (current.zones, &current.unit, current.installed_on, current.verification_due, current.initial1_micro, current.initial2_micro, current.initial3_micro)
+                    != (m.zones, &m.unit, m.installed_on, m.verification_due, m.initial_micro[0].unwrap_or(0), m.initial_micro[1], m.initial_micro[2]);
+                if changed {
+                    let mut am: meter::ActiveModel = current.clone().into();
+                    am.zones = Set(m.zones);
+                    am.unit = Set(m.unit.clone());
+                    am.installed_on = Set(m.installed_on);
+                    am.verification_due = Set(m.verification_due);
+                    am.initial1_micro = Set(m.initial_micro[0].unwrap_or(0));
+                    am.initial2_micro = Set(m.initial_micro[1]);
+                    am.initial3_micro = Set(m.initial_micro[2]);
+                    am.updated_at = Set(now);
+                    am.update(conn).await?;
+                }
+                count(&mut report.meters, false, changed);
+            }
+            None => {
+                let id = Uuid::now_v7();
+                w.buffers[B_METERS].push(vec![
+                    Cell::Uuid(Some(id)),
+                    Cell::Uuid(Some(org)),
+                    Cell::Uuid(Some(house_id)),
+                    Cell::Uuid(Some(premises_id)),
+                    text(m.serial.clone()),
+                    enum_text(m.resource),
+                    Cell::Int(Some(m.zones)),
+                    text(m.unit.clone()),
+                    Cell::Date(m.installed_on),
+                    Cell::Date(m.verification_due),
+                    Cell::BigInt(Some(m.initial_micro[0].unwrap_or(0))),
+                    Cell::BigInt(m.initial_micro[1]),
+                    Cell::BigInt(m.initial_micro[2]),
+                    enum_text(m.status),
+                    Cell::Timestamp(now),
+                    Cell::Timestamp(now),
+                ]);
+                w.index(index::meter(id, house_id, &m.serial, &address, Some(&row.premises.number)));
+                // A meter repeated on another line of the same premises is written once.
+                existing.meters.insert(key, stub_meter(id, org, house_id, premises_id, m, now));
+                w.seen.insert(id);
+                count(&mut report.meters, true, false);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn stub_meter(id: Uuid, org: Uuid, house_id: Uuid, premises_id: Uuid, m: &crate::registry::drafts::ValidMeter, now: DateTime<Utc>) -> meter::Model {
+    meter::Model {
+        id,
+        organisation_id: org,
+        house_id,
+        premises_id: Some(premises_id),
+        serial: m.serial.clone(),
+        resource: m.resource,
+        zones: m.zones,
+        unit: m.unit.clone(),
+        installed_on: m.installed_on,
+        verification_due: m.verification_due,
+        initial1_micro: m.initial_micro[0].unwrap_or(0),
+        initial2_micro: m.initial_micro[1],
+        initial3_micro: m.initial_micro[2],
+        status: m.status,
+        created_at: now,
+        updated_at: now,
+    }
+}
