@@ -1,9 +1,17 @@
 //! The application core: one module per bounded context plus the cross-cutting ones.
+//!
+//! Each context keeps its rules in `service` (no GraphQL there) and its thin
+//! GraphQL layer beside it; `graphql::build_schema` merges the roots.
 
 pub mod bulk;
 pub mod clock;
 pub mod error;
 pub mod exact;
 pub mod fold;
+pub mod graphql;
+pub mod mirror;
+pub mod pagination;
 pub mod registry;
 pub mod search;
+
+pub use graphql::{build_schema, AppSchema, Deps};
