@@ -20,7 +20,9 @@ impl MigratorTrait for Migrator {
 pub(crate) fn ddl(backend: sea_orm::DatabaseBackend, text: &str) -> String {
     // Search terms compare byte-wise on both databases, so a range scan finds prefixes.
     let (uuid, ts, date, boolean, bytewise) = match backend {
-        sea_orm::DatabaseBackend::Postgres => ("UUID", "TIMESTAMPTZ", "DATE", "BOOLEAN", "COLLATE \"C\""),
+        sea_orm::DatabaseBackend::Postgres => {
+            ("UUID", "TIMESTAMPTZ", "DATE", "BOOLEAN", "COLLATE \"C\"")
+        }
         _ => ("BLOB", "TEXT", "TEXT", "INTEGER", ""),
     };
     text.replace("{uuid}", uuid)

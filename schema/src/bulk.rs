@@ -141,10 +141,19 @@ impl Buffer {
 }
 
 fn column_list(table: &Table) -> String {
-    table.columns.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+    table
+        .columns
+        .iter()
+        .map(|(n, _)| *n)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
-async fn insert_pg<C: ConnectionTrait>(conn: &C, table: &Table, rows: Vec<Vec<Cell>>) -> Result<(), DbErr> {
+async fn insert_pg<C: ConnectionTrait>(
+    conn: &C,
+    table: &Table,
+    rows: Vec<Vec<Cell>>,
+) -> Result<(), DbErr> {
     let n = table.columns.len();
     let mut columns: Vec<Vec<String>> = (0..n).map(|_| Vec::with_capacity(rows.len())).collect();
     for row in rows {
@@ -173,11 +182,20 @@ async fn insert_pg<C: ConnectionTrait>(conn: &C, table: &Table, rows: Vec<Vec<Ce
         aliases.join(", ")
     );
     let values: Vec<Value> = columns.into_iter().map(Value::from).collect();
-    conn.execute_raw(Statement::from_sql_and_values(DatabaseBackend::Postgres, sql, values)).await?;
+    conn.execute_raw(Statement::from_sql_and_values(
+        DatabaseBackend::Postgres,
+        sql,
+        values,
+    ))
+    .await?;
     Ok(())
 }
 
-async fn insert_sqlite<C: ConnectionTrait>(conn: &C, table: &Table, rows: Vec<Vec<Cell>>) -> Result<(), DbErr> {
+async fn insert_sqlite<C: ConnectionTrait>(
+    conn: &C,
+    table: &Table,
+    rows: Vec<Vec<Cell>>,
+) -> Result<(), DbErr> {
     let n = table.columns.len();
     let one = format!("({})", vec!["?"; n].join(", "));
     let sql = format!(
@@ -187,6 +205,11 @@ async fn insert_sqlite<C: ConnectionTrait>(conn: &C, table: &Table, rows: Vec<Ve
         vec![one.as_str(); rows.len()].join(", ")
     );
     let values: Vec<Value> = rows.into_iter().flatten().map(Cell::into_value).collect();
-    conn.execute_raw(Statement::from_sql_and_values(DatabaseBackend::Sqlite, sql, values)).await?;
+    conn.execute_raw(Statement::from_sql_and_values(
+        DatabaseBackend::Sqlite,
+        sql,
+        values,
+    ))
+    .await?;
     Ok(())
 }

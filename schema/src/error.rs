@@ -44,7 +44,11 @@ pub struct RowError {
 pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
-    pub fn validation(field: impl Into<String>, reason: &'static str, message: impl Into<String>) -> Self {
+    pub fn validation(
+        field: impl Into<String>,
+        reason: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
         Self::Validation {
             field: field.into(),
             reason,
@@ -52,7 +56,11 @@ impl AppError {
         }
     }
 
-    pub fn conflict(field: impl Into<String>, reason: &'static str, message: impl Into<String>) -> Self {
+    pub fn conflict(
+        field: impl Into<String>,
+        reason: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
         Self::Conflict {
             field: field.into(),
             reason,
@@ -76,12 +84,20 @@ impl AppError {
     /// Prefixes the field with the path of the input it came from.
     pub fn in_field(self, prefix: &str) -> Self {
         match self {
-            Self::Validation { field, reason, message } => Self::Validation {
+            Self::Validation {
+                field,
+                reason,
+                message,
+            } => Self::Validation {
                 field: format!("{prefix}.{field}"),
                 reason,
                 message,
             },
-            Self::Conflict { field, reason, message } => Self::Conflict {
+            Self::Conflict {
+                field,
+                reason,
+                message,
+            } => Self::Conflict {
                 field: format!("{prefix}.{field}"),
                 reason,
                 message,
@@ -118,38 +134,60 @@ impl From<AppError> for async_graphql::Error {
                     e.set("correlationId", correlation.to_string());
                 })
             }
-            AppError::NotFound { entity } => async_graphql::Error::new(format!("{entity} not found"))
-                .extend_with(|_, e| {
+            AppError::NotFound { entity } => {
+                async_graphql::Error::new(format!("{entity} not found")).extend_with(|_, e| {
                     e.set("code", code);
                     e.set("entity", entity);
-                }),
-            AppError::Validation { field, reason, message } | AppError::Conflict { field, reason, message } => {
-                async_graphql::Error::new(format!("{field}: {message}")).extend_with(|_, e| {
-                    e.set("code", code);
-                    e.set("field", field.as_str());
-                    e.set("reason", reason);
                 })
             }
+            AppError::Validation {
+                field,
+                reason,
+                message,
+            }
+            | AppError::Conflict {
+                field,
+                reason,
+                message,
+            } => async_graphql::Error::new(format!("{field}: {message}")).extend_with(|_, e| {
+                e.set("code", code);
+                e.set("field", field.as_str());
+                e.set("reason", reason);
+            }),
             AppError::Import(rows) => {
                 let count = rows.len();
                 let list: Vec<async_graphql::Value> = rows
                     .iter()
                     .map(|r| {
                         let mut m = async_graphql::indexmap::IndexMap::new();
-                        m.insert(async_graphql::Name::new("line"), async_graphql::Value::from(r.line));
-                        m.insert(async_graphql::Name::new("column"), async_graphql::Value::from(r.column.as_str()));
-                        m.insert(async_graphql::Name::new("reason"), async_graphql::Value::from(r.reason));
-                        m.insert(async_graphql::Name::new("message"), async_graphql::Value::from(r.message.as_str()));
+                        m.insert(
+                            async_graphql::Name::new("line"),
+                            async_graphql::Value::from(r.line),
+                        );
+                        m.insert(
+                            async_graphql::Name::new("column"),
+                            async_graphql::Value::from(r.column.as_str()),
+                        );
+                        m.insert(
+                            async_graphql::Name::new("reason"),
+                            async_graphql::Value::from(r.reason),
+                        );
+                        m.insert(
+                            async_graphql::Name::new("message"),
+                            async_graphql::Value::from(r.message.as_str()),
+                        );
                         async_graphql::Value::Object(m)
                     })
                     .collect();
-                async_graphql::Error::new(format!("the file has {count} errors; nothing was imported"))
-                    .extend_with(|_, e| {
-                        e.set("code", code);
-                        e.set("field", "input.file");
-                        e.set("reason", "invalid_file");
-                        e.set("rows", async_graphql::Value::List(list.clone()));
-                    })
+                async_graphql::Error::new(format!(
+                    "the file has {count} errors; nothing was imported"
+                ))
+                .extend_with(|_, e| {
+                    e.set("code", code);
+                    e.set("field", "input.file");
+                    e.set("reason", "invalid_file");
+                    e.set("rows", async_graphql::Value::List(list.clone()));
+                })
             }
         }
     }

@@ -23,7 +23,8 @@ pub fn to_micro(field: &str, value: Decimal) -> AppResult<i64> {
     let scaled = normalized
         .checked_mul(Decimal::from(1_000_000_i64))
         .ok_or_else(|| AppError::validation(field, "too_large", "the number is too large"))?;
-    i64::try_from(scaled).map_err(|_| AppError::validation(field, "too_large", "the number is too large"))
+    i64::try_from(scaled)
+        .map_err(|_| AppError::validation(field, "too_large", "the number is too large"))
 }
 
 pub fn from_micro(micro: i64) -> Decimal {
@@ -34,7 +35,11 @@ pub fn from_micro(micro: i64) -> Decimal {
 pub fn positive_micro(field: &str, value: Decimal) -> AppResult<i64> {
     let micro = to_micro(field, value)?;
     if micro <= 0 {
-        return Err(AppError::validation(field, "must_be_positive", "must be greater than zero"));
+        return Err(AppError::validation(
+            field,
+            "must_be_positive",
+            "must be greater than zero",
+        ));
     }
     Ok(micro)
 }
@@ -43,7 +48,11 @@ pub fn positive_micro(field: &str, value: Decimal) -> AppResult<i64> {
 pub fn non_negative_micro(field: &str, value: Decimal) -> AppResult<i64> {
     let micro = to_micro(field, value)?;
     if micro < 0 {
-        return Err(AppError::validation(field, "must_not_be_negative", "must not be negative"));
+        return Err(AppError::validation(
+            field,
+            "must_not_be_negative",
+            "must not be negative",
+        ));
     }
     Ok(micro)
 }
@@ -68,7 +77,13 @@ impl Share {
 
     /// Parses `1/3`, `0.25`, `25%` or `1`.
     pub fn parse(field: &str, text: &str) -> AppResult<Share> {
-        let bad = || AppError::validation(field, "invalid_share", "a share is written 1/3, 0.25 or 25%");
+        let bad = || {
+            AppError::validation(
+                field,
+                "invalid_share",
+                "a share is written 1/3, 0.25 or 25%",
+            )
+        };
         let text = text.trim();
         let (num, den): (i128, i128) = if let Some((n, d)) = text.split_once('/') {
             let n: i128 = n.trim().parse().map_err(|_| bad())?;
@@ -91,16 +106,28 @@ impl Share {
 
     pub fn from_parts(field: &str, num: i128, den: i128) -> AppResult<Share> {
         if den <= 0 || num <= 0 {
-            return Err(AppError::validation(field, "share_out_of_range", "a share must be greater than 0"));
+            return Err(AppError::validation(
+                field,
+                "share_out_of_range",
+                "a share must be greater than 0",
+            ));
         }
         if num > den {
-            return Err(AppError::validation(field, "share_out_of_range", "a share cannot exceed the whole premises"));
+            return Err(AppError::validation(
+                field,
+                "share_out_of_range",
+                "a share cannot exceed the whole premises",
+            ));
         }
         let g = gcd(num, den);
         let (num, den) = (num / g, den / g);
         match (i64::try_from(num), i64::try_from(den)) {
             (Ok(num), Ok(den)) => Ok(Share { num, den }),
-            _ => Err(AppError::validation(field, "invalid_share", "the fraction is too large")),
+            _ => Err(AppError::validation(
+                field,
+                "invalid_share",
+                "the fraction is too large",
+            )),
         }
     }
 
@@ -135,7 +162,9 @@ impl Share {
             .find(|scale| 10_i128.pow(*scale) % den == 0)
             .and_then(|scale| {
                 let num = i128::from(self.num) * (10_i128.pow(scale) / den);
-                i64::try_from(num).ok().map(|n| Decimal::new(n, scale).normalize().to_string())
+                i64::try_from(num)
+                    .ok()
+                    .map(|n| Decimal::new(n, scale).normalize().to_string())
             })
             .unwrap_or_else(|| format!("{}/{}", self.num, self.den))
     }
@@ -157,7 +186,13 @@ mod tests {
     #[test]
     fn micro_refuses_a_seventh_decimal_place() {
         let d = Decimal::from_str("1.0000001").unwrap();
-        assert!(matches!(to_micro("area", d), Err(AppError::Validation { reason: "too_precise", .. })));
+        assert!(matches!(
+            to_micro("area", d),
+            Err(AppError::Validation {
+                reason: "too_precise",
+                ..
+            })
+        ));
     }
 
     #[test]
@@ -190,7 +225,9 @@ mod tests {
     #[test]
     fn three_thirds_make_exactly_one_whole() {
         let third = Share::parse("s", "1/3").unwrap();
-        let sum = [third, third, third].iter().fold((0, 1), |acc, s| Share::add(acc, *s));
+        let sum = [third, third, third]
+            .iter()
+            .fold((0, 1), |acc, s| Share::add(acc, *s));
         assert_eq!(sum, (1, 1));
     }
 }

@@ -60,7 +60,10 @@ mod tests {
 
     #[test]
     fn phones_keep_only_digits() {
-        assert_eq!(normalize_phone("+7 (916) 123-45-67").as_deref(), Some("+79161234567"));
+        assert_eq!(
+            normalize_phone("+7 (916) 123-45-67").as_deref(),
+            Some("+79161234567")
+        );
         assert_eq!(normalize_phone("12"), None);
     }
 }

@@ -38,7 +38,10 @@ pub fn build_schema(deps: Deps) -> AppSchema {
     let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
-        .data(DataLoader::new(RegistryLoader(registry.clone()), tokio::spawn))
+        .data(DataLoader::new(
+            RegistryLoader(registry.clone()),
+            tokio::spawn,
+        ))
         .data(registry);
     if !deps.introspection {
         builder = builder.disable_introspection();

@@ -33,15 +33,29 @@ fn decode(cursor: &str) -> Option<u64> {
 pub fn page(first: Option<i32>, after: Option<String>) -> AppResult<Page> {
     let limit = match first {
         None => DEFAULT_PAGE,
-        Some(n) if n < 0 => return Err(AppError::validation("first", "out_of_range", "must not be negative")),
+        Some(n) if n < 0 => {
+            return Err(AppError::validation(
+                "first",
+                "out_of_range",
+                "must not be negative",
+            ))
+        }
         Some(n) if n as u64 > MAX_PAGE => {
-            return Err(AppError::validation("first", "page_too_large", format!("at most {MAX_PAGE} items per page")))
+            return Err(AppError::validation(
+                "first",
+                "page_too_large",
+                format!("at most {MAX_PAGE} items per page"),
+            ))
         }
         Some(n) => n as u64,
     };
     let offset = match after {
         None => 0,
-        Some(c) => decode(&c).ok_or_else(|| AppError::validation("after", "invalid_cursor", "not a cursor of this list"))? + 1,
+        Some(c) => {
+            decode(&c).ok_or_else(|| {
+                AppError::validation("after", "invalid_cursor", "not a cursor of this list")
+            })? + 1
+        }
     };
     Ok(Page { offset, limit })
 }
@@ -52,7 +66,11 @@ where
     T: async_graphql::OutputType,
 {
     let has_next = page.offset + (rows.len() as u64) < total;
-    let mut conn = Connection::with_additional_fields(page.offset > 0, has_next, ConnectionFields { total_count: total });
+    let mut conn = Connection::with_additional_fields(
+        page.offset > 0,
+        has_next,
+        ConnectionFields { total_count: total },
+    );
     conn.edges.extend(
         rows.into_iter()
             .enumerate()

@@ -15,7 +15,11 @@ pub(crate) fn required(field: &str, value: &str, max: usize) -> AppResult<String
         return Err(AppError::validation(field, "required", "must not be empty"));
     }
     if v.chars().count() > max {
-        return Err(AppError::validation(field, "too_long", format!("at most {max} characters")));
+        return Err(AppError::validation(
+            field,
+            "too_long",
+            format!("at most {max} characters"),
+        ));
     }
     Ok(v.to_string())
 }
@@ -23,12 +27,21 @@ pub(crate) fn required(field: &str, value: &str, max: usize) -> AppResult<String
 pub(crate) fn optional_text(field: &str, value: &str, max: usize) -> AppResult<String> {
     let v = value.trim();
     if v.chars().count() > max {
-        return Err(AppError::validation(field, "too_long", format!("at most {max} characters")));
+        return Err(AppError::validation(
+            field,
+            "too_long",
+            format!("at most {max} characters"),
+        ));
     }
     Ok(v.to_string())
 }
 
-pub(crate) fn in_range(field: &str, value: Option<i32>, min: i32, max: i32) -> AppResult<Option<i32>> {
+pub(crate) fn in_range(
+    field: &str,
+    value: Option<i32>,
+    min: i32,
+    max: i32,
+) -> AppResult<Option<i32>> {
     match value {
         Some(v) if v < min || v > max => Err(AppError::validation(
             field,
@@ -39,7 +52,12 @@ pub(crate) fn in_range(field: &str, value: Option<i32>, min: i32, max: i32) -> A
     }
 }
 
-pub(crate) fn dates_in_order(field: &str, from: Option<NaiveDate>, to: Option<NaiveDate>, what: &str) -> AppResult<()> {
+pub(crate) fn dates_in_order(
+    field: &str,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    what: &str,
+) -> AppResult<()> {
     if let (Some(from), Some(to)) = (from, to) {
         if to < from {
             return Err(AppError::validation(
@@ -72,16 +90,28 @@ impl OrganisationDraft {
         self.name = required("name", &self.name, 200)?;
         let currency = self.currency.trim().to_ascii_uppercase();
         if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
-            return Err(AppError::validation("currency", "invalid_currency", "an ISO 4217 code such as RUB, BRL or EUR"));
+            return Err(AppError::validation(
+                "currency",
+                "invalid_currency",
+                "an ISO 4217 code such as RUB, BRL or EUR",
+            ));
         }
         self.currency = currency;
         if !LOCALES.contains(&self.locale.trim()) {
-            return Err(AppError::validation("locale", "unsupported_locale", "one of en, ru, pt-BR"));
+            return Err(AppError::validation(
+                "locale",
+                "unsupported_locale",
+                "one of en, ru, pt-BR",
+            ));
         }
         self.locale = self.locale.trim().to_string();
         let tz = self.time_zone.trim();
         if tz.is_empty() || !(tz == "UTC" || tz.contains('/')) || tz.contains(' ') {
-            return Err(AppError::validation("timeZone", "invalid_time_zone", "an IANA zone such as Europe/Moscow"));
+            return Err(AppError::validation(
+                "timeZone",
+                "invalid_time_zone",
+                "an IANA zone such as Europe/Moscow",
+            ));
         }
         self.time_zone = tz.to_string();
         self.legal_name = optional_text("legalName", &self.legal_name, 300)?;
@@ -141,11 +171,21 @@ impl HouseDraft {
         let year_built = in_range("yearBuilt", self.year_built, 1700, today.year() + 5)?;
         let floors = in_range("floors", self.floors, 1, 200)?;
         let entrances = in_range("entrances", self.entrances, 1, 100)?;
-        let total_area_micro = self.total_area.map(|a| positive_micro("totalArea", a)).transpose()?;
-        let common_area_micro = self.common_area.map(|a| non_negative_micro("commonArea", a)).transpose()?;
+        let total_area_micro = self
+            .total_area
+            .map(|a| positive_micro("totalArea", a))
+            .transpose()?;
+        let common_area_micro = self
+            .common_area
+            .map(|a| non_negative_micro("commonArea", a))
+            .transpose()?;
         if let (Some(total), Some(common)) = (total_area_micro, common_area_micro) {
             if common > total {
-                return Err(AppError::validation("commonArea", "exceeds_total", "must not exceed the total area"));
+                return Err(AppError::validation(
+                    "commonArea",
+                    "exceeds_total",
+                    "must not exceed the total area",
+                ));
             }
         }
         Ok(ValidHouse {
@@ -227,8 +267,15 @@ pub struct ValidAccount {
 
 pub(crate) fn account_number(field: &str, value: &str) -> AppResult<String> {
     let number = required(field, value, 30)?;
-    if !number.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '/' || c == '.') {
-        return Err(AppError::validation(field, "invalid_account_number", "letters, digits, '-', '/' and '.' only"));
+    if !number
+        .chars()
+        .all(|c| c.is_alphanumeric() || c == '-' || c == '/' || c == '.')
+    {
+        return Err(AppError::validation(
+            field,
+            "invalid_account_number",
+            "letters, digits, '-', '/' and '.' only",
+        ));
     }
     Ok(number)
 }
@@ -240,8 +287,16 @@ pub(crate) fn category_codes(field: &str, codes: &[String]) -> AppResult<Vec<Str
         if c.is_empty() {
             continue;
         }
-        if c.len() > 40 || !c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-') {
-            return Err(AppError::validation(field, "invalid_category", format!("'{code}' is not a category code (a-z, 0-9, _ and -)")));
+        if c.len() > 40
+            || !c
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-')
+        {
+            return Err(AppError::validation(
+                field,
+                "invalid_category",
+                format!("'{code}' is not a category code (a-z, 0-9, _ and -)"),
+            ));
         }
         if !out.contains(&c) {
             out.push(c);
@@ -257,9 +312,18 @@ impl AccountDraft {
             Some(s) if !s.trim().is_empty() => Share::parse("share", s)?,
             _ => Share::WHOLE,
         };
-        dates_in_order("closedOn", Some(self.opened_on), self.closed_on, "the opening date")?;
+        dates_in_order(
+            "closedOn",
+            Some(self.opened_on),
+            self.closed_on,
+            "the opening date",
+        )?;
         if !(0..=100).contains(&self.registered_residents) {
-            return Err(AppError::validation("registeredResidents", "out_of_range", "must be between 0 and 100"));
+            return Err(AppError::validation(
+                "registeredResidents",
+                "out_of_range",
+                "must be between 0 and 100",
+            ));
         }
         Ok(ValidAccount {
             number: account_number("number", &self.number)?,
@@ -268,7 +332,10 @@ impl AccountDraft {
             registered_residents: self.registered_residents,
             opened_on: self.opened_on,
             closed_on: self.closed_on,
-            privileged_categories: category_codes("privilegedCategories", &self.privileged_categories)?,
+            privileged_categories: category_codes(
+                "privilegedCategories",
+                &self.privileged_categories,
+            )?,
         })
     }
 }
@@ -299,12 +366,21 @@ pub(crate) fn email(field: &str, value: &str) -> AppResult<String> {
     let e = value.trim().to_lowercase();
     let ok = match e.split_once('@') {
         Some((local, domain)) => {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !e.contains(' ') && e.len() <= 254
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !e.contains(' ')
+                && e.len() <= 254
         }
         None => false,
     };
     if !ok {
-        return Err(AppError::validation(field, "invalid_email", format!("'{value}' is not an e-mail address")));
+        return Err(AppError::validation(
+            field,
+            "invalid_email",
+            format!("'{value}' is not an e-mail address"),
+        ));
     }
     Ok(e)
 }
@@ -313,16 +389,30 @@ impl PersonDraft {
     pub fn validate(self) -> AppResult<ValidPerson> {
         let full_name = required("fullName", &self.full_name, 200)?;
         let mut phones = Vec::new();
-        for (i, p) in self.phones.iter().enumerate().filter(|(_, p)| !p.trim().is_empty()) {
+        for (i, p) in self
+            .phones
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| !p.trim().is_empty())
+        {
             let n = normalize_phone(p).ok_or_else(|| {
-                AppError::validation(format!("phones[{i}]"), "invalid_phone", format!("'{p}' is not a phone number (5 to 15 digits)"))
+                AppError::validation(
+                    format!("phones[{i}]"),
+                    "invalid_phone",
+                    format!("'{p}' is not a phone number (5 to 15 digits)"),
+                )
             })?;
             if !phones.contains(&n) {
                 phones.push(n);
             }
         }
         let mut emails = Vec::new();
-        for (i, e) in self.emails.iter().enumerate().filter(|(_, e)| !e.trim().is_empty()) {
+        for (i, e) in self
+            .emails
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| !e.trim().is_empty())
+        {
             let e = email(&format!("emails[{i}]"), e)?;
             if !emails.contains(&e) {
                 emails.push(e);
@@ -330,10 +420,18 @@ impl PersonDraft {
         }
         match self.preferred_channel {
             Channel::Email if emails.is_empty() => {
-                return Err(AppError::validation("preferredChannel", "channel_without_contact", "e-mail is preferred but no e-mail address is given"))
+                return Err(AppError::validation(
+                    "preferredChannel",
+                    "channel_without_contact",
+                    "e-mail is preferred but no e-mail address is given",
+                ))
             }
             Channel::Sms | Channel::Viber if phones.is_empty() => {
-                return Err(AppError::validation("preferredChannel", "channel_without_contact", "a phone channel is preferred but no phone is given"))
+                return Err(AppError::validation(
+                    "preferredChannel",
+                    "channel_without_contact",
+                    "a phone channel is preferred but no phone is given",
+                ))
             }
             _ => {}
         }
@@ -352,7 +450,12 @@ impl PersonDraft {
 impl ValidPerson {
     /// The key an import matches people by: folded name and first contact.
     pub fn natural_key(&self) -> String {
-        let contact = self.phones.first().or(self.emails.first()).map(String::as_str).unwrap_or("");
+        let contact = self
+            .phones
+            .first()
+            .or(self.emails.first())
+            .map(String::as_str)
+            .unwrap_or("");
         format!("{}|{}", crate::fold::fold(&self.full_name), contact)
     }
 }
@@ -379,7 +482,11 @@ impl OccupancyDraft {
             (OccupancyRole::Owner, Some(s)) if !s.is_empty() => Share::parse("share", s)?,
             (OccupancyRole::Owner, _) => Share::WHOLE,
             (OccupancyRole::Tenant, Some(s)) if !s.is_empty() => {
-                return Err(AppError::validation("share", "tenant_share", "a tenant holds no ownership share"))
+                return Err(AppError::validation(
+                    "share",
+                    "tenant_share",
+                    "a tenant holds no ownership share",
+                ))
             }
             (OccupancyRole::Tenant, _) => Share::ZERO,
         };
@@ -428,7 +535,11 @@ pub fn default_unit(resource: Resource) -> &'static str {
 pub(crate) fn meter_serial(field: &str, value: &str) -> AppResult<String> {
     let serial = required(field, value, 40)?;
     if serial.chars().any(char::is_whitespace) {
-        return Err(AppError::validation(field, "invalid_serial", "a serial number has no spaces"));
+        return Err(AppError::validation(
+            field,
+            "invalid_serial",
+            "a serial number has no spaces",
+        ));
     }
     Ok(serial)
 }
@@ -437,12 +548,25 @@ impl MeterDraft {
     pub fn validate(self) -> AppResult<ValidMeter> {
         let serial = meter_serial("serial", &self.serial)?;
         if !(1..=3).contains(&self.zones) {
-            return Err(AppError::validation("zones", "out_of_range", "a meter has 1 to 3 zones"));
+            return Err(AppError::validation(
+                "zones",
+                "out_of_range",
+                "a meter has 1 to 3 zones",
+            ));
         }
         if self.zones > 1 && self.resource != Resource::Electricity {
-            return Err(AppError::validation("zones", "zones_for_resource", "only electricity meters have day/night zones"));
+            return Err(AppError::validation(
+                "zones",
+                "zones_for_resource",
+                "only electricity meters have day/night zones",
+            ));
         }
-        dates_in_order("verificationDue", self.installed_on, self.verification_due, "the installation date")?;
+        dates_in_order(
+            "verificationDue",
+            self.installed_on,
+            self.verification_due,
+            "the installation date",
+        )?;
         let values = if self.initial_values.is_empty() {
             vec![Decimal::ZERO; self.zones as usize]
         } else {
@@ -452,7 +576,11 @@ impl MeterDraft {
             return Err(AppError::validation(
                 "initialValues",
                 "values_per_zone",
-                format!("one value per zone: {} expected, {} given", self.zones, values.len()),
+                format!(
+                    "one value per zone: {} expected, {} given",
+                    self.zones,
+                    values.len()
+                ),
             ));
         }
         let mut initial_micro = [None; 3];
@@ -497,7 +625,9 @@ mod tests {
             privileged_categories: vec![],
         };
         let err = draft.validate().unwrap_err();
-        assert!(matches!(err, AppError::Validation { ref field, reason: "dates_out_of_order", .. } if field == "closedOn"));
+        assert!(
+            matches!(err, AppError::Validation { ref field, reason: "dates_out_of_order", .. } if field == "closedOn")
+        );
     }
 
     #[test]
@@ -515,10 +645,19 @@ mod tests {
         assert!(draft.clone().validate().is_err());
         draft.resource = Resource::Electricity;
         draft.initial_values = vec![Decimal::ONE];
-        assert!(matches!(draft.clone().validate(), Err(AppError::Validation { reason: "values_per_zone", .. })));
+        assert!(matches!(
+            draft.clone().validate(),
+            Err(AppError::Validation {
+                reason: "values_per_zone",
+                ..
+            })
+        ));
         draft.initial_values = vec![Decimal::ONE, Decimal::from_str("123456789.123456").unwrap()];
         let valid = draft.validate().unwrap();
-        assert_eq!(valid.initial_micro, [Some(1_000_000), Some(123_456_789_123_456), None]);
+        assert_eq!(
+            valid.initial_micro,
+            [Some(1_000_000), Some(123_456_789_123_456), None]
+        );
         assert_eq!(valid.unit, "kWh");
     }
 
@@ -533,6 +672,12 @@ mod tests {
             consent_electronic_receipts: false,
             consent_marketing: false,
         };
-        assert!(matches!(draft.validate(), Err(AppError::Validation { reason: "channel_without_contact", .. })));
+        assert!(matches!(
+            draft.validate(),
+            Err(AppError::Validation {
+                reason: "channel_without_contact",
+                ..
+            })
+        ));
     }
 }

@@ -42,7 +42,10 @@ impl Loader<PremisesId> for RegistryLoader {
     type Value = premises::Model;
     type Error = async_graphql::Error;
 
-    async fn load(&self, keys: &[PremisesId]) -> Result<HashMap<PremisesId, Self::Value>, Self::Error> {
+    async fn load(
+        &self,
+        keys: &[PremisesId],
+    ) -> Result<HashMap<PremisesId, Self::Value>, Self::Error> {
         let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
         let rows = premises::Entity::find()
             .filter(premises::Column::Id.is_in(ids))
@@ -77,7 +80,10 @@ impl Loader<AccountId> for RegistryLoader {
     type Value = entities::account::Model;
     type Error = async_graphql::Error;
 
-    async fn load(&self, keys: &[AccountId]) -> Result<HashMap<AccountId, Self::Value>, Self::Error> {
+    async fn load(
+        &self,
+        keys: &[AccountId],
+    ) -> Result<HashMap<AccountId, Self::Value>, Self::Error> {
         use entities::account;
         let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
         let rows = account::Entity::find()

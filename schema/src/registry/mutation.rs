@@ -5,7 +5,10 @@ use async_graphql::{Context, InputObject, Object, Result, SimpleObject, Upload, 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use super::drafts::{AccountDraft, HouseDraft, MeterDraft, OccupancyDraft, OrganisationDraft, PersonDraft, PremisesDraft};
+use super::drafts::{
+    AccountDraft, HouseDraft, MeterDraft, OccupancyDraft, OrganisationDraft, PersonDraft,
+    PremisesDraft,
+};
 use super::enums::{Channel, MeterStatus, OccupancyRole, PremisesKind, Resource};
 use super::import::ImportReport;
 use super::types::{Account, House, Meter, Occupancy, Organisation, Person, Premises};
@@ -362,7 +365,11 @@ pub struct RegistryMutation;
 
 #[Object]
 impl RegistryMutation {
-    async fn create_organisation(&self, ctx: &Context<'_>, input: CreateOrganisationInput) -> Result<OrganisationPayload> {
+    async fn create_organisation(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateOrganisationInput,
+    ) -> Result<OrganisationPayload> {
         let registry = ctx.data::<Registry>()?;
         let draft = OrganisationDraft {
             name: input.name,
@@ -379,7 +386,11 @@ impl RegistryMutation {
         Ok(OrganisationPayload { organisation })
     }
 
-    async fn update_organisation(&self, ctx: &Context<'_>, input: UpdateOrganisationInput) -> Result<OrganisationPayload> {
+    async fn update_organisation(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateOrganisationInput,
+    ) -> Result<OrganisationPayload> {
         let registry = ctx.data::<Registry>()?;
         let id = uuid("id", &input.id).input()?;
         let mut d = OrganisationDraft::from_model(&registry.organisation(id).await?);
@@ -396,7 +407,11 @@ impl RegistryMutation {
         Ok(OrganisationPayload { organisation })
     }
 
-    async fn create_house(&self, ctx: &Context<'_>, input: CreateHouseInput) -> Result<HousePayload> {
+    async fn create_house(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateHouseInput,
+    ) -> Result<HousePayload> {
         let registry = ctx.data::<Registry>()?;
         let org = uuid("organisationId", &input.organisation_id).input()?;
         let draft = HouseDraft {
@@ -418,7 +433,11 @@ impl RegistryMutation {
         Ok(HousePayload { house })
     }
 
-    async fn update_house(&self, ctx: &Context<'_>, input: UpdateHouseInput) -> Result<HousePayload> {
+    async fn update_house(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateHouseInput,
+    ) -> Result<HousePayload> {
         let registry = ctx.data::<Registry>()?;
         let id = uuid("id", &input.id).input()?;
         let mut d = HouseDraft::from_model(&registry.house(id).await?);
@@ -442,11 +461,20 @@ impl RegistryMutation {
     /// Archives a house with no open accounts; it stays in history.
     async fn archive_house(&self, ctx: &Context<'_>, input: IdInput) -> Result<HousePayload> {
         let registry = ctx.data::<Registry>()?;
-        let house = House(registry.archive_house(uuid("id", &input.id).input()?).await.input()?);
+        let house = House(
+            registry
+                .archive_house(uuid("id", &input.id).input()?)
+                .await
+                .input()?,
+        );
         Ok(HousePayload { house })
     }
 
-    async fn create_premises(&self, ctx: &Context<'_>, input: CreatePremisesInput) -> Result<PremisesPayload> {
+    async fn create_premises(
+        &self,
+        ctx: &Context<'_>,
+        input: CreatePremisesInput,
+    ) -> Result<PremisesPayload> {
         let registry = ctx.data::<Registry>()?;
         let house_id = uuid("houseId", &input.house_id).input()?;
         let draft = PremisesDraft {
@@ -461,7 +489,11 @@ impl RegistryMutation {
         Ok(PremisesPayload { premises })
     }
 
-    async fn update_premises(&self, ctx: &Context<'_>, input: UpdatePremisesInput) -> Result<PremisesPayload> {
+    async fn update_premises(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdatePremisesInput,
+    ) -> Result<PremisesPayload> {
         let registry = ctx.data::<Registry>()?;
         let id = uuid("id", &input.id).input()?;
         let mut d = PremisesDraft::from_model(&registry.premises(id).await?);
@@ -478,11 +510,20 @@ impl RegistryMutation {
     /// Archives premises with no open accounts.
     async fn archive_premises(&self, ctx: &Context<'_>, input: IdInput) -> Result<PremisesPayload> {
         let registry = ctx.data::<Registry>()?;
-        let premises = Premises(registry.archive_premises(uuid("id", &input.id).input()?).await.input()?);
+        let premises = Premises(
+            registry
+                .archive_premises(uuid("id", &input.id).input()?)
+                .await
+                .input()?,
+        );
         Ok(PremisesPayload { premises })
     }
 
-    async fn create_account(&self, ctx: &Context<'_>, input: CreateAccountInput) -> Result<AccountPayload> {
+    async fn create_account(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateAccountInput,
+    ) -> Result<AccountPayload> {
         let registry = ctx.data::<Registry>()?;
         let premises_id = uuid("premisesId", &input.premises_id).input()?;
         let draft = AccountDraft {
@@ -498,7 +539,11 @@ impl RegistryMutation {
         Ok(AccountPayload { account })
     }
 
-    async fn update_account(&self, ctx: &Context<'_>, input: UpdateAccountInput) -> Result<AccountPayload> {
+    async fn update_account(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateAccountInput,
+    ) -> Result<AccountPayload> {
         let registry = ctx.data::<Registry>()?;
         let id = uuid("id", &input.id).input()?;
         let mut d = AccountDraft::from_model(&registry.account(id).await?);
@@ -514,14 +559,22 @@ impl RegistryMutation {
         Ok(AccountPayload { account })
     }
 
-    async fn close_account(&self, ctx: &Context<'_>, input: CloseAccountInput) -> Result<AccountPayload> {
+    async fn close_account(
+        &self,
+        ctx: &Context<'_>,
+        input: CloseAccountInput,
+    ) -> Result<AccountPayload> {
         let registry = ctx.data::<Registry>()?;
         let id = uuid("id", &input.id).input()?;
         let account = Account(registry.close_account(id, input.closed_on).await.input()?);
         Ok(AccountPayload { account })
     }
 
-    async fn create_person(&self, ctx: &Context<'_>, input: CreatePersonInput) -> Result<PersonPayload> {
+    async fn create_person(
+        &self,
+        ctx: &Context<'_>,
+        input: CreatePersonInput,
+    ) -> Result<PersonPayload> {
         let registry = ctx.data::<Registry>()?;
         let org = uuid("organisationId", &input.organisation_id).input()?;
         let draft = PersonDraft {
@@ -537,23 +590,37 @@ impl RegistryMutation {
         Ok(PersonPayload { person })
     }
 
-    async fn update_person(&self, ctx: &Context<'_>, input: UpdatePersonInput) -> Result<PersonPayload> {
+    async fn update_person(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdatePersonInput,
+    ) -> Result<PersonPayload> {
         let registry = ctx.data::<Registry>()?;
         let id = uuid("id", &input.id).input()?;
         let mut d = PersonDraft::from_model(&registry.person(id).await?);
         set(&mut d.full_name, input.full_name);
         set(&mut d.phones, input.phones);
         set(&mut d.emails, input.emails);
-        set(&mut d.preferred_channel, input.preferred_channel.map(Into::into));
+        set(
+            &mut d.preferred_channel,
+            input.preferred_channel.map(Into::into),
+        );
         set(&mut d.consent_personal_data, input.consent_personal_data);
-        set(&mut d.consent_electronic_receipts, input.consent_electronic_receipts);
+        set(
+            &mut d.consent_electronic_receipts,
+            input.consent_electronic_receipts,
+        );
         set(&mut d.consent_marketing, input.consent_marketing);
         let person = Person(registry.update_person(id, d).await.input()?);
         Ok(PersonPayload { person })
     }
 
     /// Links a person to premises as owner (with a share) or tenant.
-    async fn link_person_to_premises(&self, ctx: &Context<'_>, input: LinkPersonInput) -> Result<OccupancyPayload> {
+    async fn link_person_to_premises(
+        &self,
+        ctx: &Context<'_>,
+        input: LinkPersonInput,
+    ) -> Result<OccupancyPayload> {
         let registry = ctx.data::<Registry>()?;
         let premises_id = uuid("premisesId", &input.premises_id).input()?;
         let person_id = uuid("personId", &input.person_id).input()?;
@@ -563,19 +630,32 @@ impl RegistryMutation {
             since: input.since,
             until: input.until,
         };
-        let occupancy = Occupancy(registry.link_person(premises_id, person_id, draft).await.input()?);
+        let occupancy = Occupancy(
+            registry
+                .link_person(premises_id, person_id, draft)
+                .await
+                .input()?,
+        );
         Ok(OccupancyPayload { occupancy })
     }
 
     /// Ends an ownership or tenancy on a date; the history stays.
-    async fn end_occupancy(&self, ctx: &Context<'_>, input: EndOccupancyInput) -> Result<OccupancyPayload> {
+    async fn end_occupancy(
+        &self,
+        ctx: &Context<'_>,
+        input: EndOccupancyInput,
+    ) -> Result<OccupancyPayload> {
         let registry = ctx.data::<Registry>()?;
         let id = uuid("id", &input.id).input()?;
         let occupancy = Occupancy(registry.end_occupancy(id, input.until).await.input()?);
         Ok(OccupancyPayload { occupancy })
     }
 
-    async fn create_meter(&self, ctx: &Context<'_>, input: CreateMeterInput) -> Result<MeterPayload> {
+    async fn create_meter(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateMeterInput,
+    ) -> Result<MeterPayload> {
         let registry = ctx.data::<Registry>()?;
         let house_id = opt_uuid("houseId", input.house_id.as_ref()).input()?;
         let premises_id = opt_uuid("premisesId", input.premises_id.as_ref()).input()?;
@@ -589,11 +669,20 @@ impl RegistryMutation {
             initial_values: input.initial_values,
             status: entities::MeterStatus::Active,
         };
-        let meter = Meter(registry.create_meter(house_id, premises_id, draft).await.input()?);
+        let meter = Meter(
+            registry
+                .create_meter(house_id, premises_id, draft)
+                .await
+                .input()?,
+        );
         Ok(MeterPayload { meter })
     }
 
-    async fn update_meter(&self, ctx: &Context<'_>, input: UpdateMeterInput) -> Result<MeterPayload> {
+    async fn update_meter(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateMeterInput,
+    ) -> Result<MeterPayload> {
         let registry = ctx.data::<Registry>()?;
         let id = uuid("id", &input.id).input()?;
         let mut d = MeterDraft::from_model(&registry.meter(id).await?);
@@ -608,20 +697,39 @@ impl RegistryMutation {
     }
 
     /// Marks a meter failed, back in service, or archived (final).
-    async fn set_meter_status(&self, ctx: &Context<'_>, input: SetMeterStatusInput) -> Result<MeterPayload> {
+    async fn set_meter_status(
+        &self,
+        ctx: &Context<'_>,
+        input: SetMeterStatusInput,
+    ) -> Result<MeterPayload> {
         let registry = ctx.data::<Registry>()?;
         let id = uuid("id", &input.id).input()?;
-        let meter = Meter(registry.set_meter_status(id, input.status.into()).await.input()?);
+        let meter = Meter(
+            registry
+                .set_meter_status(id, input.status.into())
+                .await
+                .input()?,
+        );
         Ok(MeterPayload { meter })
     }
 
     /// Imports premises, accounts, people and meters from a CSV file (multipart
     /// upload). All or nothing: with any error nothing is written.
-    async fn import_registry(&self, ctx: &Context<'_>, input: ImportRegistryInput) -> Result<ImportRegistryPayload> {
+    async fn import_registry(
+        &self,
+        ctx: &Context<'_>,
+        input: ImportRegistryInput,
+    ) -> Result<ImportRegistryPayload> {
         let registry = ctx.data::<Registry>()?;
         let org = uuid("organisationId", &input.organisation_id).input()?;
-        let upload = input.file.value(ctx).map_err(|e| AppError::validation("input.file", "unreadable_upload", e.to_string()))?;
-        let report = registry.import_registry(org, upload.content, &|_| {}).await.input()?;
+        let upload = input
+            .file
+            .value(ctx)
+            .map_err(|e| AppError::validation("input.file", "unreadable_upload", e.to_string()))?;
+        let report = registry
+            .import_registry(org, upload.content, &|_| {})
+            .await
+            .input()?;
         Ok(report.into())
     }
 }

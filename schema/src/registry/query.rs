@@ -5,8 +5,8 @@ use chrono::NaiveDate;
 
 use super::enums::{HouseStatus, MeterStatus, PremisesKind, RecordStatus, Resource, SortDirection};
 use super::service::{
-    AccountFilter, AccountOrder, HouseFilter, HouseOrder, MeterFilter, MeterOrder, PersonFilter, PersonOrder, PremisesFilter,
-    PremisesOrder,
+    AccountFilter, AccountOrder, HouseFilter, HouseOrder, MeterFilter, MeterOrder, PersonFilter,
+    PersonOrder, PremisesFilter, PremisesOrder,
 };
 use super::types::{Account, House, Meter, Organisation, Person, Premises};
 use super::Registry;
@@ -142,7 +142,12 @@ impl RegistryQuery {
         Ok(Organisation(registry.organisation(uuid("id", &id)?).await?))
     }
 
-    async fn organisations(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> Result<Conn<Organisation>> {
+    async fn organisations(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Conn<Organisation>> {
         let registry = ctx.data::<Registry>()?;
         let page = page(first, after)?;
         let (rows, total) = registry.organisations(page).await?;
@@ -176,7 +181,13 @@ impl RegistryQuery {
             HouseOrderField::CreatedAt => HouseOrder::CreatedAt,
         };
         let (rows, total) = registry
-            .houses(uuid("organisationId", &organisation_id)?, filter, order, o.direction.into(), page)
+            .houses(
+                uuid("organisationId", &organisation_id)?,
+                filter,
+                order,
+                o.direction.into(),
+                page,
+            )
             .await?;
         Ok(connection(rows, total, page, House))
     }
@@ -211,7 +222,13 @@ impl RegistryQuery {
             PremisesOrderField::Floor => PremisesOrder::Floor,
         };
         let (rows, total) = registry
-            .premises_list(uuid("organisationId", &organisation_id)?, filter, order, o.direction.into(), page)
+            .premises_list(
+                uuid("organisationId", &organisation_id)?,
+                filter,
+                order,
+                o.direction.into(),
+                page,
+            )
             .await?;
         Ok(connection(rows, total, page, Premises))
     }
@@ -246,7 +263,13 @@ impl RegistryQuery {
             AccountOrderField::OpenedOn => AccountOrder::OpenedOn,
         };
         let (rows, total) = registry
-            .accounts(uuid("organisationId", &organisation_id)?, filter, order, o.direction.into(), page)
+            .accounts(
+                uuid("organisationId", &organisation_id)?,
+                filter,
+                order,
+                o.direction.into(),
+                page,
+            )
             .await?;
         Ok(connection(rows, total, page, Account))
     }
@@ -316,7 +339,13 @@ impl RegistryQuery {
             MeterOrderField::VerificationDue => MeterOrder::VerificationDue,
         };
         let (rows, total) = registry
-            .meters(uuid("organisationId", &organisation_id)?, filter, order, o.direction.into(), page)
+            .meters(
+                uuid("organisationId", &organisation_id)?,
+                filter,
+                order,
+                o.direction.into(),
+                page,
+            )
             .await?;
         Ok(connection(rows, total, page, Meter))
     }

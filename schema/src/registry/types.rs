@@ -6,9 +6,14 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entities::{account, house, meter, occupancy, organisation, person, premises};
 use rust_decimal::Decimal;
 
-use super::enums::{Channel, HouseStatus, MeterStatus, OccupancyRole, PremisesKind, RecordStatus, Resource};
+use super::enums::{
+    Channel, HouseStatus, MeterStatus, OccupancyRole, PremisesKind, RecordStatus, Resource,
+};
 use super::loaders::{HouseId, PersonId, PremisesId, RegistryLoader};
-use super::service::{AccountFilter, AccountOrder, Direction, MeterFilter, MeterOrder, Page, PremisesFilter, PremisesOrder};
+use super::service::{
+    AccountFilter, AccountOrder, Direction, MeterFilter, MeterOrder, Page, PremisesFilter,
+    PremisesOrder,
+};
 use super::Registry;
 use crate::exact::{from_micro, Share};
 use crate::pagination::{connection, page, Conn};
@@ -35,7 +40,10 @@ async fn load_premises(ctx: &Context<'_>, id: uuid::Uuid) -> Result<Premises> {
         .ok_or_else(|| crate::error::AppError::not_found("premises").into())
 }
 
-const ALL: Page = Page { offset: 0, limit: 1000 };
+const ALL: Page = Page {
+    offset: 0,
+    limit: 1000,
+};
 
 pub struct Organisation(pub organisation::Model);
 
@@ -139,7 +147,12 @@ impl House {
         self.0.created_at
     }
     /// The premises of the house, in the order people read their numbers.
-    async fn premises(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> Result<Conn<Premises>> {
+    async fn premises(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Conn<Premises>> {
         let registry = ctx.data::<Registry>()?;
         let page = page(first, after)?;
         let filter = PremisesFilter {
@@ -147,7 +160,13 @@ impl House {
             ..Default::default()
         };
         let (rows, total) = registry
-            .premises_list(self.0.organisation_id, filter, PremisesOrder::Number, Direction::Asc, page)
+            .premises_list(
+                self.0.organisation_id,
+                filter,
+                PremisesOrder::Number,
+                Direction::Asc,
+                page,
+            )
             .await?;
         Ok(connection(rows, total, page, Premises))
     }
@@ -160,7 +179,13 @@ impl House {
             ..Default::default()
         };
         let (rows, _) = registry
-            .meters(self.0.organisation_id, filter, MeterOrder::Serial, Direction::Asc, ALL)
+            .meters(
+                self.0.organisation_id,
+                filter,
+                MeterOrder::Serial,
+                Direction::Asc,
+                ALL,
+            )
             .await?;
         Ok(rows.into_iter().map(Meter).collect())
     }
@@ -206,14 +231,25 @@ impl Premises {
             ..Default::default()
         };
         let (rows, _) = registry
-            .accounts(self.0.organisation_id, filter, AccountOrder::Number, Direction::Asc, ALL)
+            .accounts(
+                self.0.organisation_id,
+                filter,
+                AccountOrder::Number,
+                Direction::Asc,
+                ALL,
+            )
             .await?;
         Ok(rows.into_iter().map(Account).collect())
     }
     /// Owners and tenants, current and past.
     async fn occupancies(&self, ctx: &Context<'_>) -> Result<Vec<Occupancy>> {
         let registry = ctx.data::<Registry>()?;
-        Ok(registry.occupancies_of_premises(self.0.id).await?.into_iter().map(Occupancy).collect())
+        Ok(registry
+            .occupancies_of_premises(self.0.id)
+            .await?
+            .into_iter()
+            .map(Occupancy)
+            .collect())
     }
     async fn meters(&self, ctx: &Context<'_>) -> Result<Vec<Meter>> {
         let registry = ctx.data::<Registry>()?;
@@ -222,7 +258,13 @@ impl Premises {
             ..Default::default()
         };
         let (rows, _) = registry
-            .meters(self.0.organisation_id, filter, MeterOrder::Serial, Direction::Asc, ALL)
+            .meters(
+                self.0.organisation_id,
+                filter,
+                MeterOrder::Serial,
+                Direction::Asc,
+                ALL,
+            )
             .await?;
         Ok(rows.into_iter().map(Meter).collect())
     }
@@ -280,7 +322,13 @@ impl Account {
             ..Default::default()
         };
         let (rows, _) = registry
-            .meters(self.0.organisation_id, filter, MeterOrder::Serial, Direction::Asc, ALL)
+            .meters(
+                self.0.organisation_id,
+                filter,
+                MeterOrder::Serial,
+                Direction::Asc,
+                ALL,
+            )
             .await?;
         Ok(rows.into_iter().map(Meter).collect())
     }
@@ -320,7 +368,12 @@ impl Person {
     }
     async fn occupancies(&self, ctx: &Context<'_>) -> Result<Vec<Occupancy>> {
         let registry = ctx.data::<Registry>()?;
-        Ok(registry.occupancies_of_person(self.0.id).await?.into_iter().map(Occupancy).collect())
+        Ok(registry
+            .occupancies_of_person(self.0.id)
+            .await?
+            .into_iter()
+            .map(Occupancy)
+            .collect())
     }
     /// Accounts this person holds.
     async fn accounts(&self, ctx: &Context<'_>) -> Result<Vec<Account>> {
@@ -330,7 +383,13 @@ impl Person {
             ..Default::default()
         };
         let (rows, _) = registry
-            .accounts(self.0.organisation_id, filter, AccountOrder::Number, Direction::Asc, ALL)
+            .accounts(
+                self.0.organisation_id,
+                filter,
+                AccountOrder::Number,
+                Direction::Asc,
+                ALL,
+            )
             .await?;
         Ok(rows.into_iter().map(Account).collect())
     }
@@ -398,11 +457,15 @@ impl Meter {
     }
     /// The value of each zone when the meter was installed, exact.
     async fn initial_values(&self) -> Vec<Decimal> {
-        [Some(self.0.initial1_micro), self.0.initial2_micro, self.0.initial3_micro]
-            .into_iter()
-            .take(self.0.zones as usize)
-            .map(|v| from_micro(v.unwrap_or(0)))
-            .collect()
+        [
+            Some(self.0.initial1_micro),
+            self.0.initial2_micro,
+            self.0.initial3_micro,
+        ]
+        .into_iter()
+        .take(self.0.zones as usize)
+        .map(|v| from_micro(v.unwrap_or(0)))
+        .collect()
     }
     async fn status(&self) -> MeterStatus {
         self.0.status.into()
@@ -421,4 +484,3 @@ impl Meter {
         }
     }
 }
-

@@ -41,7 +41,14 @@ fn code_terms(terms: &mut Vec<String>, code: &str) {
     }
 }
 
-pub fn account(id: Uuid, house_id: Uuid, number: &str, address: &str, premises_number: &str, holder: Option<&str>) -> IndexDoc {
+pub fn account(
+    id: Uuid,
+    house_id: Uuid,
+    number: &str,
+    address: &str,
+    premises_number: &str,
+    holder: Option<&str>,
+) -> IndexDoc {
     let mut terms = Vec::new();
     code_terms(&mut terms, number);
     IndexDoc {
@@ -49,7 +56,10 @@ pub fn account(id: Uuid, house_id: Uuid, number: &str, address: &str, premises_n
         kind: SearchKind::Account,
         house_id: Some(house_id),
         terms,
-        doc: fold(&format!("{number} {address} {premises_number} {}", holder.unwrap_or(""))),
+        doc: fold(&format!(
+            "{number} {address} {premises_number} {}",
+            holder.unwrap_or("")
+        )),
     }
 }
 
@@ -68,7 +78,10 @@ pub fn person(id: Uuid, full_name: &str, phones: &[String], emails: &[String]) -
         push_unique(&mut terms, d);
     }
     for e in emails {
-        push_unique(&mut terms, fold(e.split('@').next().unwrap_or("")).replace(' ', ""));
+        push_unique(
+            &mut terms,
+            fold(e.split('@').next().unwrap_or("")).replace(' ', ""),
+        );
     }
     let phone_digits: Vec<String> = phones.iter().map(|p| digits(p)).collect();
     IndexDoc {
@@ -76,7 +89,11 @@ pub fn person(id: Uuid, full_name: &str, phones: &[String], emails: &[String]) -
         kind: SearchKind::Person,
         house_id: None,
         terms,
-        doc: format!("{name} {} {}", phone_digits.join(" "), fold(&emails.join(" "))),
+        doc: format!(
+            "{name} {} {}",
+            phone_digits.join(" "),
+            fold(&emails.join(" "))
+        ),
     }
 }
 
@@ -92,7 +109,13 @@ pub fn premises(id: Uuid, house_id: Uuid, number: &str, address: &str) -> IndexD
     }
 }
 
-pub fn meter(id: Uuid, house_id: Uuid, serial: &str, address: &str, premises_number: Option<&str>) -> IndexDoc {
+pub fn meter(
+    id: Uuid,
+    house_id: Uuid,
+    serial: &str,
+    address: &str,
+    premises_number: Option<&str>,
+) -> IndexDoc {
     let mut terms = Vec::new();
     code_terms(&mut terms, serial);
     IndexDoc {
@@ -100,7 +123,10 @@ pub fn meter(id: Uuid, house_id: Uuid, serial: &str, address: &str, premises_num
         kind: SearchKind::Meter,
         house_id: Some(house_id),
         terms,
-        doc: fold(&format!("{serial} {address} {}", premises_number.unwrap_or(""))),
+        doc: fold(&format!(
+            "{serial} {address} {}",
+            premises_number.unwrap_or("")
+        )),
     }
 }
 
@@ -120,20 +146,29 @@ pub fn house(id: Uuid, address: &str) -> IndexDoc {
 }
 
 impl IndexDoc {
-    pub fn rows(&self, organisation_id: Uuid) -> impl Iterator<Item = search_entry::ActiveModel> + '_ {
-        self.terms.iter().map(move |term| search_entry::ActiveModel {
-            organisation_id: Set(organisation_id),
-            term: Set(term.clone()),
-            object_id: Set(self.object_id),
-            kind: Set(self.kind),
-            house_id: Set(self.house_id),
-            doc: Set(self.doc.clone()),
-        })
+    pub fn rows(
+        &self,
+        organisation_id: Uuid,
+    ) -> impl Iterator<Item = search_entry::ActiveModel> + '_ {
+        self.terms
+            .iter()
+            .map(move |term| search_entry::ActiveModel {
+                organisation_id: Set(organisation_id),
+                term: Set(term.clone()),
+                object_id: Set(self.object_id),
+                kind: Set(self.kind),
+                house_id: Set(self.house_id),
+                doc: Set(self.doc.clone()),
+            })
     }
 }
 
 /// Replaces the index rows of one object.
-pub async fn replace<C: ConnectionTrait>(conn: &C, organisation_id: Uuid, doc: &IndexDoc) -> Result<(), sea_orm::DbErr> {
+pub async fn replace<C: ConnectionTrait>(
+    conn: &C,
+    organisation_id: Uuid,
+    doc: &IndexDoc,
+) -> Result<(), sea_orm::DbErr> {
     search_entry::Entity::delete_many()
         .filter(search_entry::Column::ObjectId.eq(doc.object_id))
         .exec(conn)
@@ -151,13 +186,35 @@ mod tests {
 
     #[test]
     fn a_person_is_found_by_each_name_word_and_by_phone_with_or_without_country_code() {
-        let doc = person(Uuid::nil(), "Иванова Алёна Петровна", &["+79161234567".into()], &["alena.iv@example.org".into()]);
-        assert_eq!(doc.terms, vec!["иванова", "алена", "петровна", "9161234567", "79161234567", "alenaiv"]);
+        let doc = person(
+            Uuid::nil(),
+            "Иванова Алёна Петровна",
+            &["+79161234567".into()],
+            &["alena.iv@example.org".into()],
+        );
+        assert_eq!(
+            doc.terms,
+            vec![
+                "иванова",
+                "алена",
+                "петровна",
+                "9161234567",
+                "79161234567",
+                "alenaiv"
+            ]
+        );
     }
 
     #[test]
     fn an_account_number_is_found_whole_by_word_and_by_digits() {
-        let doc = account(Uuid::nil(), Uuid::nil(), "ЛС-001234", "ул. Ленина, 5", "12", None);
+        let doc = account(
+            Uuid::nil(),
+            Uuid::nil(),
+            "ЛС-001234",
+            "ул. Ленина, 5",
+            "12",
+            None,
+        );
         assert_eq!(doc.terms, vec!["лс001234", "лс", "001234"]);
     }
 }

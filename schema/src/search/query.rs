@@ -51,7 +51,12 @@ impl SearchQueryRoot {
             return Err(AppError::validation("text", "too_long", "at most 200 characters").into());
         }
         if first < 1 || first as usize > MAX_RESULTS {
-            return Err(AppError::validation("first", "out_of_range", format!("between 1 and {MAX_RESULTS}")).into());
+            return Err(AppError::validation(
+                "first",
+                "out_of_range",
+                format!("between 1 and {MAX_RESULTS}"),
+            )
+            .into());
         }
         let query = SearchQuery {
             organisation_id: uuid("organisationId", &organisation_id)?,
@@ -65,11 +70,26 @@ impl SearchQueryRoot {
         for hit in hits {
             use entities::SearchKind as K;
             let node = match hit.kind {
-                K::Account => loader.load_one(AccountId(hit.object_id)).await?.map(|m| SearchNode::Account(Account(m))),
-                K::Person => loader.load_one(PersonId(hit.object_id)).await?.map(|m| SearchNode::Person(Person(m))),
-                K::Premises => loader.load_one(PremisesId(hit.object_id)).await?.map(|m| SearchNode::Premises(Premises(m))),
-                K::Meter => loader.load_one(MeterId(hit.object_id)).await?.map(|m| SearchNode::Meter(Meter(m))),
-                K::House => loader.load_one(HouseId(hit.object_id)).await?.map(|m| SearchNode::House(House(m))),
+                K::Account => loader
+                    .load_one(AccountId(hit.object_id))
+                    .await?
+                    .map(|m| SearchNode::Account(Account(m))),
+                K::Person => loader
+                    .load_one(PersonId(hit.object_id))
+                    .await?
+                    .map(|m| SearchNode::Person(Person(m))),
+                K::Premises => loader
+                    .load_one(PremisesId(hit.object_id))
+                    .await?
+                    .map(|m| SearchNode::Premises(Premises(m))),
+                K::Meter => loader
+                    .load_one(MeterId(hit.object_id))
+                    .await?
+                    .map(|m| SearchNode::Meter(Meter(m))),
+                K::House => loader
+                    .load_one(HouseId(hit.object_id))
+                    .await?
+                    .map(|m| SearchNode::House(House(m))),
             };
             if let Some(node) = node {
                 out.push(SearchHit {

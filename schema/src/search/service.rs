@@ -48,7 +48,9 @@ fn kind_weight(kind: SearchKind) -> i32 {
 
 /// Whether every query word starts some word of the document.
 fn covers(doc: &str, query: &[&str]) -> bool {
-    query.iter().all(|q| words(doc).any(|w| w.starts_with(q)) || doc.replace(' ', "").contains(q))
+    query
+        .iter()
+        .all(|q| words(doc).any(|w| w.starts_with(q)) || doc.replace(' ', "").contains(q))
 }
 
 pub async fn search(db: &DatabaseConnection, q: SearchQuery) -> AppResult<Vec<Hit>> {
@@ -82,7 +84,8 @@ pub async fn search(db: &DatabaseConnection, q: SearchQuery) -> AppResult<Vec<Hi
                 continue;
             }
             let exact = if row.term == *word { 100 } else { 0 };
-            let closeness = 20 - (row.term.chars().count() as i32 - word.chars().count() as i32).clamp(0, 20);
+            let closeness =
+                20 - (row.term.chars().count() as i32 - word.chars().count() as i32).clamp(0, 20);
             let score = exact + kind_weight(row.kind) + closeness;
             let entry = best.entry(row.object_id).or_insert(Hit {
                 object_id: row.object_id,

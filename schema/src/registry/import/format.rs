@@ -15,8 +15,8 @@ use rust_decimal::Decimal;
 
 use crate::error::{AppError, RowError};
 use crate::registry::drafts::{
-    AccountDraft, MeterDraft, OccupancyDraft, PersonDraft, PremisesDraft, ValidAccount, ValidMeter, ValidOccupancy, ValidPerson,
-    ValidPremises,
+    AccountDraft, MeterDraft, OccupancyDraft, PersonDraft, PremisesDraft, ValidAccount, ValidMeter,
+    ValidOccupancy, ValidPerson, ValidPremises,
 };
 
 pub const REQUIRED: [&str; 4] = ["house", "premises_number", "area", "account_number"];
@@ -44,7 +44,15 @@ const KNOWN: [&str; 22] = [
     "person_email",
     "person_channel",
 ];
-const METER_FIELDS: [&str; 7] = ["serial", "resource", "zones", "unit", "installed", "verification_due", "initial"];
+const METER_FIELDS: [&str; 7] = [
+    "serial",
+    "resource",
+    "zones",
+    "unit",
+    "installed",
+    "verification_due",
+    "initial",
+];
 
 /// Column positions, read from the header line.
 #[derive(Debug, Clone)]
@@ -112,7 +120,10 @@ impl Header {
             }
         }
         if errors.is_empty() {
-            Ok(Header { index, meter_slots: slots })
+            Ok(Header {
+                index,
+                meter_slots: slots,
+            })
         } else {
             Err(errors)
         }
@@ -126,7 +137,10 @@ fn meter_column(name: &str) -> Option<(u32, &str)> {
     if !(1..=20).contains(&slot) {
         return None;
     }
-    METER_FIELDS.iter().find(|f| **f == field).map(|f| (slot, *f))
+    METER_FIELDS
+        .iter()
+        .find(|f| **f == field)
+        .map(|f| (slot, *f))
 }
 
 /// The parts of a house that a line may carry to create it.
@@ -177,7 +191,16 @@ impl<'a> Cells<'a> {
 
     fn app_error(&mut self, err: AppError, column_of: impl Fn(&str) -> String) {
         match err {
-            AppError::Validation { field, reason, message } | AppError::Conflict { field, reason, message } => {
+            AppError::Validation {
+                field,
+                reason,
+                message,
+            }
+            | AppError::Conflict {
+                field,
+                reason,
+                message,
+            } => {
                 let column = column_of(field.split('[').next().unwrap_or(&field));
                 self.error(&column, reason, message);
             }
@@ -193,7 +216,11 @@ impl<'a> Cells<'a> {
         match v.parse() {
             Ok(n) => Some(n),
             Err(_) => {
-                self.error(column, "not_a_number", format!("'{v}' is not a whole number"));
+                self.error(
+                    column,
+                    "not_a_number",
+                    format!("'{v}' is not a whole number"),
+                );
                 None
             }
         }
@@ -221,7 +248,11 @@ impl<'a> Cells<'a> {
         match parse_date(v) {
             Some(d) => Some(d),
             None => {
-                self.error(column, "not_a_date", format!("'{v}' is not a date (2026-11-01, 01.11.2026 or 01/11/2026)"));
+                self.error(
+                    column,
+                    "not_a_date",
+                    format!("'{v}' is not a date (2026-11-01, 01.11.2026 or 01/11/2026)"),
+                );
                 None
             }
         }
@@ -237,7 +268,11 @@ impl<'a> Cells<'a> {
             Some((_, value)) => *value,
             None => {
                 let names: Vec<&str> = table.iter().map(|(n, _)| *n).take(5).collect();
-                self.error(column, "unknown_value", format!("'{v}' is not one of {}", names.join(", ")));
+                self.error(
+                    column,
+                    "unknown_value",
+                    format!("'{v}' is not one of {}", names.join(", ")),
+                );
                 default
             }
         }
@@ -245,7 +280,10 @@ impl<'a> Cells<'a> {
 }
 
 pub fn parse_decimal(text: &str) -> Option<Decimal> {
-    let cleaned: String = text.chars().filter(|c| !c.is_whitespace() && *c != '\u{a0}').collect();
+    let cleaned: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '\u{a0}')
+        .collect();
     Decimal::from_str(&cleaned.replace(',', ".")).ok()
 }
 
@@ -257,7 +295,10 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
 }
 
 fn list(text: &str) -> Vec<String> {
-    text.split([';', '|']).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+    text.split([';', '|'])
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 const KINDS: [(&str, PremisesKind); 12] = [
@@ -311,7 +352,12 @@ const CHANNELS: [(&str, Channel); 5] = [
 ];
 
 /// Parses and validates one line. `today` is the default opening date.
-pub fn parse_row(header: &Header, record: &csv::StringRecord, line: u64, today: NaiveDate) -> Result<ImportRow, Vec<RowError>> {
+pub fn parse_row(
+    header: &Header,
+    record: &csv::StringRecord,
+    line: u64,
+    today: NaiveDate,
+) -> Result<ImportRow, Vec<RowError>> {
     let mut c = Cells {
         header,
         record,
@@ -322,7 +368,11 @@ pub fn parse_row(header: &Header, record: &csv::StringRecord, line: u64, today: 
     if house.is_empty() {
         c.error("house", "required", "the house address is required");
     }
-    let house_parts = match (c.get("house_city"), c.get("house_street"), c.get("house_building")) {
+    let house_parts = match (
+        c.get("house_city"),
+        c.get("house_street"),
+        c.get("house_building"),
+    ) {
         ("", "", "") => None,
         (city, street, building) => Some(HouseParts {
             city: city.to_string(),
@@ -381,9 +431,18 @@ pub fn parse_row(header: &Header, record: &csv::StringRecord, line: u64, today: 
     };
 
     let person = if c.get("person_name").is_empty() {
-        for column in ["person_phone", "person_email", "person_share", "person_role"] {
+        for column in [
+            "person_phone",
+            "person_email",
+            "person_share",
+            "person_role",
+        ] {
             if !c.get(column).is_empty() {
-                c.error("person_name", "required", format!("'{column}' is given but the person has no name"));
+                c.error(
+                    "person_name",
+                    "required",
+                    format!("'{column}' is given but the person has no name"),
+                );
                 break;
             }
         }
@@ -407,16 +466,13 @@ pub fn parse_row(header: &Header, record: &csv::StringRecord, line: u64, today: 
             until: None,
         };
         let p = draft.validate().map_err(|e| {
-            (
-                e,
-                |f: &str| match f {
-                    "fullName" => "person_name".to_string(),
-                    "phones" => "person_phone".into(),
-                    "emails" => "person_email".into(),
-                    "preferredChannel" => "person_channel".into(),
-                    other => other.to_string(),
-                },
-            )
+            (e, |f: &str| match f {
+                "fullName" => "person_name".to_string(),
+                "phones" => "person_phone".into(),
+                "emails" => "person_email".into(),
+                "preferredChannel" => "person_channel".into(),
+                other => other.to_string(),
+            })
         });
         let o = occupancy.validate();
         match (p, o) {
@@ -442,7 +498,11 @@ pub fn parse_row(header: &Header, record: &csv::StringRecord, line: u64, today: 
             continue;
         }
         if resource_text.is_empty() {
-            c.error(&col("resource"), "required", "the meter's resource is required");
+            c.error(
+                &col("resource"),
+                "required",
+                "the meter's resource is required",
+            );
             continue;
         }
         let resource = c.choice(&col("resource"), &RESOURCES, Resource::ColdWater);
@@ -452,7 +512,11 @@ pub fn parse_row(header: &Header, record: &csv::StringRecord, line: u64, today: 
         for v in list(initial_text) {
             match parse_decimal(&v) {
                 Some(d) => initial_values.push(d),
-                None => c.error(&col("initial"), "not_a_number", format!("'{v}' is not a number")),
+                None => c.error(
+                    &col("initial"),
+                    "not_a_number",
+                    format!("'{v}' is not a number"),
+                ),
             }
         }
         let draft = MeterDraft {
@@ -500,7 +564,10 @@ mod tests {
     use super::*;
 
     fn header(cols: &str) -> Header {
-        Header::parse(&csv::StringRecord::from(cols.split(',').collect::<Vec<_>>())).unwrap()
+        Header::parse(&csv::StringRecord::from(
+            cols.split(',').collect::<Vec<_>>(),
+        ))
+        .unwrap()
     }
 
     fn rec(cells: &str) -> csv::StringRecord {
@@ -518,30 +585,56 @@ mod tests {
         assert_eq!(row.premises.area_micro, 54_300_000);
         assert_eq!(row.account.opened_on, today());
         assert_eq!(row.meters.len(), 2);
-        assert_eq!(row.meters[1].initial_micro, [Some(10_000_000), Some(5_000_000), None]);
-        assert_eq!(row.person.unwrap().0.phones, vec!["+79160000001".to_string()]);
+        assert_eq!(
+            row.meters[1].initial_micro,
+            [Some(10_000_000), Some(5_000_000), None]
+        );
+        assert_eq!(
+            row.person.unwrap().0.phones,
+            vec!["+79160000001".to_string()]
+        );
     }
 
     #[test]
     fn every_bad_cell_of_a_line_is_reported_with_its_column() {
         let h = header("house,premises_number,area,account_number,account_opened,meter1_serial,meter1_resource");
-        let errors = parse_row(&h, &rec("Lenina 5,12,-3,,31.02.2026,CW1,steam"), 7, today()).unwrap_err();
+        let errors =
+            parse_row(&h, &rec("Lenina 5,12,-3,,31.02.2026,CW1,steam"), 7, today()).unwrap_err();
         let columns: Vec<&str> = errors.iter().map(|e| e.column.as_str()).collect();
-        assert_eq!(columns, vec!["area", "account_opened", "account_number", "meter1_resource"]);
+        assert_eq!(
+            columns,
+            vec![
+                "area",
+                "account_opened",
+                "account_number",
+                "meter1_resource"
+            ]
+        );
         assert!(errors.iter().all(|e| e.line == 7));
     }
 
     #[test]
     fn an_unknown_or_missing_column_is_refused_at_the_header() {
-        let errors = Header::parse(&rec("house,premises_number,account_number,colour")).unwrap_err();
+        let errors =
+            Header::parse(&rec("house,premises_number,account_number,colour")).unwrap_err();
         let reasons: Vec<&str> = errors.iter().map(|e| e.reason).collect();
         assert_eq!(reasons, vec!["unknown_column", "missing_column"]);
     }
 
     #[test]
     fn localized_values_and_decimal_commas_are_understood() {
-        let h = header("house;premises_number;area;account_number;premises_kind;meter1_serial;meter1_resource".replace(';', ",").as_str());
-        let row = parse_row(&h, &csv::StringRecord::from(vec!["Ленина 5", "12", "54,3", "1001", "Жилое", "X1", "ХВС"]), 2, today()).unwrap();
+        let h = header(
+            "house;premises_number;area;account_number;premises_kind;meter1_serial;meter1_resource"
+                .replace(';', ",")
+                .as_str(),
+        );
+        let row = parse_row(
+            &h,
+            &csv::StringRecord::from(vec!["Ленина 5", "12", "54,3", "1001", "Жилое", "X1", "ХВС"]),
+            2,
+            today(),
+        )
+        .unwrap();
         assert_eq!(row.premises.kind, PremisesKind::Residential);
         assert_eq!(row.meters[0].resource, Resource::ColdWater);
         assert_eq!(row.premises.area_micro, 54_300_000);

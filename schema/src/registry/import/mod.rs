@@ -88,25 +88,52 @@ pub(crate) struct Existing {
 
 async fn load_existing<C: ConnectionTrait>(conn: &C, org: Uuid) -> AppResult<Existing> {
     let mut e = Existing::default();
-    for h in house::Entity::find().filter(house::Column::OrganisationId.eq(org)).all(conn).await? {
+    for h in house::Entity::find()
+        .filter(house::Column::OrganisationId.eq(org))
+        .all(conn)
+        .await?
+    {
         e.houses.insert(fold(&h.address), h);
     }
-    for p in premises::Entity::find().filter(premises::Column::OrganisationId.eq(org)).all(conn).await? {
+    for p in premises::Entity::find()
+        .filter(premises::Column::OrganisationId.eq(org))
+        .all(conn)
+        .await?
+    {
         e.premises.insert((p.house_id, p.number.clone()), p);
     }
-    for a in account::Entity::find().filter(account::Column::OrganisationId.eq(org)).all(conn).await? {
+    for a in account::Entity::find()
+        .filter(account::Column::OrganisationId.eq(org))
+        .all(conn)
+        .await?
+    {
         e.accounts.insert(a.number.clone(), a);
     }
-    for p in person::Entity::find().filter(person::Column::OrganisationId.eq(org)).all(conn).await? {
+    for p in person::Entity::find()
+        .filter(person::Column::OrganisationId.eq(org))
+        .all(conn)
+        .await?
+    {
         e.people.entry(p.natural_key.clone()).or_insert(p);
     }
-    for o in occupancy::Entity::find().filter(occupancy::Column::OrganisationId.eq(org)).all(conn).await? {
+    for o in occupancy::Entity::find()
+        .filter(occupancy::Column::OrganisationId.eq(org))
+        .all(conn)
+        .await?
+    {
         if o.role == OccupancyRole::Owner && o.until.is_none() {
-            e.owner_shares.entry(o.premises_id).or_default().push((o.person_id, Share::stored(o.share_num, o.share_den)));
+            e.owner_shares
+                .entry(o.premises_id)
+                .or_default()
+                .push((o.person_id, Share::stored(o.share_num, o.share_den)));
         }
         e.occupancies.insert((o.premises_id, o.person_id, o.role));
     }
-    for m in meter::Entity::find().filter(meter::Column::OrganisationId.eq(org)).all(conn).await? {
+    for m in meter::Entity::find()
+        .filter(meter::Column::OrganisationId.eq(org))
+        .all(conn)
+        .await?
+    {
         e.meters.insert((m.resource, m.serial.clone()), m);
     }
     Ok(e)
@@ -126,7 +153,9 @@ fn sniff_delimiter<R: Read + Seek>(source: &mut R) -> AppResult<u8> {
     let mut first = Vec::new();
     let mut buf = [0_u8; 4096];
     loop {
-        let n = source.read(&mut buf).map_err(|e| AppError::Internal(e.to_string()))?;
+        let n = source
+            .read(&mut buf)
+            .map_err(|e| AppError::Internal(e.to_string()))?;
         if n == 0 {
             break;
         }
@@ -135,7 +164,9 @@ fn sniff_delimiter<R: Read + Seek>(source: &mut R) -> AppResult<u8> {
             break;
         }
     }
-    source.seek(SeekFrom::Start(0)).map_err(|e| AppError::Internal(e.to_string()))?;
+    source
+        .seek(SeekFrom::Start(0))
+        .map_err(|e| AppError::Internal(e.to_string()))?;
     let line = first.split(|b| *b == b'\n').next().unwrap_or(&[]);
     let semis = line.iter().filter(|b| **b == b';').count();
     let commas = line.iter().filter(|b| **b == b',').count();
@@ -164,7 +195,11 @@ fn for_each_row<R: Read>(
             Err(errors) => return Ok(Err(errors)),
         },
         Ok(false) => return Ok(Err(vec![file_error("the file is empty".into())])),
-        Err(e) => return Ok(Err(vec![file_error(format!("the header cannot be read: {e}"))])),
+        Err(e) => {
+            return Ok(Err(vec![file_error(format!(
+                "the header cannot be read: {e}"
+            ))]))
+        }
     };
     loop {
         match reader.read_record(&mut record) {
@@ -180,7 +215,9 @@ fn for_each_row<R: Read>(
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(0);
                 let message = match e.kind() {
-                    csv::ErrorKind::Utf8 { .. } => "the file is not UTF-8 text; save it as CSV UTF-8".to_string(),
+                    csv::ErrorKind::Utf8 { .. } => {
+                        "the file is not UTF-8 text; save it as CSV UTF-8".to_string()
+                    }
                     _ => e.to_string(),
                 };
                 return Ok(Err(vec![RowError {
@@ -206,8 +243,12 @@ impl Registry {
     ) -> AppResult<ImportReport> {
         self.organisation(organisation_id).await?;
         let today = self.today();
-        let total_bytes = source.seek(SeekFrom::End(0)).map_err(|e| AppError::Internal(e.to_string()))?;
-        source.seek(SeekFrom::Start(0)).map_err(|e| AppError::Internal(e.to_string()))?;
+        let total_bytes = source
+            .seek(SeekFrom::End(0))
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        source
+            .seek(SeekFrom::Start(0))
+            .map_err(|e| AppError::Internal(e.to_string()))?;
         let delimiter = sniff_delimiter(&mut source)?;
 
         let existing = load_existing(&self.db, organisation_id).await?;
@@ -260,9 +301,21 @@ impl Registry {
             report.errors = errors;
             return Ok(report);
         }
-        source.seek(SeekFrom::Start(0)).map_err(|e| AppError::Internal(e.to_string()))?;
+        source
+            .seek(SeekFrom::Start(0))
+            .map_err(|e| AppError::Internal(e.to_string()))?;
         let mut reader = csv_reader(&mut source, delimiter);
-        write::write_all(self, organisation_id, existing, &mut reader, today, total_bytes, progress, &mut report).await?;
+        write::write_all(
+            self,
+            organisation_id,
+            existing,
+            &mut reader,
+            today,
+            total_bytes,
+            progress,
+            &mut report,
+        )
+        .await?;
         Ok(report)
     }
 }

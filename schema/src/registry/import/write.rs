@@ -4,12 +4,16 @@ use std::collections::{HashMap, HashSet};
 use std::io::Read;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use entities::{account, meter, person, premises, HouseStatus, OccupancyRole, RecordStatus, Resource};
+use entities::{
+    account, meter, person, premises, HouseStatus, OccupancyRole, RecordStatus, Resource,
+};
 use sea_orm::{ActiveModelTrait, Set, TransactionTrait};
 use uuid::Uuid;
 
 use super::format::{self, Header, HouseParts, ImportRow};
-use super::tables::{enum_text, text, ACCOUNTS, HOUSES, METERS, OCCUPANCIES, PEOPLE, PREMISES, SEARCH};
+use super::tables::{
+    enum_text, text, ACCOUNTS, HOUSES, METERS, OCCUPANCIES, PEOPLE, PREMISES, SEARCH,
+};
 use super::{file_error, Counts, Existing, ImportReport, Phase, Progress};
 use crate::bulk::{Buffer, Cell};
 use crate::error::{AppError, AppResult, RowError};
@@ -56,7 +60,11 @@ pub(super) struct Checker<'a> {
 
 impl<'a> Checker<'a> {
     pub(super) fn new(existing: &'a Existing, today: NaiveDate) -> Self {
-        let premises_key_of = existing.premises.values().map(|p| (p.id, (p.house_id, p.number.clone()))).collect();
+        let premises_key_of = existing
+            .premises
+            .values()
+            .map(|p| (p.id, (p.house_id, p.number.clone())))
+            .collect();
         Self {
             existing,
             premises_key_of,
@@ -103,7 +111,12 @@ impl<'a> Checker<'a> {
                 )),
             }
         } else if existing_house.is_some_and(|h| h.status == HouseStatus::Archived) {
-            errors.push(row_error(line, "house", "archived", "the house is archived".into()));
+            errors.push(row_error(
+                line,
+                "house",
+                "archived",
+                "the house is archived".into(),
+            ));
         }
 
         let key: PremisesKey = (house_fold.clone(), row.premises.number.clone());
@@ -113,7 +126,10 @@ impl<'a> Checker<'a> {
                 line,
                 "premises_number",
                 "premises_mismatch",
-                format!("premises {} is described differently on line {first_line}", row.premises.number),
+                format!(
+                    "premises {} is described differently on line {first_line}",
+                    row.premises.number
+                ),
             )),
             Some(_) => {}
             None => {
@@ -126,7 +142,10 @@ impl<'a> Checker<'a> {
                 line,
                 "account_number",
                 "duplicate",
-                format!("account {} is already on line {first_line}", row.account.number),
+                format!(
+                    "account {} is already on line {first_line}",
+                    row.account.number
+                ),
             ));
         } else {
             self.accounts.insert(row.account.number.clone(), line);
@@ -134,22 +153,32 @@ impl<'a> Checker<'a> {
             *sum = Share::add(*sum, row.account.share);
         }
         if let Some(a) = self.existing.accounts.get(&row.account.number) {
-            let same = self.premises_key_of.get(&a.premises_id).is_some_and(|(house_id, number)| {
-                *number == row.premises.number && existing_house.is_some_and(|h| h.id == *house_id)
-            });
+            let same =
+                self.premises_key_of
+                    .get(&a.premises_id)
+                    .is_some_and(|(house_id, number)| {
+                        *number == row.premises.number
+                            && existing_house.is_some_and(|h| h.id == *house_id)
+                    });
             if !same {
                 errors.push(row_error(
                     line,
                     "account_number",
                     "duplicate",
-                    format!("account {} already belongs to other premises", row.account.number),
+                    format!(
+                        "account {} already belongs to other premises",
+                        row.account.number
+                    ),
                 ));
             }
         }
 
         if let Some((p, o)) = &row.person {
             if o.role == OccupancyRole::Owner {
-                self.owner_shares.entry(key.clone()).or_default().insert(p.natural_key(), o.share);
+                self.owner_shares
+                    .entry(key.clone())
+                    .or_default()
+                    .insert(p.natural_key(), o.share);
             }
         }
 
@@ -161,7 +190,10 @@ impl<'a> Checker<'a> {
                     line,
                     &column,
                     "duplicate",
-                    format!("meter {} is already in other premises on line {first_line}", m.serial),
+                    format!(
+                        "meter {} is already in other premises on line {first_line}",
+                        m.serial
+                    ),
                 )),
                 Some(_) => {}
                 None => {
@@ -173,7 +205,8 @@ impl<'a> Checker<'a> {
                     .premises_id
                     .and_then(|id| self.premises_key_of.get(&id))
                     .is_some_and(|(house_id, number)| {
-                        *number == row.premises.number && existing_house.is_some_and(|h| h.id == *house_id)
+                        *number == row.premises.number
+                            && existing_house.is_some_and(|h| h.id == *house_id)
                     });
                 if !same {
                     errors.push(row_error(
@@ -192,14 +225,22 @@ impl<'a> Checker<'a> {
     pub(super) fn finish(self) -> Vec<RowError> {
         let mut errors = Vec::new();
         let mut db_accounts: HashMap<Uuid, Vec<&account::Model>> = HashMap::new();
-        for a in self.existing.accounts.values().filter(|a| a.closed_on.is_none()) {
+        for a in self
+            .existing
+            .accounts
+            .values()
+            .filter(|a| a.closed_on.is_none())
+        {
             db_accounts.entry(a.premises_id).or_default().push(a);
         }
         for (key, sum) in &self.account_shares {
             let existing_id = self.existing_premises_id(key);
             let mut total = *sum;
             if let Some(list) = existing_id.and_then(|id| db_accounts.get(&id)) {
-                for a in list.iter().filter(|a| !self.accounts.contains_key(&a.number)) {
+                for a in list
+                    .iter()
+                    .filter(|a| !self.accounts.contains_key(&a.number))
+                {
                     total = Share::add(total, Share::stored(a.share_num, a.share_den));
                 }
             }
@@ -209,13 +250,19 @@ impl<'a> Checker<'a> {
                     line,
                     "account_share",
                     "shares_exceed_whole",
-                    format!("open accounts of premises {} would hold {}/{} of it, more than the whole", key.1, total.0, total.1),
+                    format!(
+                        "open accounts of premises {} would hold {}/{} of it, more than the whole",
+                        key.1, total.0, total.1
+                    ),
                 ));
             }
         }
         for (key, owners) in &self.owner_shares {
             let mut total = owners.values().fold((0, 1), |acc, s| Share::add(acc, *s));
-            if let Some(list) = self.existing_premises_id(key).and_then(|id| self.existing.owner_shares.get(&id)) {
+            if let Some(list) = self
+                .existing_premises_id(key)
+                .and_then(|id| self.existing.owner_shares.get(&id))
+            {
                 for (person_id, share) in list {
                     let in_file = self
                         .existing
@@ -233,7 +280,10 @@ impl<'a> Checker<'a> {
                     line,
                     "person_share",
                     "shares_exceed_whole",
-                    format!("owners of premises {} would hold {}/{} of it, more than the whole", key.1, total.0, total.1),
+                    format!(
+                        "owners of premises {} would hold {}/{} of it, more than the whole",
+                        key.1, total.0, total.1
+                    ),
                 ));
             }
         }
@@ -242,7 +292,10 @@ impl<'a> Checker<'a> {
 
     fn existing_premises_id(&self, key: &PremisesKey) -> Option<Uuid> {
         let house = self.existing.houses.get(&key.0)?;
-        self.existing.premises.get(&(house.id, key.1.clone())).map(|p| p.id)
+        self.existing
+            .premises
+            .get(&(house.id, key.1.clone()))
+            .map(|p| p.id)
     }
 }
 
@@ -342,10 +395,26 @@ pub(super) async fn write_all<R: Read>(
     let mut w = Writer {
         org,
         now,
-        houses: existing.houses.values().map(|h| (fold(&h.address), (h.id, h.address.clone()))).collect(),
-        premises: existing.premises.values().map(|p| ((p.house_id, p.number.clone()), p.id)).collect(),
-        premises_numbers: existing.premises.values().map(|p| (p.id, p.number.clone())).collect(),
-        people: existing.people.iter().map(|(k, p)| (k.clone(), (p.id, p.full_name.clone()))).collect(),
+        houses: existing
+            .houses
+            .values()
+            .map(|h| (fold(&h.address), (h.id, h.address.clone())))
+            .collect(),
+        premises: existing
+            .premises
+            .values()
+            .map(|p| ((p.house_id, p.number.clone()), p.id))
+            .collect(),
+        premises_numbers: existing
+            .premises
+            .values()
+            .map(|p| (p.id, p.number.clone()))
+            .collect(),
+        people: existing
+            .people
+            .iter()
+            .map(|(k, p)| (k.clone(), (p.id, p.full_name.clone())))
+            .collect(),
         occupancies: std::mem::take(&mut existing.occupancies),
         seen: HashSet::new(),
         buffers: [
@@ -362,7 +431,11 @@ pub(super) async fn write_all<R: Read>(
     let mut record = csv::StringRecord::new();
     let header = match reader.read_record(&mut record) {
         Ok(true) => Header::parse(&record).map_err(AppError::Import)?,
-        _ => return Err(AppError::Import(vec![file_error("the file changed while it was imported".into())])),
+        _ => {
+            return Err(AppError::Import(vec![file_error(
+                "the file changed while it was imported".into(),
+            )]))
+        }
     };
     let mut lines = 0_u64;
     loop {
@@ -420,10 +493,14 @@ async fn write_row<C: sea_orm::ConnectionTrait>(
             (*id, address.clone())
         }
         None => {
-            let parts = row
-                .house_parts
-                .as_ref()
-                .ok_or_else(|| AppError::Import(vec![row_error(row.line, "house", "unknown_house", "no such house".into())]))?;
+            let parts = row.house_parts.as_ref().ok_or_else(|| {
+                AppError::Import(vec![row_error(
+                    row.line,
+                    "house",
+                    "unknown_house",
+                    "no such house".into(),
+                )])
+            })?;
             let v = house_draft(&row.house, parts).validate(now.date_naive())?;
             let address = v.address.clone();
             let id = w.new_house(&row.house, v);
@@ -441,8 +518,13 @@ async fn write_row<C: sea_orm::ConnectionTrait>(
                 let mut changed = false;
                 if let Some(current) = existing.premises.get(&pkey) {
                     let p = &row.premises;
-                    if (current.kind, current.entrance, current.floor, current.area_micro, current.rooms)
-                        != (p.kind, p.entrance, p.floor, p.area_micro, p.rooms)
+                    if (
+                        current.kind,
+                        current.entrance,
+                        current.floor,
+                        current.area_micro,
+                        current.rooms,
+                    ) != (p.kind, p.entrance, p.floor, p.area_micro, p.rooms)
                     {
                         let mut am: premises::ActiveModel = current.clone().into();
                         am.kind = Set(p.kind);
@@ -497,8 +579,12 @@ async fn write_row<C: sea_orm::ConnectionTrait>(
                 if w.seen.insert(id) {
                     let mut changed = false;
                     if let Some(current) = existing.people.get(&key) {
-                        if (&current.full_name, &current.phones, &current.emails, current.preferred_channel)
-                            != (&p.full_name, &phones, &emails, p.preferred_channel)
+                        if (
+                            &current.full_name,
+                            &current.phones,
+                            &current.emails,
+                            current.preferred_channel,
+                        ) != (&p.full_name, &phones, &emails, p.preferred_channel)
                         {
                             let mut am: person::ActiveModel = current.clone().into();
                             am.full_name = Set(p.full_name.clone());
@@ -507,7 +593,12 @@ async fn write_row<C: sea_orm::ConnectionTrait>(
                             am.preferred_channel = Set(p.preferred_channel);
                             am.updated_at = Set(now);
                             let model = am.update(conn).await?;
-                            index::replace(conn, org, &crate::registry::service::person_doc_pub(&model)).await?;
+                            index::replace(
+                                conn,
+                                org,
+                                &crate::registry::service::person_doc_pub(&model),
+                            )
+                            .await?;
                             changed = true;
                         }
                     }
@@ -562,12 +653,26 @@ async fn write_row<C: sea_orm::ConnectionTrait>(
 
     // Account
     let a = &row.account;
-    let categories = serde_json::to_string(&a.privileged_categories).unwrap_or_else(|_| "[]".into());
+    let categories =
+        serde_json::to_string(&a.privileged_categories).unwrap_or_else(|_| "[]".into());
     let holder_id = holder.as_ref().map(|(id, _)| *id);
     match existing.accounts.get(&a.number) {
         Some(current) => {
-            let changed = (current.holder_id, current.share_num, current.share_den, current.registered_residents, current.opened_on, &current.privileged_categories)
-                != (holder_id.or(current.holder_id), a.share.num(), a.share.den(), a.registered_residents, a.opened_on, &categories);
+            let changed = (
+                current.holder_id,
+                current.share_num,
+                current.share_den,
+                current.registered_residents,
+                current.opened_on,
+                &current.privileged_categories,
+            ) != (
+                holder_id.or(current.holder_id),
+                a.share.num(),
+                a.share.den(),
+                a.registered_residents,
+                a.opened_on,
+                &categories,
+            );
             if changed {
                 let mut am: account::ActiveModel = current.clone().into();
                 am.holder_id = Set(holder_id.or(current.holder_id));
@@ -578,8 +683,19 @@ async fn write_row<C: sea_orm::ConnectionTrait>(
                 am.privileged_categories = Set(categories);
                 am.updated_at = Set(now);
                 let model = am.update(conn).await?;
-                let number = w.premises_numbers.get(&premises_id).cloned().unwrap_or_default();
-                let doc = index::account(model.id, house_id, &model.number, &address, &number, holder.as_ref().map(|(_, n)| n.as_str()));
+                let number = w
+                    .premises_numbers
+                    .get(&premises_id)
+                    .cloned()
+                    .unwrap_or_default();
+                let doc = index::account(
+                    model.id,
+                    house_id,
+                    &model.number,
+                    &address,
+                    &number,
+                    holder.as_ref().map(|(_, n)| n.as_str()),
+                );
                 index::replace(conn, org, &doc).await?;
             }
             count(&mut report.accounts, false, changed);
@@ -602,7 +718,14 @@ async fn write_row<C: sea_orm::ConnectionTrait>(
                 Cell::Timestamp(now),
                 Cell::Timestamp(now),
             ]);
-            w.index(index::account(id, house_id, &a.number, &address, &row.premises.number, holder.as_ref().map(|(_, n)| n.as_str())));
+            w.index(index::account(
+                id,
+                house_id,
+                &a.number,
+                &address,
+                &row.premises.number,
+                holder.as_ref().map(|(_, n)| n.as_str()),
+            ));
             count(&mut report.accounts, true, false);
         }
     }
@@ -615,8 +738,23 @@ async fn write_row<C: sea_orm::ConnectionTrait>(
                 if !w.seen.insert(current.id) {
                     continue;
                 }
-                let changed = (current.zones, &current.unit, current.installed_on, current.verification_due, current.initial1_micro, current.initial2_micro, current.initial3_micro)
-                    != (m.zones, &m.unit, m.installed_on, m.verification_due, m.initial_micro[0].unwrap_or(0), m.initial_micro[1], m.initial_micro[2]);
+                let changed = (
+                    current.zones,
+                    &current.unit,
+                    current.installed_on,
+                    current.verification_due,
+                    current.initial1_micro,
+                    current.initial2_micro,
+                    current.initial3_micro,
+                ) != (
+                    m.zones,
+                    &m.unit,
+                    m.installed_on,
+                    m.verification_due,
+                    m.initial_micro[0].unwrap_or(0),
+                    m.initial_micro[1],
+                    m.initial_micro[2],
+                );
                 if changed {
                     let mut am: meter::ActiveModel = current.clone().into();
                     am.zones = Set(m.zones);
@@ -651,9 +789,17 @@ async fn write_row<C: sea_orm::ConnectionTrait>(
                     Cell::Timestamp(now),
                     Cell::Timestamp(now),
                 ]);
-                w.index(index::meter(id, house_id, &m.serial, &address, Some(&row.premises.number)));
+                w.index(index::meter(
+                    id,
+                    house_id,
+                    &m.serial,
+                    &address,
+                    Some(&row.premises.number),
+                ));
                 // A meter repeated on another line of the same premises is written once.
-                existing.meters.insert(key, stub_meter(id, org, house_id, premises_id, m, now));
+                existing
+                    .meters
+                    .insert(key, stub_meter(id, org, house_id, premises_id, m, now));
                 w.seen.insert(id);
                 count(&mut report.meters, true, false);
             }
@@ -662,7 +808,14 @@ async fn write_row<C: sea_orm::ConnectionTrait>(
     Ok(())
 }
 
-fn stub_meter(id: Uuid, org: Uuid, house_id: Uuid, premises_id: Uuid, m: &crate::registry::drafts::ValidMeter, now: DateTime<Utc>) -> meter::Model {
+fn stub_meter(
+    id: Uuid,
+    org: Uuid,
+    house_id: Uuid,
+    premises_id: Uuid,
+    m: &crate::registry::drafts::ValidMeter,
+    now: DateTime<Utc>,
+) -> meter::Model {
     meter::Model {
         id,
         organisation_id: org,

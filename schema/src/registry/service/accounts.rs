@@ -1,8 +1,8 @@
 use chrono::NaiveDate;
 use entities::{account, house, person, premises, RecordStatus};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -34,12 +34,20 @@ pub enum AccountOrder {
 const DUPLICATE_NUMBER: &str = "this account number is already used in the organisation";
 
 impl Registry {
-    pub async fn create_account(&self, premises_id: Uuid, draft: AccountDraft) -> AppResult<account::Model> {
+    pub async fn create_account(
+        &self,
+        premises_id: Uuid,
+        draft: AccountDraft,
+    ) -> AppResult<account::Model> {
         let v = draft.validate()?;
         let txn = self.db.begin().await?;
         let p = find_premises(&txn, premises_id).await?;
         if p.status == RecordStatus::Archived {
-            return Err(AppError::validation("premisesId", "archived", "the premises is archived"));
+            return Err(AppError::validation(
+                "premisesId",
+                "archived",
+                "the premises is archived",
+            ));
         }
         let h = find_house(&txn, p.house_id).await?;
         self.check_account(&txn, &p, None, &v).await?;
@@ -82,13 +90,20 @@ impl Registry {
         let txn = self.db.begin().await?;
         let current = find_account(&txn, id).await?;
         if current.closed_on.is_some() {
-            return Err(AppError::conflict("id", "already_closed", "the account is already closed"));
+            return Err(AppError::conflict(
+                "id",
+                "already_closed",
+                "the account is already closed",
+            ));
         }
         if closed_on < current.opened_on {
             return Err(AppError::validation(
                 "closedOn",
                 "dates_out_of_order",
-                format!("must not be before the opening date ({})", current.opened_on),
+                format!(
+                    "must not be before the opening date ({})",
+                    current.opened_on
+                ),
             ));
         }
         let mut am: account::ActiveModel = current.into();
@@ -111,7 +126,8 @@ impl Registry {
         direction: Direction,
         page: Page,
     ) -> AppResult<(Vec<account::Model>, u64)> {
-        let mut query = account::Entity::find().filter(account::Column::OrganisationId.eq(organisation_id));
+        let mut query =
+            account::Entity::find().filter(account::Column::OrganisationId.eq(organisation_id));
         if let Some(h) = filter.house_id {
             query = query.filter(account::Column::HouseId.eq(h));
         }
@@ -133,9 +149,15 @@ impl Registry {
             AccountOrder::Number => account::Column::Number,
             AccountOrder::OpenedOn => account::Column::OpenedOn,
         };
-        let query = query.order_by(column, direction.order()).order_by_asc(account::Column::Id);
+        let query = query
+            .order_by(column, direction.order())
+            .order_by_asc(account::Column::Id);
         let total = query.clone().count(&self.db).await?;
-        let rows = query.offset(page.offset).limit(page.limit).all(&self.db).await?;
+        let rows = query
+            .offset(page.offset)
+            .limit(page.limit)
+            .all(&self.db)
+            .await?;
         Ok((rows, total))
     }
 
@@ -163,7 +185,11 @@ impl Registry {
                 .one(conn)
                 .await?;
             if found.is_none() {
-                return Err(AppError::validation("holderId", "not_found", "no such person in the organisation"));
+                return Err(AppError::validation(
+                    "holderId",
+                    "not_found",
+                    "no such person in the organisation",
+                ));
             }
         }
         if v.closed_on.is_none() {
@@ -173,17 +199,18 @@ impl Registry {
             if let Some(id) = this {
                 others = others.filter(account::Column::Id.ne(id));
             }
-            let total = others
-                .all(conn)
-                .await?
-                .iter()
-                .fold((0, 1), |acc, a| Share::add(acc, Share::stored(a.share_num, a.share_den)));
+            let total = others.all(conn).await?.iter().fold((0, 1), |acc, a| {
+                Share::add(acc, Share::stored(a.share_num, a.share_den))
+            });
             let total = Share::add(total, v.share);
             if total.0 > total.1 {
                 return Err(AppError::validation(
                     "share",
                     "shares_exceed_whole",
-                    format!("open accounts of premises {} would hold {}/{} of it, more than the whole", p.number, total.0, total.1),
+                    format!(
+                        "open accounts of premises {} would hold {}/{} of it, more than the whole",
+                        p.number, total.0, total.1
+                    ),
                 ));
             }
         }
@@ -191,16 +218,37 @@ impl Registry {
     }
 }
 
-pub(crate) async fn find_account<C: ConnectionTrait>(conn: &C, id: Uuid) -> AppResult<account::Model> {
-    account::Entity::find_by_id(id).one(conn).await?.ok_or(AppError::not_found("account"))
+pub(crate) async fn find_account<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+) -> AppResult<account::Model> {
+    account::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(AppError::not_found("account"))
 }
 
-async fn reindex_account<C: ConnectionTrait>(conn: &C, a: &account::Model, h: &house::Model, p: &premises::Model) -> AppResult<()> {
+async fn reindex_account<C: ConnectionTrait>(
+    conn: &C,
+    a: &account::Model,
+    h: &house::Model,
+    p: &premises::Model,
+) -> AppResult<()> {
     let holder = match a.holder_id {
-        Some(id) => person::Entity::find_by_id(id).one(conn).await?.map(|p| p.full_name),
+        Some(id) => person::Entity::find_by_id(id)
+            .one(conn)
+            .await?
+            .map(|p| p.full_name),
         None => None,
     };
-    let doc = index::account(a.id, h.id, &a.number, &h.address, &p.number, holder.as_deref());
+    let doc = index::account(
+        a.id,
+        h.id,
+        &a.number,
+        &h.address,
+        &p.number,
+        holder.as_deref(),
+    );
     index::replace(conn, a.organisation_id, &doc).await?;
     Ok(())
 }
@@ -214,7 +262,9 @@ fn account_fields(v: ValidAccount, now: chrono::DateTime<chrono::Utc>) -> accoun
         registered_residents: Set(v.registered_residents),
         opened_on: Set(v.opened_on),
         closed_on: Set(v.closed_on),
-        privileged_categories: Set(serde_json::to_string(&v.privileged_categories).unwrap_or_else(|_| "[]".into())),
+        privileged_categories: Set(
+            serde_json::to_string(&v.privileged_categories).unwrap_or_else(|_| "[]".into())
+        ),
         updated_at: Set(now),
         ..Default::default()
     }
@@ -229,7 +279,8 @@ impl AccountDraft {
             registered_residents: m.registered_residents,
             opened_on: m.opened_on,
             closed_on: m.closed_on,
-            privileged_categories: serde_json::from_str(&m.privileged_categories).unwrap_or_default(),
+            privileged_categories: serde_json::from_str(&m.privileged_categories)
+                .unwrap_or_default(),
         }
     }
 }

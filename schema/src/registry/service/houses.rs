@@ -1,7 +1,7 @@
 use entities::{account, house, organisation, premises, HouseStatus};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -28,7 +28,11 @@ pub enum HouseOrder {
 const DUPLICATE_ADDRESS: &str = "a house with this address already exists";
 
 impl Registry {
-    pub async fn create_house(&self, organisation_id: Uuid, draft: HouseDraft) -> AppResult<house::Model> {
+    pub async fn create_house(
+        &self,
+        organisation_id: Uuid,
+        draft: HouseDraft,
+    ) -> AppResult<house::Model> {
         let v = draft.validate(self.today())?;
         let now = self.clock.now();
         let txn = self.db.begin().await?;
@@ -40,7 +44,12 @@ impl Registry {
             .insert(&txn)
             .await
             .map_err(|e| unique_as_conflict(e, "address", DUPLICATE_ADDRESS))?;
-        index::replace(&txn, organisation_id, &index::house(model.id, &model.address)).await?;
+        index::replace(
+            &txn,
+            organisation_id,
+            &index::house(model.id, &model.address),
+        )
+        .await?;
         txn.commit().await?;
         Ok(model)
     }
@@ -74,7 +83,11 @@ impl Registry {
             .count(&txn)
             .await?;
         if open > 0 {
-            return Err(AppError::conflict("id", "has_open_accounts", format!("the house still has {open} open accounts")));
+            return Err(AppError::conflict(
+                "id",
+                "has_open_accounts",
+                format!("the house still has {open} open accounts"),
+            ));
         }
         let mut am: house::ActiveModel = current.into();
         am.status = Set(HouseStatus::Archived);
@@ -96,7 +109,8 @@ impl Registry {
         direction: Direction,
         page: Page,
     ) -> AppResult<(Vec<house::Model>, u64)> {
-        let mut query = house::Entity::find().filter(house::Column::OrganisationId.eq(organisation_id));
+        let mut query =
+            house::Entity::find().filter(house::Column::OrganisationId.eq(organisation_id));
         if let Some(status) = filter.status {
             query = query.filter(house::Column::Status.eq(status));
         }
@@ -107,40 +121,83 @@ impl Registry {
             HouseOrder::Address => house::Column::Address,
             HouseOrder::CreatedAt => house::Column::CreatedAt,
         };
-        let query = query.order_by(column, direction.order()).order_by_asc(house::Column::Id);
+        let query = query
+            .order_by(column, direction.order())
+            .order_by_asc(house::Column::Id);
         let total = query.clone().count(&self.db).await?;
-        let rows = query.offset(page.offset).limit(page.limit).all(&self.db).await?;
+        let rows = query
+            .offset(page.offset)
+            .limit(page.limit)
+            .all(&self.db)
+            .await?;
         Ok((rows, total))
     }
 
     /// Rewrites the search rows of a house and of everything that shows its address.
     async fn reindex_house<C: ConnectionTrait>(&self, conn: &C, h: &house::Model) -> AppResult<()> {
         index::replace(conn, h.organisation_id, &index::house(h.id, &h.address)).await?;
-        let all = premises::Entity::find().filter(premises::Column::HouseId.eq(h.id)).all(conn).await?;
+        let all = premises::Entity::find()
+            .filter(premises::Column::HouseId.eq(h.id))
+            .all(conn)
+            .await?;
         for p in &all {
-            index::replace(conn, h.organisation_id, &index::premises(p.id, h.id, &p.number, &h.address)).await?;
+            index::replace(
+                conn,
+                h.organisation_id,
+                &index::premises(p.id, h.id, &p.number, &h.address),
+            )
+            .await?;
         }
-        for a in account::Entity::find().filter(account::Column::HouseId.eq(h.id)).all(conn).await? {
-            let number = all.iter().find(|p| p.id == a.premises_id).map(|p| p.number.as_str()).unwrap_or("");
-            index::replace(conn, h.organisation_id, &index::account(a.id, h.id, &a.number, &h.address, number, None)).await?;
+        for a in account::Entity::find()
+            .filter(account::Column::HouseId.eq(h.id))
+            .all(conn)
+            .await?
+        {
+            let number = all
+                .iter()
+                .find(|p| p.id == a.premises_id)
+                .map(|p| p.number.as_str())
+                .unwrap_or("");
+            index::replace(
+                conn,
+                h.organisation_id,
+                &index::account(a.id, h.id, &a.number, &h.address, number, None),
+            )
+            .await?;
         }
         for m in entities::meter::Entity::find()
             .filter(entities::meter::Column::HouseId.eq(h.id))
             .all(conn)
             .await?
         {
-            let number = all.iter().find(|p| Some(p.id) == m.premises_id).map(|p| p.number.as_str());
-            index::replace(conn, h.organisation_id, &index::meter(m.id, h.id, &m.serial, &h.address, number)).await?;
+            let number = all
+                .iter()
+                .find(|p| Some(p.id) == m.premises_id)
+                .map(|p| p.number.as_str());
+            index::replace(
+                conn,
+                h.organisation_id,
+                &index::meter(m.id, h.id, &m.serial, &h.address, number),
+            )
+            .await?;
         }
         Ok(())
     }
 }
 
 pub(crate) async fn find_house<C: ConnectionTrait>(conn: &C, id: Uuid) -> AppResult<house::Model> {
-    house::Entity::find_by_id(id).one(conn).await?.ok_or(AppError::not_found("house"))
+    house::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(AppError::not_found("house"))
 }
 
-fn house_active_model(id: Uuid, organisation_id: Uuid, v: ValidHouse, now: chrono::DateTime<chrono::Utc>) -> house::ActiveModel {
+fn house_active_model(
+    id: Uuid,
+    organisation_id: Uuid,
+    v: ValidHouse,
+    now: chrono::DateTime<chrono::Utc>,
+) -> house::ActiveModel {
     house::ActiveModel {
         id: Set(id),
         organisation_id: Set(organisation_id),

@@ -1,8 +1,8 @@
 use chrono::NaiveDate;
 use entities::{house, meter, premises, HouseStatus, MeterStatus, RecordStatus, Resource};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -38,7 +38,12 @@ const DUPLICATE_SERIAL: &str = "a meter of this resource with this serial number
 impl Registry {
     /// Installs a meter in premises, or a common meter on the house when
     /// `premises_id` is `None`.
-    pub async fn create_meter(&self, house_id: Option<Uuid>, premises_id: Option<Uuid>, draft: MeterDraft) -> AppResult<meter::Model> {
+    pub async fn create_meter(
+        &self,
+        house_id: Option<Uuid>,
+        premises_id: Option<Uuid>,
+        draft: MeterDraft,
+    ) -> AppResult<meter::Model> {
         let v = draft.validate()?;
         let txn = self.db.begin().await?;
         let (h, p) = place(&txn, house_id, premises_id).await?;
@@ -55,7 +60,13 @@ impl Registry {
         .insert(&txn)
         .await
         .map_err(|e| unique_as_conflict(e, "serial", DUPLICATE_SERIAL))?;
-        let doc = index::meter(model.id, h.id, &model.serial, &h.address, p.as_ref().map(|p| p.number.as_str()));
+        let doc = index::meter(
+            model.id,
+            h.id,
+            &model.serial,
+            &h.address,
+            p.as_ref().map(|p| p.number.as_str()),
+        );
         index::replace(&txn, h.organisation_id, &doc).await?;
         txn.commit().await?;
         Ok(model)
@@ -77,7 +88,13 @@ impl Registry {
             .update(&txn)
             .await
             .map_err(|e| unique_as_conflict(e, "serial", DUPLICATE_SERIAL))?;
-        let doc = index::meter(model.id, h.id, &model.serial, &h.address, p.as_ref().map(|p| p.number.as_str()));
+        let doc = index::meter(
+            model.id,
+            h.id,
+            &model.serial,
+            &h.address,
+            p.as_ref().map(|p| p.number.as_str()),
+        );
         index::replace(&txn, h.organisation_id, &doc).await?;
         txn.commit().await?;
         Ok(model)
@@ -88,7 +105,11 @@ impl Registry {
         let txn = self.db.begin().await?;
         let current = find_meter(&txn, id).await?;
         if current.status == MeterStatus::Archived && status != MeterStatus::Archived {
-            return Err(AppError::conflict("status", "archived", "an archived meter cannot be put back in service; install a new one"));
+            return Err(AppError::conflict(
+                "status",
+                "archived",
+                "an archived meter cannot be put back in service; install a new one",
+            ));
         }
         let mut am: meter::ActiveModel = current.into();
         am.status = Set(status);
@@ -110,7 +131,8 @@ impl Registry {
         direction: Direction,
         page: Page,
     ) -> AppResult<(Vec<meter::Model>, u64)> {
-        let mut query = meter::Entity::find().filter(meter::Column::OrganisationId.eq(organisation_id));
+        let mut query =
+            meter::Entity::find().filter(meter::Column::OrganisationId.eq(organisation_id));
         if let Some(h) = filter.house_id {
             query = query.filter(meter::Column::HouseId.eq(h));
         }
@@ -135,9 +157,15 @@ impl Registry {
             MeterOrder::Serial => meter::Column::Serial,
             MeterOrder::VerificationDue => meter::Column::VerificationDue,
         };
-        let query = query.order_by(column, direction.order()).order_by_asc(meter::Column::Id);
+        let query = query
+            .order_by(column, direction.order())
+            .order_by_asc(meter::Column::Id);
         let total = query.clone().count(&self.db).await?;
-        let rows = query.offset(page.offset).limit(page.limit).all(&self.db).await?;
+        let rows = query
+            .offset(page.offset)
+            .limit(page.limit)
+            .all(&self.db)
+            .await?;
         Ok((rows, total))
     }
 }
@@ -153,22 +181,42 @@ async fn place<C: ConnectionTrait>(
     };
     let house_id = match (house_id, &p) {
         (Some(h), Some(p)) if h != p.house_id => {
-            return Err(AppError::validation("houseId", "premises_elsewhere", "the premises belongs to another house"))
+            return Err(AppError::validation(
+                "houseId",
+                "premises_elsewhere",
+                "the premises belongs to another house",
+            ))
         }
         (_, Some(p)) => p.house_id,
         (Some(h), None) => h,
         (None, None) => {
-            return Err(AppError::validation("premisesId", "required", "a meter is installed in premises or, as a common meter, on a house"))
+            return Err(AppError::validation(
+                "premisesId",
+                "required",
+                "a meter is installed in premises or, as a common meter, on a house",
+            ))
         }
     };
     let h = find_house(conn, house_id).await?;
-    if h.status == HouseStatus::Archived || p.as_ref().is_some_and(|p| p.status == RecordStatus::Archived) {
-        return Err(AppError::validation("premisesId", "archived", "meters cannot be installed in archived premises or houses"));
+    if h.status == HouseStatus::Archived
+        || p.as_ref()
+            .is_some_and(|p| p.status == RecordStatus::Archived)
+    {
+        return Err(AppError::validation(
+            "premisesId",
+            "archived",
+            "meters cannot be installed in archived premises or houses",
+        ));
     }
     Ok((h, p))
 }
 
-async fn check_serial<C: ConnectionTrait>(conn: &C, organisation_id: Uuid, this: Option<Uuid>, v: &ValidMeter) -> AppResult<()> {
+async fn check_serial<C: ConnectionTrait>(
+    conn: &C,
+    organisation_id: Uuid,
+    this: Option<Uuid>,
+    v: &ValidMeter,
+) -> AppResult<()> {
     let mut same = meter::Entity::find()
         .filter(meter::Column::OrganisationId.eq(organisation_id))
         .filter(meter::Column::Resource.eq(v.resource))
@@ -183,7 +231,10 @@ async fn check_serial<C: ConnectionTrait>(conn: &C, organisation_id: Uuid, this:
 }
 
 pub(crate) async fn find_meter<C: ConnectionTrait>(conn: &C, id: Uuid) -> AppResult<meter::Model> {
-    meter::Entity::find_by_id(id).one(conn).await?.ok_or(AppError::not_found("meter"))
+    meter::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(AppError::not_found("meter"))
 }
 
 fn meter_fields(v: ValidMeter, now: chrono::DateTime<chrono::Utc>) -> meter::ActiveModel {
@@ -213,7 +264,11 @@ impl MeterDraft {
             unit: Some(m.unit.clone()),
             installed_on: m.installed_on,
             verification_due: m.verification_due,
-            initial_values: values.iter().take(m.zones as usize).map(|v| from_micro(v.unwrap_or(0))).collect(),
+            initial_values: values
+                .iter()
+                .take(m.zones as usize)
+                .map(|v| from_micro(v.unwrap_or(0)))
+                .collect(),
             status: m.status,
         }
     }

@@ -25,8 +25,8 @@ use crate::error::AppError;
 pub use accounts::{AccountFilter, AccountOrder};
 pub use houses::{HouseFilter, HouseOrder};
 pub use meters::{MeterFilter, MeterOrder};
-pub use people::{PersonFilter, PersonOrder};
 pub use people::person_doc as person_doc_pub;
+pub use people::{PersonFilter, PersonOrder};
 pub use premises::{PremisesFilter, PremisesOrder};
 
 /// Offset paging, as the API's connections ask for it.
@@ -72,7 +72,9 @@ impl Registry {
 /// Turns a unique-constraint violation into a clean conflict on `field`.
 pub(crate) fn unique_as_conflict(err: DbErr, field: &str, message: &str) -> AppError {
     match err.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => AppError::conflict(field, "duplicate", message),
+        Some(SqlErr::UniqueConstraintViolation(_)) => {
+            AppError::conflict(field, "duplicate", message)
+        }
         _ => err.into(),
     }
 }

@@ -1,5 +1,7 @@
 use entities::organisation;
-use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, QueryOrder, QuerySelect, Set, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, EntityTrait, PaginatorTrait, QueryOrder, QuerySelect, Set, TransactionTrait,
+};
 use uuid::Uuid;
 
 use super::{Page, Registry};
@@ -7,7 +9,10 @@ use crate::error::{AppError, AppResult};
 use crate::registry::drafts::OrganisationDraft;
 
 impl Registry {
-    pub async fn create_organisation(&self, draft: OrganisationDraft) -> AppResult<organisation::Model> {
+    pub async fn create_organisation(
+        &self,
+        draft: OrganisationDraft,
+    ) -> AppResult<organisation::Model> {
         let d = draft.validate()?;
         let now = self.clock.now();
         let txn = self.db.begin().await?;
@@ -31,7 +36,11 @@ impl Registry {
         Ok(model)
     }
 
-    pub async fn update_organisation(&self, id: Uuid, draft: OrganisationDraft) -> AppResult<organisation::Model> {
+    pub async fn update_organisation(
+        &self,
+        id: Uuid,
+        draft: OrganisationDraft,
+    ) -> AppResult<organisation::Model> {
         let d = draft.validate()?;
         let txn = self.db.begin().await?;
         let current = organisation::Entity::find_by_id(id)
@@ -64,7 +73,11 @@ impl Registry {
     pub async fn organisations(&self, page: Page) -> AppResult<(Vec<organisation::Model>, u64)> {
         let query = organisation::Entity::find().order_by_asc(organisation::Column::Name);
         let total = query.clone().count(&self.db).await?;
-        let rows = query.offset(page.offset).limit(page.limit).all(&self.db).await?;
+        let rows = query
+            .offset(page.offset)
+            .limit(page.limit)
+            .all(&self.db)
+            .await?;
         Ok((rows, total))
     }
 }

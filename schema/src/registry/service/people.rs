@@ -1,8 +1,8 @@
 use chrono::NaiveDate;
 use entities::{occupancy, person, OccupancyRole, RecordStatus};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -26,7 +26,11 @@ pub enum PersonOrder {
 }
 
 impl Registry {
-    pub async fn create_person(&self, organisation_id: Uuid, draft: PersonDraft) -> AppResult<person::Model> {
+    pub async fn create_person(
+        &self,
+        organisation_id: Uuid,
+        draft: PersonDraft,
+    ) -> AppResult<person::Model> {
         let v = draft.validate()?;
         let txn = self.db.begin().await?;
         self.organisation(organisation_id).await?;
@@ -68,7 +72,8 @@ impl Registry {
         direction: Direction,
         page: Page,
     ) -> AppResult<(Vec<person::Model>, u64)> {
-        let mut query = person::Entity::find().filter(person::Column::OrganisationId.eq(organisation_id));
+        let mut query =
+            person::Entity::find().filter(person::Column::OrganisationId.eq(organisation_id));
         if let Some(name) = filter.name.filter(|n| !n.trim().is_empty()) {
             query = query.filter(person::Column::FullName.like(contains_pattern(&name)));
         }
@@ -76,19 +81,34 @@ impl Registry {
             PersonOrder::Name => person::Column::FullName,
             PersonOrder::CreatedAt => person::Column::CreatedAt,
         };
-        let query = query.order_by(column, direction.order()).order_by_asc(person::Column::Id);
+        let query = query
+            .order_by(column, direction.order())
+            .order_by_asc(person::Column::Id);
         let total = query.clone().count(&self.db).await?;
-        let rows = query.offset(page.offset).limit(page.limit).all(&self.db).await?;
+        let rows = query
+            .offset(page.offset)
+            .limit(page.limit)
+            .all(&self.db)
+            .await?;
         Ok((rows, total))
     }
 
     /// Links a person to premises as owner (with a share) or tenant.
-    pub async fn link_person(&self, premises_id: Uuid, person_id: Uuid, draft: OccupancyDraft) -> AppResult<occupancy::Model> {
+    pub async fn link_person(
+        &self,
+        premises_id: Uuid,
+        person_id: Uuid,
+        draft: OccupancyDraft,
+    ) -> AppResult<occupancy::Model> {
         let v = draft.validate()?;
         let txn = self.db.begin().await?;
         let p = find_premises(&txn, premises_id).await?;
         if p.status == RecordStatus::Archived {
-            return Err(AppError::validation("premisesId", "archived", "the premises is archived"));
+            return Err(AppError::validation(
+                "premisesId",
+                "archived",
+                "the premises is archived",
+            ));
         }
         let who = find_person(&txn, person_id).await?;
         if who.organisation_id != p.organisation_id {
@@ -124,7 +144,11 @@ impl Registry {
             .ok_or(AppError::not_found("occupancy"))?;
         if let Some(since) = current.since {
             if until < since {
-                return Err(AppError::validation("until", "dates_out_of_order", format!("must not be before the start date ({since})")));
+                return Err(AppError::validation(
+                    "until",
+                    "dates_out_of_order",
+                    format!("must not be before the start date ({since})"),
+                ));
             }
         }
         let mut am: occupancy::ActiveModel = current.into();
@@ -135,7 +159,10 @@ impl Registry {
         Ok(model)
     }
 
-    pub async fn occupancies_of_premises(&self, premises_id: Uuid) -> AppResult<Vec<occupancy::Model>> {
+    pub async fn occupancies_of_premises(
+        &self,
+        premises_id: Uuid,
+    ) -> AppResult<Vec<occupancy::Model>> {
         Ok(occupancy::Entity::find()
             .filter(occupancy::Column::PremisesId.eq(premises_id))
             .order_by_asc(occupancy::Column::CreatedAt)
@@ -171,20 +198,31 @@ pub(crate) async fn check_owner_shares<C: ConnectionTrait>(
     let total = owners
         .iter()
         .filter(|o| Some(o.id) != this && o.until.is_none_or(|u| u >= today))
-        .fold((0, 1), |acc, o| Share::add(acc, Share::stored(o.share_num, o.share_den)));
+        .fold((0, 1), |acc, o| {
+            Share::add(acc, Share::stored(o.share_num, o.share_den))
+        });
     let total = Share::add(total, v.share);
     if total.0 > total.1 {
         return Err(AppError::validation(
             "share",
             "shares_exceed_whole",
-            format!("owners would hold {}/{} of the premises, more than the whole", total.0, total.1),
+            format!(
+                "owners would hold {}/{} of the premises, more than the whole",
+                total.0, total.1
+            ),
         ));
     }
     Ok(())
 }
 
-pub(crate) async fn find_person<C: ConnectionTrait>(conn: &C, id: Uuid) -> AppResult<person::Model> {
-    person::Entity::find_by_id(id).one(conn).await?.ok_or(AppError::not_found("person"))
+pub(crate) async fn find_person<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+) -> AppResult<person::Model> {
+    person::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(AppError::not_found("person"))
 }
 
 pub fn person_doc(m: &person::Model) -> index::IndexDoc {

@@ -1,7 +1,7 @@
 use entities::{account, house, premises, HouseStatus, PremisesKind, RecordStatus};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -31,11 +31,19 @@ pub enum PremisesOrder {
 const DUPLICATE_NUMBER: &str = "the house already has premises with this number";
 
 impl Registry {
-    pub async fn create_premises(&self, house_id: Uuid, draft: PremisesDraft) -> AppResult<premises::Model> {
+    pub async fn create_premises(
+        &self,
+        house_id: Uuid,
+        draft: PremisesDraft,
+    ) -> AppResult<premises::Model> {
         let txn = self.db.begin().await?;
         let h = find_house(&txn, house_id).await?;
         if h.status == HouseStatus::Archived {
-            return Err(AppError::validation("houseId", "archived", "the house is archived"));
+            return Err(AppError::validation(
+                "houseId",
+                "archived",
+                "the house is archived",
+            ));
         }
         let v = draft.validate(h.floors, h.entrances)?;
         let now = self.clock.now();
@@ -43,12 +51,21 @@ impl Registry {
             .insert(&txn)
             .await
             .map_err(|e| unique_as_conflict(e, "number", DUPLICATE_NUMBER))?;
-        index::replace(&txn, h.organisation_id, &index::premises(model.id, h.id, &model.number, &h.address)).await?;
+        index::replace(
+            &txn,
+            h.organisation_id,
+            &index::premises(model.id, h.id, &model.number, &h.address),
+        )
+        .await?;
         txn.commit().await?;
         Ok(model)
     }
 
-    pub async fn update_premises(&self, id: Uuid, draft: PremisesDraft) -> AppResult<premises::Model> {
+    pub async fn update_premises(
+        &self,
+        id: Uuid,
+        draft: PremisesDraft,
+    ) -> AppResult<premises::Model> {
         let txn = self.db.begin().await?;
         let current = find_premises(&txn, id).await?;
         let h = find_house(&txn, current.house_id).await?;
@@ -60,7 +77,12 @@ impl Registry {
             .update(&txn)
             .await
             .map_err(|e| unique_as_conflict(e, "number", DUPLICATE_NUMBER))?;
-        index::replace(&txn, h.organisation_id, &index::premises(model.id, h.id, &model.number, &h.address)).await?;
+        index::replace(
+            &txn,
+            h.organisation_id,
+            &index::premises(model.id, h.id, &model.number, &h.address),
+        )
+        .await?;
         txn.commit().await?;
         Ok(model)
     }
@@ -75,7 +97,11 @@ impl Registry {
             .count(&txn)
             .await?;
         if open > 0 {
-            return Err(AppError::conflict("id", "has_open_accounts", format!("the premises still has {open} open accounts")));
+            return Err(AppError::conflict(
+                "id",
+                "has_open_accounts",
+                format!("the premises still has {open} open accounts"),
+            ));
         }
         let mut am: premises::ActiveModel = current.into();
         am.status = Set(RecordStatus::Archived);
@@ -97,7 +123,8 @@ impl Registry {
         direction: Direction,
         page: Page,
     ) -> AppResult<(Vec<premises::Model>, u64)> {
-        let mut query = premises::Entity::find().filter(premises::Column::OrganisationId.eq(organisation_id));
+        let mut query =
+            premises::Entity::find().filter(premises::Column::OrganisationId.eq(organisation_id));
         if let Some(h) = filter.house_id {
             query = query.filter(premises::Column::HouseId.eq(h));
         }
@@ -114,23 +141,41 @@ impl Registry {
             // Numbers sort as people read them: 2 before 10.
             PremisesOrder::Number => query
                 .order_by(premises::Column::HouseId, direction.order())
-                .order_by(sea_orm::sea_query::Expr::cust("LENGTH(number)"), direction.order())
+                .order_by(
+                    sea_orm::sea_query::Expr::cust("LENGTH(number)"),
+                    direction.order(),
+                )
                 .order_by(premises::Column::Number, direction.order()),
             PremisesOrder::Area => query.order_by(premises::Column::AreaMicro, direction.order()),
             PremisesOrder::Floor => query.order_by(premises::Column::Floor, direction.order()),
         }
         .order_by_asc(premises::Column::Id);
         let total = query.clone().count(&self.db).await?;
-        let rows = query.offset(page.offset).limit(page.limit).all(&self.db).await?;
+        let rows = query
+            .offset(page.offset)
+            .limit(page.limit)
+            .all(&self.db)
+            .await?;
         Ok((rows, total))
     }
 }
 
-pub(crate) async fn find_premises<C: ConnectionTrait>(conn: &C, id: Uuid) -> AppResult<premises::Model> {
-    premises::Entity::find_by_id(id).one(conn).await?.ok_or(AppError::not_found("premises"))
+pub(crate) async fn find_premises<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+) -> AppResult<premises::Model> {
+    premises::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(AppError::not_found("premises"))
 }
 
-fn premises_active_model(id: Uuid, h: &house::Model, v: ValidPremises, now: chrono::DateTime<chrono::Utc>) -> premises::ActiveModel {
+fn premises_active_model(
+    id: Uuid,
+    h: &house::Model,
+    v: ValidPremises,
+    now: chrono::DateTime<chrono::Utc>,
+) -> premises::ActiveModel {
     premises::ActiveModel {
         id: Set(id),
         organisation_id: Set(h.organisation_id),

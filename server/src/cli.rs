@@ -1,0 +1,286 @@
+//! The command line: `kvartal [serve|migrate|demo|schema|import|bench]`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{bail, Context as _};
+use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use schema::clock::SystemClock;
+use schema::registry::import::{Phase, Progress};
+use schema::registry::Registry;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use crate::config::Settings;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "kvartal",
+    version,
+    about = "Kvartal: the operating system of a housing management company"
+)]
+pub struct Cli {
+    /// A TOML settings file (also KVARTAL_CONFIG).
+    #[arg(long, global = true, env = "KVARTAL_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve {
+        /// Load the demo organisation first when the database has none.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Load a realistic demo organisation: 3 houses, ~350 premises, accounts, people, meters.
+    Demo {
+        #[arg(long, value_enum, default_value_t = DemoLocale::Ru)]
+        locale: DemoLocale,
+    },
+    /// Print the GraphQL SDL.
+    Schema,
+    /// Import data from a file.
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
+    /// Benchmarks that print their figures.
+    Bench {
+        #[command(subcommand)]
+        what: BenchWhat,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ImportWhat {
+    /// Premises, accounts, people and meters from CSV (docs/import-registry.md).
+    Registry {
+        file: PathBuf,
+        /// Organisation id or exact name.
+        #[arg(long)]
+        org: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BenchWhat {
+    /// Import and search over a generated registry.
+    Registry {
+        #[arg(long, default_value_t = 100_000)]
+        accounts: u64,
+        #[arg(long, value_enum, default_value_t = BenchDatabase::Both)]
+        database: BenchDatabase,
+        /// A PostgreSQL server URL whose user may create databases.
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        postgres_url: String,
+        /// How many 3-character searches to time.
+        #[arg(long, default_value_t = 2000)]
+        searches: usize,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DemoLocale {
+    Ru,
+    #[value(name = "pt-BR")]
+    PtBr,
+    En,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BenchDatabase {
+    Sqlite,
+    Postgres,
+    Both,
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let env: std::collections::BTreeMap<String, String> = std::env::vars().collect();
+    let settings = Settings::load(cli.config.as_deref(), &env)?;
+    init_tracing(&settings.log);
+    match cli.command.unwrap_or(Command::Serve { demo: false }) {
+        Command::Serve { demo } => serve(settings, demo).await,
+        Command::Migrate => {
+            let db = crate::db::connect(&settings).await?;
+            crate::db::migrate(&db).await?;
+            println!(
+                "database migrated: {}",
+                crate::db::redact(&settings.database_url())
+            );
+            Ok(())
+        }
+        Command::Demo { locale } => {
+            let db = crate::db::connect(&settings).await?;
+            crate::db::migrate(&db).await?;
+            let summary = crate::demo::load(&db, locale).await?;
+            println!("{summary}");
+            Ok(())
+        }
+        Command::Schema => {
+            print!("{}", schema::graphql::sdl());
+            Ok(())
+        }
+        Command::Import {
+            what: ImportWhat::Registry { file, org },
+        } => {
+            let db = crate::db::connect(&settings).await?;
+            crate::db::migrate(&db).await?;
+            import_registry(&db, &file, &org).await
+        }
+        Command::Bench {
+            what:
+                BenchWhat::Registry {
+                    accounts,
+                    database,
+                    postgres_url,
+                    searches,
+                },
+        } => crate::bench::registry(accounts, database, &postgres_url, searches).await,
+    }
+}
+
+fn init_tracing(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .try_init();
+}
+
+async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
+    if demo {
+        let db = crate::db::connect(&settings).await?;
+        crate::db::migrate(&db).await?;
+        if entities::organisation::Entity::find()
+            .one(&db)
+            .await?
+            .is_none()
+        {
+            let summary = crate::demo::load(&db, DemoLocale::Ru).await?;
+            tracing::info!("{summary}");
+        }
+        db.close().await?;
+    }
+    let running = crate::start(&settings, Arc::new(SystemClock)).await?;
+    tracing::info!(
+        "Kvartal listening on http://{} (database {})",
+        running.addr,
+        crate::db::redact(&settings.database_url())
+    );
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::select! {
+        _ = ctrl_c => {
+            tracing::info!("shutting down");
+            running.stop().await;
+        }
+    }
+    Ok(())
+}
+
+/// Finds an organisation by id or exact name.
+pub async fn find_org(db: &DatabaseConnection, org: &str) -> anyhow::Result<Uuid> {
+    if let Ok(id) = Uuid::parse_str(org) {
+        if entities::organisation::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .is_some()
+        {
+            return Ok(id);
+        }
+        bail!("no organisation with id {id}");
+    }
+    let found = entities::organisation::Entity::find()
+        .filter(entities::organisation::Column::Name.eq(org))
+        .all(db)
+        .await?;
+    match found.as_slice() {
+        [one] => Ok(one.id),
+        [] => bail!("no organisation named '{org}'"),
+        _ => bail!("several organisations are named '{org}'; give its id"),
+    }
+}
+
+pub fn progress_bar(total: u64) -> ProgressBar {
+    let bar = ProgressBar::new(total);
+    if let Ok(style) =
+        ProgressStyle::with_template("{prefix:>10} [{bar:40}] {bytes}/{total_bytes} {msg} ({eta})")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+pub fn on_progress(bar: &ProgressBar) -> impl Fn(Progress) + Send + Sync + '_ {
+    move |p: Progress| {
+        bar.set_prefix(match p.phase {
+            Phase::Validating => "checking",
+            Phase::Writing => "writing",
+        });
+        bar.set_length(p.total_bytes);
+        bar.set_position(p.bytes);
+        bar.set_message(format!("{} lines", p.lines));
+    }
+}
+
+async fn import_registry(
+    db: &DatabaseConnection,
+    file: &std::path::Path,
+    org: &str,
+) -> anyhow::Result<()> {
+    let org = find_org(db, org).await?;
+    let source =
+        std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+    let registry = Registry::new(db.clone(), Arc::new(SystemClock));
+    let bar = progress_bar(0);
+    let started = std::time::Instant::now();
+    let report = registry
+        .import_registry(org, source, &on_progress(&bar))
+        .await
+        .map_err(|e| anyhow::anyhow!("import failed: {e}"))?;
+    bar.finish_and_clear();
+    if !report.ok() {
+        eprintln!("{} errors; nothing was imported:", report.error_count);
+        for e in &report.errors {
+            eprintln!(
+                "  line {}, column {}: {} ({})",
+                e.line,
+                if e.column.is_empty() { "-" } else { &e.column },
+                e.message,
+                e.reason
+            );
+        }
+        if report.error_count as usize > report.errors.len() {
+            eprintln!(
+                "  … and {} more",
+                report.error_count as usize - report.errors.len()
+            );
+        }
+        bail!("the file has errors");
+    }
+    println!(
+        "imported {} lines in {:.1} s",
+        report.lines,
+        started.elapsed().as_secs_f64()
+    );
+    for (name, c) in [
+        ("houses", &report.houses),
+        ("premises", &report.premises),
+        ("accounts", &report.accounts),
+        ("people", &report.people),
+        ("occupancies", &report.occupancies),
+        ("meters", &report.meters),
+    ] {
+        println!(
+            "  {name:<12} created {:>7}  updated {:>7}  unchanged {:>7}",
+            c.created, c.updated, c.unchanged
+        );
+    }
+    Ok(())
+}

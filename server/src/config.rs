@@ -1,0 +1,190 @@
+//! Typed settings: defaults, then an optional TOML file, then `KVARTAL_*`
+//! environment variables (and `DATABASE_URL`). Unknown keys are refused by name.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context as _};
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// PostgreSQL URL; when unset, a SQLite file under `data_dir`.
+    pub database_url: Option<String>,
+    /// Where the embedded SQLite database and local files live.
+    pub data_dir: PathBuf,
+    /// Address to listen on. Loopback until access control lands.
+    pub bind: SocketAddr,
+    /// Log filter, e.g. `info` or `kvartal=debug,info`.
+    pub log: String,
+    /// Whether clients may introspect the schema.
+    pub introspection: bool,
+    /// Serve GraphiQL to browsers at `/graphql`.
+    pub graphiql: bool,
+    /// Most database connections in the pool.
+    pub db_max_connections: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            database_url: None,
+            data_dir: PathBuf::from("./data"),
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            log: "info".into(),
+            introspection: true,
+            graphiql: true,
+            db_max_connections: 10,
+        }
+    }
+}
+
+const ENV_KEYS: [&str; 7] = [
+    "DATABASE_URL",
+    "DATA_DIR",
+    "BIND",
+    "LOG",
+    "INTROSPECTION",
+    "GRAPHIQL",
+    "DB_MAX_CONNECTIONS",
+];
+
+/// Variables that are ours but are not settings (read elsewhere).
+const ENV_OTHER: [&str; 1] = ["CONFIG"];
+
+impl Settings {
+    /// Loads settings from an optional file and the given environment.
+    pub fn load(file: Option<&Path>, env: &BTreeMap<String, String>) -> anyhow::Result<Settings> {
+        let mut settings = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read the config file {}", path.display()))?;
+                toml::from_str(&text).with_context(|| format!("config file {}", path.display()))?
+            }
+            None => Settings::default(),
+        };
+        let mut unknown = Vec::new();
+        for (key, value) in env {
+            let Some(name) = key.strip_prefix("KVARTAL_") else {
+                continue;
+            };
+            if ENV_OTHER.contains(&name) {
+                continue;
+            }
+            if !ENV_KEYS.contains(&name) {
+                unknown.push(key.clone());
+                continue;
+            }
+            settings
+                .apply(name, value)
+                .with_context(|| format!("{key}={value}"))?;
+        }
+        if !unknown.is_empty() {
+            bail!(
+                "unknown settings in the environment: {} (known: {})",
+                unknown.join(", "),
+                ENV_KEYS
+                    .iter()
+                    .map(|k| format!("KVARTAL_{k}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        if let Some(url) = env.get("DATABASE_URL") {
+            if !env.contains_key("KVARTAL_DATABASE_URL") {
+                settings.database_url = Some(url.clone());
+            }
+        }
+        if settings.database_url.as_deref().is_some_and(str::is_empty) {
+            settings.database_url = None;
+        }
+        Ok(settings)
+    }
+
+    fn apply(&mut self, name: &str, value: &str) -> anyhow::Result<()> {
+        match name {
+            "DATABASE_URL" => self.database_url = Some(value.to_string()),
+            "DATA_DIR" => self.data_dir = PathBuf::from(value),
+            "BIND" => self.bind = value.parse().context("an address such as 127.0.0.1:8080")?,
+            "LOG" => self.log = value.to_string(),
+            "INTROSPECTION" => self.introspection = parse_bool(value)?,
+            "GRAPHIQL" => self.graphiql = parse_bool(value)?,
+            "DB_MAX_CONNECTIONS" => {
+                self.db_max_connections = value.parse().context("a whole number")?
+            }
+            _ => bail!("unknown setting"),
+        }
+        Ok(())
+    }
+
+    /// The database URL to connect to: the configured one, or the SQLite file.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("kvartal.db").display()
+            ),
+        }
+    }
+}
+
+fn parse_bool(v: &str) -> anyhow::Result<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => bail!("true or false"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_listen_on_loopback_with_sqlite() {
+        let s = Settings::load(None, &env(&[])).unwrap();
+        assert!(s.bind.ip().is_loopback());
+        assert!(s.database_url().starts_with("sqlite://"));
+    }
+
+    #[test]
+    fn environment_overrides_and_database_url_is_honoured() {
+        let s = Settings::load(
+            None,
+            &env(&[
+                ("KVARTAL_BIND", "127.0.0.1:9999"),
+                ("DATABASE_URL", "postgres://x/y"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.bind.port(), 9999);
+        assert_eq!(s.database_url(), "postgres://x/y");
+    }
+
+    #[test]
+    fn an_unknown_environment_key_is_refused_by_name() {
+        let err = Settings::load(None, &env(&[("KVARTAL_BINDD", "x")])).unwrap_err();
+        assert!(err.to_string().contains("KVARTAL_BINDD"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_file_key_is_refused_by_name() {
+        let dir = std::env::temp_dir().join(format!("kvartal-config-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("kvartal.toml");
+        std::fs::write(&path, "bind = \"127.0.0.1:1\"\ncolour = \"red\"\n").unwrap();
+        let err = Settings::load(Some(&path), &env(&[])).unwrap_err();
+        assert!(format!("{err:#}").contains("colour"), "{err:#}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -1,0 +1,691 @@
+//! `kvartal demo`: a realistic organisation so that a newcomer sees a living system.
+//!
+//! The registry is generated as a CSV in the import format and loaded through the
+//! same import as a real file, so the demo also exercises onboarding.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use schema::clock::SystemClock;
+use schema::registry::drafts::{HouseDraft, MeterDraft, OrganisationDraft};
+use schema::registry::Registry;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+
+use crate::cli::DemoLocale;
+
+/// A small deterministic generator (no dependency, same demo every time).
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Self(
+            seed.wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407),
+        )
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    pub fn pick<'a>(&mut self, items: &'a [&'a str]) -> &'a str {
+        items[self.below(items.len() as u64) as usize]
+    }
+}
+
+pub struct Names {
+    male: &'static [&'static str],
+    female: &'static [&'static str],
+    surnames: &'static [&'static str],
+    patronymics: Option<(&'static [&'static str], &'static [&'static str])>,
+    phone_prefix: &'static str,
+    mail: &'static str,
+}
+
+pub const RU: Names = Names {
+    male: &[
+        "Александр",
+        "Сергей",
+        "Дмитрий",
+        "Андрей",
+        "Алексей",
+        "Максим",
+        "Иван",
+        "Михаил",
+        "Николай",
+        "Павел",
+    ],
+    female: &[
+        "Елена",
+        "Ольга",
+        "Наталья",
+        "Анна",
+        "Мария",
+        "Татьяна",
+        "Ирина",
+        "Алёна",
+        "Светлана",
+        "Юлия",
+    ],
+    surnames: &[
+        "Иванов",
+        "Петров",
+        "Смирнов",
+        "Кузнецов",
+        "Попов",
+        "Васильев",
+        "Соколов",
+        "Михайлов",
+        "Новиков",
+        "Фёдоров",
+        "Морозов",
+        "Волков",
+        "Алексеев",
+        "Лебедев",
+        "Семёнов",
+        "Егоров",
+        "Павлов",
+        "Козлов",
+        "Степанов",
+        "Николаев",
+    ],
+    patronymics: Some((
+        &[
+            "Александрович",
+            "Сергеевич",
+            "Дмитриевич",
+            "Петрович",
+            "Иванович",
+            "Николаевич",
+        ],
+        &[
+            "Александровна",
+            "Сергеевна",
+            "Дмитриевна",
+            "Петровна",
+            "Ивановна",
+            "Николаевна",
+        ],
+    )),
+    phone_prefix: "+7916",
+    mail: "mail.ru",
+};
+
+pub const PT_BR: Names = Names {
+    male: &[
+        "João", "José", "Antônio", "Carlos", "Paulo", "Lucas", "Marcos", "Rafael", "Luís",
+        "Gabriel",
+    ],
+    female: &[
+        "Maria",
+        "Ana",
+        "Francisca",
+        "Conceição",
+        "Márcia",
+        "Fernanda",
+        "Juliana",
+        "Patrícia",
+        "Letícia",
+        "Beatriz",
+    ],
+    surnames: &[
+        "Silva",
+        "Santos",
+        "Oliveira",
+        "Souza",
+        "Rodrigues",
+        "Ferreira",
+        "Alves",
+        "Pereira",
+        "Lima",
+        "Gomes",
+        "Ribeiro",
+        "Araújo",
+        "Carvalho",
+        "Gonçalves",
+        "Melo",
+        "Barbosa",
+    ],
+    patronymics: None,
+    phone_prefix: "+5511",
+    mail: "gmail.com",
+};
+
+pub const EN: Names = Names {
+    male: &[
+        "Oliver", "Lukas", "Jan", "Marco", "Tomás", "Henrik", "Piotr", "Jonas", "Matteo", "Noah",
+    ],
+    female: &[
+        "Emma", "Sofia", "Anna", "Léa", "Zoë", "Marta", "Ingrid", "Chiara", "Eva", "Hanna",
+    ],
+    surnames: &[
+        "Müller",
+        "Novák",
+        "Rossi",
+        "García",
+        "Dubois",
+        "Kowalski",
+        "Jansen",
+        "Nielsen",
+        "Schmidt",
+        "Horvat",
+        "Andersson",
+        "Brennan",
+        "Ferreira",
+        "Weber",
+        "Šimek",
+        "O'Connor",
+    ],
+    patronymics: None,
+    phone_prefix: "+4915",
+    mail: "example.eu",
+};
+
+pub fn person_name(names: &Names, rng: &mut Rng) -> String {
+    let female = rng.below(2) == 0;
+    let first = rng.pick(if female { names.female } else { names.male });
+    let surname = rng.pick(names.surnames);
+    match names.patronymics {
+        Some((m, f)) => {
+            let surname = if female {
+                format!("{surname}а")
+            } else {
+                surname.to_string()
+            };
+            let middle = rng.pick(if female { f } else { m });
+            format!("{surname} {first} {middle}")
+        }
+        None => {
+            let second = rng.pick(names.surnames);
+            if second == surname {
+                format!("{first} {surname}")
+            } else {
+                format!("{first} {second} {surname}")
+            }
+        }
+    }
+}
+
+/// One house worth of premises in the generated file.
+pub struct HouseSpec<'a> {
+    pub address: &'a str,
+    pub city: &'a str,
+    pub street: &'a str,
+    pub building: &'a str,
+    pub entrances: u32,
+    pub floors: u32,
+    pub flats_per_floor: u32,
+    pub parking: u32,
+    pub storage: u32,
+    pub commercial: u32,
+}
+
+pub const HEADER: &str = "house,house_city,house_street,house_building,premises_number,premises_kind,entrance,floor,area,rooms,account_number,account_opened,account_share,registered_residents,privileged_categories,person_name,person_role,person_share,person_phone,person_email,person_channel,meter1_serial,meter1_resource,meter1_initial,meter1_verification_due,meter2_serial,meter2_resource,meter2_initial,meter2_verification_due,meter3_serial,meter3_resource,meter3_zones,meter3_initial,meter3_verification_due\n";
+
+fn csv_cell(text: &str) -> String {
+    if text.contains([',', '"', '\n']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+/// Writes the lines of one house. `next_account` numbers accounts across houses;
+/// `meters` adds cold and hot water and a two-zone electricity meter per flat.
+#[allow(clippy::too_many_arguments)]
+pub fn write_house<W: Write>(
+    out: &mut W,
+    spec: &HouseSpec<'_>,
+    names: &Names,
+    rng: &mut Rng,
+    next_account: &mut u64,
+    house_no: u32,
+    meters: bool,
+    communal_every: u32,
+) -> std::io::Result<u64> {
+    let mut lines = 0;
+    let house = format!(
+        "{},{},{},{}",
+        csv_cell(spec.address),
+        csv_cell(spec.city),
+        csv_cell(spec.street),
+        csv_cell(spec.building)
+    );
+    let mut number = 0;
+    for entrance in 1..=spec.entrances {
+        for floor in 1..=spec.floors {
+            for _ in 0..spec.flats_per_floor {
+                number += 1;
+                let rooms = 1 + rng.below(4);
+                let area = Decimal::new((24 + rooms * 14) as i64 * 10 + rng.below(90) as i64, 1);
+                let communal = communal_every > 0 && number % communal_every == 0;
+                let accounts = if communal { 2 } else { 1 };
+                for a in 0..accounts {
+                    let account = *next_account;
+                    *next_account += 1;
+                    let name = person_name(names, rng);
+                    let phone = format!(
+                        "{}{:07}",
+                        names.phone_prefix,
+                        (account * 7919 + house_no as u64) % 10_000_000
+                    );
+                    let email = if rng.below(3) > 0 {
+                        format!("client{account}@{}", names.mail)
+                    } else {
+                        String::new()
+                    };
+                    let channel = if email.is_empty() { "sms" } else { "email" };
+                    let share = if communal { "1/2" } else { "1" };
+                    let residents = 1 + rng.below(4);
+                    let privileged = if rng.below(12) == 0 { "veteran" } else { "" };
+                    let opened = format!("{:04}-{:02}-01", 2015 + rng.below(11), 1 + rng.below(12));
+                    let due = format!("{:04}-{:02}-15", 2026 + rng.below(5), 1 + rng.below(12));
+                    let meter_cells = if meters && a == 0 {
+                        format!(
+                            "CW-{h}{n:05},cold_water,{cw}.{f:03},{due},HW-{h}{n:05},hot_water,{hw}.{f:03},{due},EL-{h}{n:05},electricity,2,{e1};{e2},{due}",
+                            h = house_no,
+                            n = number,
+                            cw = rng.below(900),
+                            hw = rng.below(500),
+                            f = rng.below(1000),
+                            e1 = rng.below(20000),
+                            e2 = rng.below(9000),
+                        )
+                    } else {
+                        ",,,,,,,,,,,,".to_string()
+                    };
+                    writeln!(
+                        out,
+                        "{house},{number},residential,{entrance},{floor},{area},{rooms},{acc},{opened},{share},{residents},{privileged},{name},owner,{pshare},{phone},{email},{channel},{meter_cells}",
+                        pshare = if communal { "1/2" } else { "" },
+                        acc = format_account(account),
+                        name = csv_cell(&name),
+                    )?;
+                    lines += 1;
+                }
+            }
+        }
+    }
+    for (count, kind, prefix, area) in [
+        (spec.parking, "parking", "P", 13_5),
+        (spec.storage, "storage", "S", 4_2),
+        (spec.commercial, "non_residential", "N", 86_0),
+    ] {
+        for i in 1..=count {
+            let account = *next_account;
+            *next_account += 1;
+            let name = person_name(names, rng);
+            let phone = format!(
+                "{}{:07}",
+                names.phone_prefix,
+                (account * 7919 + 17) % 10_000_000
+            );
+            let meter = if kind == "non_residential" {
+                format!(
+                    ",,,,,,,,EL-{house_no}{prefix}{i:03},electricity,1,{},",
+                    rng.below(50000)
+                )
+            } else {
+                ",,,,,,,,,,,,".to_string()
+            };
+            writeln!(
+                out,
+                "{house},{prefix}{i},{kind},,{floor},{area},,{acc},2020-01-01,1,0,,{name},owner,,{phone},,sms,{meter}",
+                floor = if kind == "non_residential" { 1 } else { -1 },
+                area = Decimal::new(area as i64, 1),
+                acc = format_account(account),
+                name = csv_cell(&name),
+            )?;
+            lines += 1;
+        }
+    }
+    Ok(lines)
+}
+
+pub fn format_account(n: u64) -> String {
+    format!("{n:08}")
+}
+
+struct DemoOrg {
+    org: OrganisationDraft,
+    names: &'static Names,
+    houses: [(HouseDraft, HouseSpec<'static>); 3],
+}
+
+fn house_draft(
+    spec: &HouseSpec<'static>,
+    year: i32,
+    region: &str,
+    postal: &str,
+    country: &str,
+    area: i64,
+) -> HouseDraft {
+    HouseDraft {
+        country: country.into(),
+        region: region.into(),
+        city: spec.city.into(),
+        street: spec.street.into(),
+        building: spec.building.into(),
+        postal_code: postal.into(),
+        address: spec.address.into(),
+        year_built: Some(year),
+        floors: Some(spec.floors as i32),
+        entrances: Some(spec.entrances as i32),
+        total_area: Some(Decimal::new(area, 1)),
+        common_area: Some(Decimal::new(area / 5, 1)),
+        management_start: NaiveDate::from_ymd_opt(2019, 1, 1),
+    }
+}
+
+fn demo_org(locale: DemoLocale) -> DemoOrg {
+    match locale {
+        DemoLocale::Ru => {
+            let specs = [
+                HouseSpec {
+                    address: "г. Москва, ул. Ленина, д. 12",
+                    city: "Москва",
+                    street: "ул. Ленина",
+                    building: "12",
+                    entrances: 4,
+                    floors: 9,
+                    flats_per_floor: 4,
+                    parking: 0,
+                    storage: 0,
+                    commercial: 2,
+                },
+                HouseSpec {
+                    address: "г. Москва, пр-т Мира, д. 45, корп. 2",
+                    city: "Москва",
+                    street: "пр-т Мира",
+                    building: "45 корп. 2",
+                    entrances: 2,
+                    floors: 16,
+                    flats_per_floor: 4,
+                    parking: 20,
+                    storage: 0,
+                    commercial: 0,
+                },
+                HouseSpec {
+                    address: "г. Москва, ул. Садовая, д. 7",
+                    city: "Москва",
+                    street: "ул. Садовая",
+                    building: "7",
+                    entrances: 3,
+                    floors: 5,
+                    flats_per_floor: 3,
+                    parking: 0,
+                    storage: 10,
+                    commercial: 1,
+                },
+            ];
+            let [a, b, c] = specs;
+            DemoOrg {
+                org: OrganisationDraft {
+                    name: "УК «Квартал-Сервис»".into(),
+                    currency: "RUB".into(),
+                    locale: "ru".into(),
+                    time_zone: "Europe/Moscow".into(),
+                    legal_name: "ООО «Управляющая компания „Квартал-Сервис“»".into(),
+                    tax_id: "7701234567".into(),
+                    bank_account: "40702810938000012345".into(),
+                    bank_id: "044525225".into(),
+                    bank_name: "ПАО Сбербанк".into(),
+                },
+                names: &RU,
+                houses: [
+                    (
+                        house_draft(&a, 1978, "Москва", "101000", "Россия", 98_450),
+                        a,
+                    ),
+                    (
+                        house_draft(&b, 2012, "Москва", "129085", "Россия", 86_120),
+                        b,
+                    ),
+                    (
+                        house_draft(&c, 1961, "Москва", "107078", "Россия", 31_870),
+                        c,
+                    ),
+                ],
+            }
+        }
+        DemoLocale::PtBr => {
+            let specs = [
+                HouseSpec {
+                    address: "Rua Augusta, 1500, São Paulo - SP",
+                    city: "São Paulo",
+                    street: "Rua Augusta",
+                    building: "1500",
+                    entrances: 2,
+                    floors: 18,
+                    flats_per_floor: 4,
+                    parking: 40,
+                    storage: 0,
+                    commercial: 2,
+                },
+                HouseSpec {
+                    address: "Avenida Paulista, 900, São Paulo - SP",
+                    city: "São Paulo",
+                    street: "Avenida Paulista",
+                    building: "900",
+                    entrances: 1,
+                    floors: 22,
+                    flats_per_floor: 4,
+                    parking: 30,
+                    storage: 10,
+                    commercial: 3,
+                },
+                HouseSpec {
+                    address: "Rua da Consolação, 250, São Paulo - SP",
+                    city: "São Paulo",
+                    street: "Rua da Consolação",
+                    building: "250",
+                    entrances: 1,
+                    floors: 10,
+                    flats_per_floor: 6,
+                    parking: 20,
+                    storage: 0,
+                    commercial: 0,
+                },
+            ];
+            let [a, b, c] = specs;
+            DemoOrg {
+                org: OrganisationDraft {
+                    name: "Condomínio Gestão Kvartal".into(),
+                    currency: "BRL".into(),
+                    locale: "pt-BR".into(),
+                    time_zone: "America/Sao_Paulo".into(),
+                    legal_name: "Kvartal Administração de Condomínios Ltda.".into(),
+                    tax_id: "12.345.678/0001-95".into(),
+                    bank_account: "12345-6".into(),
+                    bank_id: "341".into(),
+                    bank_name: "Itaú Unibanco".into(),
+                },
+                names: &PT_BR,
+                houses: [
+                    (
+                        house_draft(&a, 1995, "SP", "01305-100", "Brasil", 120_400),
+                        a,
+                    ),
+                    (
+                        house_draft(&b, 2004, "SP", "01310-100", "Brasil", 140_900),
+                        b,
+                    ),
+                    (
+                        house_draft(&c, 1988, "SP", "01302-000", "Brasil", 62_300),
+                        c,
+                    ),
+                ],
+            }
+        }
+        DemoLocale::En => {
+            let specs = [
+                HouseSpec {
+                    address: "Lindenstraße 14, 10969 Berlin",
+                    city: "Berlin",
+                    street: "Lindenstraße",
+                    building: "14",
+                    entrances: 3,
+                    floors: 6,
+                    flats_per_floor: 4,
+                    parking: 12,
+                    storage: 20,
+                    commercial: 2,
+                },
+                HouseSpec {
+                    address: "Oranienstraße 88, 10999 Berlin",
+                    city: "Berlin",
+                    street: "Oranienstraße",
+                    building: "88",
+                    entrances: 2,
+                    floors: 5,
+                    flats_per_floor: 4,
+                    parking: 0,
+                    storage: 20,
+                    commercial: 1,
+                },
+                HouseSpec {
+                    address: "Karl-Marx-Allee 41, 10178 Berlin",
+                    city: "Berlin",
+                    street: "Karl-Marx-Allee",
+                    building: "41",
+                    entrances: 4,
+                    floors: 8,
+                    flats_per_floor: 3,
+                    parking: 30,
+                    storage: 0,
+                    commercial: 3,
+                },
+            ];
+            let [a, b, c] = specs;
+            DemoOrg {
+                org: OrganisationDraft {
+                    name: "Kvartal Hausverwaltung".into(),
+                    currency: "EUR".into(),
+                    locale: "en".into(),
+                    time_zone: "Europe/Berlin".into(),
+                    legal_name: "Kvartal Hausverwaltung GmbH".into(),
+                    tax_id: "DE123456789".into(),
+                    bank_account: "DE89370400440532013000".into(),
+                    bank_id: "COBADEFFXXX".into(),
+                    bank_name: "Commerzbank".into(),
+                },
+                names: &EN,
+                houses: [
+                    (
+                        house_draft(&a, 1910, "Berlin", "10969", "Deutschland", 58_200),
+                        a,
+                    ),
+                    (
+                        house_draft(&b, 1905, "Berlin", "10999", "Deutschland", 34_900),
+                        b,
+                    ),
+                    (
+                        house_draft(&c, 1958, "Berlin", "10178", "Deutschland", 72_400),
+                        c,
+                    ),
+                ],
+            }
+        }
+    }
+}
+
+/// Loads the demo organisation; does nothing if one of that name exists.
+pub async fn load(db: &DatabaseConnection, locale: DemoLocale) -> anyhow::Result<String> {
+    let demo = demo_org(locale);
+    let existing = entities::organisation::Entity::find()
+        .filter(entities::organisation::Column::Name.eq(demo.org.name.as_str()))
+        .one(db)
+        .await?;
+    if let Some(org) = existing {
+        return Ok(format!(
+            "the demo organisation '{}' is already loaded (id {})",
+            org.name, org.id
+        ));
+    }
+    let registry = Registry::new(db.clone(), Arc::new(SystemClock));
+    let org = registry
+        .create_organisation(demo.org.clone())
+        .await
+        .map_err(|e| anyhow::anyhow!("creating the organisation: {e}"))?;
+    let mut csv = Vec::new();
+    csv.extend_from_slice(HEADER.as_bytes());
+    let mut rng = Rng::new(2026);
+    let mut next_account = 1_000_001 + (locale as u64) * 1_000_000;
+    for (i, (draft, spec)) in demo.houses.iter().enumerate() {
+        let house = registry
+            .create_house(org.id, draft.clone())
+            .await
+            .map_err(|e| anyhow::anyhow!("creating a house: {e}"))?;
+        write_house(
+            &mut csv,
+            spec,
+            demo.names,
+            &mut rng,
+            &mut next_account,
+            i as u32 + 1,
+            true,
+            17,
+        )?;
+        for (resource, serial) in [
+            (entities::Resource::Heat, format!("HEAT-{}{:03}", i + 1, 1)),
+            (
+                entities::Resource::ColdWater,
+                format!("ODPU-CW-{}{:03}", i + 1, 1),
+            ),
+            (
+                entities::Resource::Electricity,
+                format!("ODPU-EL-{}{:03}", i + 1, 1),
+            ),
+        ] {
+            let draft = MeterDraft {
+                serial,
+                resource,
+                zones: 1,
+                unit: None,
+                installed_on: NaiveDate::from_ymd_opt(2019, 3, 1),
+                verification_due: NaiveDate::from_ymd_opt(2027, 3, 1),
+                initial_values: vec![Decimal::new(1_000 * (i as i64 + 1), 0)],
+                status: entities::MeterStatus::Active,
+            };
+            registry
+                .create_meter(Some(house.id), None, draft)
+                .await
+                .map_err(|e| anyhow::anyhow!("creating a common meter: {e}"))?;
+        }
+    }
+    let report = registry
+        .import_registry(org.id, std::io::Cursor::new(csv), &|_| {})
+        .await
+        .map_err(|e| anyhow::anyhow!("importing the demo registry: {e}"))?;
+    if !report.ok() {
+        let first = report
+            .errors
+            .first()
+            .map(|e| format!("line {} {}: {}", e.line, e.column, e.message));
+        return Err(anyhow::anyhow!(
+            "the demo registry did not import: {}",
+            first.unwrap_or_default()
+        ))
+        .context("demo");
+    }
+    Ok(format!(
+        "demo organisation '{}' loaded (id {}): 3 houses, {} premises, {} accounts, {} people, {} meters",
+        org.name,
+        org.id,
+        report.premises.created,
+        report.accounts.created,
+        report.people.created,
+        report.meters.created + 9,
+    ))
+}
