@@ -51,8 +51,9 @@ const ENV_KEYS: [&str; 7] = [
     "DB_MAX_CONNECTIONS",
 ];
 
-/// Variables that are ours but are not settings (read elsewhere).
-const ENV_OTHER: [&str; 1] = ["CONFIG"];
+/// Variables that are ours but are not settings: the config file path (read by the
+/// CLI), and the test suite's PostgreSQL and binary.
+const ENV_OTHER: [&str; 3] = ["CONFIG", "TEST_POSTGRES", "BIN"];
 
 impl Settings {
     /// Loads settings from an optional file and the given environment.

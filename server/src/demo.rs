@@ -27,7 +27,7 @@ impl Rng {
         )
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self
             .0
             .wrapping_mul(6364136223846793005)
@@ -36,7 +36,7 @@ impl Rng {
     }
 
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
+        self.next_u64() % n.max(1)
     }
 
     pub fn pick<'a>(&mut self, items: &'a [&'a str]) -> &'a str {
@@ -318,9 +318,9 @@ pub fn write_house<W: Write>(
         }
     }
     for (count, kind, prefix, area) in [
-        (spec.parking, "parking", "P", 13_5),
-        (spec.storage, "storage", "S", 4_2),
-        (spec.commercial, "non_residential", "N", 86_0),
+        (spec.parking, "parking", "P", 135), // tenths of m²
+        (spec.storage, "storage", "S", 42),
+        (spec.commercial, "non_residential", "N", 860),
     ] {
         for i in 1..=count {
             let account = *next_account;

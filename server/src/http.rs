@@ -57,13 +57,26 @@ fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
 }
 
 async fn execute(state: &AppState, request: async_graphql::Request) -> Response {
-    let operation = request.operation_name.clone();
+    let operation = request
+        .operation_name
+        .clone()
+        .or_else(|| first_operation_name(&request.query));
     let started = Instant::now();
     let response = state.schema.execute(request).await;
     state
         .metrics
         .observe(operation.as_deref(), started.elapsed(), response.is_err());
     GraphQLResponse::from(response).into_response()
+}
+
+/// The name of the document's first operation, for metrics when the client sent no
+/// `operationName`.
+fn first_operation_name(query: &str) -> Option<String> {
+    let doc = async_graphql::parser::parse_query(query).ok()?;
+    doc.operations
+        .iter()
+        .next()
+        .and_then(|(name, _)| name.map(|n| n.to_string()))
 }
 
 fn wants_html(headers: &HeaderMap) -> bool {

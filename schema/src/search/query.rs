@@ -41,7 +41,7 @@ impl SearchQueryRoot {
         ctx: &Context<'_>,
         organisation_id: ID,
         text: String,
-        #[graphql(default)] kinds: Vec<SearchKind>,
+        kinds: Option<Vec<SearchKind>>,
         house_id: Option<ID>,
         #[graphql(default = 20)] first: i32,
     ) -> Result<Vec<SearchHit>> {
@@ -61,34 +61,52 @@ impl SearchQueryRoot {
         let query = SearchQuery {
             organisation_id: uuid("organisationId", &organisation_id)?,
             text,
-            kinds: kinds.into_iter().map(Into::into).collect(),
+            kinds: kinds
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
             house_id: opt_uuid("houseId", house_id.as_ref())?,
             first: first as usize,
         };
         let hits = search(&registry.db, query).await?;
+        // One batch per kind, all at once: never one round trip per hit.
+        let ids = |kind: entities::SearchKind| {
+            hits.iter()
+                .filter(move |h| h.kind == kind)
+                .map(|h| h.object_id)
+        };
+        use entities::SearchKind as K;
+        let (accounts, people, premises, meters, houses) = futures_util::try_join!(
+            loader.load_many(ids(K::Account).map(AccountId)),
+            loader.load_many(ids(K::Person).map(PersonId)),
+            loader.load_many(ids(K::Premises).map(PremisesId)),
+            loader.load_many(ids(K::Meter).map(MeterId)),
+            loader.load_many(ids(K::House).map(HouseId)),
+        )?;
         let mut out = Vec::with_capacity(hits.len());
-        for hit in hits {
-            use entities::SearchKind as K;
+        for hit in &hits {
+            let id = hit.object_id;
             let node = match hit.kind {
-                K::Account => loader
-                    .load_one(AccountId(hit.object_id))
-                    .await?
+                K::Account => accounts
+                    .get(&AccountId(id))
+                    .cloned()
                     .map(|m| SearchNode::Account(Account(m))),
-                K::Person => loader
-                    .load_one(PersonId(hit.object_id))
-                    .await?
+                K::Person => people
+                    .get(&PersonId(id))
+                    .cloned()
                     .map(|m| SearchNode::Person(Person(m))),
-                K::Premises => loader
-                    .load_one(PremisesId(hit.object_id))
-                    .await?
+                K::Premises => premises
+                    .get(&PremisesId(id))
+                    .cloned()
                     .map(|m| SearchNode::Premises(Premises(m))),
-                K::Meter => loader
-                    .load_one(MeterId(hit.object_id))
-                    .await?
+                K::Meter => meters
+                    .get(&MeterId(id))
+                    .cloned()
                     .map(|m| SearchNode::Meter(Meter(m))),
-                K::House => loader
-                    .load_one(HouseId(hit.object_id))
-                    .await?
+                K::House => houses
+                    .get(&HouseId(id))
+                    .cloned()
                     .map(|m| SearchNode::House(House(m))),
             };
             if let Some(node) = node {

@@ -251,7 +251,9 @@ impl Registry {
             .map_err(|e| AppError::Internal(e.to_string()))?;
         let delimiter = sniff_delimiter(&mut source)?;
 
+        let started = std::time::Instant::now();
         let existing = load_existing(&self.db, organisation_id).await?;
+        tracing::debug!(elapsed = ?started.elapsed(), "import: registry loaded");
         let mut check = write::Checker::new(&existing, today);
         let mut report = ImportReport::default();
         let mut errors: Vec<RowError> = Vec::new();
@@ -270,7 +272,7 @@ impl Registry {
                         errors.push(e);
                     }
                 }
-                if report.lines % 1000 == 0 {
+                if report.lines.is_multiple_of(1000) {
                     progress(Progress {
                         phase: Phase::Validating,
                         lines: report.lines,
@@ -285,6 +287,7 @@ impl Registry {
                 errors.extend(file_errors);
             }
         }
+        tracing::debug!(elapsed = ?started.elapsed(), "import: lines checked");
         for e in check.finish() {
             error_count += 1;
             if errors.len() < MAX_REPORTED_ERRORS {
@@ -296,7 +299,7 @@ impl Registry {
             errors.push(file_error("the file has a header but no lines".into()));
         }
         if error_count > 0 {
-            errors.sort_by(|a, b| a.line.cmp(&b.line));
+            errors.sort_by_key(|e| e.line);
             report.error_count = error_count;
             report.errors = errors;
             return Ok(report);
@@ -305,6 +308,7 @@ impl Registry {
             .seek(SeekFrom::Start(0))
             .map_err(|e| AppError::Internal(e.to_string()))?;
         let mut reader = csv_reader(&mut source, delimiter);
+        tracing::debug!(elapsed = ?started.elapsed(), "import: file checked");
         write::write_all(
             self,
             organisation_id,

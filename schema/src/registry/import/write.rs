@@ -257,6 +257,12 @@ impl<'a> Checker<'a> {
                 ));
             }
         }
+        let person_key_of: HashMap<Uuid, &str> = self
+            .existing
+            .people
+            .iter()
+            .map(|(k, p)| (p.id, k.as_str()))
+            .collect();
         for (key, owners) in &self.owner_shares {
             let mut total = owners.values().fold((0, 1), |acc, s| Share::add(acc, *s));
             if let Some(list) = self
@@ -264,11 +270,9 @@ impl<'a> Checker<'a> {
                 .and_then(|id| self.existing.owner_shares.get(&id))
             {
                 for (person_id, share) in list {
-                    let in_file = self
-                        .existing
-                        .people
-                        .iter()
-                        .any(|(k, p)| p.id == *person_id && owners.contains_key(k));
+                    let in_file = person_key_of
+                        .get(person_id)
+                        .is_some_and(|k| owners.contains_key(*k));
                     if !in_file {
                         total = Share::add(total, *share);
                     }
@@ -310,6 +314,7 @@ struct Writer {
     occupancies: HashSet<(Uuid, Uuid, OccupancyRole)>,
     seen: HashSet<Uuid>,
     buffers: [Buffer; 7],
+    flush_time: std::time::Duration,
 }
 
 const FLUSH_AT: usize = 20_000;
@@ -340,11 +345,13 @@ impl Writer {
     }
 
     async fn flush<C: sea_orm::ConnectionTrait>(&mut self, conn: &C) -> AppResult<()> {
+        let started = std::time::Instant::now();
         for b in self.buffers.iter_mut() {
             if !b.is_empty() {
                 b.flush(conn).await?;
             }
         }
+        self.flush_time += started.elapsed();
         Ok(())
     }
 
@@ -426,6 +433,7 @@ pub(super) async fn write_all<R: Read>(
             Buffer::new(&METERS),
             Buffer::new(&SEARCH),
         ],
+        flush_time: std::time::Duration::ZERO,
     };
     let txn = registry.db.begin().await?;
     let mut record = csv::StringRecord::new();
@@ -455,7 +463,7 @@ pub(super) async fn write_all<R: Read>(
         if w.buffered() >= FLUSH_AT {
             w.flush(&txn).await?;
         }
-        if lines % 1000 == 0 {
+        if lines.is_multiple_of(1000) {
             progress(Progress {
                 phase: Phase::Writing,
                 lines,
@@ -465,7 +473,9 @@ pub(super) async fn write_all<R: Read>(
         }
     }
     w.flush(&txn).await?;
+    let started = std::time::Instant::now();
     txn.commit().await?;
+    tracing::debug!(flushing = ?w.flush_time, commit = ?started.elapsed(), lines, "import: written");
     progress(Progress {
         phase: Phase::Writing,
         lines,

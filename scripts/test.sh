@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The whole test suite: unit tests, end-to-end tests on SQLite and PostgreSQL (a
+# fresh database per test), and the browser test in headless Chromium.
+#
+# It starts PostgreSQL when it is installed but stopped, installs what a fresh
+# machine lacks (PostgreSQL, Chromium, Node.js, playwright-core) when it runs as
+# root, and otherwise fails with a clear message. It never skips a part silently.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PG_URL="${KVARTAL_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/postgres}"
+export KVARTAL_TEST_POSTGRES="$PG_URL"
+
+say() { printf '\n== %s\n' "$*"; }
+die() { printf 'scripts/test.sh: %s\n' "$*" >&2; exit 1; }
+as_root() { [ "$(id -u)" = 0 ]; }
+
+apt_install() {
+  as_root || die "missing $*; install it (apt-get install $*) or run as root"
+  if [ -z "${APT_UPDATED:-}" ]; then apt-get update -qq; APT_UPDATED=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+pg_ready() { pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; }
+
+ensure_postgres() {
+  command -v pg_isready >/dev/null || apt_install postgresql postgresql-client
+  if ! pg_ready; then
+    say "starting PostgreSQL"
+    if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
+      pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
+    fi
+    for _ in $(seq 1 30); do pg_ready && break; sleep 1; done
+  fi
+  pg_ready || die "PostgreSQL is not reachable at 127.0.0.1:5432 and could not be started (see README: Tests)"
+  # Trust authentication for the tests' user, as on the development machines.
+  psql "$PG_URL" -qAtc "SELECT 1" >/dev/null 2>&1 \
+    || die "cannot connect to $PG_URL (the tests need a user that may create databases)"
+  # Databases left by an interrupted earlier run.
+  psql "$PG_URL" -qAtc "SELECT datname FROM pg_database WHERE datname LIKE 'kvartal\_test\_%'" | while read -r db; do
+    [ -n "$db" ] && psql "$PG_URL" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null
+  done
+}
+
+ensure_browser() {
+  [ -x /usr/bin/chromium ] || { say "installing Chromium"; apt_install chromium; }
+  command -v node >/dev/null || { say "installing Node.js"; apt_install nodejs npm; }
+  if [ ! -d web/tests/node_modules/playwright-core ] || [ web/tests/package-lock.json -nt web/tests/node_modules ]; then
+    say "installing playwright-core (no browser download)"
+    (cd web/tests && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
+  fi
+}
+
+ensure_postgres
+ensure_browser
+
+say "building"
+cargo build --workspace --all-targets --quiet
+
+say "unit and end-to-end tests (SQLite and PostgreSQL)"
+cargo test --workspace --quiet
+
+say "browser tests (headless Chromium)"
+KVARTAL_BIN="$PWD/target/debug/kvartal" node --test web/tests/

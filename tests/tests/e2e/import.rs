@@ -1,0 +1,141 @@
+//! Onboarding a house from CSV through the GraphQL multipart upload.
+
+use serde_json::{json, Value};
+
+use crate::db_test;
+use crate::helpers::TestApp;
+
+const SAMPLE: &str = include_str!("../../../docs/samples/registry.csv");
+
+const IMPORT: &str = "mutation($input: ImportRegistryInput!) { importRegistry(input: $input) {
+    ok lines errorCount errors { line column reason message }
+    houses { created updated unchanged } premises { created updated unchanged }
+    accounts { created updated unchanged } people { created updated unchanged }
+    occupancies { created updated unchanged } meters { created updated unchanged } } }";
+
+/// Sends a file as a GraphQL multipart request (the upload spec).
+pub async fn upload(app: &TestApp, org: &str, name: &str, content: &str) -> Value {
+    let operations = json!({ "query": IMPORT, "variables": { "input": { "organisationId": org, "file": null } } });
+    let form = reqwest::multipart::Form::new()
+        .text("operations", operations.to_string())
+        .text("map", json!({ "0": ["variables.input.file"] }).to_string())
+        .part(
+            "0",
+            reqwest::multipart::Part::bytes(content.as_bytes().to_vec())
+                .file_name(name.to_string())
+                .mime_str("text/csv")
+                .unwrap(),
+        );
+    app.client
+        .post(format!("{}/graphql", app.base))
+        .header("Apollo-Require-Preflight", "true")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn snapshot(app: &TestApp, org: &str) -> Value {
+    app.ok(
+        "query($org: ID!) {
+            accounts(organisationId: $org, first: 500) { totalCount edges { node { id number share registeredResidents openedOn privilegedCategories
+                holder { id fullName phones emails } premises { id number area kind house { id address } }
+                meters { id serial resource zones initialValues verificationDue } } } }
+            people(organisationId: $org) { totalCount }
+            meters(organisationId: $org) { totalCount } }",
+        json!({ "org": org }),
+    )
+    .await
+}
+
+db_test! {
+    async fn a_house_is_onboarded_from_csv_and_a_second_import_changes_nothing(app: &TestApp) {
+        let org = app.create_org("УК Казань").await;
+        let response = upload(app, &org, "registry.csv", SAMPLE).await;
+        let report = &response["data"]["importRegistry"];
+        assert_eq!(report["ok"], true, "{response:#}");
+        assert_eq!(report["lines"], 7);
+        assert_eq!(report["houses"]["created"], 1);
+        assert_eq!(report["premises"]["created"], 6);
+        assert_eq!(report["accounts"]["created"], 7);
+        assert_eq!(report["people"]["created"], 6);
+        assert_eq!(report["meters"]["created"], 8);
+
+        let before = snapshot(app, &org).await;
+        assert_eq!(before["accounts"]["totalCount"], 7);
+        let first = &before["accounts"]["edges"][0]["node"];
+        assert_eq!(first["number"], "1600001");
+        assert_eq!(first["premises"]["area"], "54.3");
+        assert_eq!(first["holder"]["phones"], json!(["+79172000001"]));
+        let meters: Vec<&Value> = before["accounts"]["edges"][2]["node"]["meters"].as_array().unwrap().iter().collect();
+        assert_eq!(meters[0]["initialValues"], json!(["123456789.123456"]));
+        assert_eq!(before["accounts"]["edges"][2]["node"]["share"], "0.5");
+
+        let again = upload(app, &org, "registry.csv", SAMPLE).await;
+        let report = &again["data"]["importRegistry"];
+        assert_eq!(report["ok"], true);
+        for kind in ["houses", "premises", "accounts", "people", "occupancies", "meters"] {
+            assert_eq!(report[kind]["created"], 0, "{kind}: {report:#}");
+            assert_eq!(report[kind]["updated"], 0, "{kind}: {report:#}");
+        }
+        assert_eq!(snapshot(app, &org).await, before);
+
+        // A changed line updates just that object.
+        let changed = SAMPLE.replace(",54.3,2,1600001,", ",55.1,2,1600001,");
+        let response = upload(app, &org, "registry.csv", &changed).await;
+        assert_eq!(response["data"]["importRegistry"]["premises"]["updated"], 1, "{response:#}");
+    }
+}
+
+db_test! {
+    async fn a_file_with_errors_writes_nothing_and_lists_every_bad_line(app: &TestApp) {
+        let org = app.create_org("УК Ошибки").await;
+        let mut bad = SAMPLE.to_string();
+        bad = bad.replace(",38.1,1,1600002,", ",-38.1,1,1600002,");
+        bad = bad.replace(",1600005,2025-03-15,", ",1600005,2025-13-15,");
+        bad.push_str("\"г. Казань, ул. Баумана, д. 19\",Казань,ул. Баумана,19,420111,5,residential,2,2,30,1,1600001,2024-01-01,1,1,,Иванов,owner,,+7 917 200-00-09,,sms,CW-190001,cold_water,1,,,,,,\n");
+        bad.push_str("\"г. Казань, ул. Баумана, д. 19\",Казань,ул. Баумана,19,420111,6,residential,2,2,30,1,1600010,2024-01-01,1,1,,Петров,owner,,+7 917 200-00-10,not-an-email,email,,,,,,,,,\n");
+        let response = upload(app, &org, "bad.csv", &bad).await;
+        let report = &response["data"]["importRegistry"];
+        assert_eq!(report["ok"], false, "{response:#}");
+        let errors: Vec<(u64, String, String)> = report["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["line"].as_u64().unwrap(), e["column"].as_str().unwrap().to_string(), e["reason"].as_str().unwrap().to_string()))
+            .collect();
+        assert!(errors.contains(&(3, "area".into(), "must_be_positive".into())), "{errors:?}");
+        assert!(errors.contains(&(6, "account_opened".into(), "not_a_date".into())), "{errors:?}");
+        assert!(errors.contains(&(9, "account_number".into(), "duplicate".into())), "{errors:?}");
+        assert!(errors.contains(&(9, "meter1_serial".into(), "duplicate".into())), "{errors:?}");
+        assert!(errors.contains(&(10, "person_email".into(), "invalid_email".into())), "{errors:?}");
+        assert_eq!(report["errorCount"].as_u64().unwrap() as usize, errors.len());
+        let data = app
+            .ok("query($org: ID!) { houses(organisationId: $org) { totalCount } people(organisationId: $org) { totalCount } }", json!({ "org": org }))
+            .await;
+        assert_eq!(data["houses"]["totalCount"], 0);
+        assert_eq!(data["people"]["totalCount"], 0);
+
+        let response = upload(app, &org, "header.csv", "house,premises_number,colour\n").await;
+        let reasons: Vec<&str> = response["data"]["importRegistry"]["errors"].as_array().unwrap().iter().map(|e| e["reason"].as_str().unwrap()).collect();
+        assert_eq!(reasons, vec!["unknown_column", "missing_column", "missing_column"]);
+    }
+}
+
+db_test! {
+    async fn semicolon_files_with_decimal_commas_import_as_spreadsheets_save_them(app: &TestApp) {
+        let org = app.create_org("УК Excel").await;
+        let file = "\u{feff}house;house_city;house_street;house_building;premises_number;area;account_number\n\
+                    Rua Augusta, 1500;São Paulo;Rua Augusta;1500;101;54,3;BR-101\n";
+        let response = upload(app, &org, "excel.csv", file).await;
+        assert_eq!(response["data"]["importRegistry"]["ok"], true, "{response:#}");
+        let data = app
+            .ok("query($org: ID!) { premisesList(organisationId: $org) { edges { node { area house { address } } } } }", json!({ "org": org }))
+            .await;
+        assert_eq!(data["premisesList"]["edges"][0]["node"]["area"], "54.3");
+        assert_eq!(data["premisesList"]["edges"][0]["node"]["house"]["address"], "Rua Augusta, 1500");
+    }
+}

@@ -1,0 +1,10 @@
+//! One end-to-end test binary: the real server on a random port over a fresh
+//! database (SQLite file or a new PostgreSQL database), real HTTP clients.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod http;
+mod import;
+mod registry;
+mod search;
