@@ -10,6 +10,8 @@ pub struct Model {
     pub premises_id: Uuid,
     /// Unique within the organisation.
     pub number: String,
+    /// The number folded for search: lower case, no spaces or punctuation.
+    pub number_key: String,
     pub holder_id: Option<Uuid>,
     /// Share of the premises this account is billed for, as a reduced fraction.
     pub share_num: i64,

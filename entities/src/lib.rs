@@ -12,7 +12,7 @@ pub mod meter;
 pub mod occupancy;
 pub mod organisation;
 pub mod person;
+pub mod person_term;
 pub mod premises;
-pub mod search_entry;
 
 pub use enums::*;

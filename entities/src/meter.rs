@@ -12,6 +12,8 @@ pub struct Model {
     /// None for a house-level (common) meter.
     pub premises_id: Option<Uuid>,
     pub serial: String,
+    /// The serial folded for search: lower case, no spaces or punctuation.
+    pub serial_key: String,
     pub resource: Resource,
     /// 1 to 3 tariff zones.
     pub zones: i32,

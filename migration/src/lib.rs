@@ -1,6 +1,6 @@
 //! Database migrations, one module per change. Each runs on SQLite and PostgreSQL.
 //!
-//! DDL is written once with type placeholders (`{uuid}`, `{ts}`, `{date}`, `{bool}`, `{bytewise}`)
+//! DDL is written once with type placeholders (`{uuid}`, `{ts}`, `{date}`, `{bool}`, `{bytewise}`, `{without_rowid}`)
 //! that [`ddl`] fills per back-end, so both databases get the same tables and indexes.
 
 pub use sea_orm_migration::prelude::*;
@@ -18,15 +18,22 @@ impl MigratorTrait for Migrator {
 
 /// Fills the type placeholders of a DDL text for the connected back-end.
 pub(crate) fn ddl(backend: sea_orm::DatabaseBackend, text: &str) -> String {
-    // Search terms compare byte-wise on both databases, so a range scan finds prefixes.
-    let (uuid, ts, date, boolean, bytewise) = match backend {
-        sea_orm::DatabaseBackend::Postgres => {
-            ("UUID", "TIMESTAMPTZ", "DATE", "BOOLEAN", "COLLATE \"C\"")
-        }
-        _ => ("BLOB", "TEXT", "TEXT", "INTEGER", ""),
+    // Search keys compare byte-wise on both databases, so a range scan finds prefixes;
+    // a table keyed by its primary key alone is clustered on it in SQLite.
+    let (uuid, ts, date, boolean, bytewise, without_rowid) = match backend {
+        sea_orm::DatabaseBackend::Postgres => (
+            "UUID",
+            "TIMESTAMPTZ",
+            "DATE",
+            "BOOLEAN",
+            "COLLATE \"C\"",
+            "",
+        ),
+        _ => ("BLOB", "TEXT", "TEXT", "INTEGER", "", "WITHOUT ROWID"),
     };
     text.replace("{uuid}", uuid)
         .replace("{bytewise}", bytewise)
+        .replace("{without_rowid}", without_rowid)
         .replace("{ts}", ts)
         .replace("{date}", date)
         .replace("{bool}", boolean)

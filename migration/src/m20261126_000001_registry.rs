@@ -1,5 +1,10 @@
 //! The registry: organisations, houses, premises, accounts, people, occupancies,
-//! meters and the search index.
+//! meters, and the terms people are found by.
+//!
+//! No foreign keys: every tenant row carries `organisation_id`, the services check
+//! what a row points at inside their transaction, and a foreign key on `id` alone
+//! could not follow the tables when they are distributed by organisation (Citus).
+//! It would also cost a lookup per row in bulk imports.
 
 use sea_orm_migration::prelude::*;
 
@@ -27,10 +32,10 @@ CREATE TABLE organisations (
     bank_name TEXT NOT NULL,
     created_at {ts} NOT NULL,
     updated_at {ts} NOT NULL
-);
+) {without_rowid};
 CREATE TABLE houses (
     id {uuid} PRIMARY KEY,
-    organisation_id {uuid} NOT NULL REFERENCES organisations (id),
+    organisation_id {uuid} NOT NULL,
     country TEXT NOT NULL,
     region TEXT NOT NULL,
     city TEXT NOT NULL,
@@ -47,13 +52,13 @@ CREATE TABLE houses (
     status TEXT NOT NULL,
     created_at {ts} NOT NULL,
     updated_at {ts} NOT NULL
-);
+) {without_rowid};
 CREATE UNIQUE INDEX houses_org_address ON houses (organisation_id, address);
 CREATE TABLE premises (
     id {uuid} PRIMARY KEY,
     organisation_id {uuid} NOT NULL,
-    house_id {uuid} NOT NULL REFERENCES houses (id),
-    number TEXT NOT NULL,
+    house_id {uuid} NOT NULL,
+    number TEXT {bytewise} NOT NULL,
     kind TEXT NOT NULL,
     entrance INTEGER,
     floor INTEGER,
@@ -62,7 +67,7 @@ CREATE TABLE premises (
     status TEXT NOT NULL,
     created_at {ts} NOT NULL,
     updated_at {ts} NOT NULL
-);
+) {without_rowid};
 CREATE UNIQUE INDEX premises_house_number ON premises (house_id, number);
 CREATE INDEX premises_org ON premises (organisation_id, house_id);
 CREATE TABLE people (
@@ -75,18 +80,19 @@ CREATE TABLE people (
     consent_personal_data {bool} NOT NULL,
     consent_electronic_receipts {bool} NOT NULL,
     consent_marketing {bool} NOT NULL,
-    natural_key TEXT NOT NULL,
+    natural_key TEXT {bytewise} NOT NULL,
     created_at {ts} NOT NULL,
     updated_at {ts} NOT NULL
-);
+) {without_rowid};
 CREATE INDEX people_org_key ON people (organisation_id, natural_key);
 CREATE TABLE accounts (
     id {uuid} PRIMARY KEY,
     organisation_id {uuid} NOT NULL,
     house_id {uuid} NOT NULL,
-    premises_id {uuid} NOT NULL REFERENCES premises (id),
-    number TEXT NOT NULL,
-    holder_id {uuid} REFERENCES people (id),
+    premises_id {uuid} NOT NULL,
+    number TEXT {bytewise} NOT NULL,
+    number_key TEXT {bytewise} NOT NULL,
+    holder_id {uuid},
     share_num BIGINT NOT NULL,
     share_den BIGINT NOT NULL,
     registered_residents INTEGER NOT NULL,
@@ -95,15 +101,15 @@ CREATE TABLE accounts (
     privileged_categories TEXT NOT NULL,
     created_at {ts} NOT NULL,
     updated_at {ts} NOT NULL
-);
-CREATE UNIQUE INDEX accounts_org_number ON accounts (organisation_id, number);
+) {without_rowid};
+CREATE UNIQUE INDEX accounts_org_number_key ON accounts (organisation_id, number_key);
 CREATE INDEX accounts_premises ON accounts (premises_id);
 CREATE INDEX accounts_house ON accounts (organisation_id, house_id);
 CREATE TABLE occupancies (
     id {uuid} PRIMARY KEY,
     organisation_id {uuid} NOT NULL,
-    premises_id {uuid} NOT NULL REFERENCES premises (id),
-    person_id {uuid} NOT NULL REFERENCES people (id),
+    premises_id {uuid} NOT NULL,
+    person_id {uuid} NOT NULL,
     role TEXT NOT NULL,
     share_num BIGINT NOT NULL,
     share_den BIGINT NOT NULL,
@@ -111,15 +117,16 @@ CREATE TABLE occupancies (
     until {date},
     created_at {ts} NOT NULL,
     updated_at {ts} NOT NULL
-);
+) {without_rowid};
 CREATE INDEX occupancies_premises ON occupancies (premises_id);
 CREATE INDEX occupancies_person ON occupancies (person_id);
 CREATE TABLE meters (
     id {uuid} PRIMARY KEY,
     organisation_id {uuid} NOT NULL,
-    house_id {uuid} NOT NULL REFERENCES houses (id),
-    premises_id {uuid} REFERENCES premises (id),
-    serial TEXT NOT NULL,
+    house_id {uuid} NOT NULL,
+    premises_id {uuid},
+    serial TEXT {bytewise} NOT NULL,
+    serial_key TEXT {bytewise} NOT NULL,
     resource TEXT NOT NULL,
     zones INTEGER NOT NULL,
     unit TEXT NOT NULL,
@@ -131,24 +138,20 @@ CREATE TABLE meters (
     status TEXT NOT NULL,
     created_at {ts} NOT NULL,
     updated_at {ts} NOT NULL
-);
-CREATE UNIQUE INDEX meters_org_resource_serial ON meters (organisation_id, resource, serial);
+) {without_rowid};
+CREATE UNIQUE INDEX meters_org_serial_key ON meters (organisation_id, serial_key, resource);
 CREATE INDEX meters_premises ON meters (premises_id);
 CREATE INDEX meters_house ON meters (organisation_id, house_id);
-CREATE TABLE search_entries (
+CREATE TABLE person_terms (
     organisation_id {uuid} NOT NULL,
     term TEXT {bytewise} NOT NULL,
-    object_id {uuid} NOT NULL,
-    kind TEXT NOT NULL,
-    house_id {uuid},
-    doc TEXT NOT NULL,
-    PRIMARY KEY (organisation_id, term, object_id)
-);
-CREATE INDEX search_entries_object ON search_entries (object_id)
+    person_id {uuid} NOT NULL,
+    PRIMARY KEY (organisation_id, term, person_id)
+) {without_rowid};
 "#;
 
 const DOWN: &str = r#"
-DROP TABLE search_entries;
+DROP TABLE person_terms;
 DROP TABLE meters;
 DROP TABLE occupancies;
 DROP TABLE accounts;

@@ -1,13 +1,19 @@
-//! Bulk inserts for the paths that grow with the number of accounts.
+//! Bulk writes for the paths that grow with the number of accounts.
 //!
-//! PostgreSQL gets one `INSERT … SELECT … FROM unnest($1::text[], …)` per chunk
-//! (every column travels as a text array, cast in SQL, so nullable columns need no
-//! special array type); SQLite gets one multi-row `VALUES` statement per chunk,
-//! whose SQL text is the same for every full chunk, so sqlx reuses the prepared
-//! statement. Both run inside the caller's transaction.
+//! A [`BulkTx`] is one database transaction on a raw sqlx connection, beside
+//! sea-orm: sea-orm turns every bound value into its own `Value` and clones it on
+//! the way to sqlx, which costs more than the database itself at this volume.
+//! PostgreSQL gets `INSERT … SELECT * FROM unnest(…)` with one typed array per
+//! column; SQLite gets one multi-row
+//! `INSERT … VALUES` per chunk, whose SQL text is the same for every full chunk, so
+//! sqlx reuses the prepared statement. Values are bound with the same sqlx
+//! encoders sea-orm uses, so rows read back through the entities unchanged.
+
+use std::fmt::Write as _;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Statement, Value};
+use sea_orm::sqlx::{self, Postgres, Sqlite};
+use sea_orm::{DatabaseBackend, DatabaseConnection, DbErr};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,20 +27,6 @@ pub enum Col {
     Bool,
 }
 
-impl Col {
-    fn pg_cast(self) -> &'static str {
-        match self {
-            Col::Uuid => "uuid",
-            Col::Text => "text",
-            Col::Int => "integer",
-            Col::BigInt => "bigint",
-            Col::Date => "date",
-            Col::Timestamp => "timestamptz",
-            Col::Bool => "boolean",
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 pub enum Cell {
     Uuid(Option<Uuid>),
@@ -46,33 +38,6 @@ pub enum Cell {
     Bool(bool),
 }
 
-impl Cell {
-    fn into_value(self) -> Value {
-        match self {
-            Cell::Uuid(v) => Value::Uuid(v),
-            Cell::Text(v) => Value::String(Some(v)),
-            Cell::Int(v) => Value::Int(v),
-            Cell::BigInt(v) => Value::BigInt(v),
-            Cell::Date(v) => Value::ChronoDate(v),
-            Cell::Timestamp(v) => Value::ChronoDateTimeUtc(Some(v)),
-            Cell::Bool(v) => Value::Bool(Some(v)),
-        }
-    }
-
-    /// The text form PostgreSQL casts back; `None` stands for NULL.
-    fn into_text(self) -> Option<String> {
-        match self {
-            Cell::Uuid(v) => v.map(|u| u.to_string()),
-            Cell::Text(v) => Some(v),
-            Cell::Int(v) => v.map(|n| n.to_string()),
-            Cell::BigInt(v) => v.map(|n| n.to_string()),
-            Cell::Date(v) => v.map(|d| d.format("%Y-%m-%d").to_string()),
-            Cell::Timestamp(v) => Some(v.to_rfc3339()),
-            Cell::Bool(v) => Some(if v { "t" } else { "f" }.to_string()),
-        }
-    }
-}
-
 /// A table and the columns a bulk insert fills, in order.
 #[derive(Debug)]
 pub struct Table {
@@ -80,24 +45,288 @@ pub struct Table {
     pub columns: &'static [(&'static str, Col)],
 }
 
+fn db_err(e: sqlx::Error) -> DbErr {
+    DbErr::Custom(e.to_string())
+}
+
+/// SQLite allows 32 766 bound values per statement.
+const SQLITE_MAX_VARS: usize = 32_766;
+const SQLITE_MAX_ROWS: usize = 1_000;
+
+pub enum BulkTx {
+    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Postgres(sqlx::Transaction<'static, Postgres>),
+}
+
+impl BulkTx {
+    pub async fn begin(db: &DatabaseConnection) -> Result<Self, DbErr> {
+        Ok(match db.get_database_backend() {
+            DatabaseBackend::Postgres => BulkTx::Postgres(
+                db.get_postgres_connection_pool()
+                    .begin()
+                    .await
+                    .map_err(db_err)?,
+            ),
+            _ => BulkTx::Sqlite(
+                db.get_sqlite_connection_pool()
+                    .begin()
+                    .await
+                    .map_err(db_err)?,
+            ),
+        })
+    }
+
+    pub async fn commit(self) -> Result<(), DbErr> {
+        match self {
+            BulkTx::Sqlite(tx) => tx.commit().await.map_err(db_err),
+            BulkTx::Postgres(tx) => tx.commit().await.map_err(db_err),
+        }
+    }
+
+    /// Inserts rows into a table.
+    pub async fn insert(&mut self, table: &Table, rows: Vec<Vec<Cell>>) -> Result<(), DbErr> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        match self {
+            BulkTx::Postgres(tx) => insert_pg(tx, table, rows).await,
+            BulkTx::Sqlite(tx) => {
+                let per = (SQLITE_MAX_VARS / table.columns.len()).clamp(1, SQLITE_MAX_ROWS);
+                let mut rows = rows.into_iter().peekable();
+                let mut full_sql: Option<String> = None;
+                while rows.peek().is_some() {
+                    let chunk: Vec<Vec<Cell>> = rows.by_ref().take(per).collect();
+                    let sql = if chunk.len() == per {
+                        full_sql
+                            .get_or_insert_with(|| insert_sql(table, per))
+                            .clone()
+                    } else {
+                        insert_sql(table, chunk.len())
+                    };
+                    let mut query = sqlx::query::<Sqlite>(sqlx::AssertSqlSafe(sql));
+                    for cell in chunk.into_iter().flatten() {
+                        query = bind_sqlite(query, cell);
+                    }
+                    query.execute(&mut **tx).await.map_err(db_err)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Runs one statement written with `?` placeholders.
+    pub async fn execute(&mut self, sql: &str, cells: Vec<Cell>) -> Result<u64, DbErr> {
+        match self {
+            BulkTx::Sqlite(tx) => {
+                let mut query = sqlx::query::<Sqlite>(sqlx::AssertSqlSafe(sql.to_string()));
+                for cell in cells {
+                    query = bind_sqlite(query, cell);
+                }
+                Ok(query
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(db_err)?
+                    .rows_affected())
+            }
+            BulkTx::Postgres(tx) => {
+                let sql = numbered(sql);
+                let mut query = sqlx::query::<Postgres>(sqlx::AssertSqlSafe(sql));
+                for cell in cells {
+                    query = bind_pg(query, cell);
+                }
+                Ok(query
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(db_err)?
+                    .rows_affected())
+            }
+        }
+    }
+}
+
+fn insert_sql(table: &Table, rows: usize) -> String {
+    let columns: Vec<&str> = table.columns.iter().map(|(n, _)| *n).collect();
+    let one = format!("({})", vec!["?"; columns.len()].join(","));
+    let mut sql = format!(
+        "INSERT INTO {} ({}) VALUES ",
+        table.name,
+        columns.join(", ")
+    );
+    sql.reserve(rows * (one.len() + 1));
+    for i in 0..rows {
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push_str(&one);
+    }
+    sql
+}
+
+/// `?` placeholders as PostgreSQL's `$1, $2, …`.
+fn numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut n = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            n += 1;
+            let _ = write!(out, "${n}");
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+type SqliteQuery<'q> = sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments>;
+type PgQuery<'q> = sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>;
+
+fn bind_sqlite(query: SqliteQuery<'_>, cell: Cell) -> SqliteQuery<'_> {
+    match cell {
+        Cell::Uuid(v) => query.bind(v),
+        Cell::Text(v) => query.bind(v),
+        Cell::Int(v) => query.bind(v),
+        Cell::BigInt(v) => query.bind(v),
+        Cell::Date(v) => query.bind(v),
+        Cell::Timestamp(v) => query.bind(v),
+        Cell::Bool(v) => query.bind(v),
+    }
+}
+
+fn bind_pg(query: PgQuery<'_>, cell: Cell) -> PgQuery<'_> {
+    match cell {
+        Cell::Uuid(v) => query.bind(v),
+        Cell::Text(v) => query.bind(v),
+        Cell::Int(v) => query.bind(v),
+        Cell::BigInt(v) => query.bind(v),
+        Cell::Date(v) => query.bind(v),
+        Cell::Timestamp(v) => query.bind(v),
+        Cell::Bool(v) => query.bind(v),
+    }
+}
+
+/// One column of a chunk, as the typed array PostgreSQL's `unnest` takes.
+enum Column {
+    Uuid(Vec<Option<Uuid>>),
+    Text(Vec<String>),
+    Int(Vec<Option<i32>>),
+    BigInt(Vec<Option<i64>>),
+    Date(Vec<Option<NaiveDate>>),
+    Timestamp(Vec<DateTime<Utc>>),
+    Bool(Vec<bool>),
+}
+
+impl Column {
+    fn new(col: Col, capacity: usize) -> Self {
+        match col {
+            Col::Uuid => Column::Uuid(Vec::with_capacity(capacity)),
+            Col::Text => Column::Text(Vec::with_capacity(capacity)),
+            Col::Int => Column::Int(Vec::with_capacity(capacity)),
+            Col::BigInt => Column::BigInt(Vec::with_capacity(capacity)),
+            Col::Date => Column::Date(Vec::with_capacity(capacity)),
+            Col::Timestamp => Column::Timestamp(Vec::with_capacity(capacity)),
+            Col::Bool => Column::Bool(Vec::with_capacity(capacity)),
+        }
+    }
+
+    fn push(&mut self, cell: Cell) -> Result<(), DbErr> {
+        match (self, cell) {
+            (Column::Uuid(v), Cell::Uuid(x)) => v.push(x),
+            (Column::Text(v), Cell::Text(x)) => v.push(x),
+            (Column::Int(v), Cell::Int(x)) => v.push(x),
+            (Column::BigInt(v), Cell::BigInt(x)) => v.push(x),
+            (Column::Date(v), Cell::Date(x)) => v.push(x),
+            (Column::Timestamp(v), Cell::Timestamp(x)) => v.push(x),
+            (Column::Bool(v), Cell::Bool(x)) => v.push(x),
+            (_, cell) => {
+                return Err(DbErr::Custom(format!(
+                    "bulk insert: a {cell:?} in a column of another type"
+                )))
+            }
+        }
+        Ok(())
+    }
+
+    fn bind(self, query: PgQuery<'_>) -> PgQuery<'_> {
+        match self {
+            Column::Uuid(v) => query.bind(v),
+            Column::Text(v) => query.bind(v),
+            Column::Int(v) => query.bind(v),
+            Column::BigInt(v) => query.bind(v),
+            Column::Date(v) => query.bind(v),
+            Column::Timestamp(v) => query.bind(v),
+            Column::Bool(v) => query.bind(v),
+        }
+    }
+}
+
+fn pg_array_type(col: Col) -> &'static str {
+    match col {
+        Col::Uuid => "uuid[]",
+        Col::Text => "text[]",
+        Col::Int => "int4[]",
+        Col::BigInt => "int8[]",
+        Col::Date => "date[]",
+        Col::Timestamp => "timestamptz[]",
+        Col::Bool => "bool[]",
+    }
+}
+
+const PG_CHUNK: usize = 20_000;
+
+/// `INSERT … SELECT * FROM unnest($1::uuid[], …)`: one statement, one round trip
+/// and binary arrays per chunk. (sqlx's COPY stalls ~40 ms per table on TCP.)
+async fn insert_pg(
+    tx: &mut sqlx::Transaction<'static, Postgres>,
+    table: &Table,
+    rows: Vec<Vec<Cell>>,
+) -> Result<(), DbErr> {
+    let names: Vec<&str> = table.columns.iter().map(|(n, _)| *n).collect();
+    let params: Vec<String> = table
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, (_, col))| format!("${}::{}", i + 1, pg_array_type(*col)))
+        .collect();
+    let sql = format!(
+        "INSERT INTO {} ({}) SELECT * FROM unnest({})",
+        table.name,
+        names.join(", "),
+        params.join(", ")
+    );
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<Vec<Cell>> = rows.by_ref().take(PG_CHUNK).collect();
+        let mut columns: Vec<Column> = table
+            .columns
+            .iter()
+            .map(|(_, c)| Column::new(*c, chunk.len()))
+            .collect();
+        for row in chunk {
+            for (column, cell) in columns.iter_mut().zip(row) {
+                column.push(cell)?;
+            }
+        }
+        let mut query = sqlx::query::<Postgres>(sqlx::AssertSqlSafe(sql.clone()));
+        for column in columns {
+            query = column.bind(query);
+        }
+        query.execute(&mut **tx).await.map_err(db_err)?;
+    }
+    Ok(())
+}
+
 /// Rows waiting to be inserted into one table.
 #[derive(Debug)]
 pub struct Buffer {
     pub table: &'static Table,
     rows: Vec<Vec<Cell>>,
-    pub written: u64,
 }
-
-/// SQLite allows 32 766 bound values per statement.
-const SQLITE_MAX_VARS: usize = 32_766;
-const PG_CHUNK: usize = 20_000;
 
 impl Buffer {
     pub fn new(table: &'static Table) -> Self {
         Self {
             table,
             rows: Vec::new(),
-            written: 0,
         }
     }
 
@@ -114,102 +343,25 @@ impl Buffer {
         self.rows.is_empty()
     }
 
-    /// Writes every buffered row.
-    pub async fn flush<C: ConnectionTrait>(&mut self, conn: &C) -> Result<(), DbErr> {
+    pub async fn flush(&mut self, tx: &mut BulkTx) -> Result<(), DbErr> {
         let rows = std::mem::take(&mut self.rows);
-        let count = rows.len() as u64;
-        match conn.get_database_backend() {
-            DatabaseBackend::Postgres => {
-                let mut rows = rows.into_iter().peekable();
-                while rows.peek().is_some() {
-                    let chunk: Vec<Vec<Cell>> = rows.by_ref().take(PG_CHUNK).collect();
-                    insert_pg(conn, self.table, chunk).await?;
-                }
-            }
-            _ => {
-                let per = (SQLITE_MAX_VARS / self.table.columns.len()).clamp(1, 500);
-                let mut rows = rows.into_iter().peekable();
-                while rows.peek().is_some() {
-                    let chunk: Vec<Vec<Cell>> = rows.by_ref().take(per).collect();
-                    insert_sqlite(conn, self.table, chunk).await?;
-                }
-            }
-        }
-        self.written += count;
+        let count = rows.len();
+        let started = std::time::Instant::now();
+        tx.insert(self.table, rows).await?;
+        tracing::trace!(table = self.table.name, rows = count, elapsed = ?started.elapsed(), "bulk insert");
         Ok(())
     }
 }
 
-fn column_list(table: &Table) -> String {
-    table
-        .columns
-        .iter()
-        .map(|(n, _)| *n)
-        .collect::<Vec<_>>()
-        .join(", ")
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-async fn insert_pg<C: ConnectionTrait>(
-    conn: &C,
-    table: &Table,
-    rows: Vec<Vec<Cell>>,
-) -> Result<(), DbErr> {
-    let n = table.columns.len();
-    let mut columns: Vec<Vec<String>> = (0..n).map(|_| Vec::with_capacity(rows.len())).collect();
-    for row in rows {
-        for (i, cell) in row.into_iter().enumerate() {
-            // Only non-text columns are nullable, and for them '' is never a value.
-            columns[i].push(cell.into_text().unwrap_or_default());
-        }
+    #[test]
+    fn placeholders_are_numbered_for_postgres() {
+        assert_eq!(
+            numbered("UPDATE t SET a = ?, b = ? WHERE id = ?"),
+            "UPDATE t SET a = $1, b = $2 WHERE id = $3"
+        );
     }
-    let selects: Vec<String> = table
-        .columns
-        .iter()
-        .enumerate()
-        .map(|(i, (_, col))| match col {
-            Col::Text => format!("c{i}"),
-            other => format!("NULLIF(c{i}, '')::{}", other.pg_cast()),
-        })
-        .collect();
-    let params: Vec<String> = (1..=n).map(|i| format!("${i}::text[]")).collect();
-    let aliases: Vec<String> = (0..n).map(|i| format!("c{i}")).collect();
-    let sql = format!(
-        "INSERT INTO {} ({}) SELECT {} FROM unnest({}) AS u({})",
-        table.name,
-        column_list(table),
-        selects.join(", "),
-        params.join(", "),
-        aliases.join(", ")
-    );
-    let values: Vec<Value> = columns.into_iter().map(Value::from).collect();
-    conn.execute_raw(Statement::from_sql_and_values(
-        DatabaseBackend::Postgres,
-        sql,
-        values,
-    ))
-    .await?;
-    Ok(())
-}
-
-async fn insert_sqlite<C: ConnectionTrait>(
-    conn: &C,
-    table: &Table,
-    rows: Vec<Vec<Cell>>,
-) -> Result<(), DbErr> {
-    let n = table.columns.len();
-    let one = format!("({})", vec!["?"; n].join(", "));
-    let sql = format!(
-        "INSERT INTO {} ({}) VALUES {}",
-        table.name,
-        column_list(table),
-        vec![one.as_str(); rows.len()].join(", ")
-    );
-    let values: Vec<Value> = rows.into_iter().flatten().map(Cell::into_value).collect();
-    conn.execute_raw(Statement::from_sql_and_values(
-        DatabaseBackend::Sqlite,
-        sql,
-        values,
-    ))
-    .await?;
-    Ok(())
 }

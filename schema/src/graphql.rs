@@ -38,10 +38,11 @@ pub fn build_schema(deps: Deps) -> AppSchema {
     let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
-        .data(DataLoader::new(
-            RegistryLoader(registry.clone()),
-            tokio::spawn,
-        ))
+        // Batches form while the resolvers of one level run; a timer only adds latency.
+        .data(
+            DataLoader::new(RegistryLoader(registry.clone()), tokio::spawn)
+                .delay(std::time::Duration::ZERO),
+        )
         .data(registry);
     if !deps.introspection {
         builder = builder.disable_introspection();

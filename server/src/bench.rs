@@ -202,12 +202,12 @@ async fn run_one(
         let r = db
             .query_one_raw(sea_orm::Statement::from_string(
                 db.get_database_backend(),
-                "SELECT COUNT(*) AS n FROM search_entries",
+                "SELECT COUNT(*) AS n FROM person_terms",
             ))
             .await?;
         r.and_then(|r| r.try_get::<i64>("", "n").ok()).unwrap_or(0) as u64
     };
-    println!("[{label}] import: {accounts} accounts in {:.2} s = {:.0} accounts/s; {rows} registry rows + {search_rows} search rows = {:.0} rows/s; peak RSS {:.0} MB",
+    println!("[{label}] import: {accounts} accounts in {:.2} s = {:.0} accounts/s; {rows} registry rows + {search_rows} person search terms = {:.0} rows/s; peak RSS {:.0} MB",
         elapsed.as_secs_f64(),
         accounts as f64 / elapsed.as_secs_f64(),
         (rows + search_rows) as f64 / elapsed.as_secs_f64(),

@@ -1,181 +1,72 @@
-//! What each registry object contributes to the search index.
+//! What the search finds things by.
 //!
-//! An object has a few terms (folded words, the rows a prefix scan finds) and one
-//! folded document (to check the other words of a query). Term generation is pure;
-//! [`replace`] rewrites an object's rows inside the caller's transaction.
+//! Accounts and meters carry a folded key of their number or serial in their own
+//! row (`number_key`, `serial_key`), indexed with the organisation; houses and
+//! premises are matched by their address and number as stored. Only people need
+//! rows of their own: one per word of the name, per phone and per e-mail, in
+//! `person_terms`. Term generation is pure; the writes run in the caller's
+//! transaction.
 
-use entities::{search_entry, SearchKind};
+use entities::person_term;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use crate::fold::{digits, fold, words};
 
-/// The index rows of one object, before they are written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IndexDoc {
-    pub object_id: Uuid,
-    pub kind: SearchKind,
-    pub house_id: Option<Uuid>,
-    pub terms: Vec<String>,
-    pub doc: String,
+/// The search key of a code such as an account number or a serial:
+/// `ЛС-001 234` → `лс001234`.
+pub fn code_key(code: &str) -> String {
+    fold(code).replace(' ', "")
 }
 
-fn push_unique(terms: &mut Vec<String>, term: String) {
-    if !term.is_empty() && !terms.contains(&term) {
-        terms.push(term);
-    }
-}
-
-/// Terms of a code such as an account number or a serial: its folded words and,
-/// when it mixes digits and other characters, its digits alone.
-fn code_terms(terms: &mut Vec<String>, code: &str) {
-    let folded = fold(code);
-    let joined: String = folded.split(' ').collect();
-    push_unique(terms, joined);
-    for w in words(&folded) {
-        push_unique(terms, w.to_string());
-    }
-    let d = digits(code);
-    if d.len() >= 3 {
-        push_unique(terms, d);
-    }
-}
-
-pub fn account(
-    id: Uuid,
-    house_id: Uuid,
-    number: &str,
-    address: &str,
-    premises_number: &str,
-    holder: Option<&str>,
-) -> IndexDoc {
-    let mut terms = Vec::new();
-    code_terms(&mut terms, number);
-    IndexDoc {
-        object_id: id,
-        kind: SearchKind::Account,
-        house_id: Some(house_id),
-        terms,
-        doc: fold(&format!(
-            "{number} {address} {premises_number} {}",
-            holder.unwrap_or("")
-        )),
-    }
-}
-
-pub fn person(id: Uuid, full_name: &str, phones: &[String], emails: &[String]) -> IndexDoc {
-    let mut terms = Vec::new();
-    let name = fold(full_name);
-    for w in words(&name) {
-        push_unique(&mut terms, w.to_string());
+/// The terms a person is found by: each word of the name, each phone's digits
+/// and its last ten (as dialled at home), each e-mail's local part.
+pub fn person_terms(full_name: &str, phones: &[String], emails: &[String]) -> Vec<String> {
+    let mut terms: Vec<String> = Vec::new();
+    let mut push = |t: String| {
+        if !t.is_empty() && !terms.contains(&t) {
+            terms.push(t);
+        }
+    };
+    for w in words(&fold(full_name)) {
+        push(w.to_string());
     }
     for p in phones {
         let d = digits(p);
-        // Also without the country code, as people dial it at home.
         if d.len() > 10 {
-            push_unique(&mut terms, d[d.len() - 10..].to_string());
+            push(d[d.len() - 10..].to_string());
         }
-        push_unique(&mut terms, d);
+        push(d);
     }
     for e in emails {
-        push_unique(
-            &mut terms,
-            fold(e.split('@').next().unwrap_or("")).replace(' ', ""),
-        );
+        push(code_key(e.split('@').next().unwrap_or("")));
     }
-    let phone_digits: Vec<String> = phones.iter().map(|p| digits(p)).collect();
-    IndexDoc {
-        object_id: id,
-        kind: SearchKind::Person,
-        house_id: None,
-        terms,
-        doc: format!(
-            "{name} {} {}",
-            phone_digits.join(" "),
-            fold(&emails.join(" "))
-        ),
-    }
+    terms
 }
 
-pub fn premises(id: Uuid, house_id: Uuid, number: &str, address: &str) -> IndexDoc {
-    let mut terms = Vec::new();
-    code_terms(&mut terms, number);
-    IndexDoc {
-        object_id: id,
-        kind: SearchKind::Premises,
-        house_id: Some(house_id),
-        terms,
-        doc: fold(&format!("{address} {number}")),
-    }
-}
-
-pub fn meter(
-    id: Uuid,
-    house_id: Uuid,
-    serial: &str,
-    address: &str,
-    premises_number: Option<&str>,
-) -> IndexDoc {
-    let mut terms = Vec::new();
-    code_terms(&mut terms, serial);
-    IndexDoc {
-        object_id: id,
-        kind: SearchKind::Meter,
-        house_id: Some(house_id),
-        terms,
-        doc: fold(&format!(
-            "{serial} {address} {}",
-            premises_number.unwrap_or("")
-        )),
-    }
-}
-
-pub fn house(id: Uuid, address: &str) -> IndexDoc {
-    let mut terms = Vec::new();
-    let folded = fold(address);
-    for w in words(&folded) {
-        push_unique(&mut terms, w.to_string());
-    }
-    IndexDoc {
-        object_id: id,
-        kind: SearchKind::House,
-        house_id: Some(id),
-        terms,
-        doc: folded,
-    }
-}
-
-impl IndexDoc {
-    pub fn rows(
-        &self,
-        organisation_id: Uuid,
-    ) -> impl Iterator<Item = search_entry::ActiveModel> + '_ {
-        self.terms
-            .iter()
-            .map(move |term| search_entry::ActiveModel {
-                organisation_id: Set(organisation_id),
-                term: Set(term.clone()),
-                object_id: Set(self.object_id),
-                kind: Set(self.kind),
-                house_id: Set(self.house_id),
-                doc: Set(self.doc.clone()),
-            })
-    }
-}
-
-/// Replaces the index rows of one object.
-pub async fn replace<C: ConnectionTrait>(
+/// Replaces a person's terms: `old` are removed by primary key, `new` inserted.
+pub async fn replace_person_terms<C: ConnectionTrait>(
     conn: &C,
     organisation_id: Uuid,
-    doc: &IndexDoc,
+    person_id: Uuid,
+    old: &[String],
+    new: &[String],
 ) -> Result<(), sea_orm::DbErr> {
-    search_entry::Entity::delete_many()
-        .filter(search_entry::Column::ObjectId.eq(doc.object_id))
-        .exec(conn)
-        .await?;
-    let rows: Vec<_> = doc.rows(organisation_id).collect();
-    if !rows.is_empty() {
-        search_entry::Entity::insert_many(rows).exec(conn).await?;
+    if !old.is_empty() {
+        person_term::Entity::delete_many()
+            .filter(person_term::Column::OrganisationId.eq(organisation_id))
+            .filter(person_term::Column::PersonId.eq(person_id))
+            .filter(person_term::Column::Term.is_in(old.to_vec()))
+            .exec(conn)
+            .await?;
+    }
+    if !new.is_empty() {
+        let rows = new.iter().map(|term| person_term::ActiveModel {
+            organisation_id: Set(organisation_id),
+            term: Set(term.clone()),
+            person_id: Set(person_id),
+        });
+        person_term::Entity::insert_many(rows).exec(conn).await?;
     }
     Ok(())
 }
@@ -186,14 +77,13 @@ mod tests {
 
     #[test]
     fn a_person_is_found_by_each_name_word_and_by_phone_with_or_without_country_code() {
-        let doc = person(
-            Uuid::nil(),
+        let terms = person_terms(
             "Иванова Алёна Петровна",
             &["+79161234567".into()],
             &["alena.iv@example.org".into()],
         );
         assert_eq!(
-            doc.terms,
+            terms,
             vec![
                 "иванова",
                 "алена",
@@ -206,15 +96,8 @@ mod tests {
     }
 
     #[test]
-    fn an_account_number_is_found_whole_by_word_and_by_digits() {
-        let doc = account(
-            Uuid::nil(),
-            Uuid::nil(),
-            "ЛС-001234",
-            "ул. Ленина, 5",
-            "12",
-            None,
-        );
-        assert_eq!(doc.terms, vec!["лс001234", "лс", "001234"]);
+    fn a_code_key_ignores_case_and_punctuation() {
+        assert_eq!(code_key("ЛС-001 234"), "лс001234");
+        assert_eq!(code_key("CW-190001"), "cw190001");
     }
 }

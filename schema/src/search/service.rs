@@ -1,22 +1,27 @@
-//! Prefix search over folded terms.
+//! Prefix search over the registry, on indexes both databases serve byte-wise.
 //!
-//! Each word of the query drives one range scan of `search_entries` on its primary
-//! key `(organisation_id, term)`: `term >= word AND term < word + U+10FFFF`, which
-//! both databases answer from the index (the column compares byte-wise). Candidates
-//! must then contain every query word as a word prefix of their document. Ranking:
-//! an exact term beats a prefix, then the kind (accounts first), then shorter terms.
+//! - accounts by `number_key` and meters by `serial_key`: one range scan
+//!   `key >= q AND key < q + U+10FFFF` on `(organisation_id, key)`;
+//! - people by `person_terms`: one range scan per query word, then every word of
+//!   the query must start one of the person's terms;
+//! - houses by the words of their address, and premises by a house's words plus
+//!   the premises number (`lenina 12`).
+//!
+//! Every scan is bounded, so a common prefix costs no more than a rare one. Ranking:
+//! an exact match beats a prefix, then the kind (accounts first), then shorter keys.
 
 use std::collections::HashMap;
 
-use entities::{search_entry, SearchKind};
+use entities::{account, house, meter, person, person_term, premises, SearchKind};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use crate::error::AppResult;
 use crate::fold::{fold, words};
+use crate::registry::service::people::terms_of;
 
-/// How many index rows one query word may read.
-const CANDIDATES_PER_WORD: u64 = 300;
+/// How many rows one scan may read.
+const CANDIDATES: u64 = 300;
 pub const MAX_RESULTS: usize = 100;
 
 #[derive(Debug, Clone)]
@@ -32,7 +37,6 @@ pub struct SearchQuery {
 pub struct Hit {
     pub object_id: Uuid,
     pub kind: SearchKind,
-    pub house_id: Option<Uuid>,
     pub score: i32,
 }
 
@@ -46,11 +50,26 @@ fn kind_weight(kind: SearchKind) -> i32 {
     }
 }
 
-/// Whether every query word starts some word of the document.
-fn covers(doc: &str, query: &[&str]) -> bool {
+fn score(kind: SearchKind, key: &str, query: &str) -> i32 {
+    let exact = if key == query { 100 } else { 0 };
+    let extra = key
+        .chars()
+        .count()
+        .saturating_sub(query.chars().count())
+        .min(20) as i32;
+    exact + kind_weight(kind) + 20 - extra
+}
+
+/// The upper bound of a prefix range.
+fn upper(prefix: &str) -> String {
+    format!("{prefix}\u{10FFFF}")
+}
+
+/// Whether every query word starts one of the terms.
+fn covers<'a>(terms: impl Iterator<Item = &'a str> + Clone, query: &[&str]) -> bool {
     query
         .iter()
-        .all(|q| words(doc).any(|w| w.starts_with(q)) || doc.replace(' ', "").contains(q))
+        .all(|q| terms.clone().any(|t| t.starts_with(q)))
 }
 
 pub async fn search(db: &DatabaseConnection, q: SearchQuery) -> AppResult<Vec<Hit>> {
@@ -61,43 +80,162 @@ pub async fn search(db: &DatabaseConnection, q: SearchQuery) -> AppResult<Vec<Hi
     if query_words.is_empty() {
         return Ok(Vec::new());
     }
-    let mut best: HashMap<Uuid, Hit> = HashMap::new();
-    for word in &query_words {
-        let upper = format!("{word}\u{10FFFF}");
-        let mut select = search_entry::Entity::find()
-            .filter(search_entry::Column::OrganisationId.eq(q.organisation_id))
-            .filter(search_entry::Column::Term.gte(*word))
-            .filter(search_entry::Column::Term.lt(upper));
-        if !q.kinds.is_empty() {
-            select = select.filter(search_entry::Column::Kind.is_in(q.kinds.clone()));
-        }
+    let compact: String = query_words.concat();
+    let want = |k: SearchKind| q.kinds.is_empty() || q.kinds.contains(&k);
+    let org = q.organisation_id;
+    let mut hits: Vec<Hit> = Vec::new();
+
+    if want(SearchKind::Account) {
+        let mut select = account::Entity::find()
+            .filter(account::Column::OrganisationId.eq(org))
+            .filter(account::Column::NumberKey.gte(compact.as_str()))
+            .filter(account::Column::NumberKey.lt(upper(&compact)));
         if let Some(h) = q.house_id {
-            select = select.filter(search_entry::Column::HouseId.eq(h));
+            select = select.filter(account::Column::HouseId.eq(h));
         }
-        let rows = select
-            .order_by_asc(search_entry::Column::Term)
-            .limit(CANDIDATES_PER_WORD)
+        // Keys sort an exact match before its longer neighbours: `first` rows suffice.
+        let rows: Vec<(Uuid, String)> = select
+            .select_only()
+            .column(account::Column::Id)
+            .column(account::Column::NumberKey)
+            .order_by_asc(account::Column::NumberKey)
+            .limit(q.first as u64)
+            .into_tuple()
             .all(db)
             .await?;
-        for row in rows {
-            if !covers(&row.doc, &query_words) {
-                continue;
+        hits.extend(rows.iter().map(|(id, key)| Hit {
+            object_id: *id,
+            kind: SearchKind::Account,
+            score: score(SearchKind::Account, key, &compact),
+        }));
+    }
+
+    if want(SearchKind::Meter) {
+        let mut select = meter::Entity::find()
+            .filter(meter::Column::OrganisationId.eq(org))
+            .filter(meter::Column::SerialKey.gte(compact.as_str()))
+            .filter(meter::Column::SerialKey.lt(upper(&compact)));
+        if let Some(h) = q.house_id {
+            select = select.filter(meter::Column::HouseId.eq(h));
+        }
+        let rows: Vec<(Uuid, String)> = select
+            .select_only()
+            .column(meter::Column::Id)
+            .column(meter::Column::SerialKey)
+            .order_by_asc(meter::Column::SerialKey)
+            .limit(q.first as u64)
+            .into_tuple()
+            .all(db)
+            .await?;
+        hits.extend(rows.iter().map(|(id, key)| Hit {
+            object_id: *id,
+            kind: SearchKind::Meter,
+            score: score(SearchKind::Meter, key, &compact),
+        }));
+    }
+
+    // People belong to no house: a house filter leaves them out.
+    if want(SearchKind::Person) && q.house_id.is_none() {
+        let mut best: HashMap<Uuid, i32> = HashMap::new();
+        for word in query_words.iter().take(3) {
+            let rows = person_term::Entity::find()
+                .filter(person_term::Column::OrganisationId.eq(org))
+                .filter(person_term::Column::Term.gte(*word))
+                .filter(person_term::Column::Term.lt(upper(word)))
+                .order_by_asc(person_term::Column::Term)
+                .limit(CANDIDATES)
+                .all(db)
+                .await?;
+            for row in rows {
+                let s = score(SearchKind::Person, &row.term, word);
+                let entry = best.entry(row.person_id).or_insert(s);
+                *entry = (*entry).max(s);
             }
-            let exact = if row.term == *word { 100 } else { 0 };
-            let closeness =
-                20 - (row.term.chars().count() as i32 - word.chars().count() as i32).clamp(0, 20);
-            let score = exact + kind_weight(row.kind) + closeness;
-            let entry = best.entry(row.object_id).or_insert(Hit {
-                object_id: row.object_id,
-                kind: row.kind,
-                house_id: row.house_id,
+        }
+        if query_words.len() == 1 {
+            // One word: the term that matched it is the whole check.
+            hits.extend(best.into_iter().map(|(id, score)| Hit {
+                object_id: id,
+                kind: SearchKind::Person,
                 score,
-            });
-            entry.score = entry.score.max(score);
+            }));
+        } else if !best.is_empty() {
+            let people = person::Entity::find()
+                .filter(person::Column::Id.is_in(best.keys().copied().collect::<Vec<_>>()))
+                .all(db)
+                .await?;
+            for p in people {
+                let terms = terms_of(&p);
+                if covers(terms.iter().map(String::as_str), &query_words) {
+                    hits.push(Hit {
+                        object_id: p.id,
+                        kind: SearchKind::Person,
+                        score: best.get(&p.id).copied().unwrap_or(0),
+                    });
+                }
+            }
         }
     }
-    let mut hits: Vec<Hit> = best.into_values().collect();
+
+    if want(SearchKind::House) || want(SearchKind::Premises) {
+        let mut select = house::Entity::find().filter(house::Column::OrganisationId.eq(org));
+        if let Some(h) = q.house_id {
+            select = select.filter(house::Column::Id.eq(h));
+        }
+        let houses: Vec<(Uuid, String)> = select
+            .select_only()
+            .column(house::Column::Id)
+            .column(house::Column::Address)
+            .into_tuple()
+            .all(db)
+            .await?;
+        for (house_id, address) in houses {
+            let address = fold(&address);
+            let address_words: Vec<&str> = words(&address).collect();
+            let (matched, rest): (Vec<&str>, Vec<&str>) = query_words
+                .iter()
+                .partition(|w| address_words.iter().any(|a| a.starts_with(**w)));
+            if matched.is_empty() {
+                continue;
+            }
+            if rest.is_empty() && want(SearchKind::House) {
+                hits.push(Hit {
+                    object_id: house_id,
+                    kind: SearchKind::House,
+                    score: kind_weight(SearchKind::House) + 10 * matched.len() as i32,
+                });
+            }
+            if let [number] = rest.as_slice() {
+                if want(SearchKind::Premises) {
+                    let mut found = Vec::new();
+                    for variant in [number.to_string(), number.to_uppercase()] {
+                        let rows = premises::Entity::find()
+                            .filter(premises::Column::HouseId.eq(house_id))
+                            .filter(premises::Column::Number.gte(variant.as_str()))
+                            .filter(premises::Column::Number.lt(upper(&variant)))
+                            .limit(CANDIDATES)
+                            .all(db)
+                            .await?;
+                        found.extend(rows);
+                        if variant == number.to_uppercase() {
+                            break;
+                        }
+                    }
+                    for p in found {
+                        hits.push(Hit {
+                            object_id: p.id,
+                            kind: SearchKind::Premises,
+                            score: score(SearchKind::Premises, &p.number.to_lowercase(), number)
+                                + 10 * matched.len() as i32,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
     hits.sort_by(|a, b| b.score.cmp(&a.score).then(a.object_id.cmp(&b.object_id)));
+    hits.dedup_by_key(|h| h.object_id);
     hits.truncate(q.first.clamp(1, MAX_RESULTS));
     Ok(hits)
 }
@@ -107,9 +245,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_query_word_must_start_a_word_of_the_document() {
-        assert!(covers("ул ленина 5 12", &["лен", "12"]));
-        assert!(!covers("ул ленина 5 12", &["лен", "13"]));
-        assert!(covers("иванов иван 79161234567", &["иван", "7916"]));
+    fn every_query_word_must_start_a_term() {
+        let terms = ["иванов", "иван", "79161234567"];
+        assert!(covers(terms.iter().copied(), &["иван", "7916"]));
+        assert!(!covers(terms.iter().copied(), &["петр"]));
+    }
+
+    #[test]
+    fn an_exact_key_outranks_a_longer_one_and_accounts_outrank_meters() {
+        assert!(
+            score(SearchKind::Account, "1001", "1001")
+                > score(SearchKind::Account, "10010", "1001")
+        );
+        assert!(
+            score(SearchKind::Account, "10010", "1001") > score(SearchKind::Meter, "10010", "1001")
+        );
     }
 }

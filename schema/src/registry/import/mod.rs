@@ -79,10 +79,12 @@ impl ImportReport {
 pub(crate) struct Existing {
     pub houses: HashMap<String, house::Model>,
     pub premises: HashMap<(Uuid, String), premises::Model>,
+    /// By `number_key`.
     pub accounts: HashMap<String, account::Model>,
     pub people: HashMap<String, person::Model>,
     pub occupancies: HashSet<(Uuid, Uuid, OccupancyRole)>,
     pub owner_shares: HashMap<Uuid, Vec<(Uuid, Share)>>,
+    /// By resource and `serial_key`.
     pub meters: HashMap<(entities::Resource, String), meter::Model>,
 }
 
@@ -107,7 +109,7 @@ async fn load_existing<C: ConnectionTrait>(conn: &C, org: Uuid) -> AppResult<Exi
         .all(conn)
         .await?
     {
-        e.accounts.insert(a.number.clone(), a);
+        e.accounts.insert(a.number_key.clone(), a);
     }
     for p in person::Entity::find()
         .filter(person::Column::OrganisationId.eq(org))
@@ -134,7 +136,7 @@ async fn load_existing<C: ConnectionTrait>(conn: &C, org: Uuid) -> AppResult<Exi
         .all(conn)
         .await?
     {
-        e.meters.insert((m.resource, m.serial.clone()), m);
+        e.meters.insert((m.resource, m.serial_key.clone()), m);
     }
     Ok(e)
 }

@@ -64,6 +64,7 @@ pub static ACCOUNTS: Table = Table {
         ("house_id", Col::Uuid),
         ("premises_id", Col::Uuid),
         ("number", Col::Text),
+        ("number_key", Col::Text),
         ("holder_id", Col::Uuid),
         ("share_num", Col::BigInt),
         ("share_den", Col::BigInt),
@@ -101,6 +102,7 @@ pub static METERS: Table = Table {
         ("house_id", Col::Uuid),
         ("premises_id", Col::Uuid),
         ("serial", Col::Text),
+        ("serial_key", Col::Text),
         ("resource", Col::Text),
         ("zones", Col::Int),
         ("unit", Col::Text),
@@ -115,15 +117,12 @@ pub static METERS: Table = Table {
     ],
 };
 
-pub static SEARCH: Table = Table {
-    name: "search_entries",
+pub static PERSON_TERMS: Table = Table {
+    name: "person_terms",
     columns: &[
         ("organisation_id", Col::Uuid),
         ("term", Col::Text),
-        ("object_id", Col::Uuid),
-        ("kind", Col::Text),
-        ("house_id", Col::Uuid),
-        ("doc", Col::Text),
+        ("person_id", Col::Uuid),
     ],
 };
 

@@ -4,24 +4,21 @@ use std::collections::{HashMap, HashSet};
 use std::io::Read;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use entities::{
-    account, meter, person, premises, HouseStatus, OccupancyRole, RecordStatus, Resource,
-};
-use sea_orm::{ActiveModelTrait, Set, TransactionTrait};
+use entities::{account, meter, HouseStatus, OccupancyRole, RecordStatus, Resource};
 use uuid::Uuid;
 
 use super::format::{self, Header, HouseParts, ImportRow};
 use super::tables::{
-    enum_text, text, ACCOUNTS, HOUSES, METERS, OCCUPANCIES, PEOPLE, PREMISES, SEARCH,
+    enum_text, text, ACCOUNTS, HOUSES, METERS, OCCUPANCIES, PEOPLE, PERSON_TERMS, PREMISES,
 };
 use super::{file_error, Counts, Existing, ImportReport, Phase, Progress};
-use crate::bulk::{Buffer, Cell};
+use crate::bulk::{Buffer, BulkTx, Cell};
 use crate::error::{AppError, AppResult, RowError};
 use crate::exact::Share;
 use crate::fold::fold;
 use crate::registry::drafts::{HouseDraft, ValidHouse};
 use crate::registry::Registry;
-use crate::search::index::{self, IndexDoc};
+use crate::search::index;
 
 type PremisesKey = (String, String);
 
@@ -137,7 +134,8 @@ impl<'a> Checker<'a> {
             }
         }
 
-        if let Some(first_line) = self.accounts.get(&row.account.number) {
+        let number_key = index::code_key(&row.account.number);
+        if let Some(first_line) = self.accounts.get(&number_key) {
             errors.push(row_error(
                 line,
                 "account_number",
@@ -148,11 +146,11 @@ impl<'a> Checker<'a> {
                 ),
             ));
         } else {
-            self.accounts.insert(row.account.number.clone(), line);
+            self.accounts.insert(number_key.clone(), line);
             let sum = self.account_shares.entry(key.clone()).or_insert((0, 1));
             *sum = Share::add(*sum, row.account.share);
         }
-        if let Some(a) = self.existing.accounts.get(&row.account.number) {
+        if let Some(a) = self.existing.accounts.get(&number_key) {
             let same =
                 self.premises_key_of
                     .get(&a.premises_id)
@@ -184,7 +182,7 @@ impl<'a> Checker<'a> {
 
         for (slot, m) in row.meters.iter().enumerate() {
             let column = format!("meter{}_serial", slot + 1);
-            let meter_key = (m.resource, m.serial.clone());
+            let meter_key = (m.resource, index::code_key(&m.serial));
             match self.meters.get(&meter_key) {
                 Some((other, first_line)) if *other != key => errors.push(row_error(
                     line,
@@ -239,7 +237,7 @@ impl<'a> Checker<'a> {
             if let Some(list) = existing_id.and_then(|id| db_accounts.get(&id)) {
                 for a in list
                     .iter()
-                    .filter(|a| !self.accounts.contains_key(&a.number))
+                    .filter(|a| !self.accounts.contains_key(&a.number_key))
                 {
                     total = Share::add(total, Share::stored(a.share_num, a.share_den));
                 }
@@ -307,9 +305,8 @@ impl<'a> Checker<'a> {
 struct Writer {
     org: Uuid,
     now: DateTime<Utc>,
-    houses: HashMap<String, (Uuid, String)>,
+    houses: HashMap<String, Uuid>,
     premises: HashMap<(Uuid, String), Uuid>,
-    premises_numbers: HashMap<Uuid, String>,
     people: HashMap<String, (Uuid, String)>,
     occupancies: HashSet<(Uuid, Uuid, OccupancyRole)>,
     seen: HashSet<Uuid>,
@@ -324,18 +321,15 @@ const B_PEOPLE: usize = 2;
 const B_ACCOUNTS: usize = 3;
 const B_OCCUPANCIES: usize = 4;
 const B_METERS: usize = 5;
-const B_SEARCH: usize = 6;
+const B_TERMS: usize = 6;
 
 impl Writer {
-    fn index(&mut self, doc: IndexDoc) {
-        for term in doc.terms {
-            self.buffers[B_SEARCH].push(vec![
+    fn terms(&mut self, person_id: Uuid, terms: Vec<String>) {
+        for term in terms {
+            self.buffers[B_TERMS].push(vec![
                 Cell::Uuid(Some(self.org)),
                 text(term),
-                Cell::Uuid(Some(doc.object_id)),
-                enum_text(doc.kind),
-                Cell::Uuid(doc.house_id),
-                text(doc.doc.clone()),
+                Cell::Uuid(Some(person_id)),
             ]);
         }
     }
@@ -344,11 +338,11 @@ impl Writer {
         self.buffers.iter().map(Buffer::len).sum()
     }
 
-    async fn flush<C: sea_orm::ConnectionTrait>(&mut self, conn: &C) -> AppResult<()> {
+    async fn flush(&mut self, tx: &mut BulkTx) -> AppResult<()> {
         let started = std::time::Instant::now();
         for b in self.buffers.iter_mut() {
             if !b.is_empty() {
-                b.flush(conn).await?;
+                b.flush(tx).await?;
             }
         }
         self.flush_time += started.elapsed();
@@ -366,13 +360,12 @@ impl Writer {
             text(v.street),
             text(v.building),
             text(v.postal_code),
-            text(v.address.clone()),
+            text(v.address),
             enum_text(HouseStatus::Active),
             Cell::Timestamp(self.now),
             Cell::Timestamp(self.now),
         ]);
-        self.index(index::house(id, &v.address));
-        self.houses.insert(fold(address), (id, v.address));
+        self.houses.insert(fold(address), id);
         id
     }
 }
@@ -405,17 +398,12 @@ pub(super) async fn write_all<R: Read>(
         houses: existing
             .houses
             .values()
-            .map(|h| (fold(&h.address), (h.id, h.address.clone())))
+            .map(|h| (fold(&h.address), h.id))
             .collect(),
         premises: existing
             .premises
             .values()
             .map(|p| ((p.house_id, p.number.clone()), p.id))
-            .collect(),
-        premises_numbers: existing
-            .premises
-            .values()
-            .map(|p| (p.id, p.number.clone()))
             .collect(),
         people: existing
             .people
@@ -431,11 +419,11 @@ pub(super) async fn write_all<R: Read>(
             Buffer::new(&ACCOUNTS),
             Buffer::new(&OCCUPANCIES),
             Buffer::new(&METERS),
-            Buffer::new(&SEARCH),
+            Buffer::new(&PERSON_TERMS),
         ],
         flush_time: std::time::Duration::ZERO,
     };
-    let txn = registry.db.begin().await?;
+    let mut tx = BulkTx::begin(&registry.db).await?;
     let mut record = csv::StringRecord::new();
     let header = match reader.read_record(&mut record) {
         Ok(true) => Header::parse(&record).map_err(AppError::Import)?,
@@ -458,10 +446,10 @@ pub(super) async fn write_all<R: Read>(
         let line = record.position().map(|p| p.line()).unwrap_or(0);
         let bytes = record.position().map(|p| p.byte()).unwrap_or(0);
         let row = format::parse_row(&header, &record, line, today).map_err(AppError::Import)?;
-        write_row(&txn, &mut w, &mut existing, row, report).await?;
+        write_row(&mut tx, &mut w, &mut existing, row, report).await?;
         lines += 1;
         if w.buffered() >= FLUSH_AT {
-            w.flush(&txn).await?;
+            w.flush(&mut tx).await?;
         }
         if lines.is_multiple_of(1000) {
             progress(Progress {
@@ -472,9 +460,9 @@ pub(super) async fn write_all<R: Read>(
             });
         }
     }
-    w.flush(&txn).await?;
+    w.flush(&mut tx).await?;
     let started = std::time::Instant::now();
-    txn.commit().await?;
+    tx.commit().await?;
     tracing::debug!(flushing = ?w.flush_time, commit = ?started.elapsed(), lines, "import: written");
     progress(Progress {
         phase: Phase::Writing,
@@ -485,8 +473,8 @@ pub(super) async fn write_all<R: Read>(
     Ok(())
 }
 
-async fn write_row<C: sea_orm::ConnectionTrait>(
-    conn: &C,
+async fn write_row(
+    tx: &mut BulkTx,
     w: &mut Writer,
     existing: &mut Existing,
     row: ImportRow,
@@ -495,12 +483,12 @@ async fn write_row<C: sea_orm::ConnectionTrait>(
     let now = w.now;
     let org = w.org;
     let house_fold = fold(&row.house);
-    let (house_id, address) = match w.houses.get(&house_fold) {
-        Some((id, address)) => {
+    let house_id = match w.houses.get(&house_fold) {
+        Some(id) => {
             if w.seen.insert(*id) {
                 count(&mut report.houses, false, false);
             }
-            (*id, address.clone())
+            *id
         }
         None => {
             let parts = row.house_parts.as_ref().ok_or_else(|| {
@@ -512,11 +500,10 @@ async fn write_row<C: sea_orm::ConnectionTrait>(
                 )])
             })?;
             let v = house_draft(&row.house, parts).validate(now.date_naive())?;
-            let address = v.address.clone();
             let id = w.new_house(&row.house, v);
             w.seen.insert(id);
             count(&mut report.houses, true, false);
-            (id, address)
+            id
         }
     };
 
@@ -536,15 +523,20 @@ async fn write_row<C: sea_orm::ConnectionTrait>(
                         current.rooms,
                     ) != (p.kind, p.entrance, p.floor, p.area_micro, p.rooms)
                     {
-                        let mut am: premises::ActiveModel = current.clone().into();
-                        am.kind = Set(p.kind);
-                        am.entrance = Set(p.entrance);
-                        am.floor = Set(p.floor);
-                        am.area_micro = Set(p.area_micro);
-                        am.rooms = Set(p.rooms);
-                        am.status = Set(RecordStatus::Active);
-                        am.updated_at = Set(now);
-                        am.update(conn).await?;
+                        tx.execute(
+                            "UPDATE premises SET kind = ?, entrance = ?, floor = ?, area_micro = ?, rooms = ?, status = ?, updated_at = ? WHERE id = ?",
+                            vec![
+                                enum_text(p.kind),
+                                Cell::Int(p.entrance),
+                                Cell::Int(p.floor),
+                                Cell::BigInt(Some(p.area_micro)),
+                                Cell::Int(p.rooms),
+                                enum_text(RecordStatus::Active),
+                                Cell::Timestamp(now),
+                                Cell::Uuid(Some(current.id)),
+                            ],
+                        )
+                        .await?;
                         changed = true;
                     }
                 }
@@ -569,9 +561,7 @@ async fn write_row<C: sea_orm::ConnectionTrait>(
                 Cell::Timestamp(now),
                 Cell::Timestamp(now),
             ]);
-            w.index(index::premises(id, house_id, &p.number, &address));
             w.premises.insert(pkey, id);
-            w.premises_numbers.insert(id, p.number.clone());
             w.seen.insert(id);
             count(&mut report.premises, true, false);
             id
@@ -596,19 +586,30 @@ async fn write_row<C: sea_orm::ConnectionTrait>(
                             current.preferred_channel,
                         ) != (&p.full_name, &phones, &emails, p.preferred_channel)
                         {
-                            let mut am: person::ActiveModel = current.clone().into();
-                            am.full_name = Set(p.full_name.clone());
-                            am.phones = Set(phones.clone());
-                            am.emails = Set(emails.clone());
-                            am.preferred_channel = Set(p.preferred_channel);
-                            am.updated_at = Set(now);
-                            let model = am.update(conn).await?;
-                            index::replace(
-                                conn,
-                                org,
-                                &crate::registry::service::person_doc_pub(&model),
+                            tx.execute(
+                                "UPDATE people SET full_name = ?, phones = ?, emails = ?, preferred_channel = ?, updated_at = ? WHERE id = ?",
+                                vec![
+                                    text(p.full_name.clone()),
+                                    text(phones.clone()),
+                                    text(emails.clone()),
+                                    enum_text(p.preferred_channel),
+                                    Cell::Timestamp(now),
+                                    Cell::Uuid(Some(current.id)),
+                                ],
                             )
                             .await?;
+                            let old = crate::registry::service::people::terms_of(current);
+                            for term in old {
+                                tx.execute(
+                                    "DELETE FROM person_terms WHERE organisation_id = ? AND term = ? AND person_id = ?",
+                                    vec![Cell::Uuid(Some(org)), text(term), Cell::Uuid(Some(current.id))],
+                                )
+                                .await?;
+                            }
+                            w.terms(
+                                current.id,
+                                index::person_terms(&p.full_name, &p.phones, &p.emails),
+                            );
                             changed = true;
                         }
                     }
@@ -632,7 +633,7 @@ async fn write_row<C: sea_orm::ConnectionTrait>(
                     Cell::Timestamp(now),
                     Cell::Timestamp(now),
                 ]);
-                w.index(index::person(id, &p.full_name, &p.phones, &p.emails));
+                w.terms(id, index::person_terms(&p.full_name, &p.phones, &p.emails));
                 w.people.insert(key, (id, p.full_name.clone()));
                 w.seen.insert(id);
                 count(&mut report.people, true, false);
@@ -666,7 +667,7 @@ async fn write_row<C: sea_orm::ConnectionTrait>(
     let categories =
         serde_json::to_string(&a.privileged_categories).unwrap_or_else(|_| "[]".into());
     let holder_id = holder.as_ref().map(|(id, _)| *id);
-    match existing.accounts.get(&a.number) {
+    match existing.accounts.get(&index::code_key(&a.number)) {
         Some(current) => {
             let changed = (
                 current.holder_id,
@@ -684,29 +685,20 @@ async fn write_row<C: sea_orm::ConnectionTrait>(
                 &categories,
             );
             if changed {
-                let mut am: account::ActiveModel = current.clone().into();
-                am.holder_id = Set(holder_id.or(current.holder_id));
-                am.share_num = Set(a.share.num());
-                am.share_den = Set(a.share.den());
-                am.registered_residents = Set(a.registered_residents);
-                am.opened_on = Set(a.opened_on);
-                am.privileged_categories = Set(categories);
-                am.updated_at = Set(now);
-                let model = am.update(conn).await?;
-                let number = w
-                    .premises_numbers
-                    .get(&premises_id)
-                    .cloned()
-                    .unwrap_or_default();
-                let doc = index::account(
-                    model.id,
-                    house_id,
-                    &model.number,
-                    &address,
-                    &number,
-                    holder.as_ref().map(|(_, n)| n.as_str()),
-                );
-                index::replace(conn, org, &doc).await?;
+                tx.execute(
+                    "UPDATE accounts SET holder_id = ?, share_num = ?, share_den = ?, registered_residents = ?, opened_on = ?, privileged_categories = ?, updated_at = ? WHERE id = ?",
+                    vec![
+                        Cell::Uuid(holder_id.or(current.holder_id)),
+                        Cell::BigInt(Some(a.share.num())),
+                        Cell::BigInt(Some(a.share.den())),
+                        Cell::Int(Some(a.registered_residents)),
+                        Cell::Date(Some(a.opened_on)),
+                        text(categories),
+                        Cell::Timestamp(now),
+                        Cell::Uuid(Some(current.id)),
+                    ],
+                )
+                .await?;
             }
             count(&mut report.accounts, false, changed);
         }
@@ -718,6 +710,7 @@ async fn write_row<C: sea_orm::ConnectionTrait>(
                 Cell::Uuid(Some(house_id)),
                 Cell::Uuid(Some(premises_id)),
                 text(a.number.clone()),
+                text(index::code_key(&a.number)),
                 Cell::Uuid(holder_id),
                 Cell::BigInt(Some(a.share.num())),
                 Cell::BigInt(Some(a.share.den())),
@@ -728,21 +721,13 @@ async fn write_row<C: sea_orm::ConnectionTrait>(
                 Cell::Timestamp(now),
                 Cell::Timestamp(now),
             ]);
-            w.index(index::account(
-                id,
-                house_id,
-                &a.number,
-                &address,
-                &row.premises.number,
-                holder.as_ref().map(|(_, n)| n.as_str()),
-            ));
             count(&mut report.accounts, true, false);
         }
     }
 
     // Meters
     for m in &row.meters {
-        let key = (m.resource, m.serial.clone());
+        let key = (m.resource, index::code_key(&m.serial));
         match existing.meters.get(&key) {
             Some(current) => {
                 if !w.seen.insert(current.id) {
@@ -766,16 +751,21 @@ async fn write_row<C: sea_orm::ConnectionTrait>(
                     m.initial_micro[2],
                 );
                 if changed {
-                    let mut am: meter::ActiveModel = current.clone().into();
-                    am.zones = Set(m.zones);
-                    am.unit = Set(m.unit.clone());
-                    am.installed_on = Set(m.installed_on);
-                    am.verification_due = Set(m.verification_due);
-                    am.initial1_micro = Set(m.initial_micro[0].unwrap_or(0));
-                    am.initial2_micro = Set(m.initial_micro[1]);
-                    am.initial3_micro = Set(m.initial_micro[2]);
-                    am.updated_at = Set(now);
-                    am.update(conn).await?;
+                    tx.execute(
+                        "UPDATE meters SET zones = ?, unit = ?, installed_on = ?, verification_due = ?, initial1_micro = ?, initial2_micro = ?, initial3_micro = ?, updated_at = ? WHERE id = ?",
+                        vec![
+                            Cell::Int(Some(m.zones)),
+                            text(m.unit.clone()),
+                            Cell::Date(m.installed_on),
+                            Cell::Date(m.verification_due),
+                            Cell::BigInt(Some(m.initial_micro[0].unwrap_or(0))),
+                            Cell::BigInt(m.initial_micro[1]),
+                            Cell::BigInt(m.initial_micro[2]),
+                            Cell::Timestamp(now),
+                            Cell::Uuid(Some(current.id)),
+                        ],
+                    )
+                    .await?;
                 }
                 count(&mut report.meters, false, changed);
             }
@@ -787,6 +777,7 @@ async fn write_row<C: sea_orm::ConnectionTrait>(
                     Cell::Uuid(Some(house_id)),
                     Cell::Uuid(Some(premises_id)),
                     text(m.serial.clone()),
+                    text(index::code_key(&m.serial)),
                     enum_text(m.resource),
                     Cell::Int(Some(m.zones)),
                     text(m.unit.clone()),
@@ -799,13 +790,6 @@ async fn write_row<C: sea_orm::ConnectionTrait>(
                     Cell::Timestamp(now),
                     Cell::Timestamp(now),
                 ]);
-                w.index(index::meter(
-                    id,
-                    house_id,
-                    &m.serial,
-                    &address,
-                    Some(&row.premises.number),
-                ));
                 // A meter repeated on another line of the same premises is written once.
                 existing
                     .meters
@@ -832,6 +816,7 @@ fn stub_meter(
         house_id,
         premises_id: Some(premises_id),
         serial: m.serial.clone(),
+        serial_key: index::code_key(&m.serial),
         resource: m.resource,
         zones: m.zones,
         unit: m.unit.clone(),

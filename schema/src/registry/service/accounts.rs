@@ -1,12 +1,11 @@
 use chrono::NaiveDate;
-use entities::{account, house, person, premises, RecordStatus};
+use entities::{account, person, premises, RecordStatus};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
-use super::houses::find_house;
 use super::premises::find_premises;
 use super::{unique_as_conflict, Direction, Page, Registry};
 use crate::error::{AppError, AppResult};
@@ -49,7 +48,6 @@ impl Registry {
                 "the premises is archived",
             ));
         }
-        let h = find_house(&txn, p.house_id).await?;
         self.check_account(&txn, &p, None, &v).await?;
         let now = self.clock.now();
         let model = account::ActiveModel {
@@ -63,7 +61,6 @@ impl Registry {
         .insert(&txn)
         .await
         .map_err(|e| unique_as_conflict(e, "number", DUPLICATE_NUMBER))?;
-        reindex_account(&txn, &model, &h, &p).await?;
         txn.commit().await?;
         Ok(model)
     }
@@ -73,7 +70,6 @@ impl Registry {
         let txn = self.db.begin().await?;
         let current = find_account(&txn, id).await?;
         let p = find_premises(&txn, current.premises_id).await?;
-        let h = find_house(&txn, p.house_id).await?;
         self.check_account(&txn, &p, Some(id), &v).await?;
         let mut am = account_fields(v, self.clock.now());
         am.id = Set(current.id);
@@ -81,7 +77,6 @@ impl Registry {
             .update(&txn)
             .await
             .map_err(|e| unique_as_conflict(e, "number", DUPLICATE_NUMBER))?;
-        reindex_account(&txn, &model, &h, &p).await?;
         txn.commit().await?;
         Ok(model)
     }
@@ -172,7 +167,7 @@ impl Registry {
     ) -> AppResult<()> {
         let mut same_number = account::Entity::find()
             .filter(account::Column::OrganisationId.eq(p.organisation_id))
-            .filter(account::Column::Number.eq(v.number.as_str()));
+            .filter(account::Column::NumberKey.eq(index::code_key(&v.number)));
         if let Some(id) = this {
             same_number = same_number.filter(account::Column::Id.ne(id));
         }
@@ -228,33 +223,9 @@ pub(crate) async fn find_account<C: ConnectionTrait>(
         .ok_or(AppError::not_found("account"))
 }
 
-async fn reindex_account<C: ConnectionTrait>(
-    conn: &C,
-    a: &account::Model,
-    h: &house::Model,
-    p: &premises::Model,
-) -> AppResult<()> {
-    let holder = match a.holder_id {
-        Some(id) => person::Entity::find_by_id(id)
-            .one(conn)
-            .await?
-            .map(|p| p.full_name),
-        None => None,
-    };
-    let doc = index::account(
-        a.id,
-        h.id,
-        &a.number,
-        &h.address,
-        &p.number,
-        holder.as_deref(),
-    );
-    index::replace(conn, a.organisation_id, &doc).await?;
-    Ok(())
-}
-
 fn account_fields(v: ValidAccount, now: chrono::DateTime<chrono::Utc>) -> account::ActiveModel {
     account::ActiveModel {
+        number_key: Set(index::code_key(&v.number)),
         number: Set(v.number),
         holder_id: Set(v.holder_id),
         share_num: Set(v.share.num()),

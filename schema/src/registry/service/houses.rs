@@ -1,4 +1,4 @@
-use entities::{account, house, organisation, premises, HouseStatus};
+use entities::{account, house, organisation, HouseStatus};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Set, TransactionTrait,
@@ -9,7 +9,6 @@ use super::{contains_pattern, unique_as_conflict, Direction, Page, Registry};
 use crate::error::{AppError, AppResult};
 use crate::exact::from_micro;
 use crate::registry::drafts::{HouseDraft, ValidHouse};
-use crate::search::index;
 
 #[derive(Debug, Clone, Default)]
 pub struct HouseFilter {
@@ -44,12 +43,6 @@ impl Registry {
             .insert(&txn)
             .await
             .map_err(|e| unique_as_conflict(e, "address", DUPLICATE_ADDRESS))?;
-        index::replace(
-            &txn,
-            organisation_id,
-            &index::house(model.id, &model.address),
-        )
-        .await?;
         txn.commit().await?;
         Ok(model)
     }
@@ -58,7 +51,6 @@ impl Registry {
         let v = draft.validate(self.today())?;
         let txn = self.db.begin().await?;
         let current = find_house(&txn, id).await?;
-        let address_changed = current.address != v.address;
         let mut am = house_active_model(current.id, current.organisation_id, v, self.clock.now());
         am.created_at = Set(current.created_at);
         am.status = Set(current.status);
@@ -66,9 +58,6 @@ impl Registry {
             .update(&txn)
             .await
             .map_err(|e| unique_as_conflict(e, "address", DUPLICATE_ADDRESS))?;
-        if address_changed {
-            self.reindex_house(&txn, &model).await?;
-        }
         txn.commit().await?;
         Ok(model)
     }
@@ -131,57 +120,6 @@ impl Registry {
             .all(&self.db)
             .await?;
         Ok((rows, total))
-    }
-
-    /// Rewrites the search rows of a house and of everything that shows its address.
-    async fn reindex_house<C: ConnectionTrait>(&self, conn: &C, h: &house::Model) -> AppResult<()> {
-        index::replace(conn, h.organisation_id, &index::house(h.id, &h.address)).await?;
-        let all = premises::Entity::find()
-            .filter(premises::Column::HouseId.eq(h.id))
-            .all(conn)
-            .await?;
-        for p in &all {
-            index::replace(
-                conn,
-                h.organisation_id,
-                &index::premises(p.id, h.id, &p.number, &h.address),
-            )
-            .await?;
-        }
-        for a in account::Entity::find()
-            .filter(account::Column::HouseId.eq(h.id))
-            .all(conn)
-            .await?
-        {
-            let number = all
-                .iter()
-                .find(|p| p.id == a.premises_id)
-                .map(|p| p.number.as_str())
-                .unwrap_or("");
-            index::replace(
-                conn,
-                h.organisation_id,
-                &index::account(a.id, h.id, &a.number, &h.address, number, None),
-            )
-            .await?;
-        }
-        for m in entities::meter::Entity::find()
-            .filter(entities::meter::Column::HouseId.eq(h.id))
-            .all(conn)
-            .await?
-        {
-            let number = all
-                .iter()
-                .find(|p| Some(p.id) == m.premises_id)
-                .map(|p| p.number.as_str());
-            index::replace(
-                conn,
-                h.organisation_id,
-                &index::meter(m.id, h.id, &m.serial, &h.address, number),
-            )
-            .await?;
-        }
-        Ok(())
     }
 }
 

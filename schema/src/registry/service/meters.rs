@@ -60,14 +60,6 @@ impl Registry {
         .insert(&txn)
         .await
         .map_err(|e| unique_as_conflict(e, "serial", DUPLICATE_SERIAL))?;
-        let doc = index::meter(
-            model.id,
-            h.id,
-            &model.serial,
-            &h.address,
-            p.as_ref().map(|p| p.number.as_str()),
-        );
-        index::replace(&txn, h.organisation_id, &doc).await?;
         txn.commit().await?;
         Ok(model)
     }
@@ -77,25 +69,12 @@ impl Registry {
         let txn = self.db.begin().await?;
         let current = find_meter(&txn, id).await?;
         check_serial(&txn, current.organisation_id, Some(id), &v).await?;
-        let h = find_house(&txn, current.house_id).await?;
-        let p = match current.premises_id {
-            Some(pid) => Some(find_premises(&txn, pid).await?),
-            None => None,
-        };
         let mut am = meter_fields(v, self.clock.now());
         am.id = Set(current.id);
         let model = am
             .update(&txn)
             .await
             .map_err(|e| unique_as_conflict(e, "serial", DUPLICATE_SERIAL))?;
-        let doc = index::meter(
-            model.id,
-            h.id,
-            &model.serial,
-            &h.address,
-            p.as_ref().map(|p| p.number.as_str()),
-        );
-        index::replace(&txn, h.organisation_id, &doc).await?;
         txn.commit().await?;
         Ok(model)
     }
@@ -220,7 +199,7 @@ async fn check_serial<C: ConnectionTrait>(
     let mut same = meter::Entity::find()
         .filter(meter::Column::OrganisationId.eq(organisation_id))
         .filter(meter::Column::Resource.eq(v.resource))
-        .filter(meter::Column::Serial.eq(v.serial.as_str()));
+        .filter(meter::Column::SerialKey.eq(index::code_key(&v.serial)));
     if let Some(id) = this {
         same = same.filter(meter::Column::Id.ne(id));
     }
@@ -239,6 +218,7 @@ pub(crate) async fn find_meter<C: ConnectionTrait>(conn: &C, id: Uuid) -> AppRes
 
 fn meter_fields(v: ValidMeter, now: chrono::DateTime<chrono::Utc>) -> meter::ActiveModel {
     meter::ActiveModel {
+        serial_key: Set(index::code_key(&v.serial)),
         serial: Set(v.serial),
         resource: Set(v.resource),
         zones: Set(v.zones),

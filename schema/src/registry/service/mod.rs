@@ -25,7 +25,6 @@ use crate::error::AppError;
 pub use accounts::{AccountFilter, AccountOrder};
 pub use houses::{HouseFilter, HouseOrder};
 pub use meters::{MeterFilter, MeterOrder};
-pub use people::person_doc as person_doc_pub;
 pub use people::{PersonFilter, PersonOrder};
 pub use premises::{PremisesFilter, PremisesOrder};
 

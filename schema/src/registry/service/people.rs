@@ -43,7 +43,8 @@ impl Registry {
         }
         .insert(&txn)
         .await?;
-        index::replace(&txn, organisation_id, &person_doc(&model)).await?;
+        index::replace_person_terms(&txn, organisation_id, model.id, &[], &terms_of(&model))
+            .await?;
         txn.commit().await?;
         Ok(model)
     }
@@ -55,7 +56,14 @@ impl Registry {
         let mut am = person_fields(v, self.clock.now());
         am.id = Set(current.id);
         let model = am.update(&txn).await?;
-        index::replace(&txn, model.organisation_id, &person_doc(&model)).await?;
+        index::replace_person_terms(
+            &txn,
+            model.organisation_id,
+            model.id,
+            &terms_of(&current),
+            &terms_of(&model),
+        )
+        .await?;
         txn.commit().await?;
         Ok(model)
     }
@@ -225,10 +233,11 @@ pub(crate) async fn find_person<C: ConnectionTrait>(
         .ok_or(AppError::not_found("person"))
 }
 
-pub fn person_doc(m: &person::Model) -> index::IndexDoc {
+/// The search terms of a stored person.
+pub fn terms_of(m: &person::Model) -> Vec<String> {
     let phones: Vec<String> = serde_json::from_str(&m.phones).unwrap_or_default();
     let emails: Vec<String> = serde_json::from_str(&m.emails).unwrap_or_default();
-    index::person(m.id, &m.full_name, &phones, &emails)
+    index::person_terms(&m.full_name, &phones, &emails)
 }
 
 fn person_fields(v: ValidPerson, now: chrono::DateTime<chrono::Utc>) -> person::ActiveModel {

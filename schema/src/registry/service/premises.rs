@@ -10,7 +10,6 @@ use super::{unique_as_conflict, Direction, Page, Registry};
 use crate::error::{AppError, AppResult};
 use crate::exact::from_micro;
 use crate::registry::drafts::{PremisesDraft, ValidPremises};
-use crate::search::index;
 
 #[derive(Debug, Clone, Default)]
 pub struct PremisesFilter {
@@ -51,12 +50,6 @@ impl Registry {
             .insert(&txn)
             .await
             .map_err(|e| unique_as_conflict(e, "number", DUPLICATE_NUMBER))?;
-        index::replace(
-            &txn,
-            h.organisation_id,
-            &index::premises(model.id, h.id, &model.number, &h.address),
-        )
-        .await?;
         txn.commit().await?;
         Ok(model)
     }
@@ -77,12 +70,6 @@ impl Registry {
             .update(&txn)
             .await
             .map_err(|e| unique_as_conflict(e, "number", DUPLICATE_NUMBER))?;
-        index::replace(
-            &txn,
-            h.organisation_id,
-            &index::premises(model.id, h.id, &model.number, &h.address),
-        )
-        .await?;
         txn.commit().await?;
         Ok(model)
     }
