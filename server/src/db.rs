@@ -36,8 +36,9 @@ pub async fn connect_url(url: &str, max_connections: u32) -> anyhow::Result<Data
             .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(30))
             .foreign_keys(true)
-            // The default 2 MB page cache makes bulk writes spill and re-read pages.
-            .pragma("cache_size", "-65536")
+            // The default 2 MB page cache makes bulk writes spill and re-read pages; 32 MB
+            // holds the hot index pages of an import.
+            .pragma("cache_size", "-32768")
             .pragma("temp_store", "memory")
     });
     let db = Database::connect(options)

@@ -83,157 +83,178 @@ pub async fn search(db: &DatabaseConnection, q: SearchQuery) -> AppResult<Vec<Hi
     let compact: String = query_words.concat();
     let want = |k: SearchKind| q.kinds.is_empty() || q.kinds.contains(&k);
     let org = q.organisation_id;
-    let mut hits: Vec<Hit> = Vec::new();
-
-    if want(SearchKind::Account) {
-        let mut select = account::Entity::find()
-            .filter(account::Column::OrganisationId.eq(org))
-            .filter(account::Column::NumberKey.gte(compact.as_str()))
-            .filter(account::Column::NumberKey.lt(upper(&compact)));
-        if let Some(h) = q.house_id {
-            select = select.filter(account::Column::HouseId.eq(h));
+    let accounts = async {
+        let mut hits: Vec<Hit> = Vec::new();
+        if want(SearchKind::Account) {
+            let mut select = account::Entity::find()
+                .filter(account::Column::OrganisationId.eq(org))
+                .filter(account::Column::NumberKey.gte(compact.as_str()))
+                .filter(account::Column::NumberKey.lt(upper(&compact)));
+            if let Some(h) = q.house_id {
+                select = select.filter(account::Column::HouseId.eq(h));
+            }
+            // Keys sort an exact match before its longer neighbours: `first` rows suffice.
+            let rows: Vec<(Uuid, String)> = select
+                .select_only()
+                .column(account::Column::Id)
+                .column(account::Column::NumberKey)
+                .order_by_asc(account::Column::NumberKey)
+                .limit(q.first as u64)
+                .into_tuple()
+                .all(db)
+                .await?;
+            hits.extend(rows.iter().map(|(id, key)| Hit {
+                object_id: *id,
+                kind: SearchKind::Account,
+                score: score(SearchKind::Account, key, &compact),
+            }));
         }
-        // Keys sort an exact match before its longer neighbours: `first` rows suffice.
-        let rows: Vec<(Uuid, String)> = select
-            .select_only()
-            .column(account::Column::Id)
-            .column(account::Column::NumberKey)
-            .order_by_asc(account::Column::NumberKey)
-            .limit(q.first as u64)
-            .into_tuple()
-            .all(db)
-            .await?;
-        hits.extend(rows.iter().map(|(id, key)| Hit {
-            object_id: *id,
-            kind: SearchKind::Account,
-            score: score(SearchKind::Account, key, &compact),
-        }));
-    }
+        AppResult::Ok(hits)
+    };
 
-    if want(SearchKind::Meter) {
-        let mut select = meter::Entity::find()
-            .filter(meter::Column::OrganisationId.eq(org))
-            .filter(meter::Column::SerialKey.gte(compact.as_str()))
-            .filter(meter::Column::SerialKey.lt(upper(&compact)));
-        if let Some(h) = q.house_id {
-            select = select.filter(meter::Column::HouseId.eq(h));
+    let meters = async {
+        let mut hits: Vec<Hit> = Vec::new();
+        if want(SearchKind::Meter) {
+            let mut select = meter::Entity::find()
+                .filter(meter::Column::OrganisationId.eq(org))
+                .filter(meter::Column::SerialKey.gte(compact.as_str()))
+                .filter(meter::Column::SerialKey.lt(upper(&compact)));
+            if let Some(h) = q.house_id {
+                select = select.filter(meter::Column::HouseId.eq(h));
+            }
+            let rows: Vec<(Uuid, String)> = select
+                .select_only()
+                .column(meter::Column::Id)
+                .column(meter::Column::SerialKey)
+                .order_by_asc(meter::Column::SerialKey)
+                .limit(q.first as u64)
+                .into_tuple()
+                .all(db)
+                .await?;
+            hits.extend(rows.iter().map(|(id, key)| Hit {
+                object_id: *id,
+                kind: SearchKind::Meter,
+                score: score(SearchKind::Meter, key, &compact),
+            }));
         }
-        let rows: Vec<(Uuid, String)> = select
-            .select_only()
-            .column(meter::Column::Id)
-            .column(meter::Column::SerialKey)
-            .order_by_asc(meter::Column::SerialKey)
-            .limit(q.first as u64)
-            .into_tuple()
-            .all(db)
-            .await?;
-        hits.extend(rows.iter().map(|(id, key)| Hit {
-            object_id: *id,
-            kind: SearchKind::Meter,
-            score: score(SearchKind::Meter, key, &compact),
-        }));
-    }
+        AppResult::Ok(hits)
+    };
 
     // People belong to no house: a house filter leaves them out.
-    if want(SearchKind::Person) && q.house_id.is_none() {
-        let mut best: HashMap<Uuid, i32> = HashMap::new();
-        for word in query_words.iter().take(3) {
-            let rows = person_term::Entity::find()
-                .filter(person_term::Column::OrganisationId.eq(org))
-                .filter(person_term::Column::Term.gte(*word))
-                .filter(person_term::Column::Term.lt(upper(word)))
-                .order_by_asc(person_term::Column::Term)
-                .limit(CANDIDATES)
-                .all(db)
-                .await?;
-            for row in rows {
-                let s = score(SearchKind::Person, &row.term, word);
-                let entry = best.entry(row.person_id).or_insert(s);
-                *entry = (*entry).max(s);
-            }
-        }
-        if query_words.len() == 1 {
-            // One word: the term that matched it is the whole check.
-            hits.extend(best.into_iter().map(|(id, score)| Hit {
-                object_id: id,
-                kind: SearchKind::Person,
-                score,
-            }));
-        } else if !best.is_empty() {
-            let people = person::Entity::find()
-                .filter(person::Column::Id.is_in(best.keys().copied().collect::<Vec<_>>()))
-                .all(db)
-                .await?;
-            for p in people {
-                let terms = terms_of(&p);
-                if covers(terms.iter().map(String::as_str), &query_words) {
-                    hits.push(Hit {
-                        object_id: p.id,
-                        kind: SearchKind::Person,
-                        score: best.get(&p.id).copied().unwrap_or(0),
-                    });
+    let people = async {
+        let mut hits: Vec<Hit> = Vec::new();
+        if want(SearchKind::Person) && q.house_id.is_none() {
+            let mut best: HashMap<Uuid, i32> = HashMap::new();
+            for word in query_words.iter().take(3) {
+                let rows = person_term::Entity::find()
+                    .filter(person_term::Column::OrganisationId.eq(org))
+                    .filter(person_term::Column::Term.gte(*word))
+                    .filter(person_term::Column::Term.lt(upper(word)))
+                    .order_by_asc(person_term::Column::Term)
+                    .limit(CANDIDATES)
+                    .all(db)
+                    .await?;
+                for row in rows {
+                    let s = score(SearchKind::Person, &row.term, word);
+                    let entry = best.entry(row.person_id).or_insert(s);
+                    *entry = (*entry).max(s);
                 }
             }
-        }
-    }
-
-    if want(SearchKind::House) || want(SearchKind::Premises) {
-        let mut select = house::Entity::find().filter(house::Column::OrganisationId.eq(org));
-        if let Some(h) = q.house_id {
-            select = select.filter(house::Column::Id.eq(h));
-        }
-        let houses: Vec<(Uuid, String)> = select
-            .select_only()
-            .column(house::Column::Id)
-            .column(house::Column::Address)
-            .into_tuple()
-            .all(db)
-            .await?;
-        for (house_id, address) in houses {
-            let address = fold(&address);
-            let address_words: Vec<&str> = words(&address).collect();
-            let (matched, rest): (Vec<&str>, Vec<&str>) = query_words
-                .iter()
-                .partition(|w| address_words.iter().any(|a| a.starts_with(**w)));
-            if matched.is_empty() {
-                continue;
-            }
-            if rest.is_empty() && want(SearchKind::House) {
-                hits.push(Hit {
-                    object_id: house_id,
-                    kind: SearchKind::House,
-                    score: kind_weight(SearchKind::House) + 10 * matched.len() as i32,
-                });
-            }
-            if let [number] = rest.as_slice() {
-                if want(SearchKind::Premises) {
-                    let mut found = Vec::new();
-                    for variant in [number.to_string(), number.to_uppercase()] {
-                        let rows = premises::Entity::find()
-                            .filter(premises::Column::HouseId.eq(house_id))
-                            .filter(premises::Column::Number.gte(variant.as_str()))
-                            .filter(premises::Column::Number.lt(upper(&variant)))
-                            .limit(CANDIDATES)
-                            .all(db)
-                            .await?;
-                        found.extend(rows);
-                        if variant == number.to_uppercase() {
-                            break;
-                        }
-                    }
-                    for p in found {
+            if query_words.len() == 1 {
+                // One word: the term that matched it is the whole check.
+                hits.extend(best.into_iter().map(|(id, score)| Hit {
+                    object_id: id,
+                    kind: SearchKind::Person,
+                    score,
+                }));
+            } else if !best.is_empty() {
+                let people = person::Entity::find()
+                    .filter(person::Column::Id.is_in(best.keys().copied().collect::<Vec<_>>()))
+                    .all(db)
+                    .await?;
+                for p in people {
+                    let terms = terms_of(&p);
+                    if covers(terms.iter().map(String::as_str), &query_words) {
                         hits.push(Hit {
                             object_id: p.id,
-                            kind: SearchKind::Premises,
-                            score: score(SearchKind::Premises, &p.number.to_lowercase(), number)
-                                + 10 * matched.len() as i32,
+                            kind: SearchKind::Person,
+                            score: best.get(&p.id).copied().unwrap_or(0),
                         });
                     }
                 }
             }
         }
-    }
+        AppResult::Ok(hits)
+    };
 
+    let places = async {
+        let mut hits: Vec<Hit> = Vec::new();
+        if want(SearchKind::House) || want(SearchKind::Premises) {
+            let mut select = house::Entity::find().filter(house::Column::OrganisationId.eq(org));
+            if let Some(h) = q.house_id {
+                select = select.filter(house::Column::Id.eq(h));
+            }
+            let houses: Vec<(Uuid, String)> = select
+                .select_only()
+                .column(house::Column::Id)
+                .column(house::Column::Address)
+                .into_tuple()
+                .all(db)
+                .await?;
+            for (house_id, address) in houses {
+                let address = fold(&address);
+                let address_words: Vec<&str> = words(&address).collect();
+                let (matched, rest): (Vec<&str>, Vec<&str>) = query_words
+                    .iter()
+                    .partition(|w| address_words.iter().any(|a| a.starts_with(**w)));
+                if matched.is_empty() {
+                    continue;
+                }
+                if rest.is_empty() && want(SearchKind::House) {
+                    hits.push(Hit {
+                        object_id: house_id,
+                        kind: SearchKind::House,
+                        score: kind_weight(SearchKind::House) + 10 * matched.len() as i32,
+                    });
+                }
+                if let [number] = rest.as_slice() {
+                    if want(SearchKind::Premises) {
+                        let mut found = Vec::new();
+                        for variant in [number.to_string(), number.to_uppercase()] {
+                            let rows = premises::Entity::find()
+                                .filter(premises::Column::HouseId.eq(house_id))
+                                .filter(premises::Column::Number.gte(variant.as_str()))
+                                .filter(premises::Column::Number.lt(upper(&variant)))
+                                .limit(CANDIDATES)
+                                .all(db)
+                                .await?;
+                            found.extend(rows);
+                            if variant == number.to_uppercase() {
+                                break;
+                            }
+                        }
+                        for p in found {
+                            hits.push(Hit {
+                                object_id: p.id,
+                                kind: SearchKind::Premises,
+                                score: score(
+                                    SearchKind::Premises,
+                                    &p.number.to_lowercase(),
+                                    number,
+                                ) + 10 * matched.len() as i32,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        AppResult::Ok(hits)
+    };
+
+    // The kinds are looked up at once, each on its own pooled connection.
+    let (accounts, meters, people, places) =
+        futures_util::try_join!(accounts, meters, people, places)?;
+    let mut hits: Vec<Hit> = [accounts, meters, people, places].concat();
     hits.sort_by(|a, b| b.score.cmp(&a.score).then(a.object_id.cmp(&b.object_id)));
     hits.dedup_by_key(|h| h.object_id);
     hits.truncate(q.first.clamp(1, MAX_RESULTS));
