@@ -33,7 +33,10 @@ impl Registry {
     ) -> AppResult<person::Model> {
         let v = draft.validate()?;
         let txn = self.db.begin().await?;
-        self.organisation(organisation_id).await?;
+        entities::organisation::Entity::find_by_id(organisation_id)
+            .one(&txn)
+            .await?
+            .ok_or(AppError::not_found("organisation"))?;
         let now = self.clock.now();
         let model = person::ActiveModel {
             id: Set(Uuid::now_v7()),
