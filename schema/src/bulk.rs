@@ -83,6 +83,13 @@ impl BulkTx {
         }
     }
 
+    pub async fn rollback(self) -> Result<(), DbErr> {
+        match self {
+            BulkTx::Sqlite(tx) => tx.rollback().await.map_err(db_err),
+            BulkTx::Postgres(tx) => tx.rollback().await.map_err(db_err),
+        }
+    }
+
     /// Inserts rows into a table.
     pub async fn insert(&mut self, table: &Table, rows: Vec<Vec<Cell>>) -> Result<(), DbErr> {
         if rows.is_empty() {
@@ -343,13 +350,9 @@ impl Buffer {
         self.rows.is_empty()
     }
 
-    pub async fn flush(&mut self, tx: &mut BulkTx) -> Result<(), DbErr> {
-        let rows = std::mem::take(&mut self.rows);
-        let count = rows.len();
-        let started = std::time::Instant::now();
-        tx.insert(self.table, rows).await?;
-        tracing::trace!(table = self.table.name, rows = count, elapsed = ?started.elapsed(), "bulk insert");
-        Ok(())
+    /// The buffered rows, leaving the buffer empty.
+    pub fn take(&mut self) -> Vec<Vec<Cell>> {
+        std::mem::take(&mut self.rows)
     }
 }
 

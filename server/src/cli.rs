@@ -220,8 +220,9 @@ pub fn progress_bar(total: u64) -> ProgressBar {
 pub fn on_progress(bar: &ProgressBar) -> impl Fn(Progress) + Send + Sync + '_ {
     move |p: Progress| {
         bar.set_prefix(match p.phase {
-            Phase::Validating => "checking",
-            Phase::Writing => "writing",
+            Phase::Importing => "importing",
+            Phase::Checking => "checking",
+            Phase::Committing => "committing",
         });
         bar.set_length(p.total_bytes);
         bar.set_position(p.bytes);

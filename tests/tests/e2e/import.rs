@@ -126,6 +126,38 @@ db_test! {
 }
 
 db_test! {
+    async fn an_error_found_only_at_the_end_of_the_file_rolls_back_every_written_line(app: &TestApp) {
+        // Every line is good on its own and is written as it is read (12 000 lines
+        // are more than one batch of writes); only at the end do the shares of
+        // flat 1 add up to more than the whole.
+        let org = app.create_org("УК Доли").await;
+        let mut file = String::from("house,house_city,house_street,house_building,premises_number,area,account_number,account_share\n");
+        for flat in 1..=12_000 {
+            file.push_str(&format!("\"Rua Augusta, 1500\",São Paulo,Rua Augusta,1500,{flat},54.3,BR-{flat},1/2\n"));
+        }
+        file.push_str("\"Rua Augusta, 1500\",São Paulo,Rua Augusta,1500,1,54.3,BR-X1,2/3\n");
+        let response = upload(app, &org, "shares.csv", &file).await;
+        let report = &response["data"]["importRegistry"];
+        assert_eq!(report["ok"], false, "{response:#}");
+        assert_eq!(report["errors"][0]["line"], 2, "{response:#}");
+        assert_eq!(report["errors"][0]["reason"], "shares_exceed_whole", "{response:#}");
+        assert_eq!(report["errorCount"], 1, "{response:#}");
+        let data = app
+            .ok("query($org: ID!) { houses(organisationId: $org) { totalCount } premisesList(organisationId: $org) { totalCount } accounts(organisationId: $org) { totalCount } }", json!({ "org": org }))
+            .await;
+        assert_eq!(data["houses"]["totalCount"], 0);
+        assert_eq!(data["premisesList"]["totalCount"], 0);
+        assert_eq!(data["accounts"]["totalCount"], 0);
+
+        // The same file without the last line goes in whole.
+        let good: String = file.lines().take(12_001).map(|l| format!("{l}\n")).collect();
+        let response = upload(app, &org, "shares.csv", &good).await;
+        assert_eq!(response["data"]["importRegistry"]["ok"], true, "{response:#}");
+        assert_eq!(response["data"]["importRegistry"]["accounts"]["created"], 12_000, "{response:#}");
+    }
+}
+
+db_test! {
     async fn semicolon_files_with_decimal_commas_import_as_spreadsheets_save_them(app: &TestApp) {
         let org = app.create_org("УК Excel").await;
         let file = "\u{feff}house;house_city;house_street;house_building;premises_number;area;account_number\n\

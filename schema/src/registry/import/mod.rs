@@ -1,12 +1,13 @@
 //! Onboarding a house from CSV: all or nothing, idempotent by natural keys.
 //!
-//! Pass one streams the file and validates every line, within the file (duplicate
-//! account numbers and serials, premises described two ways, shares over the whole)
-//! and against the registry (an account or meter that already belongs elsewhere);
-//! it keeps only keys, never the rows. With any error nothing is written and every
-//! bad line is reported. Pass two streams the file again inside one transaction and
-//! writes in bulk: new objects are inserted, changed ones updated, identical ones
-//! left alone, so importing the same file twice changes nothing.
+//! One streaming pass validates every line, within the file (duplicate account
+//! numbers and serials, premises described two ways, shares over the whole) and
+//! against the registry (an account or meter that already belongs elsewhere),
+//! keeping only keys, never the rows; and writes the good lines in bulk inside one
+//! transaction, on the other core: new objects are inserted, changed ones updated,
+//! identical ones left alone, so importing the same file twice changes nothing.
+//! With any error the transaction is rolled back, so nothing is written, and every
+//! bad line is reported.
 //!
 //! Natural keys: a house by its folded one-line address, premises by house and
 //! number, an account by number, a person by folded name and first phone or e-mail,
@@ -24,6 +25,7 @@ use entities::{account, house, meter, occupancy, person, premises, OccupancyRole
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
+use crate::bulk::BulkTx;
 use crate::error::{AppError, AppResult, RowError};
 use crate::exact::Share;
 use crate::fold::fold;
@@ -35,8 +37,12 @@ pub const MAX_REPORTED_ERRORS: usize = 1000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
-    Validating,
-    Writing,
+    /// Lines are checked and written.
+    Importing,
+    /// A bad line was found: the rest is only checked, to report every error.
+    Checking,
+    /// Every line was written; the transaction commits.
+    Committing,
 }
 
 /// Progress of an import, for a progress bar.
@@ -234,10 +240,103 @@ fn for_each_row<R: Read>(
     Ok(Ok(()))
 }
 
+/// Batches of writes waiting for the database task; bounds the memory held.
+const QUEUE: usize = 4;
+
+/// The file side of an import, on a blocking thread: reads and checks every line
+/// and, while the file is still without errors, hands its writes on.
+#[allow(clippy::too_many_arguments)]
+fn read_and_check<R: Read>(
+    source: R,
+    delimiter: u8,
+    existing: &Existing,
+    organisation_id: Uuid,
+    today: NaiveDate,
+    now: chrono::DateTime<chrono::Utc>,
+    total_bytes: u64,
+    sink: write::Sink,
+) -> AppResult<ImportReport> {
+    let mut check = write::Checker::new(existing, today);
+    let mut writer = write::Writer::new(existing, organisation_id, now, sink);
+    let mut report = ImportReport::default();
+    let mut errors: Vec<RowError> = Vec::new();
+    let mut error_count = 0_u64;
+    let mut reader = csv_reader(source, delimiter);
+    let outcome = for_each_row(&mut reader, today, |row, bytes| {
+        report.lines += 1;
+        let row_errors = match row {
+            Ok(row) => {
+                let row_errors = check.row(&row);
+                if row_errors.is_empty() && error_count == 0 {
+                    writer.row(row, &mut report)?;
+                }
+                row_errors
+            }
+            Err(e) => e,
+        };
+        error_count += row_errors.len() as u64;
+        for e in row_errors {
+            if errors.len() < MAX_REPORTED_ERRORS {
+                errors.push(e);
+            }
+        }
+        if report.lines.is_multiple_of(1000) {
+            writer.progress(Progress {
+                phase: if error_count == 0 {
+                    Phase::Importing
+                } else {
+                    Phase::Checking
+                },
+                lines: report.lines,
+                bytes,
+                total_bytes,
+            })?;
+        }
+        Ok(())
+    })?;
+    if let Err(file_errors) = outcome {
+        error_count += file_errors.len() as u64;
+        errors.extend(file_errors);
+    }
+    for e in check.finish() {
+        error_count += 1;
+        if errors.len() < MAX_REPORTED_ERRORS {
+            errors.push(e);
+        }
+    }
+    if report.lines == 0 && error_count == 0 {
+        error_count = 1;
+        errors.push(file_error("the file has a header but no lines".into()));
+    }
+    if error_count > 0 {
+        errors.sort_by_key(|e| e.line);
+        return Ok(ImportReport {
+            lines: report.lines,
+            error_count,
+            errors,
+            ..ImportReport::default()
+        });
+    }
+    writer.flush()?;
+    writer.progress(Progress {
+        phase: Phase::Committing,
+        lines: report.lines,
+        bytes: total_bytes,
+        total_bytes,
+    })?;
+    Ok(report)
+}
+
 impl Registry {
     /// Imports a registry file. With any error, nothing is written and the report
     /// lists the bad lines.
-    pub async fn import_registry<R: Read + Seek>(
+    ///
+    /// One pass: a blocking thread reads and checks the file and turns good lines
+    /// into batched writes; this task runs them in one transaction as they come.
+    /// A bad line stops the writes (the checking goes on, to report every bad
+    /// line), and the transaction is rolled back. Checks that need the whole file
+    /// run at its end, before the commit.
+    pub async fn import_registry<R: Read + Seek + Send + 'static>(
         &self,
         organisation_id: Uuid,
         mut source: R,
@@ -245,6 +344,7 @@ impl Registry {
     ) -> AppResult<ImportReport> {
         self.organisation(organisation_id).await?;
         let today = self.today();
+        let now = self.clock.now();
         let total_bytes = source
             .seek(SeekFrom::End(0))
             .map_err(|e| AppError::Internal(e.to_string()))?;
@@ -256,72 +356,65 @@ impl Registry {
         let started = std::time::Instant::now();
         let existing = load_existing(&self.db, organisation_id).await?;
         tracing::debug!(elapsed = ?started.elapsed(), "import: registry loaded");
-        let mut check = write::Checker::new(&existing, today);
-        let mut report = ImportReport::default();
-        let mut errors: Vec<RowError> = Vec::new();
-        let mut error_count = 0_u64;
-        {
-            let mut reader = csv_reader(&mut source, delimiter);
-            let outcome = for_each_row(&mut reader, today, |row, bytes| {
-                report.lines += 1;
-                let row_errors = match row {
-                    Ok(row) => check.row(&row),
-                    Err(e) => e,
-                };
-                error_count += row_errors.len() as u64;
-                for e in row_errors {
-                    if errors.len() < MAX_REPORTED_ERRORS {
-                        errors.push(e);
-                    }
+
+        let (sender, mut receiver) = tokio::sync::mpsc::channel(QUEUE);
+        let sink = write::Sink::new(sender);
+        let reading = tokio::task::spawn_blocking(move || {
+            read_and_check(
+                source,
+                delimiter,
+                &existing,
+                organisation_id,
+                today,
+                now,
+                total_bytes,
+                sink,
+            )
+        });
+
+        let mut tx = BulkTx::begin(&self.db).await?;
+        let mut failure: Option<AppError> = None;
+        let mut writing = std::time::Duration::ZERO;
+        while let Some(op) = receiver.recv().await {
+            let op_started = std::time::Instant::now();
+            let done = match op {
+                write::Op::Insert(table, rows) => {
+                    let count = rows.len();
+                    let r = tx.insert(table, rows).await;
+                    tracing::trace!(table = table.name, rows = count, elapsed = ?op_started.elapsed(), "bulk insert");
+                    r
                 }
-                if report.lines.is_multiple_of(1000) {
-                    progress(Progress {
-                        phase: Phase::Validating,
-                        lines: report.lines,
-                        bytes,
-                        total_bytes,
-                    });
+                write::Op::Execute(sql, cells) => tx.execute(sql, cells).await.map(|_| ()),
+                write::Op::Progress(p) => {
+                    progress(p);
+                    Ok(())
                 }
-                Ok(())
-            })?;
-            if let Err(file_errors) = outcome {
-                error_count += file_errors.len() as u64;
-                errors.extend(file_errors);
+            };
+            writing += op_started.elapsed();
+            if let Err(e) = done {
+                failure = Some(e.into());
+                break;
             }
         }
-        tracing::debug!(elapsed = ?started.elapsed(), "import: lines checked");
-        for e in check.finish() {
-            error_count += 1;
-            if errors.len() < MAX_REPORTED_ERRORS {
-                errors.push(e);
+        // Closing the queue stops the reading thread if the writes failed.
+        drop(receiver);
+        let read = reading
+            .await
+            .map_err(|e| AppError::Internal(format!("the import's reading thread failed: {e}")));
+        tracing::debug!(elapsed = ?started.elapsed(), ?writing, "import: file read and written");
+        let report = match (failure, read) {
+            (Some(e), _) | (None, Err(e)) | (None, Ok(Err(e))) => {
+                let _ = tx.rollback().await;
+                return Err(e);
             }
-        }
-        if report.lines == 0 && error_count == 0 {
-            error_count = 1;
-            errors.push(file_error("the file has a header but no lines".into()));
-        }
-        if error_count > 0 {
-            errors.sort_by_key(|e| e.line);
-            report.error_count = error_count;
-            report.errors = errors;
+            (None, Ok(Ok(report))) => report,
+        };
+        if !report.ok() {
+            tx.rollback().await?;
             return Ok(report);
         }
-        source
-            .seek(SeekFrom::Start(0))
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-        let mut reader = csv_reader(&mut source, delimiter);
-        tracing::debug!(elapsed = ?started.elapsed(), "import: file checked");
-        write::write_all(
-            self,
-            organisation_id,
-            existing,
-            &mut reader,
-            today,
-            total_bytes,
-            progress,
-            &mut report,
-        )
-        .await?;
+        tx.commit().await?;
+        tracing::debug!(elapsed = ?started.elapsed(), "import: committed");
         Ok(report)
     }
 }
