@@ -90,64 +90,148 @@ impl BulkTx {
         }
     }
 
+    pub fn backend(&self) -> DatabaseBackend {
+        match self {
+            BulkTx::Sqlite(_) => DatabaseBackend::Sqlite,
+            BulkTx::Postgres(_) => DatabaseBackend::Postgres,
+        }
+    }
+
     /// Inserts rows into a table.
     pub async fn insert(&mut self, table: &Table, rows: Vec<Vec<Cell>>) -> Result<(), DbErr> {
-        if rows.is_empty() {
-            return Ok(());
-        }
-        match self {
-            BulkTx::Postgres(tx) => insert_pg(tx, table, rows).await,
-            BulkTx::Sqlite(tx) => {
-                let per = (SQLITE_MAX_VARS / table.columns.len()).clamp(1, SQLITE_MAX_ROWS);
-                let mut rows = rows.into_iter().peekable();
-                let mut full_sql: Option<String> = None;
-                while rows.peek().is_some() {
-                    let chunk: Vec<Vec<Cell>> = rows.by_ref().take(per).collect();
-                    let sql = if chunk.len() == per {
-                        full_sql
-                            .get_or_insert_with(|| insert_sql(table, per))
-                            .clone()
-                    } else {
-                        insert_sql(table, chunk.len())
-                    };
-                    let mut query = sqlx::query::<Sqlite>(sqlx::AssertSqlSafe(sql));
-                    for cell in chunk.into_iter().flatten() {
-                        query = bind_sqlite(query, cell);
-                    }
-                    query.execute(&mut **tx).await.map_err(db_err)?;
-                }
-                Ok(())
-            }
-        }
+        let prepared = Prepared::insert(self.backend(), vec![(table, rows)])?;
+        self.run(prepared).await.map(|_| ())
     }
 
     /// Runs one statement written with `?` placeholders.
     pub async fn execute(&mut self, sql: &str, cells: Vec<Cell>) -> Result<u64, DbErr> {
-        match self {
-            BulkTx::Sqlite(tx) => {
+        let prepared = Prepared::statement(self.backend(), sql, cells);
+        self.run(prepared).await
+    }
+
+    /// Runs prepared statements in order; answers the rows they affected.
+    pub async fn run(&mut self, prepared: Prepared) -> Result<u64, DbErr> {
+        let mut affected = 0;
+        match (self, prepared) {
+            (BulkTx::Sqlite(tx), Prepared::Sqlite(queries)) => {
+                for query in queries {
+                    affected += query
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(db_err)?
+                        .rows_affected();
+                }
+            }
+            (BulkTx::Postgres(tx), Prepared::Postgres(queries)) => {
+                for query in queries {
+                    affected += query
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(db_err)?
+                        .rows_affected();
+                }
+            }
+            _ => {
+                return Err(DbErr::Custom(
+                    "bulk: statements prepared for another database".into(),
+                ))
+            }
+        }
+        Ok(affected)
+    }
+}
+
+/// Statements with their values bound (and, for PostgreSQL, already encoded in
+/// the wire format), ready to run. Preparing costs CPU and needs no connection,
+/// so a bulk writer prepares on another thread than the one that waits for the
+/// database.
+pub enum Prepared {
+    Sqlite(Vec<SqliteQuery<'static>>),
+    Postgres(Vec<PgQuery<'static>>),
+}
+
+impl Prepared {
+    /// Inserts rows into several tables: on PostgreSQL in one statement (one
+    /// round trip) while the batch is within [`PG_CHUNK`] rows a table, on
+    /// SQLite table by table in multi-row statements.
+    pub fn insert(
+        backend: DatabaseBackend,
+        batch: Vec<(&Table, Vec<Vec<Cell>>)>,
+    ) -> Result<Self, DbErr> {
+        let batch: Vec<(&Table, Vec<Vec<Cell>>)> = batch
+            .into_iter()
+            .filter(|(_, rows)| !rows.is_empty())
+            .collect();
+        match backend {
+            DatabaseBackend::Postgres => {
+                let mut queries = Vec::new();
+                if batch.iter().all(|(_, rows)| rows.len() <= PG_CHUNK) {
+                    if !batch.is_empty() {
+                        queries.push(insert_pg(batch)?);
+                    }
+                } else {
+                    for (table, rows) in batch {
+                        let mut rows = rows.into_iter().peekable();
+                        while rows.peek().is_some() {
+                            let chunk: Vec<Vec<Cell>> = rows.by_ref().take(PG_CHUNK).collect();
+                            queries.push(insert_pg(vec![(table, chunk)])?);
+                        }
+                    }
+                }
+                Ok(Prepared::Postgres(queries))
+            }
+            _ => {
+                let mut queries = Vec::new();
+                for (table, rows) in batch {
+                    insert_sqlite(&mut queries, table, rows);
+                }
+                Ok(Prepared::Sqlite(queries))
+            }
+        }
+    }
+
+    /// One statement written with `?` placeholders.
+    pub fn statement(backend: DatabaseBackend, sql: &str, cells: Vec<Cell>) -> Self {
+        match backend {
+            DatabaseBackend::Postgres => {
+                let mut query = sqlx::query::<Postgres>(sqlx::AssertSqlSafe(numbered(sql)));
+                for cell in cells {
+                    query = bind_pg(query, cell);
+                }
+                Prepared::Postgres(vec![query])
+            }
+            _ => {
                 let mut query = sqlx::query::<Sqlite>(sqlx::AssertSqlSafe(sql.to_string()));
                 for cell in cells {
                     query = bind_sqlite(query, cell);
                 }
-                Ok(query
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(db_err)?
-                    .rows_affected())
-            }
-            BulkTx::Postgres(tx) => {
-                let sql = numbered(sql);
-                let mut query = sqlx::query::<Postgres>(sqlx::AssertSqlSafe(sql));
-                for cell in cells {
-                    query = bind_pg(query, cell);
-                }
-                Ok(query
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(db_err)?
-                    .rows_affected())
+                Prepared::Sqlite(vec![query])
             }
         }
+    }
+}
+
+fn insert_sqlite(queries: &mut Vec<SqliteQuery<'static>>, table: &Table, rows: Vec<Vec<Cell>>) {
+    let per = (SQLITE_MAX_VARS / table.columns.len()).clamp(1, SQLITE_MAX_ROWS);
+    let mut rows = rows.into_iter().peekable();
+    let mut full_sql: Option<String> = None;
+    while rows.peek().is_some() {
+        let chunk: Vec<Vec<Cell>> = rows.by_ref().take(per).collect();
+        let full = chunk.len() == per;
+        let sql = if full {
+            full_sql
+                .get_or_insert_with(|| insert_sql(table, per))
+                .clone()
+        } else {
+            insert_sql(table, chunk.len())
+        };
+        // Only the full-chunk statement is worth keeping prepared: each size of a
+        // last chunk would otherwise stay in the connection's cache, megabytes each.
+        let mut query = sqlx::query::<Sqlite>(sqlx::AssertSqlSafe(sql)).persistent(full);
+        for cell in chunk.into_iter().flatten() {
+            query = bind_sqlite(query, cell);
+        }
+        queries.push(query);
     }
 }
 
@@ -184,10 +268,10 @@ fn numbered(sql: &str) -> String {
     out
 }
 
-type SqliteQuery<'q> = sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments>;
-type PgQuery<'q> = sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>;
+pub type SqliteQuery<'q> = sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments>;
+pub type PgQuery<'q> = sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>;
 
-fn bind_sqlite(query: SqliteQuery<'_>, cell: Cell) -> SqliteQuery<'_> {
+fn bind_sqlite(query: SqliteQuery<'static>, cell: Cell) -> SqliteQuery<'static> {
     match cell {
         Cell::Uuid(v) => query.bind(v),
         Cell::Text(v) => query.bind(v),
@@ -199,7 +283,7 @@ fn bind_sqlite(query: SqliteQuery<'_>, cell: Cell) -> SqliteQuery<'_> {
     }
 }
 
-fn bind_pg(query: PgQuery<'_>, cell: Cell) -> PgQuery<'_> {
+fn bind_pg(query: PgQuery<'static>, cell: Cell) -> PgQuery<'static> {
     match cell {
         Cell::Uuid(v) => query.bind(v),
         Cell::Text(v) => query.bind(v),
@@ -253,7 +337,7 @@ impl Column {
         Ok(())
     }
 
-    fn bind(self, query: PgQuery<'_>) -> PgQuery<'_> {
+    fn bind(self, query: PgQuery<'static>) -> PgQuery<'static> {
         match self {
             Column::Uuid(v) => query.bind(v),
             Column::Text(v) => query.bind(v),
@@ -278,48 +362,60 @@ fn pg_array_type(col: Col) -> &'static str {
     }
 }
 
-const PG_CHUNK: usize = 20_000;
+const PG_CHUNK: usize = 50_000;
 
-/// `INSERT … SELECT * FROM unnest($1::uuid[], …)`: one statement, one round trip
-/// and binary arrays per chunk. (sqlx's COPY stalls ~40 ms per table on TCP.)
-async fn insert_pg(
-    tx: &mut sqlx::Transaction<'static, Postgres>,
-    table: &Table,
-    rows: Vec<Vec<Cell>>,
-) -> Result<(), DbErr> {
-    let names: Vec<&str> = table.columns.iter().map(|(n, _)| *n).collect();
-    let params: Vec<String> = table
-        .columns
-        .iter()
-        .enumerate()
-        .map(|(i, (_, col))| format!("${}::{}", i + 1, pg_array_type(*col)))
-        .collect();
-    let sql = format!(
-        "INSERT INTO {} ({}) SELECT * FROM unnest({})",
-        table.name,
-        names.join(", "),
-        params.join(", ")
-    );
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<Vec<Cell>> = rows.by_ref().take(PG_CHUNK).collect();
+/// `INSERT … SELECT * FROM unnest($1::uuid[], …)`: binary arrays, one per column.
+/// Several tables go into one statement as data-modifying `WITH` parts, so a batch
+/// costs one round trip whatever the number of tables. (sqlx's COPY stalls ~40 ms
+/// per call on TCP.)
+fn insert_pg(batch: Vec<(&Table, Vec<Vec<Cell>>)>) -> Result<PgQuery<'static>, DbErr> {
+    let mut parts: Vec<String> = Vec::with_capacity(batch.len());
+    let mut n = 0;
+    for (table, _) in &batch {
+        let names: Vec<&str> = table.columns.iter().map(|(name, _)| *name).collect();
+        let params: Vec<String> = table
+            .columns
+            .iter()
+            .map(|(_, col)| {
+                n += 1;
+                format!("${n}::{}", pg_array_type(*col))
+            })
+            .collect();
+        parts.push(format!(
+            "INSERT INTO {} ({}) SELECT * FROM unnest({})",
+            table.name,
+            names.join(", "),
+            params.join(", ")
+        ));
+    }
+    let last = parts.pop().unwrap_or_default();
+    let sql = if parts.is_empty() {
+        last
+    } else {
+        let ctes: Vec<String> = parts
+            .iter()
+            .enumerate()
+            .map(|(i, part)| format!("t{i} AS ({part})"))
+            .collect();
+        format!("WITH {} {last}", ctes.join(", "))
+    };
+    let mut query = sqlx::query::<Postgres>(sqlx::AssertSqlSafe(sql));
+    for (table, rows) in batch {
         let mut columns: Vec<Column> = table
             .columns
             .iter()
-            .map(|(_, c)| Column::new(*c, chunk.len()))
+            .map(|(_, c)| Column::new(*c, rows.len()))
             .collect();
-        for row in chunk {
+        for row in rows {
             for (column, cell) in columns.iter_mut().zip(row) {
                 column.push(cell)?;
             }
         }
-        let mut query = sqlx::query::<Postgres>(sqlx::AssertSqlSafe(sql.clone()));
         for column in columns {
             query = column.bind(query);
         }
-        query.execute(&mut **tx).await.map_err(db_err)?;
     }
-    Ok(())
+    Ok(query)
 }
 
 /// Rows waiting to be inserted into one table.

@@ -22,10 +22,10 @@ use std::io::{Read, Seek, SeekFrom};
 
 use chrono::NaiveDate;
 use entities::{account, house, meter, occupancy, person, premises, OccupancyRole};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use crate::bulk::BulkTx;
+use crate::bulk::{BulkTx, Prepared};
 use crate::error::{AppError, AppResult, RowError};
 use crate::exact::Share;
 use crate::fold::fold;
@@ -241,7 +241,7 @@ fn for_each_row<R: Read>(
 }
 
 /// Batches of writes waiting for the database task; bounds the memory held.
-const QUEUE: usize = 4;
+const QUEUE: usize = 1;
 
 /// The file side of an import, on a blocking thread: reads and checks every line
 /// and, while the file is still without errors, hands its writes on.
@@ -327,12 +327,39 @@ fn read_and_check<R: Read>(
     Ok(report)
 }
 
+/// What the database task gets: statements ready to run, or progress to show.
+enum Ready {
+    Run(Prepared),
+    Progress(Progress),
+}
+
+/// The middle stage: binds and encodes the writes of the reading thread, in order.
+fn prepare_all(
+    backend: DatabaseBackend,
+    mut lines: tokio::sync::mpsc::Receiver<write::Op>,
+    out: tokio::sync::mpsc::Sender<Result<Ready, DbErr>>,
+) {
+    while let Some(op) = lines.blocking_recv() {
+        let ready = match op {
+            write::Op::Insert(batch) => Prepared::insert(backend, batch).map(Ready::Run),
+            write::Op::Execute(sql, cells) => {
+                Ok(Ready::Run(Prepared::statement(backend, sql, cells)))
+            }
+            write::Op::Progress(p) => Ok(Ready::Progress(p)),
+        };
+        if out.blocking_send(ready).is_err() {
+            return;
+        }
+    }
+}
+
 impl Registry {
     /// Imports a registry file. With any error, nothing is written and the report
     /// lists the bad lines.
     ///
     /// One pass: a blocking thread reads and checks the file and turns good lines
-    /// into batched writes; this task runs them in one transaction as they come.
+    /// into batched writes, a second binds and encodes them, and this task runs
+    /// them in one transaction as they come.
     /// A bad line stops the writes (the checking goes on, to report every bad
     /// line), and the transaction is rolled back. Checks that need the whole file
     /// run at its end, before the commit.
@@ -357,7 +384,9 @@ impl Registry {
         let existing = load_existing(&self.db, organisation_id).await?;
         tracing::debug!(elapsed = ?started.elapsed(), "import: registry loaded");
 
-        let (sender, mut receiver) = tokio::sync::mpsc::channel(QUEUE);
+        // Three stages, each on its own thread: reading and checking the file,
+        // binding and encoding the statements, and waiting for the database.
+        let (sender, lines) = tokio::sync::mpsc::channel(QUEUE);
         let sink = write::Sink::new(sender);
         let reading = tokio::task::spawn_blocking(move || {
             read_and_check(
@@ -371,33 +400,33 @@ impl Registry {
                 sink,
             )
         });
+        let backend = self.db.get_database_backend();
+        let (prepared, mut receiver) = tokio::sync::mpsc::channel(QUEUE);
+        let preparing = tokio::task::spawn_blocking(move || prepare_all(backend, lines, prepared));
 
         let mut tx = BulkTx::begin(&self.db).await?;
         let mut failure: Option<AppError> = None;
         let mut writing = std::time::Duration::ZERO;
-        while let Some(op) = receiver.recv().await {
+        while let Some(ready) = receiver.recv().await {
             let op_started = std::time::Instant::now();
-            let done = match op {
-                write::Op::Insert(table, rows) => {
-                    let count = rows.len();
-                    let r = tx.insert(table, rows).await;
-                    tracing::trace!(table = table.name, rows = count, elapsed = ?op_started.elapsed(), "bulk insert");
-                    r
-                }
-                write::Op::Execute(sql, cells) => tx.execute(sql, cells).await.map(|_| ()),
-                write::Op::Progress(p) => {
+            let done = match ready {
+                Ok(Ready::Run(prepared)) => tx.run(prepared).await.map(|_| ()),
+                Ok(Ready::Progress(p)) => {
                     progress(p);
                     Ok(())
                 }
+                Err(e) => Err(e),
             };
             writing += op_started.elapsed();
+            tracing::trace!(elapsed = ?op_started.elapsed(), "import: batch written");
             if let Err(e) = done {
                 failure = Some(e.into());
                 break;
             }
         }
-        // Closing the queue stops the reading thread if the writes failed.
+        // Closing the queue stops the other threads if the writes failed.
         drop(receiver);
+        let _ = preparing.await;
         let read = reading
             .await
             .map_err(|e| AppError::Internal(format!("the import's reading thread failed: {e}")));

@@ -323,7 +323,7 @@ impl<'a> Checker<'a> {
 
 /// A write for the database task, in the order it must run.
 pub(super) enum Op {
-    Insert(&'static Table, Vec<Vec<Cell>>),
+    Insert(Vec<(&'static Table, Vec<Vec<Cell>>)>),
     Execute(&'static str, Vec<Cell>),
     Progress(Progress),
 }
@@ -367,8 +367,12 @@ pub(super) struct Writer<'a> {
     sink: Sink,
 }
 
-/// Rows buffered before they go to the database task as one batch per table.
-const FLUSH_AT: usize = 20_000;
+/// Rows (of all tables) that go to the database task as one batch, one statement
+/// on PostgreSQL. Few statements matter there over TCP: sqlx 0.9.0 leaves Nagle's
+/// algorithm on, and a statement of several segments can wait ~40 ms for the
+/// server's delayed ACK, so the number of statements, not their size, bounds the
+/// speed (transact-rs/sqlx#4335). Each batch in flight holds ~25 MB.
+const BATCH_ROWS: usize = 50_000;
 const B_HOUSES: usize = 0;
 const B_PREMISES: usize = 1;
 const B_PEOPLE: usize = 2;
@@ -428,16 +432,18 @@ impl<'a> Writer<'a> {
         self.sink.send(Op::Progress(progress))
     }
 
-    /// Hands the buffered rows on, table by table in the order the rows refer to
-    /// each other.
+    /// Hands the buffered rows of every table on as one batch.
     pub(super) fn flush(&mut self) -> Result<(), Stopped> {
-        for b in self.buffers.iter_mut() {
-            if !b.is_empty() {
-                let rows = b.take();
-                self.sink.send(Op::Insert(b.table, rows))?;
-            }
+        let batch: Vec<(&'static Table, Vec<Vec<Cell>>)> = self
+            .buffers
+            .iter_mut()
+            .filter(|b| !b.is_empty())
+            .map(|b| (b.table, b.take()))
+            .collect();
+        if batch.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        self.sink.send(Op::Insert(batch))
     }
 
     fn execute(&self, sql: &'static str, cells: Vec<Cell>) -> Result<(), Stopped> {
@@ -457,7 +463,7 @@ impl<'a> Writer<'a> {
     /// Writes one checked line.
     pub(super) fn row(&mut self, row: ImportRow, report: &mut ImportReport) -> AppResult<()> {
         self.write_row(row, report)?;
-        if self.buffers.iter().map(Buffer::len).sum::<usize>() >= FLUSH_AT {
+        if self.buffers.iter().map(Buffer::len).sum::<usize>() >= BATCH_ROWS {
             self.flush()?;
         }
         Ok(())
