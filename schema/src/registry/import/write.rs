@@ -371,8 +371,9 @@ pub(super) struct Writer<'a> {
 /// on PostgreSQL. Few statements matter there over TCP: sqlx 0.9.0 leaves Nagle's
 /// algorithm on, and a statement of several segments can wait ~40 ms for the
 /// server's delayed ACK, so the number of statements, not their size, bounds the
-/// speed (transact-rs/sqlx#4335). Each batch in flight holds ~25 MB.
-const BATCH_ROWS: usize = 50_000;
+/// speed (transact-rs/sqlx#4335). Each batch holds ~15 MB; up to five are in
+/// flight (being built, queued, encoded, queued, written).
+const BATCH_ROWS: usize = 30_000;
 const B_HOUSES: usize = 0;
 const B_PREMISES: usize = 1;
 const B_PEOPLE: usize = 2;
