@@ -22,7 +22,8 @@ use std::io::{Read, Seek, SeekFrom};
 
 use chrono::NaiveDate;
 use entities::{account, house, meter, occupancy, person, premises, OccupancyRole};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter};
+use futures_util::TryStreamExt;
+use sea_orm::{ColumnTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::bulk::{BulkTx, Prepared};
@@ -94,41 +95,48 @@ pub(crate) struct Existing {
     pub meters: HashMap<(entities::Resource, String), meter::Model>,
 }
 
-async fn load_existing<C: ConnectionTrait>(conn: &C, org: Uuid) -> AppResult<Existing> {
+/// Reads the organisation's registry as a stream, one row at a time: collecting
+/// all rows first would hold each twice (raw and decoded), gigabytes at 100 000
+/// accounts.
+async fn load_existing(conn: &DatabaseConnection, org: Uuid) -> AppResult<Existing> {
     let mut e = Existing::default();
-    for h in house::Entity::find()
+    let mut houses = house::Entity::find()
         .filter(house::Column::OrganisationId.eq(org))
-        .all(conn)
-        .await?
-    {
+        .stream(conn)
+        .await?;
+    while let Some(h) = houses.try_next().await? {
         e.houses.insert(fold(&h.address), h);
     }
-    for p in premises::Entity::find()
+    drop(houses);
+    let mut rows = premises::Entity::find()
         .filter(premises::Column::OrganisationId.eq(org))
-        .all(conn)
-        .await?
-    {
+        .stream(conn)
+        .await?;
+    while let Some(p) = rows.try_next().await? {
         e.premises.insert((p.house_id, p.number.clone()), p);
     }
-    for a in account::Entity::find()
+    drop(rows);
+    let mut rows = account::Entity::find()
         .filter(account::Column::OrganisationId.eq(org))
-        .all(conn)
-        .await?
-    {
+        .stream(conn)
+        .await?;
+    while let Some(a) = rows.try_next().await? {
         e.accounts.insert(a.number_key.clone(), a);
     }
-    for p in person::Entity::find()
+    drop(rows);
+    let mut rows = person::Entity::find()
         .filter(person::Column::OrganisationId.eq(org))
-        .all(conn)
-        .await?
-    {
+        .stream(conn)
+        .await?;
+    while let Some(p) = rows.try_next().await? {
         e.people.entry(p.natural_key.clone()).or_insert(p);
     }
-    for o in occupancy::Entity::find()
+    drop(rows);
+    let mut rows = occupancy::Entity::find()
         .filter(occupancy::Column::OrganisationId.eq(org))
-        .all(conn)
-        .await?
-    {
+        .stream(conn)
+        .await?;
+    while let Some(o) = rows.try_next().await? {
         if o.role == OccupancyRole::Owner && o.until.is_none() {
             e.owner_shares
                 .entry(o.premises_id)
@@ -137,11 +145,12 @@ async fn load_existing<C: ConnectionTrait>(conn: &C, org: Uuid) -> AppResult<Exi
         }
         e.occupancies.insert((o.premises_id, o.person_id, o.role));
     }
-    for m in meter::Entity::find()
+    drop(rows);
+    let mut rows = meter::Entity::find()
         .filter(meter::Column::OrganisationId.eq(org))
-        .all(conn)
-        .await?
-    {
+        .stream(conn)
+        .await?;
+    while let Some(m) = rows.try_next().await? {
         e.meters.insert((m.resource, m.serial_key.clone()), m);
     }
     Ok(e)
