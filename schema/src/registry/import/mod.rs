@@ -395,8 +395,9 @@ impl Registry {
 
         // Three stages, each on its own thread: reading and checking the file,
         // binding and encoding the statements, and waiting for the database.
+        let backend = self.db.get_database_backend();
         let (sender, lines) = tokio::sync::mpsc::channel(QUEUE);
-        let sink = write::Sink::new(sender);
+        let sink = write::Sink::new(sender, write::batch_rows(backend));
         let reading = tokio::task::spawn_blocking(move || {
             read_and_check(
                 source,
@@ -409,7 +410,6 @@ impl Registry {
                 sink,
             )
         });
-        let backend = self.db.get_database_backend();
         let (prepared, mut receiver) = tokio::sync::mpsc::channel(QUEUE);
         let preparing = tokio::task::spawn_blocking(move || prepare_all(backend, lines, prepared));
 

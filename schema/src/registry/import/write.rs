@@ -340,15 +340,18 @@ impl From<Stopped> for AppError {
 
 /// Where the lines' writes go: a bounded queue to the task that owns the
 /// transaction, so that reading the file and writing run on both cores at once.
-pub(super) struct Sink(tokio::sync::mpsc::Sender<Op>);
+pub(super) struct Sink {
+    sender: tokio::sync::mpsc::Sender<Op>,
+    batch_rows: usize,
+}
 
 impl Sink {
-    pub(super) fn new(sender: tokio::sync::mpsc::Sender<Op>) -> Self {
-        Self(sender)
+    pub(super) fn new(sender: tokio::sync::mpsc::Sender<Op>, batch_rows: usize) -> Self {
+        Self { sender, batch_rows }
     }
 
     pub(super) fn send(&self, op: Op) -> Result<(), Stopped> {
-        self.0.blocking_send(op).map_err(|_| Stopped)
+        self.sender.blocking_send(op).map_err(|_| Stopped)
     }
 }
 
@@ -357,11 +360,13 @@ pub(super) struct Writer<'a> {
     existing: &'a Existing,
     org: Uuid,
     now: DateTime<Utc>,
-    houses: HashMap<String, Uuid>,
-    premises: HashMap<(Uuid, String), Uuid>,
-    people: HashMap<String, Uuid>,
+    /// Ids by natural key, and whether this import creates the object.
+    houses: HashMap<String, (Uuid, bool)>,
+    premises: HashMap<(Uuid, String), (Uuid, bool)>,
+    people: HashMap<String, (Uuid, bool)>,
     new_occupancies: HashSet<(Uuid, Uuid, OccupancyRole)>,
     new_meters: HashSet<(Resource, String)>,
+    /// Existing objects already counted (as updated or unchanged).
     seen: HashSet<Uuid>,
     buffers: [Buffer; 7],
     sink: Sink,
@@ -371,9 +376,15 @@ pub(super) struct Writer<'a> {
 /// on PostgreSQL. Few statements matter there over TCP: sqlx 0.9.0 leaves Nagle's
 /// algorithm on, and a statement of several segments can wait ~40 ms for the
 /// server's delayed ACK, so the number of statements, not their size, bounds the
-/// speed (transact-rs/sqlx#4335). Each batch holds ~15 MB; up to five are in
-/// flight (being built, queued, encoded, queued, written).
-const BATCH_ROWS: usize = 30_000;
+/// speed (transact-rs/sqlx#4335). SQLite runs in the process and gains nothing
+/// from large batches, so it gets small ones. A batch of 30 000 rows holds ~15 MB;
+/// up to five are in flight (being built, queued, encoded, queued, written).
+pub(super) fn batch_rows(backend: sea_orm::DatabaseBackend) -> usize {
+    match backend {
+        sea_orm::DatabaseBackend::Postgres => 30_000,
+        _ => 10_000,
+    }
+}
 const B_HOUSES: usize = 0;
 const B_PREMISES: usize = 1;
 const B_PEOPLE: usize = 2;
@@ -401,17 +412,17 @@ impl<'a> Writer<'a> {
             houses: existing
                 .houses
                 .values()
-                .map(|h| (fold(&h.address), h.id))
+                .map(|h| (fold(&h.address), (h.id, false)))
                 .collect(),
             premises: existing
                 .premises
                 .values()
-                .map(|p| ((p.house_id, p.number.clone()), p.id))
+                .map(|p| ((p.house_id, p.number.clone()), (p.id, false)))
                 .collect(),
             people: existing
                 .people
                 .iter()
-                .map(|(k, p)| (k.clone(), p.id))
+                .map(|(k, p)| (k.clone(), (p.id, false)))
                 .collect(),
             new_occupancies: HashSet::new(),
             new_meters: HashSet::new(),
@@ -464,7 +475,7 @@ impl<'a> Writer<'a> {
     /// Writes one checked line.
     pub(super) fn row(&mut self, row: ImportRow, report: &mut ImportReport) -> AppResult<()> {
         self.write_row(row, report)?;
-        if self.buffers.iter().map(Buffer::len).sum::<usize>() >= BATCH_ROWS {
+        if self.buffers.iter().map(Buffer::len).sum::<usize>() >= self.sink.batch_rows {
             self.flush()?;
         }
         Ok(())
@@ -472,8 +483,8 @@ impl<'a> Writer<'a> {
 
     fn house(&mut self, row: &ImportRow, report: &mut ImportReport) -> AppResult<Uuid> {
         let house_fold = fold(&row.house);
-        if let Some(id) = self.houses.get(&house_fold).copied() {
-            if self.seen.insert(id) {
+        if let Some((id, created)) = self.houses.get(&house_fold).copied() {
+            if !created && self.seen.insert(id) {
                 count(&mut report.houses, false, false);
             }
             return Ok(id);
@@ -502,8 +513,7 @@ impl<'a> Writer<'a> {
             Cell::Timestamp(self.now),
             Cell::Timestamp(self.now),
         ]);
-        self.houses.insert(house_fold, id);
-        self.seen.insert(id);
+        self.houses.insert(house_fold, (id, true));
         count(&mut report.houses, true, false);
         Ok(id)
     }
@@ -517,8 +527,8 @@ impl<'a> Writer<'a> {
         // Premises
         let pkey = (house_id, row.premises.number.clone());
         let premises_id = match self.premises.get(&pkey).copied() {
-            Some(id) => {
-                if self.seen.insert(id) {
+            Some((id, created)) => {
+                if !created && self.seen.insert(id) {
                     let mut changed = false;
                     if let Some(current) = existing.premises.get(&pkey) {
                         let p = &row.premises;
@@ -567,8 +577,7 @@ impl<'a> Writer<'a> {
                     Cell::Timestamp(now),
                     Cell::Timestamp(now),
                 ]);
-                self.premises.insert(pkey, id);
-                self.seen.insert(id);
+                self.premises.insert(pkey, (id, true));
                 count(&mut report.premises, true, false);
                 id
             }
@@ -581,8 +590,8 @@ impl<'a> Writer<'a> {
             let phones = serde_json::to_string(&p.phones).unwrap_or_else(|_| "[]".into());
             let emails = serde_json::to_string(&p.emails).unwrap_or_else(|_| "[]".into());
             let person_id = match self.people.get(&key).copied() {
-                Some(id) => {
-                    if self.seen.insert(id) {
+                Some((id, created)) => {
+                    if !created && self.seen.insert(id) {
                         let mut changed = false;
                         if let Some(current) = existing.people.get(&key) {
                             if (
@@ -637,8 +646,7 @@ impl<'a> Writer<'a> {
                         Cell::Timestamp(now),
                     ]);
                     self.terms(id, index::person_terms(&p.full_name, &p.phones, &p.emails));
-                    self.people.insert(key, id);
-                    self.seen.insert(id);
+                    self.people.insert(key, (id, true));
                     count(&mut report.people, true, false);
                     id
                 }
