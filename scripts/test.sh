@@ -61,4 +61,4 @@ say "unit and end-to-end tests (SQLite and PostgreSQL)"
 cargo test --workspace --quiet
 
 say "browser tests (headless Chromium)"
-KVARTAL_BIN="$PWD/target/debug/kvartal" node --test web/tests/
+KVARTAL_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/kvartal" node --test web/tests/
