@@ -393,17 +393,22 @@ impl RegistryMutation {
     ) -> Result<OrganisationPayload> {
         let registry = ctx.data::<Registry>()?;
         let id = uuid("id", &input.id).input()?;
-        let mut d = OrganisationDraft::from_model(&registry.organisation(id).await?);
-        set(&mut d.name, input.name);
-        set(&mut d.currency, input.currency);
-        set(&mut d.locale, input.locale);
-        set(&mut d.time_zone, input.time_zone);
-        set(&mut d.legal_name, input.legal_name);
-        set(&mut d.tax_id, input.tax_id);
-        set(&mut d.bank_account, input.bank_account);
-        set(&mut d.bank_id, input.bank_id);
-        set(&mut d.bank_name, input.bank_name);
-        let organisation = Organisation(registry.update_organisation(id, d).await.input()?);
+        let organisation = Organisation(
+            registry
+                .update_organisation(id, move |d| {
+                    set(&mut d.name, input.name);
+                    set(&mut d.currency, input.currency);
+                    set(&mut d.locale, input.locale);
+                    set(&mut d.time_zone, input.time_zone);
+                    set(&mut d.legal_name, input.legal_name);
+                    set(&mut d.tax_id, input.tax_id);
+                    set(&mut d.bank_account, input.bank_account);
+                    set(&mut d.bank_id, input.bank_id);
+                    set(&mut d.bank_name, input.bank_name);
+                })
+                .await
+                .input()?,
+        );
         Ok(OrganisationPayload { organisation })
     }
 
@@ -440,21 +445,26 @@ impl RegistryMutation {
     ) -> Result<HousePayload> {
         let registry = ctx.data::<Registry>()?;
         let id = uuid("id", &input.id).input()?;
-        let mut d = HouseDraft::from_model(&registry.house(id).await?);
-        set(&mut d.country, input.country);
-        set(&mut d.region, input.region);
-        set(&mut d.city, input.city);
-        set(&mut d.street, input.street);
-        set(&mut d.building, input.building);
-        set(&mut d.postal_code, input.postal_code);
-        set(&mut d.address, input.address);
-        some(&mut d.year_built, input.year_built);
-        some(&mut d.floors, input.floors);
-        some(&mut d.entrances, input.entrances);
-        some(&mut d.total_area, input.total_area);
-        some(&mut d.common_area, input.common_area);
-        some(&mut d.management_start, input.management_start);
-        let house = House(registry.update_house(id, d).await.input()?);
+        let house = House(
+            registry
+                .update_house(id, move |d| {
+                    set(&mut d.country, input.country);
+                    set(&mut d.region, input.region);
+                    set(&mut d.city, input.city);
+                    set(&mut d.street, input.street);
+                    set(&mut d.building, input.building);
+                    set(&mut d.postal_code, input.postal_code);
+                    set(&mut d.address, input.address);
+                    some(&mut d.year_built, input.year_built);
+                    some(&mut d.floors, input.floors);
+                    some(&mut d.entrances, input.entrances);
+                    some(&mut d.total_area, input.total_area);
+                    some(&mut d.common_area, input.common_area);
+                    some(&mut d.management_start, input.management_start);
+                })
+                .await
+                .input()?,
+        );
         Ok(HousePayload { house })
     }
 
@@ -496,14 +506,19 @@ impl RegistryMutation {
     ) -> Result<PremisesPayload> {
         let registry = ctx.data::<Registry>()?;
         let id = uuid("id", &input.id).input()?;
-        let mut d = PremisesDraft::from_model(&registry.premises(id).await?);
-        set(&mut d.number, input.number);
-        set(&mut d.kind, input.kind.map(Into::into));
-        some(&mut d.entrance, input.entrance);
-        some(&mut d.floor, input.floor);
-        set(&mut d.area, input.area);
-        some(&mut d.rooms, input.rooms);
-        let premises = Premises(registry.update_premises(id, d).await.input()?);
+        let premises = Premises(
+            registry
+                .update_premises(id, move |d| {
+                    set(&mut d.number, input.number);
+                    set(&mut d.kind, input.kind.map(Into::into));
+                    some(&mut d.entrance, input.entrance);
+                    some(&mut d.floor, input.floor);
+                    set(&mut d.area, input.area);
+                    some(&mut d.rooms, input.rooms);
+                })
+                .await
+                .input()?,
+        );
         Ok(PremisesPayload { premises })
     }
 
@@ -546,16 +561,22 @@ impl RegistryMutation {
     ) -> Result<AccountPayload> {
         let registry = ctx.data::<Registry>()?;
         let id = uuid("id", &input.id).input()?;
-        let mut d = AccountDraft::from_model(&registry.account(id).await?);
-        set(&mut d.number, input.number);
-        if let Some(h) = input.holder_id {
-            d.holder_id = Some(uuid("holderId", &h).input()?);
-        }
-        some(&mut d.share, input.share);
-        set(&mut d.registered_residents, input.registered_residents);
-        set(&mut d.opened_on, input.opened_on);
-        set(&mut d.privileged_categories, input.privileged_categories);
-        let account = Account(registry.update_account(id, d).await.input()?);
+        let holder_id = opt_uuid("holderId", input.holder_id.as_ref()).input()?;
+        let account = Account(
+            registry
+                .update_account(id, move |d| {
+                    set(&mut d.number, input.number);
+                    if holder_id.is_some() {
+                        d.holder_id = holder_id;
+                    }
+                    some(&mut d.share, input.share);
+                    set(&mut d.registered_residents, input.registered_residents);
+                    set(&mut d.opened_on, input.opened_on);
+                    set(&mut d.privileged_categories, input.privileged_categories);
+                })
+                .await
+                .input()?,
+        );
         Ok(AccountPayload { account })
     }
 
@@ -597,21 +618,26 @@ impl RegistryMutation {
     ) -> Result<PersonPayload> {
         let registry = ctx.data::<Registry>()?;
         let id = uuid("id", &input.id).input()?;
-        let mut d = PersonDraft::from_model(&registry.person(id).await?);
-        set(&mut d.full_name, input.full_name);
-        set(&mut d.phones, input.phones);
-        set(&mut d.emails, input.emails);
-        set(
-            &mut d.preferred_channel,
-            input.preferred_channel.map(Into::into),
+        let person = Person(
+            registry
+                .update_person(id, move |d| {
+                    set(&mut d.full_name, input.full_name);
+                    set(&mut d.phones, input.phones);
+                    set(&mut d.emails, input.emails);
+                    set(
+                        &mut d.preferred_channel,
+                        input.preferred_channel.map(Into::into),
+                    );
+                    set(&mut d.consent_personal_data, input.consent_personal_data);
+                    set(
+                        &mut d.consent_electronic_receipts,
+                        input.consent_electronic_receipts,
+                    );
+                    set(&mut d.consent_marketing, input.consent_marketing);
+                })
+                .await
+                .input()?,
         );
-        set(&mut d.consent_personal_data, input.consent_personal_data);
-        set(
-            &mut d.consent_electronic_receipts,
-            input.consent_electronic_receipts,
-        );
-        set(&mut d.consent_marketing, input.consent_marketing);
-        let person = Person(registry.update_person(id, d).await.input()?);
         Ok(PersonPayload { person })
     }
 
@@ -685,14 +711,19 @@ impl RegistryMutation {
     ) -> Result<MeterPayload> {
         let registry = ctx.data::<Registry>()?;
         let id = uuid("id", &input.id).input()?;
-        let mut d = MeterDraft::from_model(&registry.meter(id).await?);
-        set(&mut d.serial, input.serial);
-        set(&mut d.zones, input.zones);
-        some(&mut d.unit, input.unit);
-        some(&mut d.installed_on, input.installed_on);
-        some(&mut d.verification_due, input.verification_due);
-        set(&mut d.initial_values, input.initial_values);
-        let meter = Meter(registry.update_meter(id, d).await.input()?);
+        let meter = Meter(
+            registry
+                .update_meter(id, move |d| {
+                    set(&mut d.serial, input.serial);
+                    set(&mut d.zones, input.zones);
+                    some(&mut d.unit, input.unit);
+                    some(&mut d.installed_on, input.installed_on);
+                    some(&mut d.verification_due, input.verification_due);
+                    set(&mut d.initial_values, input.initial_values);
+                })
+                .await
+                .input()?,
+        );
         Ok(MeterPayload { meter })
     }
 

@@ -65,10 +65,18 @@ impl Registry {
         Ok(model)
     }
 
-    pub async fn update_account(&self, id: Uuid, draft: AccountDraft) -> AppResult<account::Model> {
-        let v = draft.validate()?;
+    /// Applies `patch` to the account as it is inside the transaction.
+    pub async fn update_account(
+        &self,
+        id: Uuid,
+        patch: impl FnOnce(&mut AccountDraft) + Send,
+    ) -> AppResult<account::Model> {
         let txn = self.db.begin().await?;
+        super::lock_row(&txn, "accounts", id).await?;
         let current = find_account(&txn, id).await?;
+        let mut draft = AccountDraft::from_model(&current);
+        patch(&mut draft);
+        let v = draft.validate()?;
         let p = find_premises(&txn, current.premises_id).await?;
         self.check_account(&txn, &p, Some(id), &v).await?;
         let mut am = account_fields(v, self.clock.now());

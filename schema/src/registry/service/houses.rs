@@ -47,10 +47,18 @@ impl Registry {
         Ok(model)
     }
 
-    pub async fn update_house(&self, id: Uuid, draft: HouseDraft) -> AppResult<house::Model> {
-        let v = draft.validate(self.today())?;
+    /// Applies `patch` to the house as it is inside the transaction.
+    pub async fn update_house(
+        &self,
+        id: Uuid,
+        patch: impl FnOnce(&mut HouseDraft) + Send,
+    ) -> AppResult<house::Model> {
         let txn = self.db.begin().await?;
+        super::lock_row(&txn, "houses", id).await?;
         let current = find_house(&txn, id).await?;
+        let mut draft = HouseDraft::from_model(&current);
+        patch(&mut draft);
+        let v = draft.validate(self.today())?;
         let mut am = house_active_model(current.id, current.organisation_id, v, self.clock.now());
         am.created_at = Set(current.created_at);
         am.status = Set(current.status);

@@ -64,10 +64,18 @@ impl Registry {
         Ok(model)
     }
 
-    pub async fn update_meter(&self, id: Uuid, draft: MeterDraft) -> AppResult<meter::Model> {
-        let v = draft.validate()?;
+    /// Applies `patch` to the meter as it is inside the transaction.
+    pub async fn update_meter(
+        &self,
+        id: Uuid,
+        patch: impl FnOnce(&mut MeterDraft) + Send,
+    ) -> AppResult<meter::Model> {
         let txn = self.db.begin().await?;
+        super::lock_row(&txn, "meters", id).await?;
         let current = find_meter(&txn, id).await?;
+        let mut draft = MeterDraft::from_model(&current);
+        patch(&mut draft);
+        let v = draft.validate()?;
         check_serial(&txn, current.organisation_id, Some(id), &v).await?;
         let mut am = meter_fields(v, self.clock.now());
         am.id = Set(current.id);

@@ -17,7 +17,8 @@ mod premises;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use sea_orm::{DatabaseConnection, DbErr, SqlErr};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, SqlErr, Statement};
+use uuid::Uuid;
 
 use crate::clock::Clock;
 use crate::error::AppError;
@@ -27,6 +28,27 @@ pub use houses::{HouseFilter, HouseOrder};
 pub use meters::{MeterFilter, MeterOrder};
 pub use people::{PersonFilter, PersonOrder};
 pub use premises::{PremisesFilter, PremisesOrder};
+
+/// Takes the write lock on one row for the rest of the transaction, before it is
+/// read: a row lock on PostgreSQL, the database's write lock on SQLite. An update
+/// reads the row, applies the caller's changes and writes it back; without the
+/// lock two concurrent updates of different fields would lose one of them.
+pub(crate) async fn lock_row<C: ConnectionTrait>(
+    conn: &C,
+    table: &'static str,
+    id: Uuid,
+) -> Result<(), DbErr> {
+    let backend = conn.get_database_backend();
+    let sql = match backend {
+        DatabaseBackend::Postgres => {
+            format!("UPDATE {table} SET updated_at = updated_at WHERE id = $1")
+        }
+        _ => format!("UPDATE {table} SET updated_at = updated_at WHERE id = ?"),
+    };
+    conn.execute_raw(Statement::from_sql_and_values(backend, sql, [id.into()]))
+        .await?;
+    Ok(())
+}
 
 /// Offset paging, as the API's connections ask for it.
 #[derive(Debug, Clone, Copy)]

@@ -36,17 +36,21 @@ impl Registry {
         Ok(model)
     }
 
+    /// Applies `patch` to the organisation as it is inside the transaction.
     pub async fn update_organisation(
         &self,
         id: Uuid,
-        draft: OrganisationDraft,
+        patch: impl FnOnce(&mut OrganisationDraft) + Send,
     ) -> AppResult<organisation::Model> {
-        let d = draft.validate()?;
         let txn = self.db.begin().await?;
+        super::lock_row(&txn, "organisations", id).await?;
         let current = organisation::Entity::find_by_id(id)
             .one(&txn)
             .await?
             .ok_or(AppError::not_found("organisation"))?;
+        let mut draft = OrganisationDraft::from_model(&current);
+        patch(&mut draft);
+        let d = draft.validate()?;
         let mut am: organisation::ActiveModel = current.into();
         am.name = Set(d.name);
         am.currency = Set(d.currency);

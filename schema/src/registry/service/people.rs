@@ -52,10 +52,18 @@ impl Registry {
         Ok(model)
     }
 
-    pub async fn update_person(&self, id: Uuid, draft: PersonDraft) -> AppResult<person::Model> {
-        let v = draft.validate()?;
+    /// Applies `patch` to the person as they are inside the transaction.
+    pub async fn update_person(
+        &self,
+        id: Uuid,
+        patch: impl FnOnce(&mut PersonDraft) + Send,
+    ) -> AppResult<person::Model> {
         let txn = self.db.begin().await?;
+        super::lock_row(&txn, "people", id).await?;
         let current = find_person(&txn, id).await?;
+        let mut draft = PersonDraft::from_model(&current);
+        patch(&mut draft);
+        let v = draft.validate()?;
         let mut am = person_fields(v, self.clock.now());
         am.id = Set(current.id);
         let model = am.update(&txn).await?;

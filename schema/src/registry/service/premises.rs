@@ -54,13 +54,17 @@ impl Registry {
         Ok(model)
     }
 
+    /// Applies `patch` to the premises as it is inside the transaction.
     pub async fn update_premises(
         &self,
         id: Uuid,
-        draft: PremisesDraft,
+        patch: impl FnOnce(&mut PremisesDraft) + Send,
     ) -> AppResult<premises::Model> {
         let txn = self.db.begin().await?;
+        super::lock_row(&txn, "premises", id).await?;
         let current = find_premises(&txn, id).await?;
+        let mut draft = PremisesDraft::from_model(&current);
+        patch(&mut draft);
         let h = find_house(&txn, current.house_id).await?;
         let v = draft.validate(h.floors, h.entrances)?;
         let mut am = premises_active_model(current.id, &h, v, self.clock.now());
