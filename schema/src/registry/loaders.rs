@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
-use entities::{house, person, premises};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use entities::{account, house, meter, occupancy, person, premises};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use crate::error::AppError;
@@ -17,7 +17,97 @@ pub struct PremisesId(pub Uuid);
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub struct PersonId(pub Uuid);
 
+/// The accounts of a premises, by number.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct AccountsOfPremises(pub Uuid);
+/// The meters of a premises, by serial.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct MetersOfPremises(pub Uuid);
+/// The occupancies of a premises, oldest first.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct OccupanciesOfPremises(pub Uuid);
+
 pub struct RegistryLoader(pub Registry);
+
+/// Rows in their query order, grouped under the premises they belong to; every
+/// key gets a list, empty when the premises has none.
+fn group<K: Copy + Eq + std::hash::Hash, M>(
+    keys: &[K],
+    rows: Vec<M>,
+    key_of: impl Fn(&M) -> Option<K>,
+) -> HashMap<K, Vec<M>> {
+    let mut out: HashMap<K, Vec<M>> = keys.iter().map(|k| (*k, Vec::new())).collect();
+    for row in rows {
+        if let Some(list) = key_of(&row).and_then(|k| out.get_mut(&k)) {
+            list.push(row);
+        }
+    }
+    out
+}
+
+impl Loader<AccountsOfPremises> for RegistryLoader {
+    type Value = Vec<account::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[AccountsOfPremises],
+    ) -> Result<HashMap<AccountsOfPremises, Self::Value>, Self::Error> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let rows = account::Entity::find()
+            .filter(account::Column::PremisesId.is_in(ids))
+            .order_by_asc(account::Column::Number)
+            .order_by_asc(account::Column::Id)
+            .all(&self.0.db)
+            .await
+            .map_err(err)?;
+        Ok(group(keys, rows, |a| {
+            Some(AccountsOfPremises(a.premises_id))
+        }))
+    }
+}
+
+impl Loader<MetersOfPremises> for RegistryLoader {
+    type Value = Vec<meter::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[MetersOfPremises],
+    ) -> Result<HashMap<MetersOfPremises, Self::Value>, Self::Error> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let rows = meter::Entity::find()
+            .filter(meter::Column::PremisesId.is_in(ids))
+            .order_by_asc(meter::Column::Serial)
+            .order_by_asc(meter::Column::Id)
+            .all(&self.0.db)
+            .await
+            .map_err(err)?;
+        Ok(group(keys, rows, |m| m.premises_id.map(MetersOfPremises)))
+    }
+}
+
+impl Loader<OccupanciesOfPremises> for RegistryLoader {
+    type Value = Vec<occupancy::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[OccupanciesOfPremises],
+    ) -> Result<HashMap<OccupanciesOfPremises, Self::Value>, Self::Error> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let rows = occupancy::Entity::find()
+            .filter(occupancy::Column::PremisesId.is_in(ids))
+            .order_by_asc(occupancy::Column::CreatedAt)
+            .order_by_asc(occupancy::Column::Id)
+            .all(&self.0.db)
+            .await
+            .map_err(err)?;
+        Ok(group(keys, rows, |o| {
+            Some(OccupanciesOfPremises(o.premises_id))
+        }))
+    }
+}
 
 fn err(e: sea_orm::DbErr) -> async_graphql::Error {
     AppError::from(e).into()

@@ -5,11 +5,15 @@ use async_graphql::{Context, Object, Result, ID};
 use chrono::{DateTime, NaiveDate, Utc};
 use entities::{account, house, meter, occupancy, organisation, person, premises};
 use rust_decimal::Decimal;
+use uuid::Uuid;
 
 use super::enums::{
     Channel, HouseStatus, MeterStatus, OccupancyRole, PremisesKind, RecordStatus, Resource,
 };
-use super::loaders::{HouseId, PersonId, PremisesId, RegistryLoader};
+use super::loaders::{
+    AccountsOfPremises, HouseId, MetersOfPremises, OccupanciesOfPremises, PersonId, PremisesId,
+    RegistryLoader,
+};
 use super::service::{
     AccountFilter, AccountOrder, Direction, MeterFilter, MeterOrder, Page, PremisesFilter,
     PremisesOrder,
@@ -225,49 +229,29 @@ impl Premises {
         self.0.status.into()
     }
     async fn accounts(&self, ctx: &Context<'_>) -> Result<Vec<Account>> {
-        let registry = ctx.data::<Registry>()?;
-        let filter = AccountFilter {
-            premises_id: Some(self.0.id),
-            ..Default::default()
-        };
-        let (rows, _) = registry
-            .accounts(
-                self.0.organisation_id,
-                filter,
-                AccountOrder::Number,
-                Direction::Asc,
-                ALL,
-            )
-            .await?;
-        Ok(rows.into_iter().map(Account).collect())
+        let loader = ctx.data::<DataLoader<RegistryLoader>>()?;
+        let rows = loader.load_one(AccountsOfPremises(self.0.id)).await?;
+        Ok(rows.unwrap_or_default().into_iter().map(Account).collect())
     }
     /// Owners and tenants, current and past.
     async fn occupancies(&self, ctx: &Context<'_>) -> Result<Vec<Occupancy>> {
-        let registry = ctx.data::<Registry>()?;
-        Ok(registry
-            .occupancies_of_premises(self.0.id)
-            .await?
+        let loader = ctx.data::<DataLoader<RegistryLoader>>()?;
+        let rows = loader.load_one(OccupanciesOfPremises(self.0.id)).await?;
+        Ok(rows
+            .unwrap_or_default()
             .into_iter()
             .map(Occupancy)
             .collect())
     }
     async fn meters(&self, ctx: &Context<'_>) -> Result<Vec<Meter>> {
-        let registry = ctx.data::<Registry>()?;
-        let filter = MeterFilter {
-            premises_id: Some(self.0.id),
-            ..Default::default()
-        };
-        let (rows, _) = registry
-            .meters(
-                self.0.organisation_id,
-                filter,
-                MeterOrder::Serial,
-                Direction::Asc,
-                ALL,
-            )
-            .await?;
-        Ok(rows.into_iter().map(Meter).collect())
+        meters_of_premises(ctx, self.0.id).await
     }
+}
+
+async fn meters_of_premises(ctx: &Context<'_>, premises_id: Uuid) -> Result<Vec<Meter>> {
+    let loader = ctx.data::<DataLoader<RegistryLoader>>()?;
+    let rows = loader.load_one(MetersOfPremises(premises_id)).await?;
+    Ok(rows.unwrap_or_default().into_iter().map(Meter).collect())
 }
 
 pub struct Account(pub account::Model);
@@ -316,21 +300,7 @@ impl Account {
     }
     /// The meters of the account's premises.
     async fn meters(&self, ctx: &Context<'_>) -> Result<Vec<Meter>> {
-        let registry = ctx.data::<Registry>()?;
-        let filter = MeterFilter {
-            premises_id: Some(self.0.premises_id),
-            ..Default::default()
-        };
-        let (rows, _) = registry
-            .meters(
-                self.0.organisation_id,
-                filter,
-                MeterOrder::Serial,
-                Direction::Asc,
-                ALL,
-            )
-            .await?;
-        Ok(rows.into_iter().map(Meter).collect())
+        meters_of_premises(ctx, self.0.premises_id).await
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at

@@ -65,6 +65,31 @@ db_test! {
         assert_eq!(report["meters"]["created"], 8);
 
         let before = snapshot(app, &org).await;
+        // Nested lists of many premises are loaded in batches; each premises gets
+        // exactly its own accounts and meters.
+        let premises = app
+            .ok(
+                "query($org: ID!) { premisesList(organisationId: $org, first: 100) { edges { node { id
+                    accounts { number premises { id } } meters { serial premises { id } } occupancies { role premises { id } } } } } }",
+                json!({ "org": org }),
+            )
+            .await;
+        let nodes = premises["premisesList"]["edges"].as_array().unwrap();
+        assert_eq!(nodes.len(), 6);
+        let (mut accounts, mut meters, mut occupancies) = (0, 0, 0);
+        for edge in nodes {
+            let node = &edge["node"];
+            for list in ["accounts", "meters", "occupancies"] {
+                for item in node[list].as_array().unwrap() {
+                    assert_eq!(item["premises"]["id"], node["id"], "{list} of {node:#}");
+                }
+            }
+            accounts += node["accounts"].as_array().unwrap().len();
+            meters += node["meters"].as_array().unwrap().len();
+            occupancies += node["occupancies"].as_array().unwrap().len();
+        }
+        assert_eq!((accounts, meters), (7, 8));
+        assert!(occupancies >= 6, "{premises:#}");
         assert_eq!(before["accounts"]["totalCount"], 7);
         let first = &before["accounts"]["edges"][0]["node"];
         assert_eq!(first["number"], "1600001");
