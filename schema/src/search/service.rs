@@ -72,6 +72,42 @@ fn covers<'a>(terms: impl Iterator<Item = &'a str> + Clone, query: &[&str]) -> b
         .all(|q| terms.clone().any(|t| t.starts_with(q)))
 }
 
+/// Objects found by a folded code (account number, meter serial) that starts with
+/// the query; `columns` are the table's organisation, house, id and key columns.
+async fn code_hits<E: EntityTrait>(
+    db: &DatabaseConnection,
+    kind: SearchKind,
+    (org, house, id, key): (E::Column, E::Column, E::Column, E::Column),
+    q: &SearchQuery,
+    compact: &str,
+) -> AppResult<Vec<Hit>> {
+    let mut select = E::find()
+        .filter(org.eq(q.organisation_id))
+        .filter(key.gte(compact))
+        .filter(key.lt(upper(compact)));
+    if let Some(h) = q.house_id {
+        select = select.filter(house.eq(h));
+    }
+    // Keys sort an exact match before its longer neighbours: `first` rows suffice.
+    let rows: Vec<(Uuid, String)> = select
+        .select_only()
+        .column(id)
+        .column(key)
+        .order_by_asc(key)
+        .limit(q.first as u64)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|(id, key)| Hit {
+            object_id: *id,
+            kind,
+            score: score(kind, key, compact),
+        })
+        .collect())
+}
+
 pub async fn search(db: &DatabaseConnection, q: SearchQuery) -> AppResult<Vec<Hit>> {
     let folded = fold(&q.text);
     let mut query_words: Vec<&str> = words(&folded).collect();
@@ -84,60 +120,28 @@ pub async fn search(db: &DatabaseConnection, q: SearchQuery) -> AppResult<Vec<Hi
     let want = |k: SearchKind| q.kinds.is_empty() || q.kinds.contains(&k);
     let org = q.organisation_id;
     let accounts = async {
-        let mut hits: Vec<Hit> = Vec::new();
-        if want(SearchKind::Account) {
-            let mut select = account::Entity::find()
-                .filter(account::Column::OrganisationId.eq(org))
-                .filter(account::Column::NumberKey.gte(compact.as_str()))
-                .filter(account::Column::NumberKey.lt(upper(&compact)));
-            if let Some(h) = q.house_id {
-                select = select.filter(account::Column::HouseId.eq(h));
-            }
-            // Keys sort an exact match before its longer neighbours: `first` rows suffice.
-            let rows: Vec<(Uuid, String)> = select
-                .select_only()
-                .column(account::Column::Id)
-                .column(account::Column::NumberKey)
-                .order_by_asc(account::Column::NumberKey)
-                .limit(q.first as u64)
-                .into_tuple()
-                .all(db)
-                .await?;
-            hits.extend(rows.iter().map(|(id, key)| Hit {
-                object_id: *id,
-                kind: SearchKind::Account,
-                score: score(SearchKind::Account, key, &compact),
-            }));
+        if !want(SearchKind::Account) {
+            return AppResult::Ok(Vec::new());
         }
-        AppResult::Ok(hits)
+        let columns = (
+            account::Column::OrganisationId,
+            account::Column::HouseId,
+            account::Column::Id,
+            account::Column::NumberKey,
+        );
+        code_hits::<account::Entity>(db, SearchKind::Account, columns, &q, &compact).await
     };
-
     let meters = async {
-        let mut hits: Vec<Hit> = Vec::new();
-        if want(SearchKind::Meter) {
-            let mut select = meter::Entity::find()
-                .filter(meter::Column::OrganisationId.eq(org))
-                .filter(meter::Column::SerialKey.gte(compact.as_str()))
-                .filter(meter::Column::SerialKey.lt(upper(&compact)));
-            if let Some(h) = q.house_id {
-                select = select.filter(meter::Column::HouseId.eq(h));
-            }
-            let rows: Vec<(Uuid, String)> = select
-                .select_only()
-                .column(meter::Column::Id)
-                .column(meter::Column::SerialKey)
-                .order_by_asc(meter::Column::SerialKey)
-                .limit(q.first as u64)
-                .into_tuple()
-                .all(db)
-                .await?;
-            hits.extend(rows.iter().map(|(id, key)| Hit {
-                object_id: *id,
-                kind: SearchKind::Meter,
-                score: score(SearchKind::Meter, key, &compact),
-            }));
+        if !want(SearchKind::Meter) {
+            return AppResult::Ok(Vec::new());
         }
-        AppResult::Ok(hits)
+        let columns = (
+            meter::Column::OrganisationId,
+            meter::Column::HouseId,
+            meter::Column::Id,
+            meter::Column::SerialKey,
+        );
+        code_hits::<meter::Entity>(db, SearchKind::Meter, columns, &q, &compact).await
     };
 
     // People belong to no house: a house filter leaves them out.

@@ -178,17 +178,6 @@ impl Registry {
         Ok(model)
     }
 
-    pub async fn occupancies_of_premises(
-        &self,
-        premises_id: Uuid,
-    ) -> AppResult<Vec<occupancy::Model>> {
-        Ok(occupancy::Entity::find()
-            .filter(occupancy::Column::PremisesId.eq(premises_id))
-            .order_by_asc(occupancy::Column::CreatedAt)
-            .all(&self.db)
-            .await?)
-    }
-
     pub async fn occupancies_of_person(&self, person_id: Uuid) -> AppResult<Vec<occupancy::Model>> {
         Ok(occupancy::Entity::find()
             .filter(occupancy::Column::PersonId.eq(person_id))
