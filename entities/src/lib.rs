@@ -5,14 +5,24 @@
 //! because SQLite keeps DECIMAL columns as binary floats; shares are stored as a
 //! reduced fraction (numerator, denominator).
 
+pub mod access_code;
 pub mod account;
+pub mod audit_entry;
+pub mod audit_head;
+pub mod ceremony;
 pub mod enums;
 pub mod house;
+pub mod membership;
 pub mod meter;
 pub mod occupancy;
+pub mod one_time_code;
 pub mod organisation;
+pub mod passkey;
 pub mod person;
 pub mod person_term;
 pub mod premises;
+pub mod resident_link;
+pub mod session;
+pub mod user;
 
 pub use enums::*;

@@ -2,7 +2,7 @@ use sea_orm::entity::prelude::*;
 
 use crate::{MeterStatus, Resource};
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "meters")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

@@ -3,7 +3,7 @@ use sea_orm::entity::prelude::*;
 use crate::OccupancyRole;
 
 /// A person's link to a premises: owner (with a share) or tenant.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "occupancies")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

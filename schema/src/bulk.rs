@@ -109,6 +109,30 @@ impl BulkTx {
         self.run(prepared).await
     }
 
+    /// Reads one `(BIGINT, TEXT)` row of a query written with one `?` for a uuid.
+    pub async fn fetch_pair(
+        &mut self,
+        sql: &str,
+        id: Uuid,
+    ) -> Result<Option<(i64, String)>, DbErr> {
+        match self {
+            BulkTx::Sqlite(tx) => {
+                sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql.to_string()))
+                    .bind(id)
+                    .fetch_optional(&mut **tx)
+                    .await
+                    .map_err(db_err)
+            }
+            BulkTx::Postgres(tx) => {
+                sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(numbered(sql)))
+                    .bind(id)
+                    .fetch_optional(&mut **tx)
+                    .await
+                    .map_err(db_err)
+            }
+        }
+    }
+
     /// Runs prepared statements in order; answers the rows they affected.
     pub async fn run(&mut self, prepared: Prepared) -> Result<u64, DbErr> {
         let mut affected = 0;

@@ -28,6 +28,18 @@ pub enum AppError {
     /// An import file with errors: nothing was written.
     #[error("the file has {} invalid rows", .0.len())]
     Import(Vec<RowError>),
+    /// No valid session where one is needed.
+    #[error("sign in first")]
+    Unauthenticated,
+    /// The caller sees the object but their roles do not allow the operation.
+    #[error("{operation} is not allowed for your role")]
+    Forbidden { operation: String },
+    /// Too many attempts; try again after the given number of seconds.
+    #[error("too many attempts; try again in {retry_after} s")]
+    RateLimited { retry_after: u64 },
+    /// Wrong email, password or code (never says which).
+    #[error("the email or the password is wrong")]
+    InvalidCredentials { reason: &'static str },
     #[error("internal error")]
     Internal(String),
 }
@@ -77,6 +89,10 @@ impl AppError {
             Self::NotFound { .. } => "NOT_FOUND",
             Self::Validation { .. } | Self::Import(_) => "VALIDATION",
             Self::Conflict { .. } => "CONFLICT",
+            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::Forbidden { .. } => "FORBIDDEN",
+            Self::RateLimited { .. } => "RATE_LIMITED",
+            Self::InvalidCredentials { .. } => "INVALID_CREDENTIALS",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -132,6 +148,33 @@ impl From<AppError> for async_graphql::Error {
                 async_graphql::Error::new("internal error").extend_with(|_, e| {
                     e.set("code", code);
                     e.set("correlationId", correlation.to_string());
+                })
+            }
+            AppError::Unauthenticated => {
+                async_graphql::Error::new("sign in first").extend_with(|_, e| e.set("code", code))
+            }
+            AppError::Forbidden { operation } => {
+                async_graphql::Error::new(format!("{operation} is not allowed for your role"))
+                    .extend_with(|_, e| {
+                        e.set("code", code);
+                        e.set("operation", operation.as_str());
+                    })
+            }
+            AppError::RateLimited { retry_after } => async_graphql::Error::new(format!(
+                "too many attempts; try again in {retry_after} s"
+            ))
+            .extend_with(|_, e| {
+                e.set("code", code);
+                e.set("retryAfter", retry_after);
+            }),
+            AppError::InvalidCredentials { reason } => {
+                let message = match reason {
+                    "code" => "the code is wrong or has expired",
+                    _ => "the email or the password is wrong",
+                };
+                async_graphql::Error::new(message).extend_with(|_, e| {
+                    e.set("code", code);
+                    e.set("reason", reason);
                 })
             }
             AppError::NotFound { entity } => {

@@ -6,6 +6,10 @@ use async_graphql::dataloader::DataLoader;
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 use sea_orm::DatabaseConnection;
 
+use crate::audit::query::AuditQuery;
+use crate::auth::mutation::AuthMutation;
+use crate::auth::query::AuthQuery;
+use crate::auth::Auth;
 use crate::clock::Clock;
 use crate::registry::loaders::RegistryLoader;
 use crate::registry::mutation::RegistryMutation;
@@ -14,10 +18,10 @@ use crate::registry::Registry;
 use crate::search::query::SearchQueryRoot;
 
 #[derive(MergedObject, Default)]
-pub struct Query(RegistryQuery, SearchQueryRoot);
+pub struct Query(AuthQuery, RegistryQuery, SearchQueryRoot, AuditQuery);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(RegistryMutation);
+pub struct Mutation(AuthMutation, RegistryMutation);
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
@@ -29,8 +33,11 @@ pub const MAX_COMPLEXITY: usize = 5_000;
 pub struct Deps {
     pub db: DatabaseConnection,
     pub clock: Arc<dyn Clock>,
+    pub auth: Auth,
     /// Whether clients may introspect the schema (off in production if wished).
     pub introspection: bool,
+    /// "Did you mean …" hints in validation errors.
+    pub field_suggestions: bool,
 }
 
 pub fn build_schema(deps: Deps) -> AppSchema {
@@ -43,9 +50,13 @@ pub fn build_schema(deps: Deps) -> AppSchema {
             DataLoader::new(RegistryLoader(registry.clone()), tokio::spawn)
                 .delay(std::time::Duration::ZERO),
         )
-        .data(registry);
+        .data(registry)
+        .data(deps.auth);
     if !deps.introspection {
         builder = builder.disable_introspection();
+    }
+    if !deps.field_suggestions {
+        builder = builder.disable_suggestions();
     }
     builder.finish()
 }

@@ -3,6 +3,8 @@
 //! Each context keeps its rules in `service` (no GraphQL there) and its thin
 //! GraphQL layer beside it; `graphql::build_schema` merges the roots.
 
+pub mod audit;
+pub mod auth;
 pub mod bulk;
 pub mod clock;
 pub mod error;

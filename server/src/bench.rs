@@ -182,13 +182,16 @@ async fn run_one(
     crate::db::migrate(db).await?;
     let registry = Registry::new(db.clone(), Arc::new(SystemClock));
     let org = registry
-        .create_organisation(OrganisationDraft {
-            name: "Bench".into(),
-            currency: "RUB".into(),
-            locale: "ru".into(),
-            time_zone: "Europe/Moscow".into(),
-            ..Default::default()
-        })
+        .create_organisation(
+            &schema::audit::Author::system("kvartal bench", "Mutation.createOrganisation"),
+            OrganisationDraft {
+                name: "Bench".into(),
+                currency: "RUB".into(),
+                locale: "ru".into(),
+                time_zone: "Europe/Moscow".into(),
+                ..Default::default()
+            },
+        )
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
 
@@ -196,7 +199,12 @@ async fn run_one(
     let bar = progress_bar(0);
     let started = Instant::now();
     let report = registry
-        .import_registry(org.id, std::fs::File::open(file)?, &on_progress(&bar))
+        .import_registry(
+            &schema::audit::Author::system("kvartal bench", "Mutation.importRegistry"),
+            org.id,
+            std::fs::File::open(file)?,
+            &on_progress(&bar),
+        )
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let elapsed = started.elapsed();
@@ -231,7 +239,12 @@ async fn run_one(
     reset_peak_rss();
     let started = Instant::now();
     let again = registry
-        .import_registry(org.id, std::fs::File::open(file)?, &|_| {})
+        .import_registry(
+            &schema::audit::Author::system("kvartal bench", "Mutation.importRegistry"),
+            org.id,
+            std::fs::File::open(file)?,
+            &|_| {},
+        )
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let changed = again.premises.created
@@ -251,8 +264,14 @@ async fn run_one(
     let schema = schema::build_schema(schema::Deps {
         db: db.clone(),
         clock: Arc::new(SystemClock),
+        auth: crate::local_auth(db, Arc::new(SystemClock)),
         introspection: false,
+        field_suggestions: false,
     });
+    let as_system = schema::auth::RequestCtx {
+        principal: Some(Arc::new(schema::auth::Principal::system("kvartal bench"))),
+        ..Default::default()
+    };
     let mut rng = Rng::new(11);
     let mut latencies = Vec::with_capacity(searches);
     let mut found = 0_usize;
@@ -271,7 +290,9 @@ async fn run_one(
             org.id, text
         );
         let started = Instant::now();
-        let response = schema.execute(query.as_str()).await;
+        let response = schema
+            .execute(async_graphql::Request::new(query).data(as_system.clone()))
+            .await;
         latencies.push(started.elapsed());
         anyhow::ensure!(
             response.errors.is_empty(),

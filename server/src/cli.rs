@@ -50,6 +50,16 @@ pub enum Command {
         #[command(subcommand)]
         what: ImportWhat,
     },
+    /// Users and access.
+    Admin {
+        #[command(subcommand)]
+        what: AdminWhat,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        what: AuditWhat,
+    },
     /// Benchmarks that print their figures.
     Bench {
         #[command(subcommand)]
@@ -65,6 +75,43 @@ pub enum ImportWhat {
         /// Organisation id or exact name.
         #[arg(long)]
         org: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AdminWhat {
+    /// Makes a user (created when new) an administrator of an organisation
+    /// (created when no organisation has that name).
+    Create {
+        #[arg(long)]
+        email: String,
+        /// Organisation id or exact name.
+        #[arg(long)]
+        org: String,
+        /// Display name; the part of the email before `@` when left out.
+        #[arg(long)]
+        name: Option<String>,
+        /// A first password (also KVARTAL_ADMIN_PASSWORD); generated and printed
+        /// once when left out.
+        #[arg(long, env = "KVARTAL_ADMIN_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+        /// For a new organisation: currency, locale and time zone.
+        #[arg(long, default_value = "RUB")]
+        currency: String,
+        #[arg(long, default_value = "ru")]
+        locale: String,
+        #[arg(long, default_value = "Europe/Moscow")]
+        time_zone: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditWhat {
+    /// Checks the hash chain of each organisation's audit log.
+    Verify {
+        /// One organisation (id or exact name); all when left out.
+        #[arg(long)]
+        org: Option<String>,
     },
 }
 
@@ -132,6 +179,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = crate::db::connect(&settings).await?;
             crate::db::migrate(&db).await?;
             import_registry(&db, &file, &org).await
+        }
+        Command::Admin {
+            what:
+                AdminWhat::Create {
+                    email,
+                    org,
+                    name,
+                    password,
+                    currency,
+                    locale,
+                    time_zone,
+                },
+        } => {
+            let db = crate::db::connect(&settings).await?;
+            crate::db::migrate(&db).await?;
+            crate::admin::create_admin(
+                &db, &email, &org, name, password, &currency, &locale, &time_zone,
+            )
+            .await
+        }
+        Command::Audit {
+            what: AuditWhat::Verify { org },
+        } => {
+            let db = crate::db::connect(&settings).await?;
+            crate::db::migrate(&db).await?;
+            crate::admin::verify_audit(&db, org.as_deref()).await
         }
         Command::Bench {
             what:
@@ -242,7 +315,12 @@ async fn import_registry(
     let bar = progress_bar(0);
     let started = std::time::Instant::now();
     let report = registry
-        .import_registry(org, source, &on_progress(&bar))
+        .import_registry(
+            &schema::audit::Author::system("kvartal import", "Mutation.importRegistry"),
+            org,
+            source,
+            &on_progress(&bar),
+        )
         .await
         .map_err(|e| anyhow::anyhow!("import failed: {e}"))?;
     bar.finish_and_clear();

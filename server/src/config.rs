@@ -15,8 +15,29 @@ pub struct Settings {
     pub database_url: Option<String>,
     /// Where the embedded SQLite database and local files live.
     pub data_dir: PathBuf,
-    /// Address to listen on. Loopback until access control lands.
+    /// Address to listen on.
     pub bind: SocketAddr,
+    /// Redis URL (`REDIS_URL`): sessions and rate limits live there when set, so
+    /// that every instance shares them; otherwise in the database and in memory.
+    pub redis_url: Option<String>,
+    /// Prefix of every Redis key, to share one Redis between deployments.
+    pub redis_prefix: String,
+    /// The address users open, e.g. `https://kvartal.example.org`. With https,
+    /// cookies are `Secure`; its origin may always call the API.
+    pub public_url: String,
+    /// Other origins allowed to call the API from a browser (CORS) and to open
+    /// websockets, e.g. a resident app served elsewhere.
+    pub allowed_origins: Vec<String>,
+    /// Behind a reverse proxy: take the client address from `X-Forwarded-For`.
+    pub trust_proxy: bool,
+    /// A session unused this many minutes ends.
+    pub session_idle_minutes: u32,
+    /// A session ends this many days after login.
+    pub session_days: u32,
+    /// Longest a GraphQL request may run.
+    pub request_timeout_secs: u64,
+    /// "Did you mean …" hints in validation errors (off in production if wished).
+    pub field_suggestions: bool,
     /// Log filter, e.g. `info` or `kvartal=debug,info`.
     pub log: String,
     /// Whether clients may introspect the schema.
@@ -33,6 +54,15 @@ impl Default for Settings {
             database_url: None,
             data_dir: PathBuf::from("./data"),
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            redis_url: None,
+            redis_prefix: "kvartal:".into(),
+            public_url: "http://localhost:8080".into(),
+            allowed_origins: Vec::new(),
+            trust_proxy: false,
+            session_idle_minutes: 12 * 60,
+            session_days: 30,
+            request_timeout_secs: 30,
+            field_suggestions: true,
             log: "info".into(),
             introspection: true,
             graphiql: true,
@@ -41,10 +71,19 @@ impl Default for Settings {
     }
 }
 
-const ENV_KEYS: [&str; 7] = [
+const ENV_KEYS: [&str; 16] = [
     "DATABASE_URL",
     "DATA_DIR",
     "BIND",
+    "REDIS_URL",
+    "REDIS_PREFIX",
+    "PUBLIC_URL",
+    "ALLOWED_ORIGINS",
+    "TRUST_PROXY",
+    "SESSION_IDLE_MINUTES",
+    "SESSION_DAYS",
+    "REQUEST_TIMEOUT_SECS",
+    "FIELD_SUGGESTIONS",
     "LOG",
     "INTROSPECTION",
     "GRAPHIQL",
@@ -53,7 +92,13 @@ const ENV_KEYS: [&str; 7] = [
 
 /// Variables that are ours but are not settings: the config file path (read by the
 /// CLI), and the test suite's PostgreSQL and binary.
-const ENV_OTHER: [&str; 3] = ["CONFIG", "TEST_POSTGRES", "BIN"];
+const ENV_OTHER: [&str; 5] = [
+    "CONFIG",
+    "TEST_POSTGRES",
+    "TEST_REDIS",
+    "BIN",
+    "ADMIN_PASSWORD",
+];
 
 impl Settings {
     /// Loads settings from an optional file and the given environment.
@@ -101,6 +146,14 @@ impl Settings {
         if settings.database_url.as_deref().is_some_and(str::is_empty) {
             settings.database_url = None;
         }
+        if let Some(url) = env.get("REDIS_URL") {
+            if !env.contains_key("KVARTAL_REDIS_URL") {
+                settings.redis_url = Some(url.clone());
+            }
+        }
+        if settings.redis_url.as_deref().is_some_and(str::is_empty) {
+            settings.redis_url = None;
+        }
         Ok(settings)
     }
 
@@ -115,9 +168,40 @@ impl Settings {
             "DB_MAX_CONNECTIONS" => {
                 self.db_max_connections = value.parse().context("a whole number")?
             }
+            "REDIS_URL" => self.redis_url = Some(value.to_string()),
+            "REDIS_PREFIX" => self.redis_prefix = value.to_string(),
+            "PUBLIC_URL" => self.public_url = value.trim_end_matches('/').to_string(),
+            "ALLOWED_ORIGINS" => {
+                self.allowed_origins = value
+                    .split(',')
+                    .map(|o| o.trim().trim_end_matches('/').to_string())
+                    .filter(|o| !o.is_empty())
+                    .collect()
+            }
+            "TRUST_PROXY" => self.trust_proxy = parse_bool(value)?,
+            "SESSION_IDLE_MINUTES" => {
+                self.session_idle_minutes = value.parse().context("a whole number")?
+            }
+            "SESSION_DAYS" => self.session_days = value.parse().context("a whole number")?,
+            "REQUEST_TIMEOUT_SECS" => {
+                self.request_timeout_secs = value.parse().context("a whole number")?
+            }
+            "FIELD_SUGGESTIONS" => self.field_suggestions = parse_bool(value)?,
             _ => bail!("unknown setting"),
         }
         Ok(())
+    }
+
+    /// Served over https: cookies get `Secure`.
+    pub fn https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    /// Origins a browser may call the API from: the public one and the allowed.
+    pub fn origins(&self) -> Vec<String> {
+        let mut out = vec![origin_of(&self.public_url)];
+        out.extend(self.allowed_origins.iter().map(|o| origin_of(o)));
+        out
     }
 
     /// The database URL to connect to: the configured one, or the SQLite file.
@@ -130,6 +214,17 @@ impl Settings {
             ),
         }
     }
+}
+
+/// `scheme://host[:port]` of a URL.
+fn origin_of(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("http", url));
+    let host = rest.split('/').next().unwrap_or(rest);
+    format!(
+        "{}://{}",
+        scheme.to_ascii_lowercase(),
+        host.to_ascii_lowercase()
+    )
 }
 
 fn parse_bool(v: &str) -> anyhow::Result<bool> {

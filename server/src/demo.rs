@@ -615,7 +615,10 @@ pub async fn load(db: &DatabaseConnection, locale: DemoLocale) -> anyhow::Result
     }
     let registry = Registry::new(db.clone(), Arc::new(SystemClock));
     let org = registry
-        .create_organisation(demo.org.clone())
+        .create_organisation(
+            &schema::audit::Author::system("kvartal demo", "Mutation.createOrganisation"),
+            demo.org.clone(),
+        )
         .await
         .map_err(|e| anyhow::anyhow!("creating the organisation: {e}"))?;
     let mut csv = Vec::new();
@@ -624,7 +627,11 @@ pub async fn load(db: &DatabaseConnection, locale: DemoLocale) -> anyhow::Result
     let mut next_account = 1_000_001 + (locale as u64) * 1_000_000;
     for (i, (draft, spec)) in demo.houses.iter().enumerate() {
         let house = registry
-            .create_house(org.id, draft.clone())
+            .create_house(
+                &schema::audit::Author::system("kvartal demo", "Mutation.createHouse"),
+                org.id,
+                draft.clone(),
+            )
             .await
             .map_err(|e| anyhow::anyhow!("creating a house: {e}"))?;
         write_house(
@@ -659,13 +666,23 @@ pub async fn load(db: &DatabaseConnection, locale: DemoLocale) -> anyhow::Result
                 status: entities::MeterStatus::Active,
             };
             registry
-                .create_meter(Some(house.id), None, draft)
+                .create_meter(
+                    &schema::audit::Author::system("kvartal demo", "Mutation.createMeter"),
+                    Some(house.id),
+                    None,
+                    draft,
+                )
                 .await
                 .map_err(|e| anyhow::anyhow!("creating a common meter: {e}"))?;
         }
     }
     let report = registry
-        .import_registry(org.id, std::io::Cursor::new(csv), &|_| {})
+        .import_registry(
+            &schema::audit::Author::system("kvartal demo", "Mutation.importRegistry"),
+            org.id,
+            std::io::Cursor::new(csv),
+            &|_| {},
+        )
         .await
         .map_err(|e| anyhow::anyhow!("importing the demo registry: {e}"))?;
     if !report.ok() {

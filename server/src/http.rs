@@ -3,19 +3,24 @@
 //! We do not use the stock async-graphql-axum handler as is: it runs JSON arrays as
 //! batches and mutations from GET, text/plain and form posts (CSRF). Here a POST must
 //! be `application/json`, or `multipart/form-data` (uploads) with a preflight header
-//! no HTML form can send; GET runs queries only; batches are refused.
+//! no HTML form can send; GET runs queries only; batches are refused; a document
+//! with too many aliases is refused before it runs; a request has a time limit.
+//! The caller comes from the session cookie or an `Authorization: Bearer` token.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
 use async_graphql::http::{GraphiQLSource, MultipartOptions};
 use async_graphql_axum::GraphQLResponse;
 use axum::body::to_bytes;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use schema::audit::RequestMeta;
+use schema::auth::{Auth, RequestCtx, SESSION_COOKIE};
 use schema::AppSchema;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
@@ -24,13 +29,23 @@ use crate::web;
 
 pub const MAX_JSON_BODY: usize = 1024 * 1024;
 pub const MAX_UPLOAD_BODY: usize = 64 * 1024 * 1024;
+/// Most aliased fields in one document: aliases let one request repeat an
+/// expensive field (or a login) many times.
+pub const MAX_ALIASES: usize = 30;
 
 #[derive(Clone)]
 pub struct AppState {
     pub schema: AppSchema,
     pub db: DatabaseConnection,
+    pub auth: Auth,
     pub metrics: Arc<Metrics>,
     pub graphiql: bool,
+    /// Served over https.
+    pub secure: bool,
+    pub trust_proxy: bool,
+    /// Origins allowed besides the server's own.
+    pub origins: Arc<Vec<String>>,
+    pub request_timeout: std::time::Duration,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -41,10 +56,14 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .fallback(web::serve)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::security::layer,
+        ))
         .with_state(state)
 }
 
-fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
+pub fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
     let body = serde_json::json!({
         "errors": [{ "message": message, "extensions": { "code": code } }]
     });
@@ -56,17 +75,166 @@ fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
         .into_response()
 }
 
-async fn execute(state: &AppState, request: async_graphql::Request) -> Response {
+/// The session token of a request: `Authorization: Bearer …` or the cookie.
+fn session_token(headers: &HeaderMap) -> Option<String> {
+    if let Some(auth) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        if let Some(token) = auth.strip_prefix("Bearer ") {
+            return Some(token.trim().to_string());
+        }
+    }
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_string())
+        .filter(|v| !v.is_empty())
+}
+
+fn client_address(state: &AppState, headers: &HeaderMap, peer: Option<SocketAddr>) -> String {
+    if state.trust_proxy {
+        if let Some(first) = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+        {
+            return first.trim().to_string();
+        }
+    }
+    peer.map(|p| p.ip().to_string()).unwrap_or_default()
+}
+
+/// Who calls, from where: the request's context for the resolvers.
+async fn request_ctx(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+) -> Result<RequestCtx, Response> {
+    let request_id = headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.len() <= 100 && v.chars().all(|c| c.is_ascii_graphic()))
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    let meta = RequestMeta {
+        request_id,
+        address: client_address(state, headers, peer),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .chars()
+            .take(300)
+            .collect(),
+    };
+    let principal = match session_token(headers) {
+        Some(token) => match state.auth.authenticate(&token).await {
+            Ok(p) => p.map(Arc::new),
+            Err(e) => {
+                tracing::error!(error = %e, "session lookup failed");
+                return Err(error_response(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "INTERNAL",
+                    "sessions are unavailable; try again shortly",
+                ));
+            }
+        },
+        None => None,
+    };
+    Ok(RequestCtx {
+        meta,
+        principal,
+        secure: state.secure,
+    })
+}
+
+async fn execute(state: &AppState, request: async_graphql::Request, ctx: RequestCtx) -> Response {
     let operation = request
         .operation_name
         .clone()
         .or_else(|| first_operation_name(&request.query));
+    if let Some(count) = too_many_aliases(&request.query) {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            "TOO_MANY_ALIASES",
+            &format!("the document has {count} aliases; at most {MAX_ALIASES} are allowed"),
+        );
+    }
+    let request_id = ctx.meta.request_id.clone();
     let started = Instant::now();
-    let response = state.schema.execute(request).await;
+    let run = state.schema.execute(request.data(ctx));
+    let response = match tokio::time::timeout(state.request_timeout, run).await {
+        Ok(r) => r,
+        Err(_) => {
+            state
+                .metrics
+                .observe(operation.as_deref(), started.elapsed(), true);
+            return error_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "TIMEOUT",
+                &format!(
+                    "the request took longer than {} s",
+                    state.request_timeout.as_secs()
+                ),
+            );
+        }
+    };
     state
         .metrics
         .observe(operation.as_deref(), started.elapsed(), response.is_err());
-    GraphQLResponse::from(response).into_response()
+    let mut r = GraphQLResponse::from(response).into_response();
+    if let Ok(v) = header::HeaderValue::from_str(&request_id) {
+        r.headers_mut().insert("x-request-id", v);
+    }
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    r
+}
+
+/// Counts aliased fields (through fragments too); `Some(n)` when over the limit.
+fn too_many_aliases(query: &str) -> Option<usize> {
+    use async_graphql::parser::types::{Selection, SelectionSet};
+    fn count(
+        set: &SelectionSet,
+        doc: &async_graphql::parser::types::ExecutableDocument,
+        depth: usize,
+        n: &mut usize,
+    ) {
+        if depth > 32 || *n > MAX_ALIASES {
+            return;
+        }
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(f) => {
+                    if f.node.alias.is_some() {
+                        *n += 1;
+                    }
+                    count(&f.node.selection_set.node, doc, depth + 1, n);
+                }
+                Selection::InlineFragment(f) => {
+                    count(&f.node.selection_set.node, doc, depth + 1, n)
+                }
+                Selection::FragmentSpread(s) => {
+                    if let Some(frag) = doc.fragments.get(&s.node.fragment_name.node) {
+                        count(&frag.node.selection_set.node, doc, depth + 1, n);
+                    }
+                }
+            }
+        }
+    }
+    let doc = async_graphql::parser::parse_query(query).ok()?;
+    let mut n = 0;
+    for (_, op) in doc.operations.iter() {
+        count(&op.node.selection_set.node, &doc, 0, &mut n);
+    }
+    (n > MAX_ALIASES).then_some(n)
 }
 
 /// The name of the document's first operation, for metrics when the client sent no
@@ -87,10 +255,19 @@ fn wants_html(headers: &HeaderMap) -> bool {
 }
 
 async fn graphql_get(State(state): State<AppState>, request: Request) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
     let query = request.uri().query().unwrap_or_default().to_string();
     if query.is_empty() {
         if state.graphiql && wants_html(request.headers()) {
-            return Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
+            let mut r = Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
+            r.headers_mut().insert(
+                header::CONTENT_SECURITY_POLICY,
+                header::HeaderValue::from_static(crate::security::GRAPHIQL_CSP),
+            );
+            return r;
         }
         return error_response(
             StatusCode::BAD_REQUEST,
@@ -136,10 +313,18 @@ async fn graphql_get(State(state): State<AppState>, request: Request) -> Respons
             // Let the executor report the syntax error in the usual shape.
         }
     }
-    execute(&state, gql).await
+    let ctx = match request_ctx(&state, request.headers(), peer).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    execute(&state, gql, ctx).await
 }
 
 async fn graphql_post(State(state): State<AppState>, request: Request) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
     let headers = request.headers().clone();
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -188,7 +373,10 @@ async fn graphql_post(State(state): State<AppState>, request: Request) -> Respon
         .max_num_files(4);
     let reader = futures_util::io::Cursor::new(body.to_vec());
     match async_graphql::http::receive_body(Some(content_type.as_str()), reader, options).await {
-        Ok(gql) => execute(&state, gql).await,
+        Ok(gql) => match request_ctx(&state, &headers, peer).await {
+            Ok(ctx) => execute(&state, gql, ctx).await,
+            Err(r) => r,
+        },
         Err(e) => error_response(
             StatusCode::BAD_REQUEST,
             "BAD_REQUEST",
@@ -197,7 +385,15 @@ async fn graphql_post(State(state): State<AppState>, request: Request) -> Respon
     }
 }
 
-async fn subscriptions_reserved() -> Response {
+async fn subscriptions_reserved(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    // A page on another site must not open a socket with the user's cookie.
+    if !crate::security::origin_allowed(&state, &headers) {
+        return error_response(
+            StatusCode::FORBIDDEN,
+            "ORIGIN_NOT_ALLOWED",
+            "this origin may not open a websocket",
+        );
+    }
     error_response(
         StatusCode::NOT_IMPLEMENTED,
         "NOT_IMPLEMENTED",

@@ -1,5 +1,6 @@
 //! The Kvartal server: settings, HTTP surface, CLI sub-commands.
 
+pub mod admin;
 pub mod bench;
 pub mod cli;
 pub mod config;
@@ -7,6 +8,7 @@ pub mod db;
 pub mod demo;
 pub mod http;
 pub mod metrics;
+pub mod security;
 pub mod web;
 
 use std::net::SocketAddr;
@@ -17,6 +19,10 @@ use schema::clock::Clock;
 use sea_orm::DatabaseConnection;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+
+use schema::auth::ratelimit::Limiter;
+use schema::auth::sessions::SessionStore;
+use schema::auth::{Auth, AuthConfig};
 
 use crate::config::Settings;
 use crate::http::AppState;
@@ -56,27 +62,84 @@ impl Drop for Running {
     }
 }
 
+/// Sessions and rate limits: in Redis when configured, else database and memory.
+pub async fn auth(
+    settings: &Settings,
+    db: &DatabaseConnection,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Auth> {
+    let (sessions, limiter) = match &settings.redis_url {
+        Some(url) => {
+            let client = redis::Client::open(url.as_str())
+                .with_context(|| format!("REDIS_URL {}", db::redact(url)))?;
+            let conn = redis::aio::ConnectionManager::new(client)
+                .await
+                .with_context(|| format!("cannot reach Redis at {}", db::redact(url)))?;
+            let prefix = settings.redis_prefix.clone();
+            (
+                SessionStore::Redis {
+                    conn: conn.clone(),
+                    prefix: prefix.clone(),
+                },
+                Limiter::Redis { conn, prefix },
+            )
+        }
+        None => (SessionStore::Db(db.clone()), Limiter::memory()),
+    };
+    let config = AuthConfig {
+        idle: chrono::Duration::minutes(i64::from(settings.session_idle_minutes)),
+        absolute: chrono::Duration::days(i64::from(settings.session_days)),
+        ..AuthConfig::default()
+    };
+    Ok(Auth::new(
+        db.clone(),
+        clock,
+        sessions,
+        Arc::new(limiter),
+        config,
+    ))
+}
+
+/// Sessions in the database, limits in memory: for commands that run in-process.
+pub fn local_auth(db: &DatabaseConnection, clock: Arc<dyn Clock>) -> Auth {
+    Auth::new(
+        db.clone(),
+        clock,
+        SessionStore::Db(db.clone()),
+        Arc::new(Limiter::memory()),
+        AuthConfig::default(),
+    )
+}
+
 /// Connects, migrates and starts serving on `settings.bind` (port 0 picks one).
 pub async fn start(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Running> {
     let db = db::connect(settings).await?;
     db::migrate(&db).await?;
+    let auth = auth(settings, &db, clock.clone()).await?;
     let schema = schema::build_schema(schema::Deps {
         db: db.clone(),
         clock,
+        auth: auth.clone(),
         introspection: settings.introspection,
+        field_suggestions: settings.field_suggestions,
     });
     let state = AppState {
         schema,
         db: db.clone(),
+        auth,
         metrics: Arc::new(metrics::Metrics::default()),
         graphiql: settings.graphiql,
+        secure: settings.https(),
+        trust_proxy: settings.trust_proxy,
+        origins: Arc::new(settings.origins()),
+        request_timeout: std::time::Duration::from_secs(settings.request_timeout_secs),
     };
     let listener = tokio::net::TcpListener::bind(settings.bind)
         .await
         .with_context(|| format!("cannot listen on {}", settings.bind))?;
     let addr = listener.local_addr()?;
     let (tx, rx) = oneshot::channel::<()>();
-    let app = http::router(state);
+    let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let join = tokio::spawn(async move {
         let shutdown = async move {
             let _ = rx.await;

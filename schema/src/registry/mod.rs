@@ -1,5 +1,6 @@
 //! The registry: organisations, houses, premises, accounts, people and meters.
 
+pub mod access;
 pub mod drafts;
 pub mod enums;
 pub mod import;

@@ -13,6 +13,7 @@ use super::enums::{Channel, MeterStatus, OccupancyRole, PremisesKind, Resource};
 use super::import::ImportReport;
 use super::types::{Account, House, Meter, Occupancy, Organisation, Person, Premises};
 use super::Registry;
+use crate::auth::author;
 use crate::error::{AppError, AppResult};
 use crate::pagination::{opt_uuid, uuid};
 
@@ -371,6 +372,7 @@ impl RegistryMutation {
         input: CreateOrganisationInput,
     ) -> Result<OrganisationPayload> {
         let registry = ctx.data::<Registry>()?;
+        let by = author(ctx, "Mutation.createOrganisation")?;
         let draft = OrganisationDraft {
             name: input.name,
             currency: input.currency,
@@ -382,7 +384,7 @@ impl RegistryMutation {
             bank_id: input.bank_id,
             bank_name: input.bank_name,
         };
-        let organisation = Organisation(registry.create_organisation(draft).await.input()?);
+        let organisation = Organisation(registry.create_organisation(&by, draft).await.input()?);
         Ok(OrganisationPayload { organisation })
     }
 
@@ -392,10 +394,11 @@ impl RegistryMutation {
         input: UpdateOrganisationInput,
     ) -> Result<OrganisationPayload> {
         let registry = ctx.data::<Registry>()?;
+        let by = author(ctx, "Mutation.updateOrganisation")?;
         let id = uuid("id", &input.id).input()?;
         let organisation = Organisation(
             registry
-                .update_organisation(id, move |d| {
+                .update_organisation(&by, id, move |d| {
                     set(&mut d.name, input.name);
                     set(&mut d.currency, input.currency);
                     set(&mut d.locale, input.locale);
@@ -418,6 +421,7 @@ impl RegistryMutation {
         input: CreateHouseInput,
     ) -> Result<HousePayload> {
         let registry = ctx.data::<Registry>()?;
+        let by = author(ctx, "Mutation.createHouse")?;
         let org = uuid("organisationId", &input.organisation_id).input()?;
         let draft = HouseDraft {
             country: input.country,
@@ -434,7 +438,7 @@ impl RegistryMutation {
             common_area: input.common_area,
             management_start: input.management_start,
         };
-        let house = House(registry.create_house(org, draft).await.input()?);
+        let house = House(registry.create_house(&by, org, draft).await.input()?);
         Ok(HousePayload { house })
     }
 
@@ -444,10 +448,11 @@ impl RegistryMutation {
         input: UpdateHouseInput,
     ) -> Result<HousePayload> {
         let registry = ctx.data::<Registry>()?;
+        let by = author(ctx, "Mutation.updateHouse")?;
         let id = uuid("id", &input.id).input()?;
         let house = House(
             registry
-                .update_house(id, move |d| {
+                .update_house(&by, id, move |d| {
                     set(&mut d.country, input.country);
                     set(&mut d.region, input.region);
                     set(&mut d.city, input.city);
@@ -471,9 +476,10 @@ impl RegistryMutation {
     /// Archives a house with no open accounts; it stays in history.
     async fn archive_house(&self, ctx: &Context<'_>, input: IdInput) -> Result<HousePayload> {
         let registry = ctx.data::<Registry>()?;
+        let by = author(ctx, "Mutation.archiveHouse")?;
         let house = House(
             registry
-                .archive_house(uuid("id", &input.id).input()?)
+                .archive_house(&by, uuid("id", &input.id).input()?)
                 .await
                 .input()?,
         );
@@ -486,6 +492,7 @@ impl RegistryMutation {
         input: CreatePremisesInput,
     ) -> Result<PremisesPayload> {
         let registry = ctx.data::<Registry>()?;
+        let by = author(ctx, "Mutation.createPremises")?;
         let house_id = uuid("houseId", &input.house_id).input()?;
         let draft = PremisesDraft {
             number: input.number,
@@ -495,7 +502,12 @@ impl RegistryMutation {
             area: input.area,
             rooms: input.rooms,
         };
-        let premises = Premises(registry.create_premises(house_id, draft).await.input()?);
+        let premises = Premises(
+            registry
+                .create_premises(&by, house_id, draft)
+                .await
+                .input()?,
+        );
         Ok(PremisesPayload { premises })
     }
 
@@ -505,10 +517,11 @@ impl RegistryMutation {
         input: UpdatePremisesInput,
     ) -> Result<PremisesPayload> {
         let registry = ctx.data::<Registry>()?;
+        let by = author(ctx, "Mutation.updatePremises")?;
         let id = uuid("id", &input.id).input()?;
         let premises = Premises(
             registry
-                .update_premises(id, move |d| {
+                .update_premises(&by, id, move |d| {
                     set(&mut d.number, input.number);
                     set(&mut d.kind, input.kind.map(Into::into));
                     some(&mut d.entrance, input.entrance);
@@ -525,9 +538,10 @@ impl RegistryMutation {
     /// Archives premises with no open accounts.
     async fn archive_premises(&self, ctx: &Context<'_>, input: IdInput) -> Result<PremisesPayload> {
         let registry = ctx.data::<Registry>()?;
+        let by = author(ctx, "Mutation.archivePremises")?;
         let premises = Premises(
             registry
-                .archive_premises(uuid("id", &input.id).input()?)
+                .archive_premises(&by, uuid("id", &input.id).input()?)
                 .await
                 .input()?,
         );
@@ -540,6 +554,7 @@ impl RegistryMutation {
         input: CreateAccountInput,
     ) -> Result<AccountPayload> {
         let registry = ctx.data::<Registry>()?;
+        let by = author(ctx, "Mutation.createAccount")?;
         let premises_id = uuid("premisesId", &input.premises_id).input()?;
         let draft = AccountDraft {
             number: input.number,
@@ -550,7 +565,12 @@ impl RegistryMutation {
             closed_on: None,
             privileged_categories: input.privileged_categories,
         };
-        let account = Account(registry.create_account(premises_id, draft).await.input()?);
+        let account = Account(
+            registry
+                .create_account(&by, premises_id, draft)
+                .await
+                .input()?,
+        );
         Ok(AccountPayload { account })
     }
 
@@ -560,11 +580,12 @@ impl RegistryMutation {
         input: UpdateAccountInput,
     ) -> Result<AccountPayload> {
         let registry = ctx.data::<Registry>()?;
+        let by = author(ctx, "Mutation.updateAccount")?;
         let id = uuid("id", &input.id).input()?;
         let holder_id = opt_uuid("holderId", input.holder_id.as_ref()).input()?;
         let account = Account(
             registry
-                .update_account(id, move |d| {
+                .update_account(&by, id, move |d| {
                     set(&mut d.number, input.number);
                     if holder_id.is_some() {
                         d.holder_id = holder_id;
@@ -586,8 +607,14 @@ impl RegistryMutation {
         input: CloseAccountInput,
     ) -> Result<AccountPayload> {
         let registry = ctx.data::<Registry>()?;
+        let by = author(ctx, "Mutation.closeAccount")?;
         let id = uuid("id", &input.id).input()?;
-        let account = Account(registry.close_account(id, input.closed_on).await.input()?);
+        let account = Account(
+            registry
+                .close_account(&by, id, input.closed_on)
+                .await
+                .input()?,
+        );
         Ok(AccountPayload { account })
     }
 
@@ -597,6 +624,7 @@ impl RegistryMutation {
         input: CreatePersonInput,
     ) -> Result<PersonPayload> {
         let registry = ctx.data::<Registry>()?;
+        let by = author(ctx, "Mutation.createPerson")?;
         let org = uuid("organisationId", &input.organisation_id).input()?;
         let draft = PersonDraft {
             full_name: input.full_name,
@@ -607,7 +635,7 @@ impl RegistryMutation {
             consent_electronic_receipts: input.consent_electronic_receipts,
             consent_marketing: input.consent_marketing,
         };
-        let person = Person(registry.create_person(org, draft).await.input()?);
+        let person = Person(registry.create_person(&by, org, draft).await.input()?);
         Ok(PersonPayload { person })
     }
 
@@ -617,10 +645,11 @@ impl RegistryMutation {
         input: UpdatePersonInput,
     ) -> Result<PersonPayload> {
         let registry = ctx.data::<Registry>()?;
+        let by = author(ctx, "Mutation.updatePerson")?;
         let id = uuid("id", &input.id).input()?;
         let person = Person(
             registry
-                .update_person(id, move |d| {
+                .update_person(&by, id, move |d| {
                     set(&mut d.full_name, input.full_name);
                     set(&mut d.phones, input.phones);
                     set(&mut d.emails, input.emails);
@@ -648,6 +677,7 @@ impl RegistryMutation {
         input: LinkPersonInput,
     ) -> Result<OccupancyPayload> {
         let registry = ctx.data::<Registry>()?;
+        let by = author(ctx, "Mutation.linkPersonToPremises")?;
         let premises_id = uuid("premisesId", &input.premises_id).input()?;
         let person_id = uuid("personId", &input.person_id).input()?;
         let draft = OccupancyDraft {
@@ -658,7 +688,7 @@ impl RegistryMutation {
         };
         let occupancy = Occupancy(
             registry
-                .link_person(premises_id, person_id, draft)
+                .link_person(&by, premises_id, person_id, draft)
                 .await
                 .input()?,
         );
@@ -672,8 +702,9 @@ impl RegistryMutation {
         input: EndOccupancyInput,
     ) -> Result<OccupancyPayload> {
         let registry = ctx.data::<Registry>()?;
+        let by = author(ctx, "Mutation.endOccupancy")?;
         let id = uuid("id", &input.id).input()?;
-        let occupancy = Occupancy(registry.end_occupancy(id, input.until).await.input()?);
+        let occupancy = Occupancy(registry.end_occupancy(&by, id, input.until).await.input()?);
         Ok(OccupancyPayload { occupancy })
     }
 
@@ -683,6 +714,7 @@ impl RegistryMutation {
         input: CreateMeterInput,
     ) -> Result<MeterPayload> {
         let registry = ctx.data::<Registry>()?;
+        let by = author(ctx, "Mutation.createMeter")?;
         let house_id = opt_uuid("houseId", input.house_id.as_ref()).input()?;
         let premises_id = opt_uuid("premisesId", input.premises_id.as_ref()).input()?;
         let draft = MeterDraft {
@@ -697,7 +729,7 @@ impl RegistryMutation {
         };
         let meter = Meter(
             registry
-                .create_meter(house_id, premises_id, draft)
+                .create_meter(&by, house_id, premises_id, draft)
                 .await
                 .input()?,
         );
@@ -710,10 +742,11 @@ impl RegistryMutation {
         input: UpdateMeterInput,
     ) -> Result<MeterPayload> {
         let registry = ctx.data::<Registry>()?;
+        let by = author(ctx, "Mutation.updateMeter")?;
         let id = uuid("id", &input.id).input()?;
         let meter = Meter(
             registry
-                .update_meter(id, move |d| {
+                .update_meter(&by, id, move |d| {
                     set(&mut d.serial, input.serial);
                     set(&mut d.zones, input.zones);
                     some(&mut d.unit, input.unit);
@@ -734,10 +767,11 @@ impl RegistryMutation {
         input: SetMeterStatusInput,
     ) -> Result<MeterPayload> {
         let registry = ctx.data::<Registry>()?;
+        let by = author(ctx, "Mutation.setMeterStatus")?;
         let id = uuid("id", &input.id).input()?;
         let meter = Meter(
             registry
-                .set_meter_status(id, input.status.into())
+                .set_meter_status(&by, id, input.status.into())
                 .await
                 .input()?,
         );
@@ -752,13 +786,14 @@ impl RegistryMutation {
         input: ImportRegistryInput,
     ) -> Result<ImportRegistryPayload> {
         let registry = ctx.data::<Registry>()?;
+        let by = author(ctx, "Mutation.importRegistry")?;
         let org = uuid("organisationId", &input.organisation_id).input()?;
         let upload = input
             .file
             .value(ctx)
             .map_err(|e| AppError::validation("input.file", "unreadable_upload", e.to_string()))?;
         let report = registry
-            .import_registry(org, upload.content, &|_| {})
+            .import_registry(&by, org, upload.content, &|_| {})
             .await
             .input()?;
         Ok(report.into())

@@ -1,8 +1,10 @@
-//! Registry queries. Until access control lands, lists name their organisation.
+//! Registry queries. Each asks the policy: an object the caller may not see is
+//! NOT_FOUND; a list returns only the rows the caller may see.
 
 use async_graphql::{Context, InputObject, Object, Result, ID};
 use chrono::NaiveDate;
 
+use super::access::{self, restrict, Rows};
 use super::enums::{HouseStatus, MeterStatus, PremisesKind, RecordStatus, Resource, SortDirection};
 use super::service::{
     AccountFilter, AccountOrder, HouseFilter, HouseOrder, MeterFilter, MeterOrder, PersonFilter,
@@ -10,6 +12,7 @@ use super::service::{
 };
 use super::types::{Account, House, Meter, Organisation, Person, Premises};
 use super::Registry;
+use crate::auth::{principal, Target};
 use crate::pagination::{connection, opt_uuid, page, uuid, Conn};
 
 #[derive(async_graphql::Enum, Copy, Clone, PartialEq, Eq, Default)]
@@ -138,8 +141,11 @@ pub struct RegistryQuery;
 #[Object]
 impl RegistryQuery {
     async fn organisation(&self, ctx: &Context<'_>, id: ID) -> Result<Organisation> {
+        let p = principal(ctx)?;
         let registry = ctx.data::<Registry>()?;
-        Ok(Organisation(registry.organisation(uuid("id", &id)?).await?))
+        let id = uuid("id", &id)?;
+        p.check("Query.organisation", Target::Organisation(id))?;
+        Ok(Organisation(registry.organisation(id).await?))
     }
 
     async fn organisations(
@@ -148,15 +154,24 @@ impl RegistryQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Conn<Organisation>> {
+        let p = principal(ctx)?;
         let registry = ctx.data::<Registry>()?;
         let page = page(first, after)?;
-        let (rows, total) = registry.organisations(page).await?;
+        let mine: Vec<uuid::Uuid> = p
+            .organisations()
+            .into_iter()
+            .filter(|org| p.scope("Query.organisations", *org).is_ok())
+            .collect();
+        let (rows, total) = registry.organisations(Some(mine), page).await?;
         Ok(connection(rows, total, page, Organisation))
     }
 
     async fn house(&self, ctx: &Context<'_>, id: ID) -> Result<House> {
+        let p = principal(ctx)?;
         let registry = ctx.data::<Registry>()?;
-        Ok(House(registry.house(uuid("id", &id)?).await?))
+        let house = registry.house(uuid("id", &id)?).await?;
+        p.check("Query.house", access::house(&house))?;
+        Ok(House(house))
     }
 
     async fn houses(
@@ -168,6 +183,8 @@ impl RegistryQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Conn<House>> {
+        let org = uuid("organisationId", &organisation_id)?;
+        let restrict = restrict(principal(ctx)?.scope("Query.houses", org)?, Rows::Houses);
         let registry = ctx.data::<Registry>()?;
         let page = page(first, after)?;
         let f = filter.unwrap_or_default();
@@ -175,26 +192,24 @@ impl RegistryQuery {
         let filter = HouseFilter {
             status: f.status.map(Into::into),
             address: f.address,
+            restrict,
         };
         let order = match o.field {
             HouseOrderField::Address => HouseOrder::Address,
             HouseOrderField::CreatedAt => HouseOrder::CreatedAt,
         };
         let (rows, total) = registry
-            .houses(
-                uuid("organisationId", &organisation_id)?,
-                filter,
-                order,
-                o.direction.into(),
-                page,
-            )
+            .houses(org, filter, order, o.direction.into(), page)
             .await?;
         Ok(connection(rows, total, page, House))
     }
 
     async fn premises(&self, ctx: &Context<'_>, id: ID) -> Result<Premises> {
+        let p = principal(ctx)?;
         let registry = ctx.data::<Registry>()?;
-        Ok(Premises(registry.premises(uuid("id", &id)?).await?))
+        let premises = registry.premises(uuid("id", &id)?).await?;
+        p.check("Query.premises", access::premises(&premises))?;
+        Ok(Premises(premises))
     }
 
     async fn premises_list(
@@ -206,6 +221,11 @@ impl RegistryQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Conn<Premises>> {
+        let org = uuid("organisationId", &organisation_id)?;
+        let restrict = restrict(
+            principal(ctx)?.scope("Query.premisesList", org)?,
+            Rows::Premises,
+        );
         let registry = ctx.data::<Registry>()?;
         let page = page(first, after)?;
         let f = filter.unwrap_or_default();
@@ -215,6 +235,7 @@ impl RegistryQuery {
             kind: f.kind.map(Into::into),
             status: f.status.map(Into::into),
             number: f.number,
+            restrict,
         };
         let order = match o.field {
             PremisesOrderField::Number => PremisesOrder::Number,
@@ -222,20 +243,17 @@ impl RegistryQuery {
             PremisesOrderField::Floor => PremisesOrder::Floor,
         };
         let (rows, total) = registry
-            .premises_list(
-                uuid("organisationId", &organisation_id)?,
-                filter,
-                order,
-                o.direction.into(),
-                page,
-            )
+            .premises_list(org, filter, order, o.direction.into(), page)
             .await?;
         Ok(connection(rows, total, page, Premises))
     }
 
     async fn account(&self, ctx: &Context<'_>, id: ID) -> Result<Account> {
+        let p = principal(ctx)?;
         let registry = ctx.data::<Registry>()?;
-        Ok(Account(registry.account(uuid("id", &id)?).await?))
+        let account = registry.account(uuid("id", &id)?).await?;
+        p.check("Query.account", access::account(&account))?;
+        Ok(Account(account))
     }
 
     async fn accounts(
@@ -247,6 +265,11 @@ impl RegistryQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Conn<Account>> {
+        let org = uuid("organisationId", &organisation_id)?;
+        let restrict = restrict(
+            principal(ctx)?.scope("Query.accounts", org)?,
+            Rows::Accounts,
+        );
         let registry = ctx.data::<Registry>()?;
         let page = page(first, after)?;
         let f = filter.unwrap_or_default();
@@ -257,26 +280,24 @@ impl RegistryQuery {
             holder_id: opt_uuid("filter.holderId", f.holder_id.as_ref())?,
             open: f.open,
             number_prefix: f.number_prefix,
+            restrict,
         };
         let order = match o.field {
             AccountOrderField::Number => AccountOrder::Number,
             AccountOrderField::OpenedOn => AccountOrder::OpenedOn,
         };
         let (rows, total) = registry
-            .accounts(
-                uuid("organisationId", &organisation_id)?,
-                filter,
-                order,
-                o.direction.into(),
-                page,
-            )
+            .accounts(org, filter, order, o.direction.into(), page)
             .await?;
         Ok(connection(rows, total, page, Account))
     }
 
     async fn person(&self, ctx: &Context<'_>, id: ID) -> Result<Person> {
+        let p = principal(ctx)?;
         let registry = ctx.data::<Registry>()?;
-        Ok(Person(registry.person(uuid("id", &id)?).await?))
+        let person = registry.person(uuid("id", &id)?).await?;
+        access::check_person(registry, &p, "Query.person", &person).await?;
+        Ok(Person(person))
     }
 
     async fn people(
@@ -288,6 +309,8 @@ impl RegistryQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Conn<Person>> {
+        let org = uuid("organisationId", &organisation_id)?;
+        let restrict = restrict(principal(ctx)?.scope("Query.people", org)?, Rows::People);
         let registry = ctx.data::<Registry>()?;
         let page = page(first, after)?;
         let f = filter.unwrap_or_default();
@@ -298,8 +321,11 @@ impl RegistryQuery {
         };
         let (rows, total) = registry
             .people(
-                uuid("organisationId", &organisation_id)?,
-                PersonFilter { name: f.name },
+                org,
+                PersonFilter {
+                    name: f.name,
+                    restrict,
+                },
                 order,
                 o.direction.into(),
                 page,
@@ -309,8 +335,11 @@ impl RegistryQuery {
     }
 
     async fn meter(&self, ctx: &Context<'_>, id: ID) -> Result<Meter> {
+        let p = principal(ctx)?;
         let registry = ctx.data::<Registry>()?;
-        Ok(Meter(registry.meter(uuid("id", &id)?).await?))
+        let meter = registry.meter(uuid("id", &id)?).await?;
+        p.check("Query.meter", access::meter(&meter))?;
+        Ok(Meter(meter))
     }
 
     async fn meters(
@@ -322,6 +351,8 @@ impl RegistryQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Conn<Meter>> {
+        let org = uuid("organisationId", &organisation_id)?;
+        let restrict = restrict(principal(ctx)?.scope("Query.meters", org)?, Rows::Meters);
         let registry = ctx.data::<Registry>()?;
         let page = page(first, after)?;
         let f = filter.unwrap_or_default();
@@ -333,19 +364,14 @@ impl RegistryQuery {
             resource: f.resource.map(Into::into),
             status: f.status.map(Into::into),
             verification_due_before: f.verification_due_before,
+            restrict,
         };
         let order = match o.field {
             MeterOrderField::Serial => MeterOrder::Serial,
             MeterOrderField::VerificationDue => MeterOrder::VerificationDue,
         };
         let (rows, total) = registry
-            .meters(
-                uuid("organisationId", &organisation_id)?,
-                filter,
-                order,
-                o.direction.into(),
-                page,
-            )
+            .meters(org, filter, order, o.direction.into(), page)
             .await?;
         Ok(connection(rows, total, page, Meter))
     }

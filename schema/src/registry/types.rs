@@ -7,6 +7,7 @@ use entities::{account, house, meter, occupancy, organisation, person, premises}
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use super::access;
 use super::enums::{
     Channel, HouseStatus, MeterStatus, OccupancyRole, PremisesKind, RecordStatus, Resource,
 };
@@ -19,6 +20,9 @@ use super::service::{
     PremisesOrder,
 };
 use super::Registry;
+use crate::audit::query::AuditEntry;
+use crate::auth::{principal, Target};
+use crate::error::AppError;
 use crate::exact::{from_micro, Share};
 use crate::pagination::{connection, page, Conn};
 
@@ -26,22 +30,51 @@ fn id(u: uuid::Uuid) -> ID {
     ID(u.to_string())
 }
 
+/// A nested house, checked like `house(id)`.
 async fn load_house(ctx: &Context<'_>, id: uuid::Uuid) -> Result<House> {
     let loader = ctx.data::<DataLoader<RegistryLoader>>()?;
-    loader
+    let house = loader
         .load_one(HouseId(id))
         .await?
-        .map(House)
-        .ok_or_else(|| crate::error::AppError::not_found("house").into())
+        .ok_or(AppError::not_found("house"))?;
+    principal(ctx)?.check("Query.house", access::house(&house))?;
+    Ok(House(house))
 }
 
+/// Nested premises, checked like `premises(id)`.
 async fn load_premises(ctx: &Context<'_>, id: uuid::Uuid) -> Result<Premises> {
     let loader = ctx.data::<DataLoader<RegistryLoader>>()?;
-    loader
+    let premises = loader
         .load_one(PremisesId(id))
         .await?
-        .map(Premises)
-        .ok_or_else(|| crate::error::AppError::not_found("premises").into())
+        .ok_or(AppError::not_found("premises"))?;
+    principal(ctx)?.check("Query.premises", access::premises(&premises))?;
+    Ok(Premises(premises))
+}
+
+/// Who changed an object, newest first.
+async fn history(
+    ctx: &Context<'_>,
+    target: Target<'_>,
+    object_id: Uuid,
+    first: i32,
+) -> Result<Vec<AuditEntry>> {
+    principal(ctx)?.check_field("history", target)?;
+    let registry = ctx.data::<Registry>()?;
+    let limit = first.clamp(1, 200) as u64;
+    Ok(crate::audit::query::history(&registry.db, object_id, limit)
+        .await?
+        .into_iter()
+        .map(AuditEntry)
+        .collect())
+}
+
+fn person_target(p: &person::Model) -> Target<'static> {
+    Target::Person {
+        org: p.organisation_id,
+        id: p.id,
+        houses: None,
+    }
 }
 
 const ALL: Page = Page {
@@ -88,6 +121,14 @@ impl Organisation {
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
+    }
+    /// Who changed the organisation's settings, newest first.
+    async fn history(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: i32,
+    ) -> Result<Vec<AuditEntry>> {
+        history(ctx, Target::Organisation(self.0.id), self.0.id, first).await
     }
 }
 
@@ -159,8 +200,10 @@ impl House {
     ) -> Result<Conn<Premises>> {
         let registry = ctx.data::<Registry>()?;
         let page = page(first, after)?;
+        let scope = principal(ctx)?.scope("House.premises", self.0.organisation_id)?;
         let filter = PremisesFilter {
             house_id: Some(self.0.id),
+            restrict: access::restrict(scope, access::Rows::Premises),
             ..Default::default()
         };
         let (rows, total) = registry
@@ -177,6 +220,7 @@ impl House {
     /// House-level (common) meters.
     async fn common_meters(&self, ctx: &Context<'_>) -> Result<Vec<Meter>> {
         let registry = ctx.data::<Registry>()?;
+        principal(ctx)?.scope("House.commonMeters", self.0.organisation_id)?;
         let filter = MeterFilter {
             house_id: Some(self.0.id),
             common: Some(true),
@@ -192,6 +236,14 @@ impl House {
             )
             .await?;
         Ok(rows.into_iter().map(Meter).collect())
+    }
+    /// Who changed the house, newest first.
+    async fn history(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: i32,
+    ) -> Result<Vec<AuditEntry>> {
+        history(ctx, access::house(&self.0), self.0.id, first).await
     }
 }
 
@@ -231,27 +283,54 @@ impl Premises {
     async fn accounts(&self, ctx: &Context<'_>) -> Result<Vec<Account>> {
         let loader = ctx.data::<DataLoader<RegistryLoader>>()?;
         let rows = loader.load_one(AccountsOfPremises(self.0.id)).await?;
-        Ok(rows.unwrap_or_default().into_iter().map(Account).collect())
+        let rows = principal(ctx)?.visible(
+            "Premises.accounts",
+            self.0.organisation_id,
+            rows.unwrap_or_default(),
+            access::account,
+        )?;
+        Ok(rows.into_iter().map(Account).collect())
     }
     /// Owners and tenants, current and past.
     async fn occupancies(&self, ctx: &Context<'_>) -> Result<Vec<Occupancy>> {
         let loader = ctx.data::<DataLoader<RegistryLoader>>()?;
         let rows = loader.load_one(OccupanciesOfPremises(self.0.id)).await?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(Occupancy)
-            .collect())
+        let house = [self.0.house_id];
+        let rows = principal(ctx)?.visible(
+            "Premises.occupancies",
+            self.0.organisation_id,
+            rows.unwrap_or_default(),
+            |o| Target::Person {
+                org: o.organisation_id,
+                id: o.person_id,
+                houses: Some(&house),
+            },
+        )?;
+        Ok(rows.into_iter().map(Occupancy).collect())
     }
     async fn meters(&self, ctx: &Context<'_>) -> Result<Vec<Meter>> {
-        meters_of_premises(ctx, self.0.id).await
+        meters_of_premises(ctx, "Premises.meters", self.0.organisation_id, self.0.id).await
+    }
+    /// Who changed the premises, newest first.
+    async fn history(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: i32,
+    ) -> Result<Vec<AuditEntry>> {
+        history(ctx, access::premises(&self.0), self.0.id, first).await
     }
 }
 
-async fn meters_of_premises(ctx: &Context<'_>, premises_id: Uuid) -> Result<Vec<Meter>> {
+async fn meters_of_premises(
+    ctx: &Context<'_>,
+    op: &str,
+    org: Uuid,
+    premises_id: Uuid,
+) -> Result<Vec<Meter>> {
     let loader = ctx.data::<DataLoader<RegistryLoader>>()?;
     let rows = loader.load_one(MetersOfPremises(premises_id)).await?;
-    Ok(rows.unwrap_or_default().into_iter().map(Meter).collect())
+    let rows = principal(ctx)?.visible(op, org, rows.unwrap_or_default(), access::meter)?;
+    Ok(rows.into_iter().map(Meter).collect())
 }
 
 pub struct Account(pub account::Model);
@@ -275,6 +354,15 @@ impl Account {
         let Some(holder) = self.0.holder_id else {
             return Ok(None);
         };
+        let house = [self.0.house_id];
+        principal(ctx)?.check(
+            "Account.holder",
+            Target::Person {
+                org: self.0.organisation_id,
+                id: holder,
+                houses: Some(&house),
+            },
+        )?;
         let loader = ctx.data::<DataLoader<RegistryLoader>>()?;
         Ok(loader.load_one(PersonId(holder)).await?.map(Person))
     }
@@ -300,10 +388,24 @@ impl Account {
     }
     /// The meters of the account's premises.
     async fn meters(&self, ctx: &Context<'_>) -> Result<Vec<Meter>> {
-        meters_of_premises(ctx, self.0.premises_id).await
+        meters_of_premises(
+            ctx,
+            "Account.meters",
+            self.0.organisation_id,
+            self.0.premises_id,
+        )
+        .await
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
+    }
+    /// Who changed the account, newest first.
+    async fn history(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: i32,
+    ) -> Result<Vec<AuditEntry>> {
+        history(ctx, access::account(&self.0), self.0.id, first).await
     }
 }
 
@@ -318,11 +420,15 @@ impl Person {
     async fn full_name(&self) -> &str {
         &self.0.full_name
     }
-    async fn phones(&self) -> Vec<String> {
-        serde_json::from_str(&self.0.phones).unwrap_or_default()
+    /// Personal data: staff roles that work with residents, and the person themself.
+    async fn phones(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        principal(ctx)?.check_field("Person.phones", person_target(&self.0))?;
+        Ok(serde_json::from_str(&self.0.phones).unwrap_or_default())
     }
-    async fn emails(&self) -> Vec<String> {
-        serde_json::from_str(&self.0.emails).unwrap_or_default()
+    /// Personal data, as `phones`.
+    async fn emails(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        principal(ctx)?.check_field("Person.emails", person_target(&self.0))?;
+        Ok(serde_json::from_str(&self.0.emails).unwrap_or_default())
     }
     async fn preferred_channel(&self) -> Channel {
         self.0.preferred_channel.into()
@@ -337,19 +443,31 @@ impl Person {
         self.0.consent_marketing
     }
     async fn occupancies(&self, ctx: &Context<'_>) -> Result<Vec<Occupancy>> {
+        let p = principal(ctx)?;
+        p.scope("Person.occupancies", self.0.organisation_id)?;
         let registry = ctx.data::<Registry>()?;
-        Ok(registry
-            .occupancies_of_person(self.0.id)
-            .await?
+        let loader = ctx.data::<DataLoader<RegistryLoader>>()?;
+        let rows = registry.occupancies_of_person(self.0.id).await?;
+        let places = loader
+            .load_many(rows.iter().map(|o| PremisesId(o.premises_id)))
+            .await?;
+        Ok(rows
             .into_iter()
+            .filter(|o| {
+                places
+                    .get(&PremisesId(o.premises_id))
+                    .is_some_and(|pr| p.check("Person.occupancies", access::premises(pr)).is_ok())
+            })
             .map(Occupancy)
             .collect())
     }
     /// Accounts this person holds.
     async fn accounts(&self, ctx: &Context<'_>) -> Result<Vec<Account>> {
         let registry = ctx.data::<Registry>()?;
+        let scope = principal(ctx)?.scope("Person.accounts", self.0.organisation_id)?;
         let filter = AccountFilter {
             holder_id: Some(self.0.id),
+            restrict: access::restrict(scope, access::Rows::Accounts),
             ..Default::default()
         };
         let (rows, _) = registry
@@ -362,6 +480,14 @@ impl Person {
             )
             .await?;
         Ok(rows.into_iter().map(Account).collect())
+    }
+    /// Who changed the person's record, newest first.
+    async fn history(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: i32,
+    ) -> Result<Vec<AuditEntry>> {
+        history(ctx, person_target(&self.0), self.0.id, first).await
     }
 }
 
@@ -387,12 +513,20 @@ impl Occupancy {
         self.0.until
     }
     async fn person(&self, ctx: &Context<'_>) -> Result<Person> {
+        principal(ctx)?.check_field(
+            "Occupancy.person",
+            Target::Person {
+                org: self.0.organisation_id,
+                id: self.0.person_id,
+                houses: None,
+            },
+        )?;
         let loader = ctx.data::<DataLoader<RegistryLoader>>()?;
         loader
             .load_one(PersonId(self.0.person_id))
             .await?
             .map(Person)
-            .ok_or_else(|| crate::error::AppError::not_found("person").into())
+            .ok_or_else(|| AppError::not_found("person").into())
     }
     async fn premises(&self, ctx: &Context<'_>) -> Result<Premises> {
         load_premises(ctx, self.0.premises_id).await
@@ -452,5 +586,13 @@ impl Meter {
             Some(p) => load_premises(ctx, p).await.map(Some),
             None => Ok(None),
         }
+    }
+    /// Who changed the meter, newest first.
+    async fn history(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: i32,
+    ) -> Result<Vec<AuditEntry>> {
+        history(ctx, access::meter(&self.0), self.0.id, first).await
     }
 }

@@ -6,6 +6,7 @@ use async_graphql::{Context, Object, Result, SimpleObject, Union, ID};
 use super::service::{search, SearchQuery, MAX_RESULTS};
 use crate::error::AppError;
 use crate::pagination::{opt_uuid, uuid};
+use crate::registry::access;
 use crate::registry::enums::SearchKind;
 use crate::registry::loaders::{AccountId, HouseId, MeterId, PersonId, PremisesId, RegistryLoader};
 use crate::registry::types::{Account, House, Meter, Person, Premises};
@@ -47,6 +48,9 @@ impl SearchQueryRoot {
     ) -> Result<Vec<SearchHit>> {
         let registry = ctx.data::<Registry>()?;
         let loader = ctx.data::<DataLoader<RegistryLoader>>()?;
+        let org = uuid("organisationId", &organisation_id)?;
+        let principal = crate::auth::principal(ctx)?;
+        principal.scope("Query.search", org)?;
         if text.chars().count() > 200 {
             return Err(AppError::validation("text", "too_long", "at most 200 characters").into());
         }
@@ -59,7 +63,7 @@ impl SearchQueryRoot {
             .into());
         }
         let query = SearchQuery {
-            organisation_id: uuid("organisationId", &organisation_id)?,
+            organisation_id: org,
             text,
             kinds: kinds
                 .unwrap_or_default()
@@ -109,7 +113,28 @@ impl SearchQueryRoot {
                     .cloned()
                     .map(|m| SearchNode::House(House(m))),
             };
-            if let Some(node) = node {
+            // Staff limited to some houses see only hits in them.
+            let visible = match &node {
+                Some(SearchNode::Account(a)) => principal
+                    .check("Query.account", access::account(&a.0))
+                    .is_ok(),
+                Some(SearchNode::Premises(p)) => principal
+                    .check("Query.premises", access::premises(&p.0))
+                    .is_ok(),
+                Some(SearchNode::Meter(m)) => {
+                    principal.check("Query.meter", access::meter(&m.0)).is_ok()
+                }
+                Some(SearchNode::House(h)) => {
+                    principal.check("Query.house", access::house(&h.0)).is_ok()
+                }
+                Some(SearchNode::Person(p)) => {
+                    access::check_person(registry, &principal, "Query.person", &p.0)
+                        .await
+                        .is_ok()
+                }
+                None => false,
+            };
+            if let (true, Some(node)) = (visible, node) {
                 out.push(SearchHit {
                     kind: hit.kind.into(),
                     score: hit.score,

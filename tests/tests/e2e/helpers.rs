@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{TimeZone, Utc};
 use futures_util::FutureExt;
 use kvartal::config::Settings;
-use schema::clock::FixedClock;
+use schema::clock::ManualClock;
 use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 
@@ -20,15 +20,81 @@ pub enum Db {
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
+    /// The administrator every test acts as unless it logs in as someone else.
+    pub admin: Caller,
+    /// The server's clock, which tests move.
+    pub clock: Arc<ManualClock>,
+    /// The Redis key prefix of this app's sessions, when it uses Redis.
+    pub redis_prefix: Option<String>,
     running: Option<kvartal::Running>,
     pg_database: Option<String>,
     dir: PathBuf,
+}
+
+/// The password of every user the tests create.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// A client with (or without) a session token.
+#[derive(Clone)]
+pub struct Caller {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub token: Option<String>,
+}
+
+impl Caller {
+    /// The whole GraphQL response.
+    pub async fn graphql(&self, query: &str, variables: Value) -> Value {
+        let mut request = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.unwrap().json().await.unwrap()
+    }
+
+    /// `data` of a response that must have no errors.
+    pub async fn ok(&self, query: &str, variables: Value) -> Value {
+        let response = self.graphql(query, variables).await;
+        assert!(
+            response.get("errors").is_none(),
+            "unexpected errors: {response:#}"
+        );
+        response["data"].clone()
+    }
+
+    /// The first error of a response that must fail.
+    pub async fn error(&self, query: &str, variables: Value) -> Value {
+        let response = self.graphql(query, variables).await;
+        response["errors"][0].clone()
+    }
+
+    /// Logs in with email and password as an app (bearer token).
+    pub async fn login(&self, email: &str, password: &str) -> Caller {
+        let data = self
+            .ok(
+                "mutation($input: LoginInput!) { login(input: $input) { token } }",
+                json!({ "input": { "email": email, "password": password, "client": "APP" } }),
+            )
+            .await;
+        Caller {
+            token: data["login"]["token"].as_str().map(str::to_string),
+            ..self.clone()
+        }
+    }
 }
 
 /// The PostgreSQL server the tests create their databases on.
 pub fn postgres_admin_url() -> String {
     std::env::var("KVARTAL_TEST_POSTGRES")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// The Redis the PostgreSQL runs keep their sessions in.
+pub fn redis_url() -> String {
+    std::env::var("KVARTAL_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
 }
 
 /// The instant the services see as now.
@@ -39,6 +105,11 @@ pub fn now() -> chrono::DateTime<Utc> {
 }
 
 pub async fn spawn_app(db: Db) -> TestApp {
+    spawn_app_with(db, |_| {}).await
+}
+
+/// The app with settings changed by `configure` before it starts.
+pub async fn spawn_app_with(db: Db, configure: impl FnOnce(&mut Settings)) -> TestApp {
     let id = uuid::Uuid::now_v7().simple().to_string();
     let dir = std::env::temp_dir().join(format!("kvartal-test-{id}"));
     std::fs::create_dir_all(&dir).unwrap();
@@ -65,12 +136,53 @@ pub async fn spawn_app(db: Db) -> TestApp {
         pg_database = Some(name);
     }
     settings.db_max_connections = 5;
-    let running = kvartal::start(&settings, Arc::new(FixedClock(now())))
+    // The embedded mode keeps sessions in SQLite; the mode at scale, in Redis.
+    let mut redis_prefix = None;
+    if db == Db::Postgres {
+        settings.redis_url = Some(redis_url());
+        settings.redis_prefix = format!("kvartal-test-{id}:");
+        redis_prefix = Some(settings.redis_prefix.clone());
+    }
+    configure(&mut settings);
+    let clock = Arc::new(ManualClock::new(now()));
+    let running = kvartal::start(&settings, clock.clone()).await.unwrap();
+    let base = format!("http://{}", running.addr);
+    let client = reqwest::Client::new();
+    // The first administrator, as `kvartal admin create` makes one.
+    let registry = schema::registry::Registry::new(running.db.clone(), clock.clone());
+    let home = registry
+        .create_organisation(
+            &schema::audit::Author::system("tests", "Mutation.createOrganisation"),
+            schema::registry::drafts::OrganisationDraft {
+                name: "Home".into(),
+                currency: "RUB".into(),
+                locale: "ru".into(),
+                time_zone: "Europe/Moscow".into(),
+                legal_name: String::new(),
+                tax_id: String::new(),
+                bank_account: String::new(),
+                bank_id: String::new(),
+                bank_name: String::new(),
+            },
+        )
         .await
         .unwrap();
+    kvartal::local_auth(&running.db, clock.clone())
+        .bootstrap_admin(home.id, "admin@example.org", "Admin", Some(PASSWORD.into()))
+        .await
+        .unwrap();
+    let anonymous = Caller {
+        base: base.clone(),
+        client: client.clone(),
+        token: None,
+    };
+    let admin = anonymous.login("admin@example.org", PASSWORD).await;
     TestApp {
-        base: format!("http://{}", running.addr),
-        client: reqwest::Client::new(),
+        base,
+        client,
+        admin,
+        clock,
+        redis_prefix: redis_prefix.clone(),
         running: Some(running),
         pg_database,
         dir,
@@ -78,6 +190,11 @@ pub async fn spawn_app(db: Db) -> TestApp {
 }
 
 impl TestApp {
+    /// The server's database connection, for checks behind the API's back.
+    pub fn db(&self) -> &sea_orm::DatabaseConnection {
+        &self.running.as_ref().unwrap().db
+    }
+
     pub async fn cleanup(mut self) {
         if let Some(running) = self.running.take() {
             let db = running.db.clone();
@@ -93,35 +210,76 @@ impl TestApp {
             }
         }
         let _ = std::fs::remove_dir_all(&self.dir);
+        if let Some(prefix) = self.redis_prefix.take() {
+            let _ = delete_redis_keys(&prefix).await;
+        }
     }
 
-    /// The whole GraphQL response.
+    /// The whole GraphQL response, as the administrator.
     pub async fn graphql(&self, query: &str, variables: Value) -> Value {
-        self.client
-            .post(format!("{}/graphql", self.base))
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        self.admin.graphql(query, variables).await
     }
 
-    /// `data` of a response that must have no errors.
+    /// `data` of a response that must have no errors, as the administrator.
     pub async fn ok(&self, query: &str, variables: Value) -> Value {
-        let response = self.graphql(query, variables).await;
-        assert!(
-            response.get("errors").is_none(),
-            "unexpected errors: {response:#}"
-        );
-        response["data"].clone()
+        self.admin.ok(query, variables).await
     }
 
-    /// The first error of a response that must fail.
+    /// The first error of a response that must fail, as the administrator.
     pub async fn error(&self, query: &str, variables: Value) -> Value {
-        let response = self.graphql(query, variables).await;
-        response["errors"][0].clone()
+        self.admin.error(query, variables).await
+    }
+
+    /// A client without a session.
+    pub fn anonymous(&self) -> Caller {
+        Caller {
+            token: None,
+            ..self.admin.clone()
+        }
+    }
+
+    /// Adds a staff member with these roles (and houses) to `org` and logs them in.
+    pub async fn login_as(
+        &self,
+        email: &str,
+        org: &str,
+        roles: &[&str],
+        houses: &[&str],
+    ) -> Caller {
+        self.ok(
+            "mutation($input: AddStaffMemberInput!) { addStaffMember(input: $input) { member { userId } } }",
+            json!({ "input": { "organisationId": org, "email": email, "displayName": email,
+                "roles": roles, "houseIds": houses, "password": PASSWORD } }),
+        )
+        .await;
+        self.anonymous().login(email, PASSWORD).await
+    }
+
+    /// Issues an access code for an account and joins as a resident with it.
+    pub async fn resident_of(&self, email: &str, account_id: &str, account_number: &str) -> Caller {
+        let code = self
+            .ok(
+                "mutation($input: IssueAccessCodeInput!) { issueAccessCode(input: $input) { code } }",
+                json!({ "input": { "accountId": account_id } }),
+            )
+            .await["issueAccessCode"]["code"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let data = self
+            .anonymous()
+            .ok(
+                "mutation($input: RegisterResidentInput!) { registerResident(input: $input) { token } }",
+                json!({ "input": { "email": email, "displayName": email, "password": PASSWORD,
+                    "accountNumber": account_number, "code": code, "client": "APP" } }),
+            )
+            .await;
+        Caller {
+            token: data["registerResident"]["token"]
+                .as_str()
+                .map(str::to_string),
+            ..self.anonymous()
+        }
     }
 
     pub async fn create_org(&self, name: &str) -> String {
@@ -190,6 +348,23 @@ impl TestApp {
             .unwrap()
             .to_string()
     }
+}
+
+/// Removes every Redis key under a prefix.
+pub async fn delete_redis_keys(prefix: &str) -> redis::RedisResult<()> {
+    let client = redis::Client::open(redis_url())?;
+    let mut conn = client.get_multiplexed_async_connection().await?;
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}*"))
+        .query_async(&mut conn)
+        .await?;
+    if !keys.is_empty() {
+        redis::cmd("DEL")
+            .arg(keys)
+            .query_async::<()>(&mut conn)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Runs a test body against an app, cleaning up even when the body panics.

@@ -13,8 +13,19 @@ const IMPORT: &str = "mutation($input: ImportRegistryInput!) { importRegistry(in
     accounts { created updated unchanged } people { created updated unchanged }
     occupancies { created updated unchanged } meters { created updated unchanged } } }";
 
-/// Sends a file as a GraphQL multipart request (the upload spec).
+/// Sends a file as a GraphQL multipart request (the upload spec), as the admin.
 pub async fn upload(app: &TestApp, org: &str, name: &str, content: &str) -> Value {
+    upload_as(app, &app.admin, org, name, content).await
+}
+
+/// The same, as any caller.
+pub async fn upload_as(
+    app: &TestApp,
+    caller: &crate::helpers::Caller,
+    org: &str,
+    name: &str,
+    content: &str,
+) -> Value {
     let operations = json!({ "query": IMPORT, "variables": { "input": { "organisationId": org, "file": null } } });
     let form = reqwest::multipart::Form::new()
         .text("operations", operations.to_string())
@@ -26,9 +37,14 @@ pub async fn upload(app: &TestApp, org: &str, name: &str, content: &str) -> Valu
                 .mime_str("text/csv")
                 .unwrap(),
         );
-    app.client
+    let mut request = app
+        .client
         .post(format!("{}/graphql", app.base))
-        .header("Apollo-Require-Preflight", "true")
+        .header("Apollo-Require-Preflight", "true");
+    if let Some(token) = &caller.token {
+        request = request.bearer_auth(token);
+    }
+    request
         .multipart(form)
         .send()
         .await

@@ -4,7 +4,10 @@
 
 mod helpers;
 
+mod access;
+mod audit;
 mod http;
 mod import;
 mod registry;
 mod search;
+mod sessions;

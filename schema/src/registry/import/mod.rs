@@ -374,11 +374,13 @@ impl Registry {
     /// run at its end, before the commit.
     pub async fn import_registry<R: Read + Seek + Send + 'static>(
         &self,
+        by: &crate::audit::Author,
         organisation_id: Uuid,
         mut source: R,
         progress: &(dyn Fn(Progress) + Send + Sync),
     ) -> AppResult<ImportReport> {
         self.organisation(organisation_id).await?;
+        by.check(crate::auth::Target::Organisation(organisation_id))?;
         let today = self.today();
         let now = self.clock.now();
         let total_bytes = source
@@ -451,6 +453,26 @@ impl Registry {
             tx.rollback().await?;
             return Ok(report);
         }
+        let counts = |c: &Counts| serde_json::json!({ "created": c.created, "updated": c.updated });
+        let summary = serde_json::json!({ "after": {
+            "lines": report.lines,
+            "houses": counts(&report.houses),
+            "premises": counts(&report.premises),
+            "accounts": counts(&report.accounts),
+            "people": counts(&report.people),
+            "occupancies": counts(&report.occupancies),
+            "meters": counts(&report.meters),
+        }});
+        crate::audit::record_bulk(
+            &mut tx,
+            by,
+            organisation_id,
+            "registry",
+            Some(organisation_id),
+            summary,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         tracing::debug!(elapsed = ?started.elapsed(), "import: committed");
         Ok(report)

@@ -7,7 +7,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::premises::find_premises;
-use super::{unique_as_conflict, Direction, Page, Registry};
+use super::{unique_as_conflict, Direction, Page, Registry, Restrict};
+use crate::audit::{diff, record, Author};
+use crate::auth::Target;
 use crate::error::{AppError, AppResult};
 use crate::exact::Share;
 use crate::registry::drafts::{AccountDraft, ValidAccount};
@@ -21,6 +23,8 @@ pub struct AccountFilter {
     /// `Some(true)`: open accounts only; `Some(false)`: closed only.
     pub open: Option<bool>,
     pub number_prefix: Option<String>,
+    /// What the caller may see (from the access policy).
+    pub restrict: Restrict,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -35,12 +39,14 @@ const DUPLICATE_NUMBER: &str = "this account number is already used in the organ
 impl Registry {
     pub async fn create_account(
         &self,
+        by: &Author,
         premises_id: Uuid,
         draft: AccountDraft,
     ) -> AppResult<account::Model> {
-        let v = draft.validate()?;
         let txn = self.db.begin().await?;
         let p = find_premises(&txn, premises_id).await?;
+        by.check(super::premises::premises_target(&p))?;
+        let v = draft.validate()?;
         if p.status == RecordStatus::Archived {
             return Err(AppError::validation(
                 "premisesId",
@@ -61,6 +67,16 @@ impl Registry {
         .insert(&txn)
         .await
         .map_err(|e| unique_as_conflict(e, "number", DUPLICATE_NUMBER))?;
+        record(
+            &txn,
+            by,
+            model.organisation_id,
+            "account",
+            Some(model.id),
+            diff(None, Some(&model)),
+            now,
+        )
+        .await?;
         txn.commit().await?;
         Ok(model)
     }
@@ -68,30 +84,49 @@ impl Registry {
     /// Applies `patch` to the account as it is inside the transaction.
     pub async fn update_account(
         &self,
+        by: &Author,
         id: Uuid,
         patch: impl FnOnce(&mut AccountDraft) + Send,
     ) -> AppResult<account::Model> {
         let txn = self.db.begin().await?;
         super::lock_row(&txn, "accounts", id).await?;
         let current = find_account(&txn, id).await?;
+        by.check(account_target(&current))?;
         let mut draft = AccountDraft::from_model(&current);
         patch(&mut draft);
         let v = draft.validate()?;
         let p = find_premises(&txn, current.premises_id).await?;
         self.check_account(&txn, &p, Some(id), &v).await?;
-        let mut am = account_fields(v, self.clock.now());
+        let now = self.clock.now();
+        let mut am = account_fields(v, now);
         am.id = Set(current.id);
         let model = am
             .update(&txn)
             .await
             .map_err(|e| unique_as_conflict(e, "number", DUPLICATE_NUMBER))?;
+        record(
+            &txn,
+            by,
+            model.organisation_id,
+            "account",
+            Some(id),
+            diff(Some(&current), Some(&model)),
+            now,
+        )
+        .await?;
         txn.commit().await?;
         Ok(model)
     }
 
-    pub async fn close_account(&self, id: Uuid, closed_on: NaiveDate) -> AppResult<account::Model> {
+    pub async fn close_account(
+        &self,
+        by: &Author,
+        id: Uuid,
+        closed_on: NaiveDate,
+    ) -> AppResult<account::Model> {
         let txn = self.db.begin().await?;
         let current = find_account(&txn, id).await?;
+        by.check(account_target(&current))?;
         if current.closed_on.is_some() {
             return Err(AppError::conflict(
                 "id",
@@ -109,10 +144,22 @@ impl Registry {
                 ),
             ));
         }
+        let before = current.clone();
         let mut am: account::ActiveModel = current.into();
         am.closed_on = Set(Some(closed_on));
-        am.updated_at = Set(self.clock.now());
+        let now = self.clock.now();
+        am.updated_at = Set(now);
         let model = am.update(&txn).await?;
+        record(
+            &txn,
+            by,
+            model.organisation_id,
+            "account",
+            Some(id),
+            diff(Some(&before), Some(&model)),
+            now,
+        )
+        .await?;
         txn.commit().await?;
         Ok(model)
     }
@@ -131,6 +178,12 @@ impl Registry {
     ) -> AppResult<(Vec<account::Model>, u64)> {
         let mut query =
             account::Entity::find().filter(account::Column::OrganisationId.eq(organisation_id));
+        if let Some(ids) = filter.restrict.ids.clone() {
+            query = query.filter(account::Column::Id.is_in(ids));
+        }
+        if let Some(h) = filter.restrict.houses.clone() {
+            query = query.filter(account::Column::HouseId.is_in(h));
+        }
         if let Some(h) = filter.house_id {
             query = query.filter(account::Column::HouseId.eq(h));
         }
@@ -218,6 +271,14 @@ impl Registry {
             }
         }
         Ok(())
+    }
+}
+
+pub fn account_target(a: &account::Model) -> Target<'static> {
+    Target::Account {
+        org: a.organisation_id,
+        house: a.house_id,
+        id: a.id,
     }
 }
 

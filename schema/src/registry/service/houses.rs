@@ -5,7 +5,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{contains_pattern, unique_as_conflict, Direction, Page, Registry};
+use super::{contains_pattern, unique_as_conflict, Direction, Page, Registry, Restrict};
+use crate::audit::{diff, record, Author};
+use crate::auth::Target;
 use crate::error::{AppError, AppResult};
 use crate::exact::from_micro;
 use crate::registry::drafts::{HouseDraft, ValidHouse};
@@ -15,6 +17,8 @@ pub struct HouseFilter {
     pub status: Option<HouseStatus>,
     /// Part of the one-line address.
     pub address: Option<String>,
+    /// What the caller may see (from the access policy).
+    pub restrict: Restrict,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -29,9 +33,11 @@ const DUPLICATE_ADDRESS: &str = "a house with this address already exists";
 impl Registry {
     pub async fn create_house(
         &self,
+        by: &Author,
         organisation_id: Uuid,
         draft: HouseDraft,
     ) -> AppResult<house::Model> {
+        by.check(Target::Organisation(organisation_id))?;
         let v = draft.validate(self.today())?;
         let now = self.clock.now();
         let txn = self.db.begin().await?;
@@ -43,6 +49,16 @@ impl Registry {
             .insert(&txn)
             .await
             .map_err(|e| unique_as_conflict(e, "address", DUPLICATE_ADDRESS))?;
+        record(
+            &txn,
+            by,
+            organisation_id,
+            "house",
+            Some(model.id),
+            diff(None, Some(&model)),
+            now,
+        )
+        .await?;
         txn.commit().await?;
         Ok(model)
     }
@@ -50,30 +66,44 @@ impl Registry {
     /// Applies `patch` to the house as it is inside the transaction.
     pub async fn update_house(
         &self,
+        by: &Author,
         id: Uuid,
         patch: impl FnOnce(&mut HouseDraft) + Send,
     ) -> AppResult<house::Model> {
         let txn = self.db.begin().await?;
         super::lock_row(&txn, "houses", id).await?;
         let current = find_house(&txn, id).await?;
+        by.check(house_target(&current))?;
         let mut draft = HouseDraft::from_model(&current);
         patch(&mut draft);
         let v = draft.validate(self.today())?;
-        let mut am = house_active_model(current.id, current.organisation_id, v, self.clock.now());
+        let now = self.clock.now();
+        let mut am = house_active_model(current.id, current.organisation_id, v, now);
         am.created_at = Set(current.created_at);
         am.status = Set(current.status);
         let model = am
             .update(&txn)
             .await
             .map_err(|e| unique_as_conflict(e, "address", DUPLICATE_ADDRESS))?;
+        record(
+            &txn,
+            by,
+            model.organisation_id,
+            "house",
+            Some(id),
+            diff(Some(&current), Some(&model)),
+            now,
+        )
+        .await?;
         txn.commit().await?;
         Ok(model)
     }
 
     /// Archives a house that has no open accounts left.
-    pub async fn archive_house(&self, id: Uuid) -> AppResult<house::Model> {
+    pub async fn archive_house(&self, by: &Author, id: Uuid) -> AppResult<house::Model> {
         let txn = self.db.begin().await?;
         let current = find_house(&txn, id).await?;
+        by.check(house_target(&current))?;
         let open = account::Entity::find()
             .filter(account::Column::HouseId.eq(id))
             .filter(account::Column::ClosedOn.is_null())
@@ -86,10 +116,22 @@ impl Registry {
                 format!("the house still has {open} open accounts"),
             ));
         }
+        let before = current.clone();
         let mut am: house::ActiveModel = current.into();
         am.status = Set(HouseStatus::Archived);
-        am.updated_at = Set(self.clock.now());
+        let now = self.clock.now();
+        am.updated_at = Set(now);
         let model = am.update(&txn).await?;
+        record(
+            &txn,
+            by,
+            model.organisation_id,
+            "house",
+            Some(id),
+            diff(Some(&before), Some(&model)),
+            now,
+        )
+        .await?;
         txn.commit().await?;
         Ok(model)
     }
@@ -108,6 +150,9 @@ impl Registry {
     ) -> AppResult<(Vec<house::Model>, u64)> {
         let mut query =
             house::Entity::find().filter(house::Column::OrganisationId.eq(organisation_id));
+        if let Some(ids) = filter.restrict.ids {
+            query = query.filter(house::Column::Id.is_in(ids));
+        }
         if let Some(status) = filter.status {
             query = query.filter(house::Column::Status.eq(status));
         }
@@ -128,6 +173,13 @@ impl Registry {
             .all(&self.db)
             .await?;
         Ok((rows, total))
+    }
+}
+
+pub fn house_target(h: &house::Model) -> Target<'static> {
+    Target::House {
+        org: h.organisation_id,
+        id: h.id,
     }
 }
 

@@ -8,7 +8,9 @@ use uuid::Uuid;
 
 use super::houses::find_house;
 use super::premises::find_premises;
-use super::{unique_as_conflict, Direction, Page, Registry};
+use super::{unique_as_conflict, Direction, Page, Registry, Restrict};
+use crate::audit::{diff, record, Author};
+use crate::auth::Target;
 use crate::error::{AppError, AppResult};
 use crate::exact::from_micro;
 use crate::registry::drafts::{MeterDraft, ValidMeter};
@@ -24,6 +26,8 @@ pub struct MeterFilter {
     pub status: Option<MeterStatus>,
     /// Meters whose verification is due on or before this date.
     pub verification_due_before: Option<NaiveDate>,
+    /// What the caller may see (from the access policy).
+    pub restrict: Restrict,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -40,13 +44,19 @@ impl Registry {
     /// `premises_id` is `None`.
     pub async fn create_meter(
         &self,
+        by: &Author,
         house_id: Option<Uuid>,
         premises_id: Option<Uuid>,
         draft: MeterDraft,
     ) -> AppResult<meter::Model> {
-        let v = draft.validate()?;
         let txn = self.db.begin().await?;
         let (h, p) = place(&txn, house_id, premises_id).await?;
+        by.check(Target::Meter {
+            org: h.organisation_id,
+            house: h.id,
+            premises: p.as_ref().map(|p| p.id),
+        })?;
+        let v = draft.validate()?;
         check_serial(&txn, h.organisation_id, None, &v).await?;
         let now = self.clock.now();
         let model = meter::ActiveModel {
@@ -60,6 +70,16 @@ impl Registry {
         .insert(&txn)
         .await
         .map_err(|e| unique_as_conflict(e, "serial", DUPLICATE_SERIAL))?;
+        record(
+            &txn,
+            by,
+            model.organisation_id,
+            "meter",
+            Some(model.id),
+            diff(None, Some(&model)),
+            now,
+        )
+        .await?;
         txn.commit().await?;
         Ok(model)
     }
@@ -67,30 +87,49 @@ impl Registry {
     /// Applies `patch` to the meter as it is inside the transaction.
     pub async fn update_meter(
         &self,
+        by: &Author,
         id: Uuid,
         patch: impl FnOnce(&mut MeterDraft) + Send,
     ) -> AppResult<meter::Model> {
         let txn = self.db.begin().await?;
         super::lock_row(&txn, "meters", id).await?;
         let current = find_meter(&txn, id).await?;
+        by.check(meter_target(&current))?;
         let mut draft = MeterDraft::from_model(&current);
         patch(&mut draft);
         let v = draft.validate()?;
         check_serial(&txn, current.organisation_id, Some(id), &v).await?;
-        let mut am = meter_fields(v, self.clock.now());
+        let now = self.clock.now();
+        let mut am = meter_fields(v, now);
         am.id = Set(current.id);
         let model = am
             .update(&txn)
             .await
             .map_err(|e| unique_as_conflict(e, "serial", DUPLICATE_SERIAL))?;
+        record(
+            &txn,
+            by,
+            model.organisation_id,
+            "meter",
+            Some(id),
+            diff(Some(&current), Some(&model)),
+            now,
+        )
+        .await?;
         txn.commit().await?;
         Ok(model)
     }
 
     /// Moves a meter to active, failed or archived; an archived meter stays archived.
-    pub async fn set_meter_status(&self, id: Uuid, status: MeterStatus) -> AppResult<meter::Model> {
+    pub async fn set_meter_status(
+        &self,
+        by: &Author,
+        id: Uuid,
+        status: MeterStatus,
+    ) -> AppResult<meter::Model> {
         let txn = self.db.begin().await?;
         let current = find_meter(&txn, id).await?;
+        by.check(meter_target(&current))?;
         if current.status == MeterStatus::Archived && status != MeterStatus::Archived {
             return Err(AppError::conflict(
                 "status",
@@ -98,10 +137,22 @@ impl Registry {
                 "an archived meter cannot be put back in service; install a new one",
             ));
         }
+        let before = current.clone();
         let mut am: meter::ActiveModel = current.into();
         am.status = Set(status);
-        am.updated_at = Set(self.clock.now());
+        let now = self.clock.now();
+        am.updated_at = Set(now);
         let model = am.update(&txn).await?;
+        record(
+            &txn,
+            by,
+            model.organisation_id,
+            "meter",
+            Some(id),
+            diff(Some(&before), Some(&model)),
+            now,
+        )
+        .await?;
         txn.commit().await?;
         Ok(model)
     }
@@ -120,6 +171,15 @@ impl Registry {
     ) -> AppResult<(Vec<meter::Model>, u64)> {
         let mut query =
             meter::Entity::find().filter(meter::Column::OrganisationId.eq(organisation_id));
+        if let Some(ids) = filter.restrict.ids.clone() {
+            query = query.filter(meter::Column::Id.is_in(ids));
+        }
+        if let Some(h) = filter.restrict.houses.clone() {
+            query = query.filter(meter::Column::HouseId.is_in(h));
+        }
+        if let Some(p) = filter.restrict.premises.clone() {
+            query = query.filter(meter::Column::PremisesId.is_in(p));
+        }
         if let Some(h) = filter.house_id {
             query = query.filter(meter::Column::HouseId.eq(h));
         }
@@ -215,6 +275,14 @@ async fn check_serial<C: ConnectionTrait>(
         return Err(AppError::conflict("serial", "duplicate", DUPLICATE_SERIAL));
     }
     Ok(())
+}
+
+pub fn meter_target(m: &meter::Model) -> Target<'static> {
+    Target::Meter {
+        org: m.organisation_id,
+        house: m.house_id,
+        premises: m.premises_id,
+    }
 }
 
 pub(crate) async fn find_meter<C: ConnectionTrait>(conn: &C, id: Uuid) -> AppResult<meter::Model> {

@@ -23,11 +23,11 @@ use uuid::Uuid;
 use crate::clock::Clock;
 use crate::error::AppError;
 
-pub use accounts::{AccountFilter, AccountOrder};
-pub use houses::{HouseFilter, HouseOrder};
-pub use meters::{MeterFilter, MeterOrder};
-pub use people::{PersonFilter, PersonOrder};
-pub use premises::{PremisesFilter, PremisesOrder};
+pub use accounts::{account_target, AccountFilter, AccountOrder};
+pub use houses::{house_target, HouseFilter, HouseOrder};
+pub use meters::{meter_target, MeterFilter, MeterOrder};
+pub use people::{houses_of_person, PersonFilter, PersonOrder};
+pub use premises::{premises_target, PremisesFilter, PremisesOrder};
 
 /// Takes the write lock on one row for the rest of the transaction, before it is
 /// read: a row lock on PostgreSQL, the database's write lock on SQLite. An update
@@ -48,6 +48,16 @@ pub(crate) async fn lock_row<C: ConnectionTrait>(
     conn.execute_raw(Statement::from_sql_and_values(backend, sql, [id.into()]))
         .await?;
     Ok(())
+}
+
+/// Rows a list may return, from the caller's rights: `None` leaves a dimension
+/// open. Ids are those of the listed objects; houses and premises restrict by
+/// where the objects are.
+#[derive(Debug, Clone, Default)]
+pub struct Restrict {
+    pub ids: Option<Vec<Uuid>>,
+    pub houses: Option<Vec<Uuid>>,
+    pub premises: Option<Vec<Uuid>>,
 }
 
 /// Offset paging, as the API's connections ask for it.
@@ -91,7 +101,7 @@ impl Registry {
 }
 
 /// Turns a unique-constraint violation into a clean conflict on `field`.
-pub(crate) fn unique_as_conflict(err: DbErr, field: &str, message: &str) -> AppError {
+pub fn unique_as_conflict(err: DbErr, field: &str, message: &str) -> AppError {
     match err.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(_)) => {
             AppError::conflict(field, "duplicate", message)

@@ -1,18 +1,26 @@
 use entities::organisation;
 use sea_orm::{
-    ActiveModelTrait, EntityTrait, PaginatorTrait, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
 use super::{Page, Registry};
+use crate::audit::{diff, record, Author};
+use crate::auth::Target;
 use crate::error::{AppError, AppResult};
 use crate::registry::drafts::OrganisationDraft;
 
 impl Registry {
+    /// Creates an organisation; a signed-in admin becomes its first admin.
     pub async fn create_organisation(
         &self,
+        by: &Author,
         draft: OrganisationDraft,
     ) -> AppResult<organisation::Model> {
+        if !by.principal.is_admin_anywhere() {
+            return Err(crate::auth::policy::forbidden(by.operation));
+        }
         let d = draft.validate()?;
         let now = self.clock.now();
         let txn = self.db.begin().await?;
@@ -32,6 +40,29 @@ impl Registry {
         }
         .insert(&txn)
         .await?;
+        if !by.principal.system {
+            entities::membership::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                organisation_id: Set(model.id),
+                user_id: Set(by.principal.user_id),
+                roles: Set("admin".into()),
+                house_ids: Set(String::new()),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }
+            .insert(&txn)
+            .await?;
+        }
+        record(
+            &txn,
+            by,
+            model.id,
+            "organisation",
+            Some(model.id),
+            diff(None, Some(&model)),
+            now,
+        )
+        .await?;
         txn.commit().await?;
         Ok(model)
     }
@@ -39,6 +70,7 @@ impl Registry {
     /// Applies `patch` to the organisation as it is inside the transaction.
     pub async fn update_organisation(
         &self,
+        by: &Author,
         id: Uuid,
         patch: impl FnOnce(&mut OrganisationDraft) + Send,
     ) -> AppResult<organisation::Model> {
@@ -48,6 +80,8 @@ impl Registry {
             .one(&txn)
             .await?
             .ok_or(AppError::not_found("organisation"))?;
+        by.check(Target::Organisation(id))?;
+        let before = current.clone();
         let mut draft = OrganisationDraft::from_model(&current);
         patch(&mut draft);
         let d = draft.validate()?;
@@ -61,8 +95,19 @@ impl Registry {
         am.bank_account = Set(d.bank_account);
         am.bank_id = Set(d.bank_id);
         am.bank_name = Set(d.bank_name);
-        am.updated_at = Set(self.clock.now());
+        let now = self.clock.now();
+        am.updated_at = Set(now);
         let model = am.update(&txn).await?;
+        record(
+            &txn,
+            by,
+            id,
+            "organisation",
+            Some(id),
+            diff(Some(&before), Some(&model)),
+            now,
+        )
+        .await?;
         txn.commit().await?;
         Ok(model)
     }
@@ -74,8 +119,16 @@ impl Registry {
             .ok_or(AppError::not_found("organisation"))
     }
 
-    pub async fn organisations(&self, page: Page) -> AppResult<(Vec<organisation::Model>, u64)> {
-        let query = organisation::Entity::find().order_by_asc(organisation::Column::Name);
+    /// Organisations by name; `only`: just these.
+    pub async fn organisations(
+        &self,
+        only: Option<Vec<Uuid>>,
+        page: Page,
+    ) -> AppResult<(Vec<organisation::Model>, u64)> {
+        let mut query = organisation::Entity::find().order_by_asc(organisation::Column::Name);
+        if let Some(ids) = only {
+            query = query.filter(organisation::Column::Id.is_in(ids));
+        }
         let total = query.clone().count(&self.db).await?;
         let rows = query
             .offset(page.offset)

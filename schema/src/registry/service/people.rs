@@ -1,5 +1,6 @@
 use chrono::NaiveDate;
 use entities::{occupancy, person, OccupancyRole, RecordStatus};
+use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Set, TransactionTrait,
@@ -7,7 +8,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::premises::find_premises;
-use super::{contains_pattern, Direction, Page, Registry};
+use super::{contains_pattern, Direction, Page, Registry, Restrict};
+use crate::audit::{diff, record, Author};
+use crate::auth::Target;
 use crate::error::{AppError, AppResult};
 use crate::exact::Share;
 use crate::registry::drafts::{OccupancyDraft, PersonDraft, ValidOccupancy, ValidPerson};
@@ -16,6 +19,8 @@ use crate::search::index;
 #[derive(Debug, Clone, Default)]
 pub struct PersonFilter {
     pub name: Option<String>,
+    /// What the caller may see (from the access policy).
+    pub restrict: Restrict,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -28,9 +33,11 @@ pub enum PersonOrder {
 impl Registry {
     pub async fn create_person(
         &self,
+        by: &Author,
         organisation_id: Uuid,
         draft: PersonDraft,
     ) -> AppResult<person::Model> {
+        by.check(Target::Organisation(organisation_id))?;
         let v = draft.validate()?;
         let txn = self.db.begin().await?;
         entities::organisation::Entity::find_by_id(organisation_id)
@@ -48,6 +55,16 @@ impl Registry {
         .await?;
         index::replace_person_terms(&txn, organisation_id, model.id, &[], &terms_of(&model))
             .await?;
+        record(
+            &txn,
+            by,
+            organisation_id,
+            "person",
+            Some(model.id),
+            diff(None, Some(&model)),
+            now,
+        )
+        .await?;
         txn.commit().await?;
         Ok(model)
     }
@@ -55,18 +72,40 @@ impl Registry {
     /// Applies `patch` to the person as they are inside the transaction.
     pub async fn update_person(
         &self,
+        by: &Author,
         id: Uuid,
         patch: impl FnOnce(&mut PersonDraft) + Send,
     ) -> AppResult<person::Model> {
         let txn = self.db.begin().await?;
         super::lock_row(&txn, "people", id).await?;
         let current = find_person(&txn, id).await?;
+        let houses = if by.principal.house_limited(current.organisation_id) {
+            Some(houses_of_person(&txn, id).await?)
+        } else {
+            None
+        };
+        by.check(Target::Person {
+            org: current.organisation_id,
+            id,
+            houses: houses.as_deref(),
+        })?;
         let mut draft = PersonDraft::from_model(&current);
         patch(&mut draft);
         let v = draft.validate()?;
-        let mut am = person_fields(v, self.clock.now());
+        let now = self.clock.now();
+        let mut am = person_fields(v, now);
         am.id = Set(current.id);
         let model = am.update(&txn).await?;
+        record(
+            &txn,
+            by,
+            model.organisation_id,
+            "person",
+            Some(id),
+            diff(Some(&current), Some(&model)),
+            now,
+        )
+        .await?;
         index::replace_person_terms(
             &txn,
             model.organisation_id,
@@ -93,6 +132,42 @@ impl Registry {
     ) -> AppResult<(Vec<person::Model>, u64)> {
         let mut query =
             person::Entity::find().filter(person::Column::OrganisationId.eq(organisation_id));
+        if let Some(ids) = filter.restrict.ids.clone() {
+            query = query.filter(person::Column::Id.is_in(ids));
+        }
+        if let Some(houses) = filter.restrict.houses.clone() {
+            // Holders of accounts or occupants of premises in those houses.
+            let holders = sea_orm::sea_query::Query::select()
+                .column(entities::account::Column::HolderId)
+                .from(entities::account::Entity)
+                .and_where(entities::account::Column::HouseId.is_in(houses.clone()))
+                .and_where(entities::account::Column::HolderId.is_not_null())
+                .to_owned();
+            let occupants = sea_orm::sea_query::Query::select()
+                .column((occupancy::Entity, occupancy::Column::PersonId))
+                .from(occupancy::Entity)
+                .inner_join(
+                    entities::premises::Entity,
+                    sea_orm::sea_query::Expr::col((
+                        entities::premises::Entity,
+                        entities::premises::Column::Id,
+                    ))
+                    .equals((occupancy::Entity, occupancy::Column::PremisesId)),
+                )
+                .and_where(
+                    sea_orm::sea_query::Expr::col((
+                        entities::premises::Entity,
+                        entities::premises::Column::HouseId,
+                    ))
+                    .is_in(houses),
+                )
+                .to_owned();
+            query = query.filter(
+                sea_orm::Condition::any()
+                    .add(person::Column::Id.in_subquery(holders))
+                    .add(person::Column::Id.in_subquery(occupants)),
+            );
+        }
         if let Some(name) = filter.name.filter(|n| !n.trim().is_empty()) {
             query = query.filter(person::Column::FullName.like(contains_pattern(&name)));
         }
@@ -115,13 +190,15 @@ impl Registry {
     /// Links a person to premises as owner (with a share) or tenant.
     pub async fn link_person(
         &self,
+        by: &Author,
         premises_id: Uuid,
         person_id: Uuid,
         draft: OccupancyDraft,
     ) -> AppResult<occupancy::Model> {
-        let v = draft.validate()?;
         let txn = self.db.begin().await?;
         let p = find_premises(&txn, premises_id).await?;
+        by.check(super::premises::premises_target(&p))?;
+        let v = draft.validate()?;
         if p.status == RecordStatus::Archived {
             return Err(AppError::validation(
                 "premisesId",
@@ -150,17 +227,38 @@ impl Registry {
         }
         .insert(&txn)
         .await?;
+        record(
+            &txn,
+            by,
+            model.organisation_id,
+            "occupancy",
+            Some(model.id),
+            diff(None, Some(&model)),
+            now,
+        )
+        .await?;
         txn.commit().await?;
         Ok(model)
     }
 
     /// Ends a person's link to premises on a date; the history stays.
-    pub async fn end_occupancy(&self, id: Uuid, until: NaiveDate) -> AppResult<occupancy::Model> {
+    pub async fn end_occupancy(
+        &self,
+        by: &Author,
+        id: Uuid,
+        until: NaiveDate,
+    ) -> AppResult<occupancy::Model> {
         let txn = self.db.begin().await?;
         let current = occupancy::Entity::find_by_id(id)
             .one(&txn)
             .await?
             .ok_or(AppError::not_found("occupancy"))?;
+        let p = find_premises(&txn, current.premises_id).await?;
+        by.check(super::premises::premises_target(&p))
+            .map_err(|e| match e {
+                AppError::NotFound { .. } => AppError::not_found("occupancy"),
+                other => other,
+            })?;
         if let Some(since) = current.since {
             if until < since {
                 return Err(AppError::validation(
@@ -170,10 +268,22 @@ impl Registry {
                 ));
             }
         }
+        let before = current.clone();
         let mut am: occupancy::ActiveModel = current.into();
         am.until = Set(Some(until));
-        am.updated_at = Set(self.clock.now());
+        let now = self.clock.now();
+        am.updated_at = Set(now);
         let model = am.update(&txn).await?;
+        record(
+            &txn,
+            by,
+            model.organisation_id,
+            "occupancy",
+            Some(id),
+            diff(Some(&before), Some(&model)),
+            now,
+        )
+        .await?;
         txn.commit().await?;
         Ok(model)
     }
@@ -221,6 +331,41 @@ pub(crate) async fn check_owner_shares<C: ConnectionTrait>(
         ));
     }
     Ok(())
+}
+
+/// The houses where a person holds an account or occupies premises: what a
+/// staff member limited to some houses needs to see them.
+pub async fn houses_of_person<C: ConnectionTrait>(
+    conn: &C,
+    person_id: Uuid,
+) -> AppResult<Vec<Uuid>> {
+    let mut houses: Vec<Uuid> = entities::account::Entity::find()
+        .select_only()
+        .column(entities::account::Column::HouseId)
+        .filter(entities::account::Column::HolderId.eq(person_id))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let premises: Vec<Uuid> = occupancy::Entity::find()
+        .select_only()
+        .column(occupancy::Column::PremisesId)
+        .filter(occupancy::Column::PersonId.eq(person_id))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    if !premises.is_empty() {
+        let more: Vec<Uuid> = entities::premises::Entity::find()
+            .select_only()
+            .column(entities::premises::Column::HouseId)
+            .filter(entities::premises::Column::Id.is_in(premises))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        houses.extend(more);
+    }
+    houses.sort();
+    houses.dedup();
+    Ok(houses)
 }
 
 pub(crate) async fn find_person<C: ConnectionTrait>(

@@ -6,7 +6,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::houses::find_house;
-use super::{unique_as_conflict, Direction, Page, Registry};
+use super::{unique_as_conflict, Direction, Page, Registry, Restrict};
+use crate::audit::{diff, record, Author};
+use crate::auth::Target;
 use crate::error::{AppError, AppResult};
 use crate::exact::from_micro;
 use crate::registry::drafts::{PremisesDraft, ValidPremises};
@@ -17,6 +19,8 @@ pub struct PremisesFilter {
     pub kind: Option<PremisesKind>,
     pub status: Option<RecordStatus>,
     pub number: Option<String>,
+    /// What the caller may see (from the access policy).
+    pub restrict: Restrict,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -32,11 +36,13 @@ const DUPLICATE_NUMBER: &str = "the house already has premises with this number"
 impl Registry {
     pub async fn create_premises(
         &self,
+        by: &Author,
         house_id: Uuid,
         draft: PremisesDraft,
     ) -> AppResult<premises::Model> {
         let txn = self.db.begin().await?;
         let h = find_house(&txn, house_id).await?;
+        by.check(super::houses::house_target(&h))?;
         if h.status == HouseStatus::Archived {
             return Err(AppError::validation(
                 "houseId",
@@ -50,6 +56,16 @@ impl Registry {
             .insert(&txn)
             .await
             .map_err(|e| unique_as_conflict(e, "number", DUPLICATE_NUMBER))?;
+        record(
+            &txn,
+            by,
+            model.organisation_id,
+            "premises",
+            Some(model.id),
+            diff(None, Some(&model)),
+            now,
+        )
+        .await?;
         txn.commit().await?;
         Ok(model)
     }
@@ -57,31 +73,45 @@ impl Registry {
     /// Applies `patch` to the premises as it is inside the transaction.
     pub async fn update_premises(
         &self,
+        by: &Author,
         id: Uuid,
         patch: impl FnOnce(&mut PremisesDraft) + Send,
     ) -> AppResult<premises::Model> {
         let txn = self.db.begin().await?;
         super::lock_row(&txn, "premises", id).await?;
         let current = find_premises(&txn, id).await?;
+        by.check(premises_target(&current))?;
         let mut draft = PremisesDraft::from_model(&current);
         patch(&mut draft);
         let h = find_house(&txn, current.house_id).await?;
         let v = draft.validate(h.floors, h.entrances)?;
-        let mut am = premises_active_model(current.id, &h, v, self.clock.now());
+        let now = self.clock.now();
+        let mut am = premises_active_model(current.id, &h, v, now);
         am.created_at = Set(current.created_at);
         am.status = Set(current.status);
         let model = am
             .update(&txn)
             .await
             .map_err(|e| unique_as_conflict(e, "number", DUPLICATE_NUMBER))?;
+        record(
+            &txn,
+            by,
+            model.organisation_id,
+            "premises",
+            Some(id),
+            diff(Some(&current), Some(&model)),
+            now,
+        )
+        .await?;
         txn.commit().await?;
         Ok(model)
     }
 
     /// Archives premises that have no open accounts.
-    pub async fn archive_premises(&self, id: Uuid) -> AppResult<premises::Model> {
+    pub async fn archive_premises(&self, by: &Author, id: Uuid) -> AppResult<premises::Model> {
         let txn = self.db.begin().await?;
         let current = find_premises(&txn, id).await?;
+        by.check(premises_target(&current))?;
         let open = account::Entity::find()
             .filter(account::Column::PremisesId.eq(id))
             .filter(account::Column::ClosedOn.is_null())
@@ -94,10 +124,22 @@ impl Registry {
                 format!("the premises still has {open} open accounts"),
             ));
         }
+        let before = current.clone();
         let mut am: premises::ActiveModel = current.into();
         am.status = Set(RecordStatus::Archived);
-        am.updated_at = Set(self.clock.now());
+        let now = self.clock.now();
+        am.updated_at = Set(now);
         let model = am.update(&txn).await?;
+        record(
+            &txn,
+            by,
+            model.organisation_id,
+            "premises",
+            Some(id),
+            diff(Some(&before), Some(&model)),
+            now,
+        )
+        .await?;
         txn.commit().await?;
         Ok(model)
     }
@@ -116,6 +158,12 @@ impl Registry {
     ) -> AppResult<(Vec<premises::Model>, u64)> {
         let mut query =
             premises::Entity::find().filter(premises::Column::OrganisationId.eq(organisation_id));
+        if let Some(ids) = filter.restrict.ids.clone() {
+            query = query.filter(premises::Column::Id.is_in(ids));
+        }
+        if let Some(h) = filter.restrict.houses.clone() {
+            query = query.filter(premises::Column::HouseId.is_in(h));
+        }
         if let Some(h) = filter.house_id {
             query = query.filter(premises::Column::HouseId.eq(h));
         }
@@ -148,6 +196,14 @@ impl Registry {
             .all(&self.db)
             .await?;
         Ok((rows, total))
+    }
+}
+
+pub fn premises_target(p: &premises::Model) -> Target<'static> {
+    Target::Premises {
+        org: p.organisation_id,
+        house: p.house_id,
+        id: p.id,
     }
 }
 

@@ -1,0 +1,376 @@
+//! The audit log: every mutation writes, in its own transaction, who did what to
+//! which object, with the changed fields before and after.
+//!
+//! Invariants: rows are append-only (database triggers refuse UPDATE and DELETE);
+//! each organisation's rows form a chain, numbered from 1 without gaps, where each
+//! row's hash covers its content and the previous row's hash, and `audit_heads`
+//! holds the last number and hash. Writers serialise per organisation on the head
+//! row, so the chain never forks.
+
+pub mod query;
+mod verify;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use entities::audit_entry;
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, Statement};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::auth::policy::Target;
+use crate::auth::principal::Principal;
+use crate::error::AppResult;
+
+pub use verify::{verify_all, verify_chain, ChainReport};
+
+/// The hash a chain starts from.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Where a request came from, for the audit log and the sessions list.
+#[derive(Clone, Debug, Default)]
+pub struct RequestMeta {
+    pub request_id: String,
+    pub address: String,
+    pub user_agent: String,
+}
+
+/// The caller of one operation: who, from where, doing what.
+#[derive(Clone, Debug)]
+pub struct Author {
+    pub principal: Arc<Principal>,
+    pub request: RequestMeta,
+    /// `Mutation.updateHouse`, as named in the access matrix.
+    pub operation: &'static str,
+}
+
+impl Author {
+    pub fn new(principal: Arc<Principal>, request: RequestMeta, operation: &'static str) -> Self {
+        Self {
+            principal,
+            request,
+            operation,
+        }
+    }
+
+    /// The server itself (command line, demo), with every right.
+    pub fn system(what: &str, operation: &'static str) -> Self {
+        Self::new(
+            Arc::new(Principal::system(what)),
+            RequestMeta {
+                request_id: Uuid::now_v7().to_string(),
+                address: "local".into(),
+                user_agent: String::new(),
+            },
+            operation,
+        )
+    }
+
+    /// Asks the policy whether this operation may touch `target`.
+    pub fn check(&self, target: Target<'_>) -> AppResult<()> {
+        self.principal.check(self.operation, target)
+    }
+
+    /// The short name of the operation, as the log shows it (`updateHouse`).
+    pub fn operation_name(&self) -> &'static str {
+        self.operation
+            .split_once('.')
+            .map_or(self.operation, |(_, n)| n)
+    }
+}
+
+/// Fields never worth logging: bookkeeping and derived search keys.
+fn skipped(field: &str) -> bool {
+    matches!(
+        field,
+        "created_at" | "updated_at" | "organisation_id" | "natural_key"
+    ) || field.ends_with("_key")
+        || field == "password_hash"
+        || field == "code_hash"
+}
+
+/// `{"before": {...}, "after": {...}}` with only the fields that differ; a
+/// creation has no `before`, a removal no `after`.
+pub fn diff<T: Serialize>(before: Option<&T>, after: Option<&T>) -> Value {
+    let as_map = |v: Option<&T>| -> Map<String, Value> {
+        match v.map(serde_json::to_value) {
+            Some(Ok(Value::Object(m))) => m,
+            _ => Map::new(),
+        }
+    };
+    let (b, a) = (as_map(before), as_map(after));
+    let mut out_b = Map::new();
+    let mut out_a = Map::new();
+    let keys: Vec<&String> = b
+        .keys()
+        .chain(a.keys().filter(|k| !b.contains_key(*k)))
+        .collect();
+    for key in keys {
+        if skipped(key) {
+            continue;
+        }
+        let (vb, va) = (b.get(key), a.get(key));
+        if vb != va {
+            if let Some(v) = vb {
+                out_b.insert(key.clone(), v.clone());
+            }
+            if let Some(v) = va {
+                out_a.insert(key.clone(), v.clone());
+            }
+        }
+    }
+    let mut out = Map::new();
+    if before.is_some() {
+        out.insert("before".into(), Value::Object(out_b));
+    }
+    if after.is_some() {
+        out.insert("after".into(), Value::Object(out_a));
+    }
+    Value::Object(out)
+}
+
+/// The content a row's hash covers, in a fixed order.
+pub(crate) fn row_hash(m: &audit_entry::Model) -> String {
+    let content = serde_json::json!([
+        m.organisation_id,
+        m.seq,
+        m.id,
+        m.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        m.user_id,
+        m.user_email,
+        m.roles,
+        m.operation,
+        m.object_type,
+        m.object_id,
+        m.changes,
+        m.request_id,
+        m.client_address,
+        m.prev_hash,
+    ]);
+    let digest = Sha256::digest(content.to_string().as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The row that follows `(last_seq, prev_hash)` in an organisation's chain.
+#[allow(clippy::too_many_arguments)]
+fn next_entry(
+    by: &Author,
+    organisation_id: Uuid,
+    object_type: &str,
+    object_id: Option<Uuid>,
+    changes: Value,
+    at: DateTime<Utc>,
+    last_seq: i64,
+    prev_hash: String,
+) -> audit_entry::Model {
+    let principal = &by.principal;
+    let mut model = audit_entry::Model {
+        organisation_id,
+        seq: last_seq + 1,
+        id: Uuid::now_v7(),
+        at: at.trunc_subsecs(6),
+        user_id: (!principal.system).then_some(principal.user_id),
+        user_email: principal.email.clone(),
+        roles: principal.roles_in(organisation_id),
+        operation: by.operation_name().to_string(),
+        object_type: object_type.to_string(),
+        object_id,
+        changes: changes.to_string(),
+        request_id: by.request.request_id.clone(),
+        client_address: by.request.address.clone(),
+        prev_hash,
+        hash: String::new(),
+    };
+    model.hash = row_hash(&model);
+    model
+}
+
+const INSERT_HEAD: &str = "INSERT INTO audit_heads (organisation_id, seq, hash) VALUES (?, 0, ?) ON CONFLICT (organisation_id) DO NOTHING";
+const UPDATE_HEAD: &str = "UPDATE audit_heads SET seq = ?, hash = ? WHERE organisation_id = ?";
+
+fn head_query(backend: sea_orm::DatabaseBackend) -> &'static str {
+    // FOR UPDATE: writers of one organisation queue here until the first commits.
+    match backend {
+        sea_orm::DatabaseBackend::Postgres => {
+            "SELECT seq, hash FROM audit_heads WHERE organisation_id = ? FOR UPDATE"
+        }
+        _ => "SELECT seq, hash FROM audit_heads WHERE organisation_id = ?",
+    }
+}
+
+fn numbered(backend: sea_orm::DatabaseBackend, sql: &str) -> String {
+    if backend != sea_orm::DatabaseBackend::Postgres {
+        return sql.to_string();
+    }
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut n = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            n += 1;
+            out.push_str(&format!("${n}"));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Appends one row to the organisation's chain inside the caller's transaction.
+pub async fn record<C: ConnectionTrait>(
+    conn: &C,
+    by: &Author,
+    organisation_id: Uuid,
+    object_type: &str,
+    object_id: Option<Uuid>,
+    changes: Value,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let backend = conn.get_database_backend();
+    conn.execute_raw(Statement::from_sql_and_values(
+        backend,
+        numbered(backend, INSERT_HEAD),
+        [organisation_id.into(), GENESIS.into()],
+    ))
+    .await?;
+    let head = conn
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            numbered(backend, head_query(backend)),
+            [organisation_id.into()],
+        ))
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("audit head".into()))?;
+    let last_seq: i64 = head.try_get("", "seq")?;
+    let prev_hash: String = head.try_get("", "hash")?;
+    let model = next_entry(
+        by,
+        organisation_id,
+        object_type,
+        object_id,
+        changes,
+        at,
+        last_seq,
+        prev_hash,
+    );
+    conn.execute_raw(Statement::from_sql_and_values(
+        backend,
+        numbered(backend, UPDATE_HEAD),
+        [
+            model.seq.into(),
+            model.hash.clone().into(),
+            organisation_id.into(),
+        ],
+    ))
+    .await?;
+    let am: audit_entry::ActiveModel = model.into();
+    am.insert(conn).await?;
+    Ok(())
+}
+
+/// The same, inside a bulk transaction (imports).
+pub async fn record_bulk(
+    tx: &mut crate::bulk::BulkTx,
+    by: &Author,
+    organisation_id: Uuid,
+    object_type: &str,
+    object_id: Option<Uuid>,
+    changes: Value,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    use crate::bulk::Cell;
+    tx.execute(
+        INSERT_HEAD,
+        vec![
+            Cell::Uuid(Some(organisation_id)),
+            Cell::Text(GENESIS.into()),
+        ],
+    )
+    .await?;
+    let (last_seq, prev_hash) = tx
+        .fetch_pair(head_query(tx.backend()), organisation_id)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("audit head".into()))?;
+    let m = next_entry(
+        by,
+        organisation_id,
+        object_type,
+        object_id,
+        changes,
+        at,
+        last_seq,
+        prev_hash,
+    );
+    tx.execute(
+        UPDATE_HEAD,
+        vec![
+            Cell::BigInt(Some(m.seq)),
+            Cell::Text(m.hash.clone()),
+            Cell::Uuid(Some(organisation_id)),
+        ],
+    )
+    .await?;
+    tx.execute(
+        "INSERT INTO audit_log (organisation_id, seq, id, at, user_id, user_email, roles, operation, object_type, object_id, changes, request_id, client_address, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        vec![
+            Cell::Uuid(Some(m.organisation_id)),
+            Cell::BigInt(Some(m.seq)),
+            Cell::Uuid(Some(m.id)),
+            Cell::Timestamp(m.at),
+            Cell::Uuid(m.user_id),
+            Cell::Text(m.user_email),
+            Cell::Text(m.roles),
+            Cell::Text(m.operation),
+            Cell::Text(m.object_type),
+            Cell::Uuid(m.object_id),
+            Cell::Text(m.changes),
+            Cell::Text(m.request_id),
+            Cell::Text(m.client_address),
+            Cell::Text(m.prev_hash),
+            Cell::Text(m.hash),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[derive(Serialize)]
+    struct Row {
+        id: u32,
+        name: &'static str,
+        area: &'static str,
+        updated_at: &'static str,
+    }
+
+    #[test]
+    fn a_diff_keeps_only_the_changed_fields() {
+        let a = Row {
+            id: 1,
+            name: "a",
+            area: "10",
+            updated_at: "x",
+        };
+        let b = Row {
+            id: 1,
+            name: "b",
+            area: "10",
+            updated_at: "y",
+        };
+        let d = diff(Some(&a), Some(&b));
+        assert_eq!(
+            d,
+            serde_json::json!({"before": {"name": "a"}, "after": {"name": "b"}})
+        );
+        let created = diff(None, Some(&a));
+        assert_eq!(
+            created,
+            serde_json::json!({"after": {"id": 1, "name": "a", "area": "10"}})
+        );
+    }
+}

@@ -1,0 +1,341 @@
+//! Logging in and out, joining as a resident, and managing staff.
+
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+
+use super::service::NewSession;
+use super::staff::StaffDraft;
+use super::types::{ClientKind, Member, MembershipInfo, RoleKind};
+use super::{author, meta, principal, Auth, RequestCtx, SESSION_COOKIE};
+use crate::error::AppError;
+use crate::pagination::uuid;
+use crate::registry::types::Account;
+
+#[derive(InputObject)]
+pub struct LoginInput {
+    pub email: String,
+    pub password: String,
+    /// WEB: the session goes into an HttpOnly cookie and `token` stays null;
+    /// APP: the token is returned for an `Authorization: Bearer` header.
+    #[graphql(default)]
+    pub client: ClientKind,
+}
+
+#[derive(SimpleObject)]
+pub struct LoginPayload {
+    pub user_id: ID,
+    pub display_name: String,
+    /// Only for APP clients.
+    pub token: Option<String>,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(InputObject)]
+pub struct RegisterResidentInput {
+    pub email: String,
+    pub display_name: String,
+    pub password: String,
+    /// The personal account number from the receipt.
+    pub account_number: String,
+    /// The access code from the receipt (or given by the management office).
+    pub code: String,
+    #[graphql(default_with = "String::from(\"en\")")]
+    pub locale: String,
+    #[graphql(default)]
+    pub client: ClientKind,
+}
+
+#[derive(InputObject)]
+pub struct ClaimAccountInput {
+    pub account_number: String,
+    pub code: String,
+}
+
+#[derive(SimpleObject)]
+pub struct ClaimAccountPayload {
+    pub account: Account,
+}
+
+#[derive(InputObject)]
+pub struct ChangePasswordInput {
+    /// Empty for a user who has no password yet.
+    #[graphql(default)]
+    pub current_password: String,
+    pub new_password: String,
+}
+
+#[derive(SimpleObject)]
+pub struct DonePayload {
+    pub ok: bool,
+}
+
+#[derive(SimpleObject)]
+pub struct LogoutEverywherePayload {
+    /// How many sessions ended.
+    pub ended: u64,
+}
+
+#[derive(InputObject)]
+pub struct IssueAccessCodeInput {
+    pub account_id: ID,
+}
+
+#[derive(SimpleObject)]
+pub struct IssueAccessCodePayload {
+    pub account: Account,
+    /// Shown once: hand it to the resident. Replaces any earlier code.
+    pub code: String,
+    pub valid_days: i32,
+}
+
+#[derive(InputObject)]
+pub struct AddStaffMemberInput {
+    pub organisation_id: ID,
+    pub email: String,
+    pub display_name: String,
+    pub roles: Vec<RoleKind>,
+    /// Limits the member to these houses; empty: every house.
+    #[graphql(default)]
+    pub house_ids: Vec<ID>,
+    /// A first password for a new user.
+    pub password: Option<String>,
+    #[graphql(default_with = "String::from(\"en\")")]
+    pub locale: String,
+}
+
+#[derive(InputObject)]
+pub struct UpdateMembershipInput {
+    pub organisation_id: ID,
+    pub user_id: ID,
+    pub roles: Vec<RoleKind>,
+    #[graphql(default)]
+    pub house_ids: Vec<ID>,
+}
+
+#[derive(InputObject)]
+pub struct RemoveMembershipInput {
+    pub organisation_id: ID,
+    pub user_id: ID,
+}
+
+#[derive(SimpleObject)]
+pub struct MemberPayload {
+    pub member: Member,
+}
+
+fn in_input<T>(r: Result<T, AppError>) -> Result<T> {
+    r.map_err(|e| e.in_field("input").into())
+}
+
+fn ids(field: &str, list: &[ID]) -> Result<Vec<uuid::Uuid>> {
+    list.iter()
+        .enumerate()
+        .map(|(i, id)| in_input(uuid(&format!("{field}[{i}]"), id)))
+        .collect()
+}
+
+/// Hands a new session to the client: a cookie for the web, the token for apps.
+fn deliver(ctx: &Context<'_>, s: NewSession, client: ClientKind) -> LoginPayload {
+    let token = match client {
+        ClientKind::Web => {
+            let secure = ctx.data_opt::<RequestCtx>().is_some_and(|r| r.secure);
+            let max_age = (s.record.expires_at - s.record.created_at).num_seconds();
+            ctx.append_http_header(
+                "Set-Cookie",
+                format!(
+                    "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
+                    s.token,
+                    if secure { "; Secure" } else { "" }
+                ),
+            );
+            None
+        }
+        ClientKind::App => Some(s.token),
+    };
+    LoginPayload {
+        user_id: ID(s.user.id.to_string()),
+        display_name: s.user.display_name,
+        token,
+        expires_at: s.record.expires_at,
+    }
+}
+
+fn clear_cookie(ctx: &Context<'_>) {
+    ctx.append_http_header(
+        "Set-Cookie",
+        format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
+    );
+}
+
+#[derive(Default)]
+pub struct AuthMutation;
+
+#[Object]
+impl AuthMutation {
+    /// Email and password. Wrong email and wrong password answer the same
+    /// INVALID_CREDENTIALS; too many attempts answer RATE_LIMITED.
+    async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> Result<LoginPayload> {
+        let auth = ctx.data::<Auth>()?;
+        let session = auth
+            .login_password(&input.email, input.password, &meta(ctx))
+            .await?;
+        Ok(deliver(ctx, session, input.client))
+    }
+
+    /// Joins as a resident with the account number and access code from a
+    /// receipt, and signs in.
+    async fn register_resident(
+        &self,
+        ctx: &Context<'_>,
+        input: RegisterResidentInput,
+    ) -> Result<LoginPayload> {
+        let auth = ctx.data::<Auth>()?;
+        let session = in_input(
+            auth.register_resident(
+                &meta(ctx),
+                &input.email,
+                &input.display_name,
+                input.password,
+                &input.account_number,
+                &input.code,
+                &input.locale,
+            )
+            .await,
+        )?;
+        Ok(deliver(ctx, session, input.client))
+    }
+
+    /// Ends this session.
+    async fn logout(&self, ctx: &Context<'_>) -> Result<DonePayload> {
+        let p = principal(ctx)?;
+        ctx.data::<Auth>()?.logout(&p).await?;
+        clear_cookie(ctx);
+        Ok(DonePayload { ok: true })
+    }
+
+    /// Ends every session of the signed-in user, on every device.
+    async fn logout_everywhere(&self, ctx: &Context<'_>) -> Result<LogoutEverywherePayload> {
+        let p = principal(ctx)?;
+        let ended = ctx.data::<Auth>()?.logout_everywhere(&p).await?;
+        clear_cookie(ctx);
+        Ok(LogoutEverywherePayload { ended })
+    }
+
+    /// Sets a new password; other sessions of the user end.
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        input: ChangePasswordInput,
+    ) -> Result<DonePayload> {
+        let by = author(ctx, "Mutation.changePassword")?;
+        in_input(
+            ctx.data::<Auth>()?
+                .change_password(&by, input.current_password, input.new_password)
+                .await,
+        )?;
+        Ok(DonePayload { ok: true })
+    }
+
+    /// Adds a personal account to the signed-in resident with its number and code.
+    async fn claim_account(
+        &self,
+        ctx: &Context<'_>,
+        input: ClaimAccountInput,
+    ) -> Result<ClaimAccountPayload> {
+        let by = author(ctx, "Mutation.claimAccount")?;
+        let account = in_input(
+            ctx.data::<Auth>()?
+                .claim_account(&by, &input.account_number, &input.code)
+                .await,
+        )?;
+        Ok(ClaimAccountPayload {
+            account: Account(account),
+        })
+    }
+
+    /// Issues the code a resident joins with for an account (until receipts print it).
+    async fn issue_access_code(
+        &self,
+        ctx: &Context<'_>,
+        input: IssueAccessCodeInput,
+    ) -> Result<IssueAccessCodePayload> {
+        let by = author(ctx, "Mutation.issueAccessCode")?;
+        let id = in_input(uuid("accountId", &input.account_id))?;
+        let (account, code) = in_input(ctx.data::<Auth>()?.issue_access_code(&by, id).await)?;
+        Ok(IssueAccessCodePayload {
+            account: Account(account),
+            code,
+            valid_days: super::residents::CODE_VALID_DAYS as i32,
+        })
+    }
+
+    /// Adds someone to the organisation's staff with roles (and optionally houses).
+    async fn add_staff_member(
+        &self,
+        ctx: &Context<'_>,
+        input: AddStaffMemberInput,
+    ) -> Result<MemberPayload> {
+        let by = author(ctx, "Mutation.addStaffMember")?;
+        let org = in_input(uuid("organisationId", &input.organisation_id))?;
+        let draft = StaffDraft {
+            email: input.email,
+            display_name: input.display_name,
+            roles: input.roles.into_iter().map(Into::into).collect(),
+            houses: ids("houseIds", &input.house_ids)?,
+            password: input.password,
+            locale: input.locale,
+        };
+        let (user, m) = in_input(ctx.data::<Auth>()?.add_staff_member(&by, org, draft).await)?;
+        Ok(MemberPayload {
+            member: Member {
+                user,
+                membership: MembershipInfo::from(&m),
+            },
+        })
+    }
+
+    async fn update_membership(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateMembershipInput,
+    ) -> Result<MemberPayload> {
+        let by = author(ctx, "Mutation.updateMembership")?;
+        let org = in_input(uuid("organisationId", &input.organisation_id))?;
+        let user_id = in_input(uuid("userId", &input.user_id))?;
+        let auth = ctx.data::<Auth>()?;
+        let m = in_input(
+            auth.update_membership(
+                &by,
+                org,
+                user_id,
+                input.roles.into_iter().map(Into::into).collect(),
+                ids("houseIds", &input.house_ids)?,
+            )
+            .await,
+        )?;
+        let user = auth.user(user_id).await?;
+        Ok(MemberPayload {
+            member: Member {
+                user,
+                membership: MembershipInfo::from(&m),
+            },
+        })
+    }
+
+    /// Removes someone from the staff; their sessions end.
+    async fn remove_membership(
+        &self,
+        ctx: &Context<'_>,
+        input: RemoveMembershipInput,
+    ) -> Result<DonePayload> {
+        let by = author(ctx, "Mutation.removeMembership")?;
+        let org = in_input(uuid("organisationId", &input.organisation_id))?;
+        let user_id = in_input(uuid("userId", &input.user_id))?;
+        in_input(
+            ctx.data::<Auth>()?
+                .remove_membership(&by, org, user_id)
+                .await,
+        )?;
+        Ok(DonePayload { ok: true })
+    }
+}

@@ -1,0 +1,84 @@
+//! Who am I, my sessions, and an organisation's staff.
+
+use async_graphql::{Context, Object, Result, ID};
+use entities::{account, membership};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+use super::types::{Me, Member, MembershipInfo, SessionInfo};
+use super::{principal, Auth, RequestCtx};
+use crate::error::AppError;
+use crate::pagination::uuid;
+
+#[derive(Default)]
+pub struct AuthQuery;
+
+#[Object]
+impl AuthQuery {
+    /// The signed-in user, or null.
+    async fn me(&self, ctx: &Context<'_>) -> Result<Option<Me>> {
+        let Some(p) = ctx
+            .data_opt::<RequestCtx>()
+            .and_then(|r| r.principal.clone())
+        else {
+            return Ok(None);
+        };
+        let auth = ctx.data::<Auth>()?;
+        let user = auth.user(p.user_id).await?;
+        let memberships = membership::Entity::find()
+            .filter(membership::Column::UserId.eq(user.id))
+            .all(&auth.db)
+            .await
+            .map_err(AppError::from)?
+            .iter()
+            .map(MembershipInfo::from)
+            .collect();
+        let ids: Vec<uuid::Uuid> = p
+            .residences
+            .iter()
+            .flat_map(|r| r.accounts.iter().copied())
+            .collect();
+        let accounts = if ids.is_empty() {
+            Vec::new()
+        } else {
+            account::Entity::find()
+                .filter(account::Column::Id.is_in(ids))
+                .order_by_asc(account::Column::Number)
+                .all(&auth.db)
+                .await
+                .map_err(AppError::from)?
+        };
+        Ok(Some(Me {
+            user,
+            memberships,
+            accounts,
+        }))
+    }
+
+    /// The signed-in user's open sessions, newest first.
+    async fn my_sessions(&self, ctx: &Context<'_>) -> Result<Vec<SessionInfo>> {
+        let p = principal(ctx)?;
+        let auth = ctx.data::<Auth>()?;
+        let list = auth.sessions_of(p.user_id).await?;
+        Ok(list
+            .into_iter()
+            .map(|r| SessionInfo::new(r, p.session.as_deref()))
+            .collect())
+    }
+
+    /// The staff of an organisation.
+    async fn members(&self, ctx: &Context<'_>, organisation_id: ID) -> Result<Vec<Member>> {
+        let p = principal(ctx)?;
+        let org = uuid("organisationId", &organisation_id)?;
+        p.scope("Query.members", org)?;
+        let auth = ctx.data::<Auth>()?;
+        Ok(auth
+            .members(org)
+            .await?
+            .into_iter()
+            .map(|(user, m)| Member {
+                user,
+                membership: MembershipInfo::from(&m),
+            })
+            .collect())
+    }
+}

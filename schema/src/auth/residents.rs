@@ -1,0 +1,254 @@
+//! Residents join by proving an account: its number and the access code printed
+//! on the receipt (issued by staff until receipts carry it).
+//!
+//! Invariants: a code is stored only as its hash, is used once, expires, and is
+//! revoked after a few wrong tries; a wrong number and a wrong code answer the
+//! same error; joining creates the user, the link and the session together.
+
+use chrono::Duration;
+use entities::{access_code, account, resident_link, user};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
+};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::passwords;
+use super::policy::Target;
+use super::service::{Auth, NewSession};
+use super::sessions::hex;
+use crate::audit::{self, Author, RequestMeta};
+use crate::error::{AppError, AppResult};
+use crate::search::index::code_key;
+
+/// Unambiguous letters and digits (no 0/O, 1/I/L).
+const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+pub const CODE_ATTEMPTS: i32 = 5;
+pub const CODE_VALID_DAYS: i64 = 120;
+
+fn code_hash(account_id: Uuid, code: &str) -> String {
+    let normal: String = code
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    hex(&Sha256::digest(format!("{account_id}:{normal}").as_bytes()))
+}
+
+fn new_code() -> AppResult<String> {
+    let mut bytes = [0u8; 10];
+    getrandom::fill(&mut bytes).map_err(|e| AppError::Internal(format!("no randomness: {e}")))?;
+    let chars: String = bytes
+        .iter()
+        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .collect();
+    Ok(format!("{}-{}", &chars[..5], &chars[5..]))
+}
+
+fn wrong_code() -> AppError {
+    AppError::InvalidCredentials { reason: "code" }
+}
+
+impl Auth {
+    /// Issues (or replaces) the access code of an account; the code is shown once.
+    pub async fn issue_access_code(
+        &self,
+        by: &Author,
+        account_id: Uuid,
+    ) -> AppResult<(account::Model, String)> {
+        let now = self.clock.now();
+        let code = new_code()?;
+        let txn = self.db.begin().await?;
+        let acc = account::Entity::find_by_id(account_id)
+            .one(&txn)
+            .await?
+            .ok_or(AppError::not_found("account"))?;
+        by.check(Target::Account {
+            org: acc.organisation_id,
+            house: acc.house_id,
+            id: acc.id,
+        })?;
+        access_code::Entity::delete_by_id(acc.id).exec(&txn).await?;
+        access_code::ActiveModel {
+            account_id: Set(acc.id),
+            organisation_id: Set(acc.organisation_id),
+            code_hash: Set(code_hash(acc.id, &code)),
+            issued_by: Set((!by.principal.system).then_some(by.principal.user_id)),
+            attempts: Set(0),
+            expires_at: Set(now + Duration::days(CODE_VALID_DAYS)),
+            created_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        let changes = serde_json::json!({ "after": { "accessCode": "issued" } });
+        audit::record(
+            &txn,
+            by,
+            acc.organisation_id,
+            "account",
+            Some(acc.id),
+            changes,
+            now,
+        )
+        .await?;
+        txn.commit().await?;
+        Ok((acc, code))
+    }
+
+    /// Finds the account a number and code prove, spending the code. Wrong codes
+    /// count against every account with that number.
+    async fn prove_account<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        number: &str,
+        code: &str,
+    ) -> AppResult<account::Model> {
+        let now = self.clock.now();
+        let key = code_key(number);
+        if key.is_empty() {
+            return Err(AppError::validation(
+                "accountNumber",
+                "required",
+                "the account number",
+            ));
+        }
+        let candidates = account::Entity::find()
+            .filter(account::Column::NumberKey.eq(key))
+            .all(conn)
+            .await?;
+        for acc in candidates {
+            let Some(row) = access_code::Entity::find_by_id(acc.id).one(conn).await? else {
+                continue;
+            };
+            if row.expires_at <= now || row.attempts >= CODE_ATTEMPTS {
+                continue;
+            }
+            if row.code_hash == code_hash(acc.id, code) {
+                access_code::Entity::delete_by_id(acc.id).exec(conn).await?;
+                return Ok(acc);
+            }
+            let mut am: access_code::ActiveModel = row.clone().into();
+            am.attempts = Set(row.attempts + 1);
+            am.update(conn).await?;
+        }
+        Err(wrong_code())
+    }
+
+    async fn link<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        by: &Author,
+        user_id: Uuid,
+        acc: &account::Model,
+    ) -> AppResult<()> {
+        let now = self.clock.now();
+        let exists = resident_link::Entity::find()
+            .filter(resident_link::Column::UserId.eq(user_id))
+            .filter(resident_link::Column::AccountId.eq(acc.id))
+            .one(conn)
+            .await?;
+        if exists.is_none() {
+            let model = resident_link::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                organisation_id: Set(acc.organisation_id),
+                user_id: Set(user_id),
+                account_id: Set(acc.id),
+                created_at: Set(now),
+            }
+            .insert(conn)
+            .await?;
+            audit::record(
+                conn,
+                by,
+                acc.organisation_id,
+                "resident_link",
+                Some(acc.id),
+                audit::diff(None, Some(&model)),
+                now,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// A signed-in user adds an account they prove.
+    pub async fn claim_account(
+        &self,
+        by: &Author,
+        number: &str,
+        code: &str,
+    ) -> AppResult<account::Model> {
+        let now = self.clock.now();
+        self.limiter
+            .hit(
+                &format!("claim:{}", by.principal.user_id),
+                self.config.per_account,
+                now,
+            )
+            .await?;
+        let txn = self.db.begin().await?;
+        let result = self.prove_account(&txn, number, code).await;
+        match result {
+            Ok(acc) => {
+                self.link(&txn, by, by.principal.user_id, &acc).await?;
+                txn.commit().await?;
+                Ok(acc)
+            }
+            Err(e) => {
+                // Keep the counted attempts.
+                txn.commit().await?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Joins as a resident: a new user, proven by an account number and code,
+    /// signed in at once.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn register_resident(
+        &self,
+        meta: &RequestMeta,
+        email: &str,
+        display_name: &str,
+        password: String,
+        number: &str,
+        code: &str,
+        locale: &str,
+    ) -> AppResult<NewSession> {
+        let now = self.clock.now();
+        passwords::check_strength("password", &password)?;
+        super::service::check_email("email", email)?;
+        self.limiter
+            .hit(
+                &format!("join:addr:{}", meta.address),
+                self.config.per_address,
+                now,
+            )
+            .await?;
+        let hash = passwords::hash(password).await?;
+        let txn = self.db.begin().await?;
+        let acc = match self.prove_account(&txn, number, code).await {
+            Ok(acc) => acc,
+            Err(e) => {
+                txn.commit().await?;
+                return Err(e);
+            }
+        };
+        let user: user::Model = self
+            .create_user(&txn, email, display_name, Some(hash), locale, now)
+            .await?;
+        let principal = std::sync::Arc::new(crate::auth::principal::Principal {
+            user_id: user.id,
+            email: user.email.clone(),
+            display_name: user.display_name.clone(),
+            session: None,
+            memberships: vec![],
+            residences: vec![],
+            system: false,
+        });
+        let by = Author::new(principal, meta.clone(), "Mutation.registerResident");
+        self.link(&txn, &by, user.id, &acc).await?;
+        txn.commit().await?;
+        self.open_session(user, "join", meta).await
+    }
+}

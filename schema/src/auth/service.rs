@@ -1,0 +1,402 @@
+//! Logging in and out, and who a session belongs to.
+//!
+//! Invariants: a wrong password and an unknown email answer the same error after
+//! the same work; attempts are counted per account and per address; a session
+//! token is shown once and stored only as its hash; a disabled user's sessions
+//! authenticate nobody.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use entities::{account, membership, resident_link, user};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::passwords;
+use super::principal::{Membership, Principal, Residence, Role};
+use super::ratelimit::{Limit, Limiter};
+use super::sessions::{new_token, token_hash, SessionRecord, SessionStore};
+use crate::audit::{self, Author, RequestMeta};
+use crate::clock::Clock;
+use crate::error::{AppError, AppResult};
+
+#[derive(Clone, Debug)]
+pub struct AuthConfig {
+    /// A session unused this long ends.
+    pub idle: Duration,
+    /// A session ends this long after login, used or not.
+    pub absolute: Duration,
+    pub per_account: Limit,
+    pub per_address: Limit,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            idle: Duration::hours(12),
+            absolute: Duration::days(30),
+            per_account: Limit {
+                attempts: 10,
+                window: Duration::minutes(15),
+            },
+            per_address: Limit {
+                attempts: 100,
+                window: Duration::minutes(15),
+            },
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Auth {
+    pub(crate) db: DatabaseConnection,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) sessions: SessionStore,
+    pub(crate) limiter: Arc<Limiter>,
+    pub(crate) config: AuthConfig,
+}
+
+/// A session just opened: the token goes to the client once.
+pub struct NewSession {
+    pub token: String,
+    pub record: SessionRecord,
+    pub user: user::Model,
+}
+
+/// Lower-case, trimmed: what an email is looked up by.
+pub fn email_key(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+pub fn check_email(field: &str, email: &str) -> AppResult<()> {
+    let e = email.trim();
+    let ok = e.len() <= 254
+        && e.split_once('@').is_some_and(|(l, d)| {
+            !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.')
+        })
+        && !e.chars().any(char::is_whitespace);
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::validation(
+            field,
+            "invalid_email",
+            "not an email address",
+        ))
+    }
+}
+
+impl Auth {
+    pub fn new(
+        db: DatabaseConnection,
+        clock: Arc<dyn Clock>,
+        sessions: SessionStore,
+        limiter: Arc<Limiter>,
+        config: AuthConfig,
+    ) -> Self {
+        Self {
+            db,
+            clock,
+            sessions,
+            limiter,
+            config,
+        }
+    }
+
+    pub fn session_store(&self) -> &SessionStore {
+        &self.sessions
+    }
+
+    pub fn config(&self) -> &AuthConfig {
+        &self.config
+    }
+
+    /// The principal behind a session token, or `None` when the token is unknown,
+    /// ended, or its user disabled.
+    pub async fn authenticate(&self, token: &str) -> AppResult<Option<Principal>> {
+        let hash = token_hash(token);
+        let Some(rec) = self.sessions.get(&hash).await? else {
+            return Ok(None);
+        };
+        let now = self.clock.now();
+        if rec.ends_at(self.config.idle) <= now {
+            self.sessions.remove(&hash).await?;
+            return Ok(None);
+        }
+        // One write a minute at most, not one per request.
+        if now - rec.last_seen_at > Duration::seconds(60) {
+            self.sessions.touch(&rec, now, self.config.idle).await?;
+        }
+        let Some(user) = user::Entity::find_by_id(rec.user_id).one(&self.db).await? else {
+            return Ok(None);
+        };
+        if user.disabled {
+            return Ok(None);
+        }
+        let mut principal = self.principal_of(&user).await?;
+        principal.session = Some(hash);
+        Ok(Some(principal))
+    }
+
+    /// Loads a user's memberships and residences.
+    pub async fn principal_of(&self, user: &user::Model) -> AppResult<Principal> {
+        let memberships = membership::Entity::find()
+            .filter(membership::Column::UserId.eq(user.id))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|m| Membership {
+                organisation_id: m.organisation_id,
+                roles: m.roles.split(',').filter_map(Role::parse).collect(),
+                houses: if m.house_ids.is_empty() {
+                    None
+                } else {
+                    Some(
+                        m.house_ids
+                            .split(',')
+                            .filter_map(|h| Uuid::parse_str(h).ok())
+                            .collect(),
+                    )
+                },
+            })
+            .collect();
+        let account_ids: Vec<Uuid> = resident_link::Entity::find()
+            .select_only()
+            .column(resident_link::Column::AccountId)
+            .filter(resident_link::Column::UserId.eq(user.id))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let mut residences: HashMap<Uuid, Residence> = HashMap::new();
+        if !account_ids.is_empty() {
+            let rows: Vec<(Uuid, Uuid, Uuid, Uuid, Option<Uuid>)> = account::Entity::find()
+                .select_only()
+                .columns([
+                    account::Column::Id,
+                    account::Column::OrganisationId,
+                    account::Column::PremisesId,
+                    account::Column::HouseId,
+                    account::Column::HolderId,
+                ])
+                .filter(account::Column::Id.is_in(account_ids))
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            for (id, org, premises, house, holder) in rows {
+                let r = residences.entry(org).or_insert_with(|| Residence {
+                    organisation_id: org,
+                    ..Residence::default()
+                });
+                r.accounts.insert(id);
+                r.premises.insert(premises);
+                r.houses.insert(house);
+                r.people.extend(holder);
+            }
+        }
+        Ok(Principal {
+            user_id: user.id,
+            email: user.email.clone(),
+            display_name: user.display_name.clone(),
+            session: None,
+            memberships,
+            residences: residences.into_values().collect(),
+            system: false,
+        })
+    }
+
+    /// Email and password. The same error for an unknown email and a wrong
+    /// password, after the same work.
+    pub async fn login_password(
+        &self,
+        email: &str,
+        password: String,
+        meta: &RequestMeta,
+    ) -> AppResult<NewSession> {
+        let now = self.clock.now();
+        let key = email_key(email);
+        self.limiter
+            .hit(
+                &format!("login:addr:{}", meta.address),
+                self.config.per_address,
+                now,
+            )
+            .await?;
+        self.limiter
+            .hit(&format!("login:acct:{key}"), self.config.per_account, now)
+            .await?;
+        let user = user::Entity::find()
+            .filter(user::Column::EmailKey.eq(key.clone()))
+            .one(&self.db)
+            .await?;
+        let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+        let ok = passwords::verify(password, stored).await?;
+        let user = match user {
+            Some(u) if ok && !u.disabled => u,
+            _ => {
+                tracing::info!(address = %meta.address, "failed password login");
+                return Err(AppError::InvalidCredentials { reason: "password" });
+            }
+        };
+        self.limiter.clear(&format!("login:acct:{key}")).await?;
+        self.open_session(user, "password", meta).await
+    }
+
+    /// Opens a session for a user who has proved who they are, and writes a
+    /// `login` entry in the audit log of each of their organisations.
+    pub async fn open_session(
+        &self,
+        user: user::Model,
+        method: &str,
+        meta: &RequestMeta,
+    ) -> AppResult<NewSession> {
+        let now = self.clock.now();
+        let token = new_token()?;
+        let record = SessionRecord {
+            token_hash: token_hash(&token),
+            user_id: user.id,
+            method: method.to_string(),
+            address: meta.address.clone(),
+            user_agent: meta.user_agent.chars().take(300).collect(),
+            created_at: now,
+            last_seen_at: now,
+            expires_at: now + self.config.absolute,
+        };
+        self.sessions.put(&record, self.config.idle).await?;
+        let principal = Arc::new(self.principal_of(&user).await?);
+        let by = Author::new(principal.clone(), meta.clone(), "Mutation.login");
+        let txn = self.db.begin().await?;
+        for org in principal.organisations() {
+            let changes = serde_json::json!({ "after": { "method": method } });
+            audit::record(&txn, &by, org, "user", Some(user.id), changes, now).await?;
+        }
+        txn.commit().await?;
+        Ok(NewSession {
+            token,
+            record,
+            user,
+        })
+    }
+
+    pub async fn logout(&self, principal: &Principal) -> AppResult<()> {
+        if let Some(hash) = &principal.session {
+            self.sessions.remove(hash).await?;
+        }
+        Ok(())
+    }
+
+    /// Ends every session of the caller, this one included.
+    pub async fn logout_everywhere(&self, principal: &Principal) -> AppResult<u64> {
+        self.sessions.remove_user(principal.user_id, None).await
+    }
+
+    pub async fn sessions_of(&self, user_id: Uuid) -> AppResult<Vec<SessionRecord>> {
+        self.sessions.list_user(user_id).await
+    }
+
+    /// Changes the caller's password; their other sessions end.
+    pub async fn change_password(
+        &self,
+        by: &Author,
+        current: String,
+        new: String,
+    ) -> AppResult<()> {
+        passwords::check_strength("newPassword", &new)?;
+        let user = find_user(&self.db, by.principal.user_id).await?;
+        let now = self.clock.now();
+        self.limiter
+            .hit(
+                &format!("password:{}", user.id),
+                self.config.per_account,
+                now,
+            )
+            .await?;
+        if user.password_hash.is_some()
+            && !passwords::verify(current, user.password_hash.clone()).await?
+        {
+            return Err(AppError::validation(
+                "currentPassword",
+                "wrong_password",
+                "the current password is wrong",
+            ));
+        }
+        let hash = passwords::hash(new).await?;
+        let txn = self.db.begin().await?;
+        let mut am: user::ActiveModel = user.clone().into();
+        am.password_hash = Set(Some(hash));
+        am.updated_at = Set(now);
+        am.update(&txn).await?;
+        for org in by.principal.organisations() {
+            let changes = serde_json::json!({ "after": { "password": "changed" } });
+            audit::record(&txn, by, org, "user", Some(user.id), changes, now).await?;
+        }
+        txn.commit().await?;
+        self.sessions
+            .remove_user(user.id, by.principal.session.as_deref())
+            .await?;
+        Ok(())
+    }
+
+    /// Creates a user (no organisation yet). The email must be new.
+    pub async fn create_user<C: sea_orm::ConnectionTrait>(
+        &self,
+        conn: &C,
+        email: &str,
+        display_name: &str,
+        password_hash: Option<String>,
+        locale: &str,
+        now: DateTime<Utc>,
+    ) -> AppResult<user::Model> {
+        check_email("email", email)?;
+        let name = display_name.trim();
+        if name.is_empty() || name.chars().count() > 200 {
+            return Err(AppError::validation(
+                "displayName",
+                "required",
+                "a name of 1 to 200 characters",
+            ));
+        }
+        let am = user::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            email: Set(email.trim().to_string()),
+            email_key: Set(email_key(email)),
+            display_name: Set(name.to_string()),
+            password_hash: Set(password_hash),
+            locale: Set(locale.to_string()),
+            disabled: Set(false),
+            created_at: Set(now),
+            updated_at: Set(now),
+        };
+        am.insert(conn).await.map_err(|e| {
+            crate::registry::service::unique_as_conflict(
+                e,
+                "email",
+                "a user with this email already exists",
+            )
+        })
+    }
+
+    pub async fn user_by_email(&self, email: &str) -> AppResult<Option<user::Model>> {
+        Ok(user::Entity::find()
+            .filter(user::Column::EmailKey.eq(email_key(email)))
+            .one(&self.db)
+            .await?)
+    }
+
+    pub async fn user(&self, id: Uuid) -> AppResult<user::Model> {
+        find_user(&self.db, id).await
+    }
+}
+
+pub(crate) async fn find_user<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+) -> AppResult<user::Model> {
+    user::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(AppError::not_found("user"))
+}

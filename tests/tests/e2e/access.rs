@@ -1,0 +1,665 @@
+//! Who may do what: the authorization matrix, driven over every query and
+//! mutation of `schema.graphql`, two organisations, residents and house limits.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{json, Value};
+
+use crate::db_test;
+use crate::helpers::{Caller, TestApp, PASSWORD};
+
+const ROLES: [&str; 7] = [
+    "admin",
+    "accountant",
+    "dispatcher",
+    "engineer",
+    "manager",
+    "contractor",
+    "resident",
+];
+
+/// The matrix file as the policy reads it: operation → rule per role.
+fn matrix() -> BTreeMap<String, Vec<String>> {
+    let text = include_str!("../../../schema/src/auth/matrix.txt");
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let mut cells = l.split_whitespace().map(str::to_string);
+            let op = cells.next().unwrap();
+            (op, cells.collect())
+        })
+        .collect()
+}
+
+/// Every field of `type Query` and `type Mutation` in the committed SDL.
+fn operations() -> Vec<String> {
+    let sdl = include_str!("../../../schema.graphql");
+    let mut out = Vec::new();
+    for root in ["Query", "Mutation"] {
+        let start = sdl.find(&format!("type {root} {{")).unwrap();
+        let body = &sdl[start..];
+        let body = &body[..body.find("\n}").unwrap()];
+        let mut in_doc = false;
+        for line in body.lines().skip(1) {
+            let line = line.trim();
+            if line.starts_with("\"\"\"") {
+                in_doc = !(in_doc || line.len() > 3 && line.ends_with("\"\"\""));
+                continue;
+            }
+            if in_doc || line.is_empty() {
+                continue;
+            }
+            let name: String = line
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            out.push(format!("{root}.{name}"));
+        }
+    }
+    out
+}
+
+/// The objects of one organisation the calls point at.
+#[derive(Clone, Default)]
+pub struct Side {
+    pub org: String,
+    pub house: String,
+    pub house2: String,
+    pub premises: String,
+    pub premises2: String,
+    pub account: String,
+    pub account_number: String,
+    pub account2: String,
+    pub person: String,
+    pub person2: String,
+    pub meter: String,
+    pub meter2: String,
+    pub occupancy: String,
+    pub victim: String,
+}
+
+async fn seed(app: &TestApp, name: &str) -> Side {
+    let org = app.create_org(name).await;
+    let house = app.create_house(&org, "Ленина", "1").await;
+    let house2 = app.create_house(&org, "Мира", "2").await;
+    let premises = app.create_premises(&house, "1", "50").await;
+    let premises2 = app.create_premises(&house, "2", "60").await;
+    let person = app
+        .create_person(&org, "Иванов Иван", "+7 900 111-11-11")
+        .await;
+    let person2 = app
+        .create_person(&org, "Петров Пётр", "+7 900 222-22-22")
+        .await;
+    let account_number = format!("{}01", name.len());
+    let account = app
+        .ok(
+            "mutation($input: CreateAccountInput!) { createAccount(input: $input) { account { id } } }",
+            json!({ "input": { "premisesId": premises, "number": account_number, "holderId": person, "openedOn": "2026-01-01" } }),
+        )
+        .await["createAccount"]["account"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let account2 = app
+        .ok(
+            "mutation($input: CreateAccountInput!) { createAccount(input: $input) { account { id } } }",
+            json!({ "input": { "premisesId": premises2, "number": format!("{}02", name.len()), "holderId": person2, "openedOn": "2026-01-01" } }),
+        )
+        .await["createAccount"]["account"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let meter = |premises: String, serial: &'static str| async move {
+        app.ok(
+            "mutation($input: CreateMeterInput!) { createMeter(input: $input) { meter { id } } }",
+            json!({ "input": { "premisesId": premises, "serial": serial, "resource": "COLD_WATER" } }),
+        )
+        .await["createMeter"]["meter"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let meter1 = meter(premises.clone(), "CW-1").await;
+    let meter2 = meter(premises2.clone(), "CW-2").await;
+    let occupancy = app
+        .ok(
+            "mutation($input: LinkPersonInput!) { linkPersonToPremises(input: $input) { occupancy { id } } }",
+            json!({ "input": { "premisesId": premises, "personId": person, "role": "OWNER", "since": "2020-01-01" } }),
+        )
+        .await["linkPersonToPremises"]["occupancy"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let victim = app
+        .ok(
+            "mutation($input: AddStaffMemberInput!) { addStaffMember(input: $input) { member { userId } } }",
+            json!({ "input": { "organisationId": org, "email": format!("victim-{}@example.org", name.len()), "displayName": "Victim", "roles": ["DISPATCHER"] } }),
+        )
+        .await["addStaffMember"]["member"]["userId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    Side {
+        org,
+        house,
+        house2,
+        premises,
+        premises2,
+        account,
+        account_number,
+        account2,
+        person,
+        person2,
+        meter: meter1,
+        meter2,
+        occupancy,
+        victim,
+    }
+}
+
+/// One call per operation: its document and its variables against a side.
+/// `other`: the variables pointing at an object of the same organisation that
+/// a resident does not own, for `own` rules.
+struct Call {
+    query: &'static str,
+    vars: fn(&Side, &str) -> Value,
+    other: Option<fn(&Side, &str) -> Value>,
+    /// Points at an organisation's object, so that another organisation's staff
+    /// must get NOT_FOUND.
+    targeted: bool,
+}
+
+fn calls() -> BTreeMap<&'static str, Call> {
+    let mut m = BTreeMap::new();
+    let mut add = |op,
+                   query,
+                   vars: fn(&Side, &str) -> Value,
+                   other: Option<fn(&Side, &str) -> Value>,
+                   targeted| {
+        m.insert(
+            op,
+            Call {
+                query,
+                vars,
+                other,
+                targeted,
+            },
+        );
+    };
+    add("Query.me", "{ me { id } }", |_, _| json!({}), None, false);
+    add(
+        "Query.organisation",
+        "query($id: ID!) { organisation(id: $id) { id } }",
+        |s, _| json!({ "id": s.org }),
+        None,
+        true,
+    );
+    add(
+        "Query.organisations",
+        "{ organisations { totalCount } }",
+        |_, _| json!({}),
+        None,
+        false,
+    );
+    add(
+        "Query.house",
+        "query($id: ID!) { house(id: $id) { id } }",
+        |s, _| json!({ "id": s.house }),
+        Some(|s, _| json!({ "id": s.house2 })),
+        true,
+    );
+    add(
+        "Query.houses",
+        "query($org: ID!) { houses(organisationId: $org) { totalCount } }",
+        |s, _| json!({ "org": s.org }),
+        None,
+        true,
+    );
+    add(
+        "Query.premises",
+        "query($id: ID!) { premises(id: $id) { id } }",
+        |s, _| json!({ "id": s.premises }),
+        Some(|s, _| json!({ "id": s.premises2 })),
+        true,
+    );
+    add(
+        "Query.premisesList",
+        "query($org: ID!) { premisesList(organisationId: $org) { totalCount } }",
+        |s, _| json!({ "org": s.org }),
+        None,
+        true,
+    );
+    add(
+        "Query.account",
+        "query($id: ID!) { account(id: $id) { id } }",
+        |s, _| json!({ "id": s.account }),
+        Some(|s, _| json!({ "id": s.account2 })),
+        true,
+    );
+    add(
+        "Query.accounts",
+        "query($org: ID!) { accounts(organisationId: $org) { totalCount } }",
+        |s, _| json!({ "org": s.org }),
+        None,
+        true,
+    );
+    add(
+        "Query.person",
+        "query($id: ID!) { person(id: $id) { id } }",
+        |s, _| json!({ "id": s.person }),
+        Some(|s, _| json!({ "id": s.person2 })),
+        true,
+    );
+    add(
+        "Query.people",
+        "query($org: ID!) { people(organisationId: $org) { totalCount } }",
+        |s, _| json!({ "org": s.org }),
+        None,
+        true,
+    );
+    add(
+        "Query.meter",
+        "query($id: ID!) { meter(id: $id) { id } }",
+        |s, _| json!({ "id": s.meter }),
+        Some(|s, _| json!({ "id": s.meter2 })),
+        true,
+    );
+    add(
+        "Query.meters",
+        "query($org: ID!) { meters(organisationId: $org) { totalCount } }",
+        |s, _| json!({ "org": s.org }),
+        None,
+        true,
+    );
+    add(
+        "Query.search",
+        "query($org: ID!) { search(organisationId: $org, text: \"Ив\") { kind } }",
+        |s, _| json!({ "org": s.org }),
+        None,
+        true,
+    );
+    add(
+        "Query.members",
+        "query($org: ID!) { members(organisationId: $org) { email } }",
+        |s, _| json!({ "org": s.org }),
+        None,
+        true,
+    );
+    add(
+        "Query.auditLog",
+        "query($org: ID!) { auditLog(organisationId: $org) { totalCount } }",
+        |s, _| json!({ "org": s.org }),
+        None,
+        true,
+    );
+    add(
+        "Query.mySessions",
+        "{ mySessions { method } }",
+        |_, _| json!({}),
+        None,
+        false,
+    );
+    add("Mutation.login", "mutation { login(input: {email: \"nobody@example.org\", password: \"not the password\"}) { userId } }", |_, _| json!({}), None, false);
+    add(
+        "Mutation.registerResident",
+        "mutation($input: RegisterResidentInput!) { registerResident(input: $input) { userId } }",
+        |_, u| json!({ "input": { "email": format!("join-{u}@example.org"), "displayName": "J", "password": PASSWORD, "accountNumber": "nope", "code": "WRONG-CODE" } }),
+        None,
+        false,
+    );
+    add(
+        "Mutation.logout",
+        "mutation { logout { ok } }",
+        |_, _| json!({}),
+        None,
+        false,
+    );
+    add(
+        "Mutation.logoutEverywhere",
+        "mutation { logoutEverywhere { ended } }",
+        |_, _| json!({}),
+        None,
+        false,
+    );
+    add(
+        "Mutation.changePassword",
+        "mutation($input: ChangePasswordInput!) { changePassword(input: $input) { ok } }",
+        |_, _| json!({ "input": { "currentPassword": PASSWORD, "newPassword": PASSWORD } }),
+        None,
+        false,
+    );
+    add(
+        "Mutation.claimAccount",
+        "mutation($input: ClaimAccountInput!) { claimAccount(input: $input) { account { id } } }",
+        |s, _| json!({ "input": { "accountNumber": s.account_number, "code": "WRONG-CODE" } }),
+        None,
+        false,
+    );
+    add("Mutation.createOrganisation", "mutation($input: CreateOrganisationInput!) { createOrganisation(input: $input) { organisation { id } } }",
+        |_, u| json!({ "input": { "name": format!("Org {u}"), "currency": "EUR", "locale": "en", "timeZone": "UTC" } }), None, false);
+    add("Mutation.updateOrganisation", "mutation($input: UpdateOrganisationInput!) { updateOrganisation(input: $input) { organisation { id } } }",
+        |s, _| json!({ "input": { "id": s.org, "bankName": "Bank" } }), None, true);
+    add(
+        "Mutation.createHouse",
+        "mutation($input: CreateHouseInput!) { createHouse(input: $input) { house { id } } }",
+        |s, u| json!({ "input": { "organisationId": s.org, "city": "Город", "street": format!("Улица {u}"), "building": "1" } }),
+        None,
+        true,
+    );
+    add(
+        "Mutation.updateHouse",
+        "mutation($input: UpdateHouseInput!) { updateHouse(input: $input) { house { id } } }",
+        |s, _| json!({ "input": { "id": s.house, "floors": 9 } }),
+        Some(|s, _| json!({ "input": { "id": s.house2, "floors": 9 } })),
+        true,
+    );
+    add(
+        "Mutation.archiveHouse",
+        "mutation($input: IdInput!) { archiveHouse(input: $input) { house { id } } }",
+        |s, _| json!({ "input": { "id": s.house } }),
+        None,
+        true,
+    );
+    add("Mutation.createPremises", "mutation($input: CreatePremisesInput!) { createPremises(input: $input) { premises { id } } }",
+        |s, u| json!({ "input": { "houseId": s.house, "number": format!("P{u}"), "area": "40" } }), None, true);
+    add("Mutation.updatePremises", "mutation($input: UpdatePremisesInput!) { updatePremises(input: $input) { premises { id } } }",
+        |s, _| json!({ "input": { "id": s.premises, "rooms": 2 } }), None, true);
+    add(
+        "Mutation.archivePremises",
+        "mutation($input: IdInput!) { archivePremises(input: $input) { premises { id } } }",
+        |s, _| json!({ "input": { "id": s.premises } }),
+        None,
+        true,
+    );
+    add(
+        "Mutation.createAccount",
+        "mutation($input: CreateAccountInput!) { createAccount(input: $input) { account { id } } }",
+        |s, u| json!({ "input": { "premisesId": s.premises2, "number": format!("A{u}"), "share": "1%", "openedOn": "2026-01-01" } }),
+        None,
+        true,
+    );
+    add(
+        "Mutation.updateAccount",
+        "mutation($input: UpdateAccountInput!) { updateAccount(input: $input) { account { id } } }",
+        |s, _| json!({ "input": { "id": s.account, "registeredResidents": 3 } }),
+        None,
+        true,
+    );
+    add(
+        "Mutation.closeAccount",
+        "mutation($input: CloseAccountInput!) { closeAccount(input: $input) { account { id } } }",
+        |s, _| json!({ "input": { "id": s.account2, "closedOn": "2000-01-01" } }),
+        None,
+        true,
+    );
+    add(
+        "Mutation.createPerson",
+        "mutation($input: CreatePersonInput!) { createPerson(input: $input) { person { id } } }",
+        |s, u| json!({ "input": { "organisationId": s.org, "fullName": format!("Person {u}") } }),
+        None,
+        true,
+    );
+    add(
+        "Mutation.updatePerson",
+        "mutation($input: UpdatePersonInput!) { updatePerson(input: $input) { person { id } } }",
+        |s, _| json!({ "input": { "id": s.person, "phones": ["+7 900 111-11-12"] } }),
+        Some(|s, _| json!({ "input": { "id": s.person2, "phones": ["+7 900 111-11-13"] } })),
+        true,
+    );
+    add("Mutation.linkPersonToPremises", "mutation($input: LinkPersonInput!) { linkPersonToPremises(input: $input) { occupancy { id } } }",
+        |s, _| json!({ "input": { "premisesId": s.premises2, "personId": s.person2, "role": "TENANT" } }), None, true);
+    add(
+        "Mutation.endOccupancy",
+        "mutation($input: EndOccupancyInput!) { endOccupancy(input: $input) { occupancy { id } } }",
+        |s, _| json!({ "input": { "id": s.occupancy, "until": "2000-01-01" } }),
+        None,
+        true,
+    );
+    add(
+        "Mutation.createMeter",
+        "mutation($input: CreateMeterInput!) { createMeter(input: $input) { meter { id } } }",
+        |s, u| json!({ "input": { "premisesId": s.premises, "serial": format!("S{u}"), "resource": "HOT_WATER" } }),
+        None,
+        true,
+    );
+    add(
+        "Mutation.updateMeter",
+        "mutation($input: UpdateMeterInput!) { updateMeter(input: $input) { meter { id } } }",
+        |s, _| json!({ "input": { "id": s.meter, "unit": "m3" } }),
+        None,
+        true,
+    );
+    add(
+        "Mutation.setMeterStatus",
+        "mutation($input: SetMeterStatusInput!) { setMeterStatus(input: $input) { meter { id } } }",
+        |s, _| json!({ "input": { "id": s.meter2, "status": "ACTIVE" } }),
+        None,
+        true,
+    );
+    add(
+        "Mutation.importRegistry",
+        "",
+        |s, _| json!({ "org": s.org }),
+        None,
+        true,
+    );
+    add(
+        "Mutation.issueAccessCode",
+        "mutation($input: IssueAccessCodeInput!) { issueAccessCode(input: $input) { code } }",
+        |s, _| json!({ "input": { "accountId": s.account2 } }),
+        None,
+        true,
+    );
+    add("Mutation.addStaffMember", "mutation($input: AddStaffMemberInput!) { addStaffMember(input: $input) { member { userId } } }",
+        |s, u| json!({ "input": { "organisationId": s.org, "email": format!("new-{u}@example.org"), "displayName": "New", "roles": ["ENGINEER"] } }), None, true);
+    add("Mutation.updateMembership", "mutation($input: UpdateMembershipInput!) { updateMembership(input: $input) { member { userId } } }",
+        |s, _| json!({ "input": { "organisationId": s.org, "userId": s.victim, "roles": ["ENGINEER"] } }), None, true);
+    add(
+        "Mutation.removeMembership",
+        "mutation($input: RemoveMembershipInput!) { removeMembership(input: $input) { ok } }",
+        |s, _| json!({ "input": { "organisationId": s.org, "userId": s.victim } }),
+        None,
+        true,
+    );
+    m
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Allowed,
+    Forbidden,
+    NotFound,
+    Unauthenticated,
+}
+
+fn outcome(response: &Value) -> Outcome {
+    match response["errors"][0]["extensions"]["code"].as_str() {
+        Some("FORBIDDEN") => Outcome::Forbidden,
+        Some("NOT_FOUND") => Outcome::NotFound,
+        Some("UNAUTHENTICATED") => Outcome::Unauthenticated,
+        _ => Outcome::Allowed,
+    }
+}
+
+async fn run(app: &TestApp, caller: &Caller, op: &str, call: &Call, vars: Value) -> Value {
+    if op == "Mutation.importRegistry" {
+        let csv = "house_address;premises_number;area\nГород, ул. Новая, 1;1;40\n";
+        return crate::import::upload_as(app, caller, vars["org"].as_str().unwrap(), "r.csv", csv)
+            .await;
+    }
+    caller.graphql(call.query, vars).await
+}
+
+db_test! {
+    async fn every_operation_is_in_the_matrix_and_each_role_gets_exactly_what_it_says(app: &TestApp) {
+        let matrix = matrix();
+        let ops = operations();
+        let missing: Vec<&String> = ops.iter().filter(|op| !matrix.contains_key(*op)).collect();
+        assert!(missing.is_empty(), "operations missing from the access matrix: {missing:?}");
+        let calls = calls();
+        let untested: Vec<&String> = ops.iter().filter(|op| !calls.contains_key(op.as_str())).collect();
+        assert!(untested.is_empty(), "operations without a call in this test: {untested:?}");
+
+        let a = seed(app, "УК Альфа").await;
+        let b = seed(app, "УК Бета-Плюс").await;
+        let mut callers: BTreeMap<&str, Caller> = BTreeMap::new();
+        for role in ROLES {
+            let caller = if role == "resident" {
+                app.resident_of("resident@example.org", &a.account, &a.account_number).await
+            } else {
+                app.login_as(&format!("{role}-a@example.org"), &a.org, &[&role.to_uppercase()], &[]).await
+            };
+            callers.insert(role, caller);
+        }
+        let anonymous = app.anonymous();
+        let mut failures = Vec::new();
+        let mut n = 0;
+        for op in &ops {
+            let call = &calls[op.as_str()];
+            let rules = &matrix[op];
+            for (i, role) in ROLES.iter().enumerate() {
+                n += 1;
+                let rule = rules[i].as_str();
+                let unique = format!("{n}");
+                // Operations on the caller's own session run on a fresh one.
+                let email = if *role == "resident" { "resident@example.org".to_string() } else { format!("{role}-a@example.org") };
+                let caller = if rule == "user" {
+                    app.anonymous().login(&email, PASSWORD).await
+                } else {
+                    callers[role].clone()
+                };
+                let got = run(app, &caller, op, call, (call.vars)(&a, &unique)).await;
+                let want_allowed = matches!(rule, "yes" | "own" | "user" | "public");
+                let ok = if want_allowed {
+                    outcome(&got) == Outcome::Allowed
+                } else {
+                    matches!(outcome(&got), Outcome::Forbidden | Outcome::NotFound)
+                };
+                if !ok {
+                    failures.push(format!("{op} as {role} ({rule}): {got}"));
+                }
+                if rule == "own" {
+                    if let Some(other) = call.other {
+                        let got = run(app, &caller, op, call, other(&a, &unique)).await;
+                        if outcome(&got) != Outcome::NotFound {
+                            failures.push(format!("{op} as {role} on what is not theirs: {got}"));
+                        }
+                    }
+                }
+                // Logging out everywhere or a new password ends the other sessions too.
+                if rule == "user" {
+                    callers.insert(role, app.anonymous().login(&email, PASSWORD).await);
+                }
+                // Another organisation's objects do not exist for this caller.
+                if call.targeted && rule != "no" {
+                    let caller = &callers[role];
+                    let got = run(app, caller, op, call, (call.vars)(&b, &format!("b{n}"))).await;
+                    if outcome(&got) != Outcome::NotFound {
+                        failures.push(format!("{op} as {role} on organisation B: {got}"));
+                    }
+                }
+            }
+            let got = run(app, &anonymous, op, call, (call.vars)(&a, &format!("anon{n}"))).await;
+            let public = rules.iter().all(|r| r == "public");
+            let expected = if public { outcome(&got) == Outcome::Allowed } else { outcome(&got) == Outcome::Unauthenticated };
+            if !expected {
+                failures.push(format!("{op} without a session: {got}"));
+            }
+        }
+        assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+        let tested: BTreeSet<&String> = ops.iter().collect();
+        assert!(tested.len() > 40);
+    }
+}
+
+db_test! {
+    async fn a_resident_sees_only_their_account_premises_meters_and_people(app: &TestApp) {
+        let a = seed(app, "УК Жильцы").await;
+        let me = app.resident_of("me@example.org", &a.account, &a.account_number).await;
+        let counts = me
+            .ok(
+                "query($org: ID!) { houses(organisationId: $org) { totalCount } premisesList(organisationId: $org) { totalCount }
+                   accounts(organisationId: $org) { totalCount edges { node { id } } } meters(organisationId: $org) { totalCount } }",
+                json!({ "org": a.org }),
+            )
+            .await;
+        assert_eq!(counts["houses"]["totalCount"], 1);
+        assert_eq!(counts["premisesList"]["totalCount"], 1);
+        assert_eq!(counts["accounts"]["totalCount"], 1);
+        assert_eq!(counts["accounts"]["edges"][0]["node"]["id"], a.account.as_str());
+        assert_eq!(counts["meters"]["totalCount"], 1);
+        // Through nested fields too: the house lists only their premises.
+        let house = me
+            .ok("query($id: ID!) { house(id: $id) { premises { totalCount edges { node { id accounts { id } } } } } }", json!({ "id": a.house }))
+            .await;
+        assert_eq!(house["house"]["premises"]["totalCount"], 1);
+        assert_eq!(house["house"]["premises"]["edges"][0]["node"]["id"], a.premises.as_str());
+        let mine = me
+            .ok("query($id: ID!) { account(id: $id) { holder { fullName phones } meters { serial } premises { occupancies { person { fullName } } } } }", json!({ "id": a.account }))
+            .await;
+        assert_eq!(mine["account"]["holder"]["phones"][0], "+79001111111");
+        assert_eq!(mine["account"]["meters"][0]["serial"], "CW-1");
+        for (query, id) in [
+            ("query($id: ID!) { account(id: $id) { id } }", &a.account2),
+            ("query($id: ID!) { premises(id: $id) { id } }", &a.premises2),
+            ("query($id: ID!) { person(id: $id) { id } }", &a.person2),
+            ("query($id: ID!) { meter(id: $id) { id } }", &a.meter2),
+        ] {
+            let error = me.error(query, json!({ "id": id })).await;
+            assert_eq!(error["extensions"]["code"], "NOT_FOUND", "{query}: {error}");
+        }
+        let denied = me.error("query($org: ID!) { people(organisationId: $org) { totalCount } }", json!({ "org": a.org })).await;
+        assert_eq!(denied["extensions"]["code"], "FORBIDDEN");
+        // The access code was used once: a second join with it fails.
+        let again = app
+            .anonymous()
+            .error(
+                "mutation($input: RegisterResidentInput!) { registerResident(input: $input) { userId } }",
+                json!({ "input": { "email": "thief@example.org", "displayName": "T", "password": PASSWORD, "accountNumber": a.account_number, "code": "ANY-CODE" } }),
+            )
+            .await;
+        assert_eq!(again["extensions"]["code"], "INVALID_CREDENTIALS");
+    }
+}
+
+db_test! {
+    async fn a_house_limited_dispatcher_sees_only_their_houses(app: &TestApp) {
+        let a = seed(app, "УК Участки").await;
+        let flat = app.create_premises(&a.house2, "5", "45").await;
+        let tenant = app.create_person(&a.org, "Сидоров Сидор", "+7 900 333-33-33").await;
+        app.ok(
+            "mutation($input: LinkPersonInput!) { linkPersonToPremises(input: $input) { occupancy { id } } }",
+            json!({ "input": { "premisesId": flat, "personId": tenant, "role": "TENANT" } }),
+        )
+        .await;
+        let d = app.login_as("district@example.org", &a.org, &["DISPATCHER"], &[&a.house2]).await;
+        let lists = d
+            .ok(
+                "query($org: ID!) { houses(organisationId: $org) { totalCount } premisesList(organisationId: $org) { edges { node { id } } }
+                   accounts(organisationId: $org) { totalCount } people(organisationId: $org) { edges { node { fullName phones } } } }",
+                json!({ "org": a.org }),
+            )
+            .await;
+        assert_eq!(lists["houses"]["totalCount"], 1);
+        assert_eq!(lists["premisesList"]["edges"].as_array().unwrap().len(), 1);
+        assert_eq!(lists["premisesList"]["edges"][0]["node"]["id"], flat.as_str());
+        assert_eq!(lists["accounts"]["totalCount"], 0);
+        assert_eq!(lists["people"]["edges"].as_array().unwrap().len(), 1);
+        assert_eq!(lists["people"]["edges"][0]["node"]["fullName"], "Сидоров Сидор");
+        for (query, id) in [
+            ("query($id: ID!) { house(id: $id) { id } }", &a.house),
+            ("query($id: ID!) { premises(id: $id) { id } }", &a.premises),
+            ("query($id: ID!) { account(id: $id) { id } }", &a.account),
+            ("query($id: ID!) { person(id: $id) { id } }", &a.person),
+            ("query($id: ID!) { meter(id: $id) { id } }", &a.meter),
+        ] {
+            let error = d.error(query, json!({ "id": id })).await;
+            assert_eq!(error["extensions"]["code"], "NOT_FOUND", "{query}: {error}");
+        }
+        let hits = d.ok("query($org: ID!) { search(organisationId: $org, text: \"Ив\") { kind } }", json!({ "org": a.org })).await;
+        assert_eq!(hits["search"], json!([]), "Иванов lives in another house");
+        let person = d.ok("query($id: ID!) { person(id: $id) { phones } }", json!({ "id": tenant })).await;
+        assert_eq!(person["person"]["phones"][0], "+79003333333");
+    }
+}

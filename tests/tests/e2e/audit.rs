@@ -1,0 +1,99 @@
+//! The audit log: who changed what, when, from where; append-only and
+//! hash-chained so that an edit behind its back is found.
+
+use sea_orm::{ConnectionTrait, DatabaseBackend};
+use serde_json::{json, Value};
+
+use crate::db_test;
+use crate::helpers::TestApp;
+
+const LOG: &str = "query($org: ID!, $object: ID) { auditLog(organisationId: $org, filter: { objectId: $object }) {
+    totalCount edges { node { seq operation objectType userEmail roles before after requestId clientAddress } } } }";
+
+async fn log(app: &TestApp, org: &str, object: Option<&str>) -> Value {
+    app.ok(LOG, json!({ "org": org, "object": object })).await["auditLog"].clone()
+}
+
+db_test! {
+    async fn every_change_names_who_what_before_after_and_where_it_came_from(app: &TestApp) {
+        let org = app.create_org("УК Журнал").await;
+        let house = app.create_house(&org, "Садовая", "3").await;
+        let response: Value = app
+            .client
+            .post(format!("{}/graphql", app.base))
+            .bearer_auth(app.admin.token.as_deref().unwrap())
+            .header("x-request-id", "req-42")
+            .json(&json!({ "query": "mutation($input: UpdateHouseInput!) { updateHouse(input: $input) { house { floors } } }",
+                "variables": { "input": { "id": house, "floors": 12 } } }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(response["data"]["updateHouse"]["house"]["floors"], 12);
+        let entries = log(app, &org, Some(&house)).await;
+        assert_eq!(entries["totalCount"], 2);
+        let update = &entries["edges"][0]["node"];
+        assert_eq!(update["operation"], "updateHouse");
+        assert_eq!(update["objectType"], "house");
+        assert_eq!(update["userEmail"], "admin@example.org");
+        assert_eq!(update["roles"], "admin");
+        assert_eq!(update["before"], json!({ "floors": 9 }), "only the changed field");
+        assert_eq!(update["after"], json!({ "floors": 12 }));
+        assert_eq!(update["requestId"], "req-42");
+        assert_eq!(update["clientAddress"], "127.0.0.1");
+        let create = &entries["edges"][1]["node"];
+        assert_eq!(create["operation"], "createHouse");
+        assert_eq!(create["before"], Value::Null);
+        assert_eq!(create["after"]["street"], "Садовая");
+
+        let history = app
+            .ok("query($id: ID!) { house(id: $id) { history { operation userEmail } } }", json!({ "id": house }))
+            .await;
+        assert_eq!(history["house"]["history"][0]["operation"], "updateHouse");
+        assert_eq!(history["house"]["history"][1]["operation"], "createHouse");
+
+        // A refused change leaves no trace.
+        let before = log(app, &org, None).await["totalCount"].clone();
+        let error = app
+            .error("mutation($input: UpdateHouseInput!) { updateHouse(input: $input) { house { id } } }",
+                json!({ "input": { "id": house, "floors": -3 } }))
+            .await;
+        assert_eq!(error["extensions"]["code"], "VALIDATION");
+        assert_eq!(log(app, &org, None).await["totalCount"], before);
+
+        // A dispatcher may not read the log.
+        let d = app.login_as("d@example.org", &org, &["DISPATCHER"], &[]).await;
+        let denied = d.error(LOG, json!({ "org": org })).await;
+        assert_eq!(denied["extensions"]["code"], "FORBIDDEN");
+        kvartal::admin::verify_audit(app.db(), None).await.unwrap();
+    }
+}
+
+db_test! {
+    async fn the_log_is_append_only_and_an_edit_behind_its_back_is_found(app: &TestApp) {
+        let org = app.create_org("УК Подлог").await;
+        let house = app.create_house(&org, "Тихая", "1").await;
+        app.ok("mutation($input: UpdateHouseInput!) { updateHouse(input: $input) { house { id } } }",
+            json!({ "input": { "id": house, "floors": 5 } })).await;
+        let db = app.db();
+        let pg = db.get_database_backend() == DatabaseBackend::Postgres;
+        assert!(db.execute_unprepared("UPDATE audit_log SET user_email = 'someone@else'").await.is_err());
+        assert!(db.execute_unprepared("DELETE FROM audit_log").await.is_err());
+        let report = schema::audit::verify_chain(db, uuid::Uuid::parse_str(&org).unwrap()).await.unwrap();
+        assert!(report.ok(), "{report:?}");
+        assert_eq!(report.entries, 3, "organisation, house, update");
+
+        // Someone with the database's keys turns the trigger off and edits a row.
+        if pg {
+            db.execute_unprepared("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only").await.unwrap();
+        } else {
+            db.execute_unprepared("DROP TRIGGER audit_log_no_update").await.unwrap();
+        }
+        db.execute_unprepared("UPDATE audit_log SET changes = '{}' WHERE seq = 2 AND object_type = 'house'").await.unwrap();
+        let report = schema::audit::verify_chain(db, uuid::Uuid::parse_str(&org).unwrap()).await.unwrap();
+        assert_eq!(report.broken.as_ref().map(|b| b.0), Some(2), "{report:?}");
+        assert!(kvartal::admin::verify_audit(db, None).await.is_err());
+    }
+}
