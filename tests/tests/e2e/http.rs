@@ -123,3 +123,186 @@ db_test! {
         assert!(message.contains("nested too deep") || message.contains("depth"), "{response}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_response_carries_the_security_headers() {
+    let app = spawn_app(Db::Sqlite).await;
+    for path in [
+        "/",
+        "/graphql?query=%7B__typename%7D",
+        "/nowhere",
+        "/healthz",
+    ] {
+        let r = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
+        let h = r.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"),
+            "{path}: {csp}"
+        );
+        assert!(
+            !h.contains_key("strict-transport-security"),
+            "plain http: no HSTS"
+        );
+    }
+    app.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_allowed_origins_may_call_the_api_or_open_a_websocket() {
+    let app = crate::helpers::spawn_app_with(Db::Sqlite, |s| {
+        s.allowed_origins = vec!["https://app.example.org".into()];
+    })
+    .await;
+    let url = format!("{}/graphql", app.base);
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, &url)
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type")
+            .send()
+    };
+    let ok = preflight("https://app.example.org").await.unwrap();
+    assert_eq!(ok.status(), 204);
+    assert_eq!(
+        ok.headers()["access-control-allow-origin"],
+        "https://app.example.org"
+    );
+    assert_eq!(ok.headers()["access-control-allow-credentials"], "true");
+    let evil = preflight("https://evil.example.com").await.unwrap();
+    assert_eq!(evil.status(), 403);
+    assert!(!evil.headers().contains_key("access-control-allow-origin"));
+    // A cross-site POST that skips the preflight is refused before it runs.
+    let forged = app
+        .client
+        .post(&url)
+        .header("origin", "https://evil.example.com")
+        .bearer_auth(app.admin.token.as_deref().unwrap())
+        .json(&json!({ "query": "mutation { logoutEverywhere { ended } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    assert_eq!(
+        app.ok("{ me { email } }", json!({})).await["me"]["email"],
+        "admin@example.org"
+    );
+    // The server's own origin is always allowed.
+    let own = app
+        .client
+        .post(&url)
+        .header("origin", &app.base)
+        .json(&json!({ "query": "{ me { email } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), 200);
+    let ws = |origin: &'static str| {
+        app.client
+            .get(format!("{}/graphql/ws", app.base))
+            .header("origin", origin)
+            .header("connection", "upgrade")
+            .header("upgrade", "websocket")
+            .header("sec-websocket-version", "13")
+            .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+            .header("sec-websocket-protocol", "graphql-transport-ws")
+            .send()
+    };
+    assert_eq!(ws("https://evil.example.com").await.unwrap().status(), 403);
+    assert_ne!(ws("https://app.example.org").await.unwrap().status(), 403);
+    app.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aliases_bodies_and_time_are_limited() {
+    let app = crate::helpers::spawn_app_with(Db::Postgres, |s| s.request_timeout_secs = 1).await;
+    let many: String = (0..31).map(|i| format!("a{i}: __typename ")).collect();
+    let response = app
+        .client
+        .post(format!("{}/graphql", app.base))
+        .json(&json!({ "query": format!("{{ {many} }}") }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "TOO_MANY_ALIASES");
+    let huge = "x".repeat(1024 * 1024 + 1);
+    let response = app
+        .client
+        .post(format!("{}/graphql", app.base))
+        .json(&json!({ "query": "{ __typename }", "variables": { "pad": huge } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+    // A change stuck behind another writer for longer than allowed is cut off.
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let org = app.create_org("УК Время").await;
+    let blocker = app.db().begin().await.unwrap();
+    blocker
+        .execute_unprepared("LOCK TABLE houses IN EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let response = app
+        .client
+        .post(format!("{}/graphql", app.base))
+        .bearer_auth(app.admin.token.as_deref().unwrap())
+        .json(&json!({ "query": "mutation($input: CreateHouseInput!) { createHouse(input: $input) { house { id } } }",
+            "variables": { "input": { "organisationId": org, "city": "Город", "street": "Долгая", "building": "1" } } }))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, 503, "{body}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+    assert_eq!(body["errors"][0]["extensions"]["code"], "TIMEOUT");
+    blocker.rollback().await.unwrap();
+    app.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn introspection_and_suggestions_can_be_switched_off() {
+    let app = crate::helpers::spawn_app_with(Db::Sqlite, |s| {
+        s.introspection = false;
+        s.field_suggestions = false;
+    })
+    .await;
+    let response = app
+        .graphql("{ __schema { types { name } } }", json!({}))
+        .await;
+    assert!(
+        response["data"]["__schema"].is_null() || response["errors"].is_array(),
+        "{response}"
+    );
+    assert!(!response.to_string().contains("Organisation"), "{response}");
+    let response = app
+        .graphql("{ organisatoins { totalCount } }", json!({}))
+        .await;
+    let message = response["errors"][0]["message"].as_str().unwrap();
+    assert!(!message.contains("Did you mean"), "{message}");
+    app.cleanup().await;
+    let open = spawn_app(Db::Sqlite).await;
+    let response = open
+        .graphql("{ organisatoins { totalCount } }", json!({}))
+        .await;
+    assert!(
+        response["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Did you mean"),
+        "{response}"
+    );
+    open.cleanup().await;
+}
