@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use schema::clock::SystemClock;
 use schema::registry::drafts::{HouseDraft, MeterDraft, OrganisationDraft};
 use schema::registry::Registry;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::cli::DemoLocale;
 
@@ -696,8 +696,9 @@ pub async fn load(db: &DatabaseConnection, locale: DemoLocale) -> anyhow::Result
         ))
         .context("demo");
     }
+    let users = demo_users(db, org.id).await?;
     Ok(format!(
-        "demo organisation '{}' loaded (id {}): 3 houses, {} premises, {} accounts, {} people, {} meters",
+        "demo organisation '{}' loaded (id {}): 3 houses, {} premises, {} accounts, {} people, {} meters\n{users}",
         org.name,
         org.id,
         report.premises.created,
@@ -705,4 +706,79 @@ pub async fn load(db: &DatabaseConnection, locale: DemoLocale) -> anyhow::Result
         report.people.created,
         report.meters.created + 9,
     ))
+}
+
+/// The password of every demo user (README lists them).
+pub const DEMO_PASSWORD: &str = "kvartal-demo-2026";
+
+/// One user per staff role (the contractor limited to the first house) and a
+/// resident of the first account, all with `DEMO_PASSWORD`.
+async fn demo_users(db: &DatabaseConnection, org: uuid::Uuid) -> anyhow::Result<String> {
+    use schema::auth::staff::StaffDraft;
+    use schema::auth::Role;
+    let auth = crate::local_auth(db, Arc::new(SystemClock));
+    let by = schema::audit::Author::system("kvartal demo", "Mutation.addStaffMember");
+    let first_house = entities::house::Entity::find()
+        .filter(entities::house::Column::OrganisationId.eq(org))
+        .order_by_asc(entities::house::Column::Address)
+        .one(db)
+        .await?
+        .map(|h| h.id);
+    let mut lines = vec![format!("demo users (password {DEMO_PASSWORD}):")];
+    for role in Role::STAFF {
+        let email = format!("{}@kvartal.demo", role.as_str());
+        let houses = match role {
+            Role::Contractor => first_house.into_iter().collect(),
+            _ => Vec::new(),
+        };
+        auth.add_staff_member(
+            &by,
+            org,
+            StaffDraft {
+                email: email.clone(),
+                display_name: format!("Demo {}", role.as_str()),
+                roles: vec![role],
+                houses: houses.clone(),
+                password: Some(DEMO_PASSWORD.into()),
+                locale: "en".into(),
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("demo user {email}: {e}"))?;
+        let limit = if houses.is_empty() { "" } else { " (first house only)" };
+        lines.push(format!("  {email:<28} {}{limit}", role.as_str()));
+    }
+    let account = entities::account::Entity::find()
+        .filter(entities::account::Column::OrganisationId.eq(org))
+        .order_by_asc(entities::account::Column::Number)
+        .one(db)
+        .await?;
+    if let Some(account) = account {
+        let by = schema::audit::Author::system("kvartal demo", "Mutation.issueAccessCode");
+        let (_, code) = auth
+            .issue_access_code(&by, account.id)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo access code: {e}"))?;
+        let meta = schema::audit::RequestMeta {
+            request_id: uuid::Uuid::now_v7().to_string(),
+            address: "local".into(),
+            user_agent: "kvartal demo".into(),
+        };
+        auth.register_resident(
+            &meta,
+            "resident@kvartal.demo",
+            "Demo resident",
+            DEMO_PASSWORD.into(),
+            &account.number,
+            &code,
+            "en",
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("demo resident: {e}"))?;
+        lines.push(format!(
+            "  {:<28} resident of account {}",
+            "resident@kvartal.demo", account.number
+        ));
+    }
+    Ok(lines.join("\n"))
 }
