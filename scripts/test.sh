@@ -2,9 +2,10 @@
 # The whole test suite: unit tests, end-to-end tests on SQLite and PostgreSQL (a
 # fresh database per test), and the browser test in headless Chromium.
 #
-# It starts PostgreSQL when it is installed but stopped, installs what a fresh
-# machine lacks (PostgreSQL, Chromium, Node.js, playwright-core) when it runs as
-# root, and otherwise fails with a clear message. It never skips a part silently.
+# It starts PostgreSQL and Redis when they are installed but stopped, installs
+# what a fresh machine lacks (PostgreSQL, Redis, aiosmtpd, Chromium, Node.js,
+# playwright-core) when it runs as root, and otherwise fails with a clear
+# message. It never skips a part silently.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,6 +43,29 @@ ensure_postgres() {
   done
 }
 
+redis_ready() { redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; }
+
+# The PostgreSQL runs keep sessions and attempt counters in a real Redis.
+ensure_redis() {
+  command -v redis-server >/dev/null || apt_install redis-server
+  command -v redis-cli >/dev/null || apt_install redis-tools
+  if ! redis_ready; then
+    say "starting Redis"
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
+    for _ in $(seq 1 30); do redis_ready && break; sleep 1; done
+  fi
+  redis_ready || die "Redis is not reachable at 127.0.0.1:6379 and could not be started"
+}
+
+# Sign-in codes are sent through a real SMTP server on loopback (aiosmtpd).
+ensure_smtp() {
+  command -v python3 >/dev/null || apt_install python3
+  python3 -c 'import aiosmtpd' 2>/dev/null && return
+  say "installing aiosmtpd"
+  python3 -m pip install -q aiosmtpd 2>/dev/null || apt_install python3-aiosmtpd
+  python3 -c 'import aiosmtpd' || die "python3 cannot import aiosmtpd"
+}
+
 ensure_browser() {
   [ -x /usr/bin/chromium ] || { say "installing Chromium"; apt_install chromium; }
   command -v node >/dev/null || { say "installing Node.js"; apt_install nodejs npm; }
@@ -52,6 +76,8 @@ ensure_browser() {
 }
 
 ensure_postgres
+ensure_redis
+ensure_smtp
 ensure_browser
 
 say "building"

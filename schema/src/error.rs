@@ -40,6 +40,9 @@ pub enum AppError {
     /// Wrong email, password or code (never says which).
     #[error("the email or the password is wrong")]
     InvalidCredentials { reason: &'static str },
+    /// A part of the system this operation needs is not set up or not reachable.
+    #[error("{message}")]
+    Unavailable { what: &'static str, message: String },
     #[error("internal error")]
     Internal(String),
 }
@@ -93,6 +96,7 @@ impl AppError {
             Self::Forbidden { .. } => "FORBIDDEN",
             Self::RateLimited { .. } => "RATE_LIMITED",
             Self::InvalidCredentials { .. } => "INVALID_CREDENTIALS",
+            Self::Unavailable { .. } => "UNAVAILABLE",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -177,6 +181,11 @@ impl From<AppError> for async_graphql::Error {
                     e.set("reason", reason);
                 })
             }
+            AppError::Unavailable { what, message } => async_graphql::Error::new(message)
+                .extend_with(|_, e| {
+                    e.set("code", code);
+                    e.set("what", what);
+                }),
             AppError::NotFound { entity } => {
                 async_graphql::Error::new(format!("{entity} not found")).extend_with(|_, e| {
                     e.set("code", code);

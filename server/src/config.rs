@@ -34,10 +34,27 @@ pub struct Settings {
     pub session_idle_minutes: u32,
     /// A session ends this many days after login.
     pub session_days: u32,
+    /// Sign-in attempts allowed per account in 15 minutes.
+    pub login_attempts_per_account: u32,
+    /// Sign-in attempts allowed per client address in 15 minutes (an office
+    /// behind one address counts together).
+    pub login_attempts_per_address: u32,
     /// Longest a GraphQL request may run.
     pub request_timeout_secs: u64,
     /// "Did you mean …" hints in validation errors (off in production if wished).
     pub field_suggestions: bool,
+    /// `development` or `production`. In development without SMTP, sign-in codes
+    /// are written to the log; in production they never are.
+    pub environment: Environment,
+    /// SMTP relay for sign-in codes and invitations; unset: no mail.
+    pub smtp_host: Option<String>,
+    pub smtp_port: u16,
+    /// `starttls` (587), `tls` (465) or `none` (a relay on a trusted network).
+    pub smtp_security: String,
+    pub smtp_username: Option<String>,
+    pub smtp_password: Option<Secret>,
+    /// The sender, e.g. `Kvartal <no-reply@kvartal.example.org>`.
+    pub smtp_from: String,
     /// Log filter, e.g. `info` or `kvartal=debug,info`.
     pub log: String,
     /// Whether clients may introspect the schema.
@@ -61,8 +78,17 @@ impl Default for Settings {
             trust_proxy: false,
             session_idle_minutes: 12 * 60,
             session_days: 30,
+            login_attempts_per_account: 10,
+            login_attempts_per_address: 100,
             request_timeout_secs: 30,
             field_suggestions: true,
+            environment: Environment::Development,
+            smtp_host: None,
+            smtp_port: 587,
+            smtp_security: "starttls".into(),
+            smtp_username: None,
+            smtp_password: None,
+            smtp_from: "Kvartal <no-reply@localhost>".into(),
             log: "info".into(),
             introspection: true,
             graphiql: true,
@@ -71,7 +97,16 @@ impl Default for Settings {
     }
 }
 
-const ENV_KEYS: [&str; 16] = [
+const ENV_KEYS: [&str; 25] = [
+    "LOGIN_ATTEMPTS_PER_ACCOUNT",
+    "LOGIN_ATTEMPTS_PER_ADDRESS",
+    "ENVIRONMENT",
+    "SMTP_HOST",
+    "SMTP_PORT",
+    "SMTP_SECURITY",
+    "SMTP_USERNAME",
+    "SMTP_PASSWORD",
+    "SMTP_FROM",
     "DATABASE_URL",
     "DATA_DIR",
     "BIND",
@@ -183,13 +218,59 @@ impl Settings {
                 self.session_idle_minutes = value.parse().context("a whole number")?
             }
             "SESSION_DAYS" => self.session_days = value.parse().context("a whole number")?,
+            "LOGIN_ATTEMPTS_PER_ACCOUNT" => {
+                self.login_attempts_per_account = value.parse().context("a whole number")?
+            }
+            "LOGIN_ATTEMPTS_PER_ADDRESS" => {
+                self.login_attempts_per_address = value.parse().context("a whole number")?
+            }
             "REQUEST_TIMEOUT_SECS" => {
                 self.request_timeout_secs = value.parse().context("a whole number")?
             }
             "FIELD_SUGGESTIONS" => self.field_suggestions = parse_bool(value)?,
+            "ENVIRONMENT" => {
+                self.environment = match value {
+                    "development" => Environment::Development,
+                    "production" => Environment::Production,
+                    _ => bail!("development or production"),
+                }
+            }
+            "SMTP_HOST" => self.smtp_host = Some(value.to_string()).filter(|v| !v.is_empty()),
+            "SMTP_PORT" => self.smtp_port = value.parse().context("a port number")?,
+            "SMTP_SECURITY" => {
+                if !["starttls", "tls", "none"].contains(&value) {
+                    bail!("starttls, tls or none");
+                }
+                self.smtp_security = value.to_string();
+            }
+            "SMTP_USERNAME" => self.smtp_username = Some(value.to_string()),
+            "SMTP_PASSWORD" => self.smtp_password = Some(Secret(value.to_string())),
+            "SMTP_FROM" => self.smtp_from = value.to_string(),
             _ => bail!("unknown setting"),
         }
         Ok(())
+    }
+
+    /// How sign-in codes leave the server.
+    pub fn mailer(&self) -> anyhow::Result<schema::auth::mail::Mailer> {
+        use schema::auth::mail::{Mailer, SmtpConfig, SmtpSecurity};
+        Ok(match &self.smtp_host {
+            Some(host) => Mailer::smtp(&SmtpConfig {
+                host: host.clone(),
+                port: self.smtp_port,
+                security: match self.smtp_security.as_str() {
+                    "tls" => SmtpSecurity::Tls,
+                    "none" => SmtpSecurity::None,
+                    _ => SmtpSecurity::StartTls,
+                },
+                username: self.smtp_username.clone(),
+                password: self.smtp_password.as_ref().map(|s| s.0.clone()),
+                from: self.smtp_from.clone(),
+            })
+            .map_err(|e| anyhow::anyhow!(e))?,
+            None if self.environment == Environment::Development => Mailer::Log,
+            None => Mailer::Off,
+        })
     }
 
     /// Served over https: cookies get `Secure`.
@@ -213,6 +294,24 @@ impl Settings {
                 self.data_dir.join("kvartal.db").display()
             ),
         }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+/// A value never printed (passwords in settings).
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("\"***\"")
     }
 }
 

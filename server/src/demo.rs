@@ -745,7 +745,11 @@ async fn demo_users(db: &DatabaseConnection, org: uuid::Uuid) -> anyhow::Result<
         )
         .await
         .map_err(|e| anyhow::anyhow!("demo user {email}: {e}"))?;
-        let limit = if houses.is_empty() { "" } else { " (first house only)" };
+        let limit = if houses.is_empty() {
+            ""
+        } else {
+            " (first house only)"
+        };
         lines.push(format!("  {email:<28} {}{limit}", role.as_str()));
     }
     let account = entities::account::Entity::find()

@@ -20,7 +20,7 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use schema::auth::ratelimit::Limiter;
+use schema::auth::ratelimit::{Limit, Limiter};
 use schema::auth::sessions::SessionStore;
 use schema::auth::{Auth, AuthConfig};
 
@@ -89,14 +89,27 @@ pub async fn auth(
     let config = AuthConfig {
         idle: chrono::Duration::minutes(i64::from(settings.session_idle_minutes)),
         absolute: chrono::Duration::days(i64::from(settings.session_days)),
+        per_account: Limit {
+            attempts: settings.login_attempts_per_account,
+            window: chrono::Duration::minutes(15),
+        },
+        per_address: Limit {
+            attempts: settings.login_attempts_per_address,
+            window: chrono::Duration::minutes(15),
+        },
         ..AuthConfig::default()
     };
+    let passkeys =
+        schema::auth::passkeys::relying_party(&settings.public_url, &settings.allowed_origins)
+            .map_err(|e| anyhow::anyhow!(e))?;
     Ok(Auth::new(
         db.clone(),
         clock,
         sessions,
         Arc::new(limiter),
         config,
+        settings.mailer()?,
+        Some(Arc::new(passkeys)),
     ))
 }
 
@@ -108,6 +121,8 @@ pub fn local_auth(db: &DatabaseConnection, clock: Arc<dyn Clock>) -> Auth {
         SessionStore::Db(db.clone()),
         Arc::new(Limiter::memory()),
         AuthConfig::default(),
+        schema::auth::mail::Mailer::Log,
+        None,
     )
 }
 

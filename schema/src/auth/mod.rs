@@ -1,7 +1,10 @@
 //! Identity and access: users, staff memberships, residents, sessions, the
 //! policy every resolver asks, and the GraphQL operations to log in and out.
 
+pub mod email_codes;
+pub mod mail;
 pub mod mutation;
+pub mod passkeys;
 pub mod passwords;
 pub mod policy;
 pub mod principal;

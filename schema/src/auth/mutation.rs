@@ -1,11 +1,11 @@
 //! Logging in and out, joining as a resident, and managing staff.
 
-use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
+use async_graphql::{Context, InputObject, Json, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
 use super::service::NewSession;
 use super::staff::StaffDraft;
-use super::types::{ClientKind, Member, MembershipInfo, RoleKind};
+use super::types::{ClientKind, Member, MembershipInfo, PasskeyInfo, RoleKind};
 use super::{author, meta, principal, Auth, RequestCtx, SESSION_COOKIE};
 use crate::error::AppError;
 use crate::pagination::uuid;
@@ -123,6 +123,61 @@ pub struct MemberPayload {
     pub member: Member,
 }
 
+#[derive(InputObject)]
+pub struct RequestEmailCodeInput {
+    pub email: String,
+}
+
+#[derive(InputObject)]
+pub struct LoginWithEmailCodeInput {
+    pub email: String,
+    pub code: String,
+    #[graphql(default)]
+    pub client: ClientKind,
+}
+
+/// Options for the browser's WebAuthn call, and the ceremony to finish.
+#[derive(SimpleObject)]
+pub struct PasskeyChallenge {
+    pub ceremony_id: ID,
+    /// Pass `publicKey` to `PublicKeyCredential.parseCreationOptionsFromJSON`
+    /// (registration) or `parseRequestOptionsFromJSON` (sign-in).
+    pub options: Json<serde_json::Value>,
+}
+
+#[derive(InputObject)]
+pub struct FinishPasskeyRegistrationInput {
+    pub ceremony_id: ID,
+    /// The browser's `credential.toJSON()`.
+    pub credential: Json<serde_json::Value>,
+    /// How the user will recognise it, e.g. "Work laptop".
+    pub name: String,
+}
+
+#[derive(InputObject)]
+pub struct FinishPasskeyLoginInput {
+    pub ceremony_id: ID,
+    pub credential: Json<serde_json::Value>,
+    #[graphql(default)]
+    pub client: ClientKind,
+}
+
+#[derive(InputObject)]
+pub struct RenamePasskeyInput {
+    pub id: ID,
+    pub name: String,
+}
+
+#[derive(InputObject)]
+pub struct RemovePasskeyInput {
+    pub id: ID,
+}
+
+#[derive(SimpleObject)]
+pub struct PasskeyPayload {
+    pub passkey: PasskeyInfo,
+}
+
 fn in_input<T>(r: Result<T, AppError>) -> Result<T> {
     r.map_err(|e| e.in_field("input").into())
 }
@@ -203,6 +258,109 @@ impl AuthMutation {
             .await,
         )?;
         Ok(deliver(ctx, session, input.client))
+    }
+
+    /// Emails a six-digit sign-in code when a user has this email; answers the
+    /// same either way.
+    async fn request_email_code(
+        &self,
+        ctx: &Context<'_>,
+        input: RequestEmailCodeInput,
+    ) -> Result<DonePayload> {
+        let auth = ctx.data::<Auth>()?;
+        in_input(auth.request_email_code(&input.email, &meta(ctx)).await)?;
+        Ok(DonePayload { ok: true })
+    }
+
+    /// Signs in with the code from the email.
+    async fn login_with_email_code(
+        &self,
+        ctx: &Context<'_>,
+        input: LoginWithEmailCodeInput,
+    ) -> Result<LoginPayload> {
+        let auth = ctx.data::<Auth>()?;
+        let session = auth
+            .login_email_code(&input.email, &input.code, &meta(ctx))
+            .await?;
+        Ok(deliver(ctx, session, input.client))
+    }
+
+    /// Starts signing in with a passkey (no email needed).
+    async fn start_passkey_login(&self, ctx: &Context<'_>) -> Result<PasskeyChallenge> {
+        let (id, options) = ctx.data::<Auth>()?.start_passkey_login().await?;
+        Ok(PasskeyChallenge {
+            ceremony_id: ID(id.to_string()),
+            options: Json(options),
+        })
+    }
+
+    async fn finish_passkey_login(
+        &self,
+        ctx: &Context<'_>,
+        input: FinishPasskeyLoginInput,
+    ) -> Result<LoginPayload> {
+        let id = in_input(uuid("ceremonyId", &input.ceremony_id))?;
+        let session = in_input(
+            ctx.data::<Auth>()?
+                .finish_passkey_login(id, input.credential.0, &meta(ctx))
+                .await,
+        )?;
+        Ok(deliver(ctx, session, input.client))
+    }
+
+    /// Starts registering a passkey for the signed-in user.
+    async fn start_passkey_registration(&self, ctx: &Context<'_>) -> Result<PasskeyChallenge> {
+        let by = author(ctx, "Mutation.startPasskeyRegistration")?;
+        let (id, options) = ctx.data::<Auth>()?.start_passkey_registration(&by).await?;
+        Ok(PasskeyChallenge {
+            ceremony_id: ID(id.to_string()),
+            options: Json(options),
+        })
+    }
+
+    async fn finish_passkey_registration(
+        &self,
+        ctx: &Context<'_>,
+        input: FinishPasskeyRegistrationInput,
+    ) -> Result<PasskeyPayload> {
+        let by = author(ctx, "Mutation.finishPasskeyRegistration")?;
+        let id = in_input(uuid("ceremonyId", &input.ceremony_id))?;
+        let model = in_input(
+            ctx.data::<Auth>()?
+                .finish_passkey_registration(&by, id, input.credential.0, &input.name)
+                .await,
+        )?;
+        Ok(PasskeyPayload {
+            passkey: PasskeyInfo(model),
+        })
+    }
+
+    async fn rename_passkey(
+        &self,
+        ctx: &Context<'_>,
+        input: RenamePasskeyInput,
+    ) -> Result<PasskeyPayload> {
+        let by = author(ctx, "Mutation.renamePasskey")?;
+        let id = in_input(uuid("id", &input.id))?;
+        let model = in_input(
+            ctx.data::<Auth>()?
+                .rename_passkey(&by, id, &input.name)
+                .await,
+        )?;
+        Ok(PasskeyPayload {
+            passkey: PasskeyInfo(model),
+        })
+    }
+
+    async fn remove_passkey(
+        &self,
+        ctx: &Context<'_>,
+        input: RemovePasskeyInput,
+    ) -> Result<DonePayload> {
+        let by = author(ctx, "Mutation.removePasskey")?;
+        let id = in_input(uuid("id", &input.id))?;
+        in_input(ctx.data::<Auth>()?.remove_passkey(&by, id).await)?;
+        Ok(DonePayload { ok: true })
     }
 
     /// Ends this session.

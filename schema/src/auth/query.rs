@@ -4,7 +4,7 @@ use async_graphql::{Context, Object, Result, ID};
 use entities::{account, membership};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use super::types::{Me, Member, MembershipInfo, SessionInfo};
+use super::types::{Me, Member, MembershipInfo, PasskeyInfo, SessionInfo};
 use super::{principal, Auth, RequestCtx};
 use crate::error::AppError;
 use crate::pagination::uuid;
@@ -62,6 +62,18 @@ impl AuthQuery {
         Ok(list
             .into_iter()
             .map(|r| SessionInfo::new(r, p.session.as_deref()))
+            .collect())
+    }
+
+    /// The signed-in user's passkeys.
+    async fn my_passkeys(&self, ctx: &Context<'_>) -> Result<Vec<PasskeyInfo>> {
+        let p = principal(ctx)?;
+        let auth = ctx.data::<Auth>()?;
+        Ok(auth
+            .passkeys_of(p.user_id)
+            .await?
+            .into_iter()
+            .map(PasskeyInfo)
             .collect())
     }
 

@@ -16,6 +16,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::mail::Mailer;
 use super::passwords;
 use super::principal::{Membership, Principal, Residence, Role};
 use super::ratelimit::{Limit, Limiter};
@@ -32,6 +33,8 @@ pub struct AuthConfig {
     pub absolute: Duration,
     pub per_account: Limit,
     pub per_address: Limit,
+    /// Sign-in codes one email may be sent.
+    pub codes_per_email: Limit,
 }
 
 impl Default for AuthConfig {
@@ -47,6 +50,10 @@ impl Default for AuthConfig {
                 attempts: 100,
                 window: Duration::minutes(15),
             },
+            codes_per_email: Limit {
+                attempts: 5,
+                window: Duration::hours(1),
+            },
         }
     }
 }
@@ -58,6 +65,8 @@ pub struct Auth {
     pub(crate) sessions: SessionStore,
     pub(crate) limiter: Arc<Limiter>,
     pub(crate) config: AuthConfig,
+    pub(crate) mailer: Mailer,
+    pub(crate) passkeys: Option<Arc<webauthn_rs::Webauthn>>,
 }
 
 /// A session just opened: the token goes to the client once.
@@ -97,6 +106,8 @@ impl Auth {
         sessions: SessionStore,
         limiter: Arc<Limiter>,
         config: AuthConfig,
+        mailer: Mailer,
+        passkeys: Option<Arc<webauthn_rs::Webauthn>>,
     ) -> Self {
         Self {
             db,
@@ -104,6 +115,8 @@ impl Auth {
             sessions,
             limiter,
             config,
+            mailer,
+            passkeys,
         }
     }
 

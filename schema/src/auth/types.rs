@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, Enum, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
-use entities::{membership, user};
+use entities::{membership, passkey, user};
 
 use super::principal::Role;
 use super::sessions::SessionRecord;
@@ -189,5 +189,24 @@ impl SessionInfo {
             last_seen_at: rec.last_seen_at,
             expires_at: rec.expires_at,
         }
+    }
+}
+
+/// A passkey of the signed-in user.
+pub struct PasskeyInfo(pub passkey::Model);
+
+#[Object(name = "Passkey")]
+impl PasskeyInfo {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn last_used_at(&self) -> Option<DateTime<Utc>> {
+        self.0.last_used_at
     }
 }

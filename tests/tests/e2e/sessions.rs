@@ -154,3 +154,170 @@ db_test! {
 async fn me(caller: &Caller) -> Value {
     caller.ok(ME, json!({})).await["me"]["email"].clone()
 }
+
+/// A real SMTP server on loopback (Python's aiosmtpd) that stores every message
+/// in a maildir.
+struct SmtpServer {
+    port: u16,
+    dir: std::path::PathBuf,
+    child: std::process::Child,
+}
+
+impl SmtpServer {
+    async fn start() -> SmtpServer {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir = std::env::temp_dir().join(format!("kvartal-mail-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let child = std::process::Command::new("python3")
+            .args([
+                "-m",
+                "aiosmtpd",
+                "-n",
+                "-l",
+                &format!("127.0.0.1:{port}"),
+                "-c",
+                "aiosmtpd.handlers.Mailbox",
+            ])
+            .arg(dir.join("mail"))
+            .stdin(std::process::Stdio::null())
+            .spawn()
+            .expect("python3 -m aiosmtpd (pip install aiosmtpd; scripts/test.sh does)");
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        SmtpServer { port, dir, child }
+    }
+
+    /// The messages received so far.
+    fn messages(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for sub in ["new", "cur"] {
+            if let Ok(entries) = std::fs::read_dir(self.dir.join("mail").join(sub)) {
+                for e in entries.flatten() {
+                    out.push(std::fs::read_to_string(e.path()).unwrap_or_default());
+                }
+            }
+        }
+        out
+    }
+
+    /// Waits for the `n`-th message.
+    async fn wait_for(&self, n: usize) -> String {
+        for _ in 0..200 {
+            let mut all = self.messages();
+            if all.len() >= n {
+                all.sort();
+                return all.pop().unwrap();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("no message arrived");
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn code_in(message: &str) -> String {
+    let digits: Vec<char> = message.chars().collect();
+    digits
+        .windows(6)
+        .map(|w| w.iter().collect::<String>())
+        .find(|w| w.chars().all(|c| c.is_ascii_digit()))
+        .expect("a six-digit code")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_code_sent_by_email_signs_in_once() {
+    let smtp = SmtpServer::start().await;
+    let port = smtp.port;
+    let app = crate::helpers::spawn_app_with(crate::helpers::Db::Sqlite, move |s| {
+        s.smtp_host = Some("127.0.0.1".into());
+        s.smtp_port = port;
+        s.smtp_security = "none".into();
+        s.smtp_from = "Kvartal <no-reply@kvartal.test>".into();
+    })
+    .await;
+    let anon = app.anonymous();
+    let ask = |email: &'static str| {
+        let anon = anon.clone();
+        async move {
+            anon.ok("mutation($input: RequestEmailCodeInput!) { requestEmailCode(input: $input) { ok } }",
+                json!({ "input": { "email": email } })).await
+        }
+    };
+    let sign_in = |code: String| {
+        let anon = anon.clone();
+        async move {
+            anon.graphql("mutation($input: LoginWithEmailCodeInput!) { loginWithEmailCode(input: $input) { token } }",
+                json!({ "input": { "email": "admin@example.org", "code": code, "client": "APP" } })).await
+        }
+    };
+    // An unknown address gets the same answer and no mail.
+    assert_eq!(
+        ask("stranger@example.org").await["requestEmailCode"]["ok"],
+        true
+    );
+    ask("admin@example.org").await;
+    let message = smtp.wait_for(1).await;
+    assert_eq!(smtp.messages().len(), 1, "nothing was sent to the stranger");
+    assert!(message.contains("To: admin@example.org"), "{message}");
+    assert!(message.contains("no-reply@kvartal.test"), "{message}");
+    let code = code_in(message.split("\n\n").nth(1).unwrap_or(&message));
+    let wrong = sign_in("999999".into()).await;
+    assert_eq!(
+        wrong["errors"][0]["extensions"]["code"],
+        "INVALID_CREDENTIALS"
+    );
+    let ok = sign_in(code.clone()).await;
+    let token = ok["data"]["loginWithEmailCode"]["token"]
+        .as_str()
+        .expect("signed in")
+        .to_string();
+    let me = crate::helpers::Caller {
+        token: Some(token),
+        ..app.anonymous()
+    };
+    let sessions = me.ok("{ mySessions { method current } }", json!({})).await;
+    let current = sessions["mySessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["current"] == true)
+        .unwrap()
+        .clone();
+    assert_eq!(current["method"], "email_code");
+    let again = sign_in(code).await;
+    assert_eq!(
+        again["errors"][0]["extensions"]["code"], "INVALID_CREDENTIALS",
+        "a code works once"
+    );
+
+    // Five wrong tries spend a code.
+    ask("admin@example.org").await;
+    let message = smtp.wait_for(2).await;
+    let code = code_in(message.split("\n\n").nth(1).unwrap_or(&message));
+    for _ in 0..5 {
+        sign_in("000001".into()).await;
+    }
+    assert_eq!(
+        sign_in(code).await["errors"][0]["extensions"]["code"],
+        "INVALID_CREDENTIALS"
+    );
+    app.cleanup().await;
+}
