@@ -1,8 +1,10 @@
-// Kvartal staff dashboard: houses, premises and accounts with one search box.
+// Kvartal: the staff dashboard (houses, premises and accounts with one search box)
+// and the resident's accounts, behind the sign-in page.
 // Static ES modules, no build step: Preact + htm (vendored), hash routing.
 import { html, render, useState, useEffect, useRef } from './vendor/htm-preact-standalone.module.js';
 import { gql } from './api.js';
 import { LOCALES, pickLocale, translator } from './i18n.js';
+import { Login, Security, ME, explain, logout } from './auth.js';
 
 const PAGE = 50;
 
@@ -93,7 +95,7 @@ function SearchBox({ org, i18n }) {
 }
 
 function Failure({ error, i18n }) {
-  return error ? html`<p class="error">${i18n.t('error')}: ${error.message}</p>` : null;
+  return error ? html`<p class="error" data-test="error" role="alert">${explain(error, i18n.t)}</p>` : null;
 }
 
 function More({ conn, i18n }) {
@@ -261,47 +263,67 @@ function PersonCard({ id, i18n }) {
       <td>${t('role_' + o.role)}</td><td class="num">${o.share ?? '—'}</td></tr>`)}</tbody></table>`;
 }
 
+function MyAccounts({ me, i18n }) {
+  const { t } = i18n;
+  return html`<h1>${t('myAccounts')}</h1>
+    <table data-test="my-accounts"><thead><tr><th>${t('account')}</th><th>${t('address')}</th></tr></thead>
+    <tbody>${me.accounts.map((a) => html`<tr><td><a href=${`#/accounts/${a.id}`}>${a.number}</a></td>
+      <td>${a.premises.house.address}, ${t('flat')} ${a.premises.number}</td></tr>`)}</tbody></table>`;
+}
+
 function App() {
   const route = useRoute();
   const [locale, setLocale] = useState(pickLocale());
-  const [orgs, setOrgs] = useState(null);
+  const [me, setMe] = useState(undefined);
   const [org, setOrg] = useState(localStorage.getItem('kvartal.org'));
   const i18n = translator(locale);
   const { t } = i18n;
+  const loadMe = () => gql(ME).then((d) => setMe(d.me), () => setMe(null));
+  useEffect(() => { loadMe(); }, []);
   useEffect(() => { document.documentElement.lang = locale; localStorage.setItem('kvartal.locale', locale); }, [locale]);
+  const orgs = me ? me.memberships.map((m) => m.organisation) : [];
+  const staff = orgs.length > 0;
   useEffect(() => {
-    gql('query Organisations { organisations(first: 100) { edges { node { id name locale } } } }').then((d) => {
-      const list = d.organisations.edges.map((e) => e.node);
-      setOrgs(list);
-      if (!list.find((o) => o.id === org) && list.length) {
-        setOrg(list[0].id);
-        if (!localStorage.getItem('kvartal.locale')) setLocale(list[0].locale);
-      }
-    });
-  }, []);
+    if (!me) return;
+    if (staff && !orgs.find((o) => o.id === org)) {
+      setOrg(orgs[0].id);
+      if (!localStorage.getItem('kvartal.locale')) setLocale(orgs[0].locale);
+    }
+    if (!localStorage.getItem('kvartal.locale') && me.locale) setLocale(me.locale);
+  }, [me]);
   useEffect(() => { if (org) localStorage.setItem('kvartal.org', org); }, [org]);
+  const signedOut = () => { setMe(null); location.hash = '#/'; };
+  const localeSelect = html`<select aria-label=${t('language')} data-test="locale" value=${locale} onChange=${(e) => setLocale(e.target.value)}>
+    ${Object.entries(LOCALES).map(([code, name]) => html`<option value=${code}>${name}</option>`)}</select>`;
+  if (me === undefined) return html`<main><p class="muted">${t('loading')}</p></main>`;
+  if (me === null) {
+    return html`<header class="top"><span class="brand">Kvartal</span><span class="spacer"></span>${localeSelect}</header>
+      <main><${Login} i18n=${i18n} onIn=${() => { loadMe(); location.hash = '#/'; }} /></main>`;
+  }
   const [section, id] = route.parts;
   const house = route.params.get('house');
-  const tab = (name) => html`<a href=${`#/${name}`} class=${section === name ? 'active' : ''} data-test=${`nav-${name}`}>${t(name)}</a>`;
+  const tab = (name, label = t(name)) => html`<a href=${`#/${name}`} class=${section === name ? 'active' : ''} data-test=${`nav-${name}`}>${label}</a>`;
   let view = html`<p class="muted">${t('loading')}</p>`;
-  if (orgs && !orgs.length) view = html`<p>${t('noOrganisation')}</p>`;
+  if (section === 'security') view = html`<${Security} me=${me} i18n=${i18n} onOut=${signedOut} />`;
+  else if (section === 'accounts' && id) view = html`<${AccountCard} id=${id} i18n=${i18n} />`;
+  else if (section === 'premises' && id) view = html`<${PremisesCard} id=${id} i18n=${i18n} />`;
+  else if (section === 'people' && id) view = html`<${PersonCard} id=${id} i18n=${i18n} />`;
+  else if (!staff) view = me.accounts.length ? html`<${MyAccounts} me=${me} i18n=${i18n} />` : html`<p>${t('noOrganisation')}</p>`;
   else if (org) {
-    if (section === 'accounts' && id) view = html`<${AccountCard} id=${id} i18n=${i18n} />`;
-    else if (section === 'premises' && id) view = html`<${PremisesCard} id=${id} i18n=${i18n} />`;
-    else if (section === 'people' && id) view = html`<${PersonCard} id=${id} i18n=${i18n} />`;
-    else if (section === 'premises') view = html`<${PremisesView} org=${org} house=${house} i18n=${i18n} />`;
+    if (section === 'premises') view = html`<${PremisesView} org=${org} house=${house} i18n=${i18n} />`;
     else if (section === 'accounts') view = html`<${AccountsView} org=${org} house=${house} i18n=${i18n} />`;
     else view = html`<${HousesView} org=${org} i18n=${i18n} />`;
   }
   return html`<header class="top">
-      <a class="brand" href="#/houses">Kvartal</a>
-      <nav>${tab('houses')}${tab('premises')}${tab('accounts')}</nav>
-      ${org && html`<${SearchBox} org=${org} i18n=${i18n} />`}
+      <a class="brand" href="#/">Kvartal</a>
+      <nav>${staff ? [tab('houses'), tab('premises'), tab('accounts')] : tab('my', t('myAccounts'))}</nav>
+      ${staff && org && html`<${SearchBox} org=${org} i18n=${i18n} />`}
       <span class="spacer"></span>
-      ${orgs && orgs.length > 1 && html`<select aria-label=${t('organisation')} value=${org} onChange=${(e) => setOrg(e.target.value)}>
+      ${orgs.length > 1 && html`<select aria-label=${t('organisation')} value=${org} onChange=${(e) => setOrg(e.target.value)}>
         ${orgs.map((o) => html`<option value=${o.id}>${o.name}</option>`)}</select>`}
-      <select aria-label=${t('language')} data-test="locale" value=${locale} onChange=${(e) => setLocale(e.target.value)}>
-        ${Object.entries(LOCALES).map(([code, name]) => html`<option value=${code}>${name}</option>`)}</select>
+      ${localeSelect}
+      <a href="#/security" class="user" data-test="user">${me.displayName}</a>
+      <button data-test="logout" onClick=${async () => { await logout(); signedOut(); }}>${t('signOut')}</button>
     </header>
     <main>${view}</main>`;
 }

@@ -1,5 +1,6 @@
-// Opens the staff dashboard in headless Chromium against the real server with the
-// demo organisation, searches and opens an account card.
+// Drives the web app in headless Chromium against the real server with the demo
+// organisation: signing in (password, passkey through Chromium's virtual
+// authenticator), the staff dashboard, and a resident who sees only their own.
 //
 // KVARTAL_BIN names the built `kvartal` binary; CHROMIUM the browser (default
 // /usr/bin/chromium). The server runs on a free port over a fresh SQLite file.
@@ -26,8 +27,9 @@ before(async () => {
   base = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the server did not start')), 30000);
     const watch = (chunk) => {
-      const m = /listening on (http:\/\/[0-9.:]+)/.exec(chunk.toString());
-      if (m) { clearTimeout(timer); resolve(m[1]); }
+      const m = /listening on http:\/\/127\.0\.0\.1:([0-9]+)/.exec(chunk.toString());
+      // localhost, not 127.0.0.1: passkeys need a domain as relying party id.
+      if (m) { clearTimeout(timer); resolve(`http://localhost:${m[1]}`); }
     };
     server.stdout.on('data', watch);
     server.stderr.on('data', watch);
@@ -46,10 +48,52 @@ after(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-test('a dispatcher finds an account by a few characters and opens its card', async () => {
+const PASSWORD = 'kvartal-demo-2026';
+
+async function signIn(page, email, password = PASSWORD) {
+  await page.goto(base + '/');
+  await page.fill('[data-test=email]', email);
+  await page.fill('[data-test=password]', password);
+  await page.click('[data-test=login-submit]');
+  await page.locator('[data-test=user]').waitFor();
+}
+
+// The server's answer to a GraphQL request made with an app token.
+async function api(token, query, variables = {}) {
+  const response = await fetch(base + '/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  return response.json();
+}
+
+test('a wrong password is refused in the user\'s language, then the dispatcher signs in', async () => {
   const context = await browser.newContext({ locale: 'ru-RU' });
   const page = await context.newPage();
   await page.goto(base + '/');
+  await page.fill('[data-test=email]', 'dispatcher@kvartal.demo');
+  await page.fill('[data-test=password]', 'not the password');
+  await page.click('[data-test=login-submit]');
+  await page.locator('[data-test=login-error]').waitFor();
+  assert.match(await page.locator('[data-test=login-error]').innerText(), /Неверная почта или пароль/);
+  await page.fill('[data-test=password]', PASSWORD);
+  await page.click('[data-test=login-submit]');
+  await page.locator('[data-test=user]').waitFor();
+  const cookies = await context.cookies();
+  const session = cookies.find((c) => c.name === 'kvartal_session');
+  assert.ok(session?.httpOnly, 'the session cookie is HttpOnly');
+  assert.equal(session.sameSite, 'Lax');
+  assert.equal(await page.evaluate(() => document.cookie.includes('kvartal_session')), false, 'scripts cannot read it');
+  await page.click('[data-test=logout]');
+  await page.locator('[data-test=login-submit]').waitFor();
+  await context.close();
+});
+
+test('a dispatcher finds an account by a few characters and opens its card', async () => {
+  const context = await browser.newContext({ locale: 'ru-RU' });
+  const page = await context.newPage();
+  await signIn(page, 'dispatcher@kvartal.demo');
   await page.locator('[data-test=houses] tbody tr').first().waitFor();
   assert.equal(await page.locator('[data-test=houses] tbody tr').count(), 3);
   assert.match(await page.locator('[data-test=houses]').innerText(), /ул\. Ленина/);
@@ -80,6 +124,7 @@ test('a dispatcher finds an account by a few characters and opens its card', asy
 
 test('premises of one house are listed in the order people read their numbers', async () => {
   const page = await browser.newPage();
+  await signIn(page, 'dispatcher@kvartal.demo');
   await page.goto(base + '/#/premises');
   await page.locator('[data-test=house-filter] option').nth(1).waitFor({ state: 'attached' });
   const value = await page.locator('[data-test=house-filter] option').nth(2).getAttribute('value');
@@ -88,4 +133,67 @@ test('premises of one house are listed in the order people read their numbers', 
   const numbers = await page.locator('[data-test=premises] tbody tr td:first-child').allInnerTexts();
   assert.deepEqual(numbers.slice(0, 3), ['1', '2', '3']);
   await page.close();
+});
+
+test('an engineer registers a passkey and signs in with it, without a password', async () => {
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true,
+      isUserVerified: true, automaticPresenceSimulation: true },
+  });
+  await signIn(page, 'engineer@kvartal.demo');
+  await page.click('[data-test=user]');
+  await page.fill('[data-test=passkey-name]', 'Work laptop');
+  await page.click('[data-test=add-passkey]');
+  await page.locator('[data-test=passkeys] tbody tr', { hasText: 'Work laptop' }).waitFor();
+  const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+  assert.equal(credentials.length, 1);
+  assert.equal(credentials[0].isResidentCredential, true, 'a discoverable credential');
+
+  await page.click('[data-test=logout]');
+  await page.locator('[data-test=passkey-login]').waitFor();
+  await page.click('[data-test=passkey-login]');
+  await page.locator('[data-test=user]').waitFor();
+  assert.match(await page.locator('[data-test=user]').innerText(), /Demo engineer/);
+  await page.click('[data-test=user]');
+  await page.locator('[data-test=sessions] tbody tr', { hasText: 'passkey' }).waitFor();
+  assert.match(await page.locator('[data-test=passkeys]').innerText(), /Work laptop/);
+
+  // Removed, the passkey no longer signs in.
+  await page.click('[data-test=remove-passkey]');
+  await page.locator('[data-test=passkeys] tbody tr', { hasText: 'No passkeys yet' }).waitFor();
+  await page.click('[data-test=logout]');
+  await page.click('[data-test=passkey-login]');
+  await page.locator('[data-test=login-error]').waitFor();
+  await context.close();
+});
+
+test('a resident sees their own account and cannot open another resident\'s', async () => {
+  const admin = await api(null, 'mutation($input: LoginInput!) { login(input: $input) { token } }',
+    { input: { email: 'admin@kvartal.demo', password: PASSWORD, client: 'APP' } });
+  const token = admin.data.login.token;
+  const orgs = await api(token, '{ organisations { edges { node { id } } } }');
+  const org = orgs.data.organisations.edges[0].node.id;
+  const accounts = await api(token, 'query($org: ID!) { accounts(organisationId: $org, first: 2) { edges { node { id number } } } }', { org });
+  const [mine, theirs] = accounts.data.accounts.edges.map((e) => e.node);
+
+  const context = await browser.newContext({ locale: 'pt-BR' });
+  const page = await context.newPage();
+  await signIn(page, 'resident@kvartal.demo');
+  await page.locator('[data-test=my-accounts] tbody tr').first().waitFor();
+  assert.equal(await page.locator('[data-test=my-accounts] tbody tr').count(), 1);
+  assert.match(await page.locator('h1').innerText(), /Minhas contas/);
+  await page.locator('[data-test=my-accounts] a').click();
+  await page.locator('[data-test=account-title]').waitFor();
+  assert.match(await page.locator('[data-test=account-title]').innerText(), new RegExp(mine.number));
+
+  await page.goto(`${base}/#/accounts/${theirs.id}`);
+  await page.locator('[data-test=error]').waitFor();
+  assert.match(await page.locator('[data-test=error]').innerText(), /Não encontrado/);
+  assert.equal(await page.locator('[data-test=account-title]').count(), 0);
+  assert.doesNotMatch(await page.content(), new RegExp(theirs.number));
+  await context.close();
 });
