@@ -130,6 +130,18 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 2000)]
         searches: usize,
     },
+    /// Login latency, the policy's cost on a list query, the audit row's cost.
+    Access {
+        #[arg(long, default_value_t = 20_000)]
+        accounts: u64,
+        #[arg(long, value_enum, default_value_t = BenchDatabase::Both)]
+        database: BenchDatabase,
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        postgres_url: String,
+        /// Timed repetitions of each measurement.
+        #[arg(long, default_value_t = 300)]
+        rounds: usize,
+    },
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -215,6 +227,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     searches,
                 },
         } => crate::bench::registry(accounts, database, &postgres_url, searches).await,
+        Command::Bench {
+            what:
+                BenchWhat::Access {
+                    accounts,
+                    database,
+                    postgres_url,
+                    rounds,
+                },
+        } => crate::bench_access::access(accounts, database, &postgres_url, rounds).await,
     }
 }
 

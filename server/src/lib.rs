@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod bench;
+pub mod bench_access;
 pub mod cli;
 pub mod config;
 pub mod db;
