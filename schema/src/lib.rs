@@ -15,5 +15,6 @@ pub mod mirror;
 pub mod pagination;
 pub mod registry;
 pub mod search;
+pub mod tx;
 
 pub use graphql::{build_schema, AppSchema, Deps};

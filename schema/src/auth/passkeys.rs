@@ -11,7 +11,6 @@ use chrono::Duration;
 use entities::{ceremony, passkey, user};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -179,7 +178,7 @@ impl Auth {
             .finish_passkey_registration(&answer, &state)
             .map_err(|e| invalid("credential", e))?;
         let now = self.clock.now();
-        let txn = self.db.begin().await?;
+        let txn = crate::tx::begin_write(&self.db).await?;
         let model = passkey::ActiveModel {
             id: Set(Uuid::now_v7()),
             user_id: Set(by.principal.user_id),
@@ -229,7 +228,7 @@ impl Auth {
         let name = check_name(name)?;
         let current = self.own_passkey(by, id).await?;
         let now = self.clock.now();
-        let txn = self.db.begin().await?;
+        let txn = crate::tx::begin_write(&self.db).await?;
         let mut am: passkey::ActiveModel = current.clone().into();
         am.name = Set(name);
         let model = am.update(&txn).await?;
@@ -242,7 +241,7 @@ impl Auth {
     pub async fn remove_passkey(&self, by: &Author, id: Uuid) -> AppResult<()> {
         let current = self.own_passkey(by, id).await?;
         let now = self.clock.now();
-        let txn = self.db.begin().await?;
+        let txn = crate::tx::begin_write(&self.db).await?;
         passkey::Entity::delete_by_id(id).exec(&txn).await?;
         let changes = serde_json::json!({ "before": { "passkey": current.name } });
         record_for_user(&txn, by, by.principal.user_id, changes, now).await?;

@@ -7,9 +7,7 @@
 
 use chrono::Duration;
 use entities::{access_code, account, resident_link, user};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -58,7 +56,7 @@ impl Auth {
     ) -> AppResult<(account::Model, String)> {
         let now = self.clock.now();
         let code = new_code()?;
-        let txn = self.db.begin().await?;
+        let txn = crate::tx::begin_write(&self.db).await?;
         let acc = account::Entity::find_by_id(account_id)
             .one(&txn)
             .await?
@@ -186,7 +184,7 @@ impl Auth {
                 now,
             )
             .await?;
-        let txn = self.db.begin().await?;
+        let txn = crate::tx::begin_write(&self.db).await?;
         let result = self.prove_account(&txn, number, code).await;
         match result {
             Ok(acc) => {
@@ -226,7 +224,7 @@ impl Auth {
             )
             .await?;
         let hash = passwords::hash(password).await?;
-        let txn = self.db.begin().await?;
+        let txn = crate::tx::begin_write(&self.db).await?;
         let acc = match self.prove_account(&txn, number, code).await {
             Ok(acc) => acc,
             Err(e) => {

@@ -12,7 +12,6 @@ use chrono::{DateTime, Duration, Utc};
 use entities::{account, membership, resident_link, user};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set,
-    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -281,7 +280,7 @@ impl Auth {
         self.sessions.put(&record, self.config.idle).await?;
         let principal = Arc::new(self.principal_of(&user).await?);
         let by = Author::new(principal.clone(), meta.clone(), "Mutation.login");
-        let txn = self.db.begin().await?;
+        let txn = crate::tx::begin_write(&self.db).await?;
         for org in principal.organisations() {
             let changes = serde_json::json!({ "after": { "method": method } });
             audit::record(&txn, &by, org, "user", Some(user.id), changes, now).await?;
@@ -337,7 +336,7 @@ impl Auth {
             ));
         }
         let hash = passwords::hash(new).await?;
-        let txn = self.db.begin().await?;
+        let txn = crate::tx::begin_write(&self.db).await?;
         let mut am: user::ActiveModel = user.clone().into();
         am.password_hash = Set(Some(hash));
         am.updated_at = Set(now);

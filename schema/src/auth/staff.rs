@@ -7,7 +7,7 @@
 use entities::{house, membership, user};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -112,7 +112,7 @@ impl Auth {
             None => None,
         };
         let now = self.clock.now();
-        let txn = self.db.begin().await?;
+        let txn = crate::tx::begin_write(&self.db).await?;
         let houses = houses_text(&txn, org, "houseIds", &draft.houses).await?;
         let existing = user::Entity::find()
             .filter(user::Column::EmailKey.eq(super::service::email_key(&draft.email)))
@@ -177,7 +177,7 @@ impl Auth {
         by.check(Target::Organisation(org))?;
         let roles = roles_text("roles", &roles)?;
         let now = self.clock.now();
-        let txn = self.db.begin().await?;
+        let txn = crate::tx::begin_write(&self.db).await?;
         let current = find_membership(&txn, org, user_id).await?;
         let houses = houses_text(&txn, org, "houseIds", &houses).await?;
         if current.roles.split(',').any(|r| r == "admin")
@@ -213,7 +213,7 @@ impl Auth {
     pub async fn remove_membership(&self, by: &Author, org: Uuid, user_id: Uuid) -> AppResult<()> {
         by.check(Target::Organisation(org))?;
         let now = self.clock.now();
-        let txn = self.db.begin().await?;
+        let txn = crate::tx::begin_write(&self.db).await?;
         let current = find_membership(&txn, org, user_id).await?;
         if admins_left(&txn, org, user_id).await? == 0 {
             return Err(AppError::conflict(

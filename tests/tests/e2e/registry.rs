@@ -297,3 +297,24 @@ db_test! {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_sqlite_a_change_waits_for_another_writer_instead_of_failing() {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let app = crate::helpers::spawn_app(crate::helpers::Db::Sqlite).await;
+    let org = app.create_org("УК Очередь").await;
+    // Another writer holds SQLite's write lock for a moment.
+    let blocker = app.db().begin().await.unwrap();
+    blocker
+        .execute_unprepared("UPDATE organisations SET name = name")
+        .await
+        .unwrap();
+    let release = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        blocker.commit().await.unwrap();
+    });
+    let house = app.create_house(&org, "Терпеливая", "1").await;
+    assert!(!house.is_empty());
+    release.await.unwrap();
+    app.cleanup().await;
+}

@@ -2,7 +2,7 @@ use chrono::NaiveDate;
 use entities::{account, person, premises, RecordStatus};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -43,7 +43,7 @@ impl Registry {
         premises_id: Uuid,
         draft: AccountDraft,
     ) -> AppResult<account::Model> {
-        let txn = self.db.begin().await?;
+        let txn = crate::tx::begin_write(&self.db).await?;
         let p = find_premises(&txn, premises_id).await?;
         by.check(super::premises::premises_target(&p))?;
         let v = draft.validate()?;
@@ -88,7 +88,7 @@ impl Registry {
         id: Uuid,
         patch: impl FnOnce(&mut AccountDraft) + Send,
     ) -> AppResult<account::Model> {
-        let txn = self.db.begin().await?;
+        let txn = crate::tx::begin_write(&self.db).await?;
         super::lock_row(&txn, "accounts", id).await?;
         let current = find_account(&txn, id).await?;
         by.check(account_target(&current))?;
@@ -124,7 +124,7 @@ impl Registry {
         id: Uuid,
         closed_on: NaiveDate,
     ) -> AppResult<account::Model> {
-        let txn = self.db.begin().await?;
+        let txn = crate::tx::begin_write(&self.db).await?;
         let current = find_account(&txn, id).await?;
         by.check(account_target(&current))?;
         if current.closed_on.is_some() {

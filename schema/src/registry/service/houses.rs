@@ -1,7 +1,7 @@
 use entities::{account, house, organisation, HouseStatus};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -40,7 +40,7 @@ impl Registry {
         by.check(Target::Organisation(organisation_id))?;
         let v = draft.validate(self.today())?;
         let now = self.clock.now();
-        let txn = self.db.begin().await?;
+        let txn = crate::tx::begin_write(&self.db).await?;
         organisation::Entity::find_by_id(organisation_id)
             .one(&txn)
             .await?
@@ -70,7 +70,7 @@ impl Registry {
         id: Uuid,
         patch: impl FnOnce(&mut HouseDraft) + Send,
     ) -> AppResult<house::Model> {
-        let txn = self.db.begin().await?;
+        let txn = crate::tx::begin_write(&self.db).await?;
         super::lock_row(&txn, "houses", id).await?;
         let current = find_house(&txn, id).await?;
         by.check(house_target(&current))?;
@@ -101,7 +101,7 @@ impl Registry {
 
     /// Archives a house that has no open accounts left.
     pub async fn archive_house(&self, by: &Author, id: Uuid) -> AppResult<house::Model> {
-        let txn = self.db.begin().await?;
+        let txn = crate::tx::begin_write(&self.db).await?;
         let current = find_house(&txn, id).await?;
         by.check(house_target(&current))?;
         let open = account::Entity::find()

@@ -2,7 +2,7 @@ use chrono::NaiveDate;
 use entities::{house, meter, premises, HouseStatus, MeterStatus, RecordStatus, Resource};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -49,7 +49,7 @@ impl Registry {
         premises_id: Option<Uuid>,
         draft: MeterDraft,
     ) -> AppResult<meter::Model> {
-        let txn = self.db.begin().await?;
+        let txn = crate::tx::begin_write(&self.db).await?;
         let (h, p) = place(&txn, house_id, premises_id).await?;
         by.check(Target::Meter {
             org: h.organisation_id,
@@ -91,7 +91,7 @@ impl Registry {
         id: Uuid,
         patch: impl FnOnce(&mut MeterDraft) + Send,
     ) -> AppResult<meter::Model> {
-        let txn = self.db.begin().await?;
+        let txn = crate::tx::begin_write(&self.db).await?;
         super::lock_row(&txn, "meters", id).await?;
         let current = find_meter(&txn, id).await?;
         by.check(meter_target(&current))?;
@@ -127,7 +127,7 @@ impl Registry {
         id: Uuid,
         status: MeterStatus,
     ) -> AppResult<meter::Model> {
-        let txn = self.db.begin().await?;
+        let txn = crate::tx::begin_write(&self.db).await?;
         let current = find_meter(&txn, id).await?;
         by.check(meter_target(&current))?;
         if current.status == MeterStatus::Archived && status != MeterStatus::Archived {

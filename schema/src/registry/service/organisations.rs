@@ -1,7 +1,7 @@
 use entities::organisation;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -23,7 +23,7 @@ impl Registry {
         }
         let d = draft.validate()?;
         let now = self.clock.now();
-        let txn = self.db.begin().await?;
+        let txn = crate::tx::begin_write(&self.db).await?;
         let model = organisation::ActiveModel {
             id: Set(Uuid::now_v7()),
             name: Set(d.name),
@@ -74,7 +74,7 @@ impl Registry {
         id: Uuid,
         patch: impl FnOnce(&mut OrganisationDraft) + Send,
     ) -> AppResult<organisation::Model> {
-        let txn = self.db.begin().await?;
+        let txn = crate::tx::begin_write(&self.db).await?;
         super::lock_row(&txn, "organisations", id).await?;
         let current = organisation::Entity::find_by_id(id)
             .one(&txn)

@@ -3,7 +3,7 @@ use entities::{occupancy, person, OccupancyRole, RecordStatus};
 use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -39,7 +39,7 @@ impl Registry {
     ) -> AppResult<person::Model> {
         by.check(Target::Organisation(organisation_id))?;
         let v = draft.validate()?;
-        let txn = self.db.begin().await?;
+        let txn = crate::tx::begin_write(&self.db).await?;
         entities::organisation::Entity::find_by_id(organisation_id)
             .one(&txn)
             .await?
@@ -76,7 +76,7 @@ impl Registry {
         id: Uuid,
         patch: impl FnOnce(&mut PersonDraft) + Send,
     ) -> AppResult<person::Model> {
-        let txn = self.db.begin().await?;
+        let txn = crate::tx::begin_write(&self.db).await?;
         super::lock_row(&txn, "people", id).await?;
         let current = find_person(&txn, id).await?;
         let houses = if by.principal.house_limited(current.organisation_id) {
@@ -195,7 +195,7 @@ impl Registry {
         person_id: Uuid,
         draft: OccupancyDraft,
     ) -> AppResult<occupancy::Model> {
-        let txn = self.db.begin().await?;
+        let txn = crate::tx::begin_write(&self.db).await?;
         let p = find_premises(&txn, premises_id).await?;
         by.check(super::premises::premises_target(&p))?;
         let v = draft.validate()?;
@@ -248,7 +248,7 @@ impl Registry {
         id: Uuid,
         until: NaiveDate,
     ) -> AppResult<occupancy::Model> {
-        let txn = self.db.begin().await?;
+        let txn = crate::tx::begin_write(&self.db).await?;
         let current = occupancy::Entity::find_by_id(id)
             .one(&txn)
             .await?

@@ -1,7 +1,7 @@
 use entities::{account, house, premises, HouseStatus, PremisesKind, RecordStatus};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -40,7 +40,7 @@ impl Registry {
         house_id: Uuid,
         draft: PremisesDraft,
     ) -> AppResult<premises::Model> {
-        let txn = self.db.begin().await?;
+        let txn = crate::tx::begin_write(&self.db).await?;
         let h = find_house(&txn, house_id).await?;
         by.check(super::houses::house_target(&h))?;
         if h.status == HouseStatus::Archived {
@@ -77,7 +77,7 @@ impl Registry {
         id: Uuid,
         patch: impl FnOnce(&mut PremisesDraft) + Send,
     ) -> AppResult<premises::Model> {
-        let txn = self.db.begin().await?;
+        let txn = crate::tx::begin_write(&self.db).await?;
         super::lock_row(&txn, "premises", id).await?;
         let current = find_premises(&txn, id).await?;
         by.check(premises_target(&current))?;
@@ -109,7 +109,7 @@ impl Registry {
 
     /// Archives premises that have no open accounts.
     pub async fn archive_premises(&self, by: &Author, id: Uuid) -> AppResult<premises::Model> {
-        let txn = self.db.begin().await?;
+        let txn = crate::tx::begin_write(&self.db).await?;
         let current = find_premises(&txn, id).await?;
         by.check(premises_target(&current))?;
         let open = account::Entity::find()
