@@ -98,6 +98,7 @@ pub async fn auth(
             attempts: settings.login_attempts_per_address,
             window: chrono::Duration::minutes(15),
         },
+        public_url: settings.public_url.clone(),
         ..AuthConfig::default()
     };
     let passkeys =

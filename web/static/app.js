@@ -4,7 +4,7 @@
 import { html, render, useState, useEffect, useRef } from './vendor/htm-preact-standalone.module.js';
 import { gql } from './api.js';
 import { LOCALES, pickLocale, translator } from './i18n.js';
-import { Login, Security, ME, explain, logout } from './auth.js';
+import { Login, Security, ResidentAccess, ME, explain, logout } from './auth.js';
 
 const PAGE = 50;
 
@@ -201,7 +201,7 @@ function useQuery(query, variables, deps) {
   return state;
 }
 
-function AccountCard({ id, i18n }) {
+function AccountCard({ id, i18n, staff }) {
   const { t, decimal, date } = i18n;
   const { data, error } = useQuery(`query Account($id: ID!) { account(id: $id) { id number share registeredResidents openedOn closedOn isOpen privilegedCategories
     holder { id fullName phones emails preferredChannel }
@@ -224,7 +224,8 @@ function AccountCard({ id, i18n }) {
       <dt>${t('categories')}</dt><dd>${a.privilegedCategories.length ? a.privilegedCategories.map((c) => html`<span class="badge">${c}</span> `) : '—'}</dd>
     </dl></div>
     <h2>${t('meters')}</h2><${MetersTable} meters=${a.meters} i18n=${i18n} />
-    <h2>${t('occupants')}</h2><${OccupantsTable} occupancies=${a.premises.occupancies} i18n=${i18n} />`;
+    <h2>${t('occupants')}</h2><${OccupantsTable} occupancies=${a.premises.occupancies} i18n=${i18n} />
+    ${staff && html`<${ResidentAccess} account=${a.id} i18n=${i18n} />`}`;
 }
 
 function PremisesCard({ id, i18n }) {
@@ -298,14 +299,14 @@ function App() {
   if (me === undefined) return html`<main><p class="muted">${t('loading')}</p></main>`;
   if (me === null) {
     return html`<header class="top"><span class="brand">Kvartal</span><span class="spacer"></span>${localeSelect}</header>
-      <main><${Login} i18n=${i18n} onIn=${() => { loadMe(); location.hash = '#/'; }} /></main>`;
+      <main><${Login} i18n=${i18n} invite=${route.parts[0] === 'join' ? route.params : null} onIn=${() => { loadMe(); location.hash = '#/'; }} /></main>`;
   }
   const [section, id] = route.parts;
   const house = route.params.get('house');
   const tab = (name, label = t(name)) => html`<a href=${`#/${name}`} class=${section === name ? 'active' : ''} data-test=${`nav-${name}`}>${label}</a>`;
   let view = html`<p class="muted">${t('loading')}</p>`;
   if (section === 'security') view = html`<${Security} me=${me} i18n=${i18n} onOut=${signedOut} />`;
-  else if (section === 'accounts' && id) view = html`<${AccountCard} id=${id} i18n=${i18n} />`;
+  else if (section === 'accounts' && id) view = html`<${AccountCard} id=${id} i18n=${i18n} staff=${staff} />`;
   else if (section === 'premises' && id) view = html`<${PremisesCard} id=${id} i18n=${i18n} />`;
   else if (section === 'people' && id) view = html`<${PersonCard} id=${id} i18n=${i18n} />`;
   else if (!staff) view = me.accounts.length ? html`<${MyAccounts} me=${me} i18n=${i18n} />` : html`<p>${t('noOrganisation')}</p>`;

@@ -27,14 +27,15 @@ async function passkeySignIn() {
     { input: { ceremonyId: c.ceremonyId, credential: credential.toJSON() } });
 }
 
-export function Login({ i18n, onIn }) {
+// `invite`: the account, code and email of an invitation link (#/join?…).
+export function Login({ i18n, onIn, invite }) {
   const { t } = i18n;
-  const [mode, setMode] = useState('password');
-  const [email, setEmail] = useState('');
+  const [mode, setMode] = useState(invite ? 'join' : 'password');
+  const [email, setEmail] = useState(invite?.get('email') || '');
   const [password, setPassword] = useState('');
   const [code, setCode] = useState('');
   const [sent, setSent] = useState(false);
-  const [join, setJoin] = useState({ accountNumber: '', code: '', displayName: '' });
+  const [join, setJoin] = useState({ accountNumber: invite?.get('account') || '', code: invite?.get('code') || '', displayName: '' });
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
   const run = (fn) => async (e) => {
@@ -88,6 +89,35 @@ export function Login({ i18n, onIn }) {
       <p class="links"><a href="#" onClick=${(e) => { e.preventDefault(); setMode('password'); }}>${t('signIn')}</a></p>`}
     ${error && html`<p class="error" data-test="login-error" role="alert">${explain(error, t)}</p>`}
   </div>`;
+}
+
+// Staff: hand a resident the way in to an account, by code or by email.
+export function ResidentAccess({ account, i18n }) {
+  const { t } = i18n;
+  const [email, setEmail] = useState('');
+  const [done, setDone] = useState(null);
+  const [error, setError] = useState(null);
+  const issue = async () => {
+    setError(null);
+    try {
+      const d = await gql('mutation($input: IssueAccessCodeInput!) { issueAccessCode(input: $input) { code validDays } }', { input: { accountId: account } });
+      setDone(t('codeIssued').replace('{code}', d.issueAccessCode.code).replace('{days}', d.issueAccessCode.validDays));
+    } catch (err) { setError(err); }
+  };
+  const invite = async (e) => {
+    e.preventDefault(); setError(null);
+    try {
+      await gql('mutation($input: InviteResidentInput!) { inviteResident(input: $input) { account { id } } }', { input: { accountId: account, email } });
+      setDone(t('invited').replace('{email}', email)); setEmail('');
+    } catch (err) { setError(err); }
+  };
+  return html`<h2>${t('residentAccess')}</h2>
+    <form class="toolbar" onSubmit=${invite}>
+      <input type="email" data-test="invite-email" required placeholder=${t('email')} value=${email} onInput=${(e) => setEmail(e.target.value)} />
+      <button class="primary" data-test="invite">${t('invite')}</button>
+      <button type="button" data-test="issue-code" onClick=${issue}>${t('issueCode')}</button></form>
+    ${done && html`<p class="badge ok" data-test="access-result">${done}</p>`}
+    ${error && html`<p class="error" role="alert">${explain(error, t)}</p>`}`;
 }
 
 export function Security({ me, i18n, onOut }) {

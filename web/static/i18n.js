@@ -36,6 +36,8 @@ const messages = {
     noPasskeys: 'No passkeys yet: add one to sign in without a password.', passkeyName: 'Name, e.g. Work laptop', addPasskey: 'Add a passkey',
     sessions: 'Where you are signed in', method: 'How', device: 'Device', lastSeen: 'Last seen', thisDevice: 'this device',
     logoutEverywhere: 'Sign out everywhere', myAccounts: 'My accounts',
+    residentAccess: 'Residents\' access', invite: 'Invite by e-mail', issueCode: 'Issue an access code',
+    codeIssued: 'Access code {code}: hand it to the resident; valid {days} days, once.', invited: 'Invitation sent to {email}.',
     m_password: 'password', m_passkey: 'passkey', m_email_code: 'e-mail code', m_join: 'joined',
   },
   ru: {
@@ -72,6 +74,8 @@ const messages = {
     noPasskeys: 'Ключей пока нет: добавьте ключ, чтобы входить без пароля.', passkeyName: 'Название, например «Рабочий ноутбук»', addPasskey: 'Добавить ключ доступа',
     sessions: 'Где выполнен вход', method: 'Способ', device: 'Устройство', lastSeen: 'Активность', thisDevice: 'это устройство',
     logoutEverywhere: 'Выйти на всех устройствах', myAccounts: 'Мои лицевые счета',
+    residentAccess: 'Доступ жителей', invite: 'Пригласить по почте', issueCode: 'Выдать код доступа',
+    codeIssued: 'Код доступа {code}: передайте его жителю; действует {days} дней, один раз.', invited: 'Приглашение отправлено на {email}.',
     m_password: 'пароль', m_passkey: 'ключ доступа', m_email_code: 'код по почте', m_join: 'подключение',
   },
   'pt-BR': {
@@ -108,6 +112,8 @@ const messages = {
     noPasskeys: 'Nenhuma chave ainda: adicione uma para entrar sem senha.', passkeyName: 'Nome, p. ex. Notebook do trabalho', addPasskey: 'Adicionar chave de acesso',
     sessions: 'Onde você está conectado', method: 'Como', device: 'Dispositivo', lastSeen: 'Última atividade', thisDevice: 'este dispositivo',
     logoutEverywhere: 'Sair de todos os dispositivos', myAccounts: 'Minhas contas',
+    residentAccess: 'Acesso dos moradores', invite: 'Convidar por e-mail', issueCode: 'Gerar código de acesso',
+    codeIssued: 'Código de acesso {code}: entregue ao morador; vale {days} dias, uma vez.', invited: 'Convite enviado para {email}.',
     m_password: 'senha', m_passkey: 'chave de acesso', m_email_code: 'código por e-mail', m_join: 'cadastro',
   },
 };

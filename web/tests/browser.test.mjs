@@ -197,3 +197,28 @@ test('a resident sees their own account and cannot open another resident\'s', as
   assert.doesNotMatch(await page.content(), new RegExp(theirs.number));
   await context.close();
 });
+
+test('an accountant issues an access code and a new resident joins with it from the link', async () => {
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  await signIn(page, 'accountant@kvartal.demo');
+  await page.click('[data-test=nav-accounts]');
+  const row = page.locator('[data-test=accounts] tbody tr').nth(5);
+  await row.waitFor();
+  const number = (await row.locator('td a').first().innerText()).trim();
+  await row.locator('td a').first().click();
+  await page.click('[data-test=issue-code]');
+  await page.locator('[data-test=access-result]').waitFor();
+  const code = /([A-Z0-9]{5}-[A-Z0-9]{5})/.exec(await page.locator('[data-test=access-result]').innerText())[1];
+  await page.click('[data-test=logout]');
+
+  await page.goto(`${base}/#/join?account=${number}&code=${code}&email=newcomer%40example.org`);
+  assert.equal(await page.inputValue('[data-test=account-number]'), number);
+  assert.equal(await page.inputValue('[data-test=email]'), 'newcomer@example.org');
+  await page.fill('[data-test=display-name]', 'Newcomer');
+  await page.fill('[data-test=password]', 'a long enough password');
+  await page.click('[data-test=join-submit]');
+  await page.locator('[data-test=my-accounts] tbody tr').first().waitFor();
+  assert.match(await page.locator('[data-test=my-accounts]').innerText(), new RegExp(number));
+  await context.close();
+});

@@ -89,6 +89,14 @@ pub struct IssueAccessCodePayload {
 }
 
 #[derive(InputObject)]
+pub struct InviteResidentInput {
+    pub account_id: ID,
+    pub email: String,
+    /// en, ru or pt-BR; the organisation's language when left out.
+    pub locale: Option<String>,
+}
+
+#[derive(InputObject)]
 pub struct AddStaffMemberInput {
     pub organisation_id: ID,
     pub email: String,
@@ -424,6 +432,25 @@ impl AuthMutation {
             account: Account(account),
             code,
             valid_days: super::residents::CODE_VALID_DAYS as i32,
+        })
+    }
+
+    /// Emails a resident an invitation to join with this account (a fresh access
+    /// code and a link to the join form).
+    async fn invite_resident(
+        &self,
+        ctx: &Context<'_>,
+        input: InviteResidentInput,
+    ) -> Result<ClaimAccountPayload> {
+        let by = author(ctx, "Mutation.inviteResident")?;
+        let id = in_input(uuid("accountId", &input.account_id))?;
+        let account = in_input(
+            ctx.data::<Auth>()?
+                .invite_resident(&by, id, &input.email, input.locale.as_deref())
+                .await,
+        )?;
+        Ok(ClaimAccountPayload {
+            account: Account(account),
         })
     }
 

@@ -43,6 +43,34 @@ fn new_code() -> AppResult<String> {
     Ok(format!("{}-{}", &chars[..5], &chars[5..]))
 }
 
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn invitation(locale: &str, org: &str, number: &str, code: &str, link: &str) -> (String, String) {
+    match locale {
+        "ru" => (
+            format!("{org}: приглашение в личный кабинет"),
+            format!("Здравствуйте!\n\n{org} приглашает вас в личный кабинет жителя.\n\nЛицевой счёт: {number}\nКод доступа: {code}\n\nОткройте ссылку, чтобы подключиться:\n{link}\n\nКод действует {CODE_VALID_DAYS} дней и подходит один раз."),
+        ),
+        "pt-BR" => (
+            format!("{org}: convite para a área do morador"),
+            format!("Olá!\n\n{org} convida você para a área do morador.\n\nConta: {number}\nCódigo de acesso: {code}\n\nAbra o link para se cadastrar:\n{link}\n\nO código vale por {CODE_VALID_DAYS} dias e pode ser usado uma vez."),
+        ),
+        _ => (
+            format!("{org}: your invitation to the residents' app"),
+            format!("Hello,\n\n{org} invites you to the residents' app.\n\nAccount: {number}\nAccess code: {code}\n\nOpen this link to join:\n{link}\n\nThe code is valid for {CODE_VALID_DAYS} days and works once."),
+        ),
+    }
+}
+
 fn wrong_code() -> AppError {
     AppError::InvalidCredentials { reason: "code" }
 }
@@ -54,23 +82,28 @@ impl Auth {
         by: &Author,
         account_id: Uuid,
     ) -> AppResult<(account::Model, String)> {
-        let now = self.clock.now();
         let code = new_code()?;
+        let changes = serde_json::json!({ "after": { "accessCode": "issued" } });
+        let acc = self.store_code(by, account_id, &code, changes).await?;
+        Ok((acc, code))
+    }
+
+    /// Replaces an account's code and records it, in one transaction.
+    async fn store_code(
+        &self,
+        by: &Author,
+        account_id: Uuid,
+        code: &str,
+        changes: serde_json::Value,
+    ) -> AppResult<account::Model> {
+        let now = self.clock.now();
         let txn = crate::tx::begin_write(&self.db).await?;
-        let acc = account::Entity::find_by_id(account_id)
-            .one(&txn)
-            .await?
-            .ok_or(AppError::not_found("account"))?;
-        by.check(Target::Account {
-            org: acc.organisation_id,
-            house: acc.house_id,
-            id: acc.id,
-        })?;
+        let acc = self.visible_account(&txn, by, account_id).await?;
         access_code::Entity::delete_by_id(acc.id).exec(&txn).await?;
         access_code::ActiveModel {
             account_id: Set(acc.id),
             organisation_id: Set(acc.organisation_id),
-            code_hash: Set(code_hash(acc.id, &code)),
+            code_hash: Set(code_hash(acc.id, code)),
             issued_by: Set((!by.principal.system).then_some(by.principal.user_id)),
             attempts: Set(0),
             expires_at: Set(now + Duration::days(CODE_VALID_DAYS)),
@@ -78,7 +111,6 @@ impl Auth {
         }
         .insert(&txn)
         .await?;
-        let changes = serde_json::json!({ "after": { "accessCode": "issued" } });
         audit::record(
             &txn,
             by,
@@ -90,7 +122,57 @@ impl Auth {
         )
         .await?;
         txn.commit().await?;
-        Ok((acc, code))
+        Ok(acc)
+    }
+
+    async fn visible_account<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        by: &Author,
+        account_id: Uuid,
+    ) -> AppResult<account::Model> {
+        let acc = account::Entity::find_by_id(account_id)
+            .one(conn)
+            .await?
+            .ok_or(AppError::not_found("account"))?;
+        by.check(Target::Account {
+            org: acc.organisation_id,
+            house: acc.house_id,
+            id: acc.id,
+        })?;
+        Ok(acc)
+    }
+
+    /// Invites a resident by email: a fresh access code for the account and a
+    /// link that opens the join form filled in. Replaces any earlier code. The
+    /// mail goes first: if it cannot be sent, nothing changes.
+    pub async fn invite_resident(
+        &self,
+        by: &Author,
+        account_id: Uuid,
+        email: &str,
+        locale: Option<&str>,
+    ) -> AppResult<account::Model> {
+        super::service::check_email("email", email)?;
+        let acc = self.visible_account(&self.db, by, account_id).await?;
+        let org = entities::organisation::Entity::find_by_id(acc.organisation_id)
+            .one(&self.db)
+            .await?
+            .ok_or(AppError::not_found("organisation"))?;
+        let code = new_code()?;
+        let locale = locale.unwrap_or(&org.locale);
+        let link = format!(
+            "{}/#/join?account={}&code={}&email={}",
+            self.config.public_url.trim_end_matches('/'),
+            urlencode(&acc.number),
+            urlencode(&code),
+            urlencode(email.trim())
+        );
+        let (subject, body) = invitation(locale, &org.name, &acc.number, &code, &link);
+        self.mailer.send(email.trim(), &subject, &body).await?;
+        let changes =
+            serde_json::json!({ "after": { "accessCode": "issued", "invitation": email.trim() } });
+        self.store_code(by, account_id, &code, changes).await
     }
 
     /// Finds the account a number and code prove, spending the code. Wrong codes

@@ -34,6 +34,8 @@ pub struct AuthConfig {
     pub per_address: Limit,
     /// Sign-in codes one email may be sent.
     pub codes_per_email: Limit,
+    /// The address users open, for links in invitations.
+    pub public_url: String,
 }
 
 impl Default for AuthConfig {
@@ -53,6 +55,7 @@ impl Default for AuthConfig {
                 attempts: 5,
                 window: Duration::hours(1),
             },
+            public_url: "http://localhost:8080".into(),
         }
     }
 }

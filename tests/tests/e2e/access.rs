@@ -347,6 +347,8 @@ fn calls() -> BTreeMap<&'static str, Call> {
         None,
         false,
     );
+    add("Mutation.inviteResident", "mutation($input: InviteResidentInput!) { inviteResident(input: $input) { account { id } } }",
+        |s, u| json!({ "input": { "accountId": s.account2, "email": format!("invitee-{u}@example.org") } }), None, true);
     add("Mutation.login", "mutation { login(input: {email: \"nobody@example.org\", password: \"not the password\"}) { userId } }", |_, _| json!({}), None, false);
     add(
         "Mutation.registerResident",

@@ -198,13 +198,20 @@ impl SmtpServer {
         SmtpServer { port, dir, child }
     }
 
-    /// The messages received so far.
+    /// The messages received so far: their decoded headers and body, as Python's
+    /// email package reads them.
     fn messages(&self) -> Vec<String> {
         let mut out = Vec::new();
         for sub in ["new", "cur"] {
             if let Ok(entries) = std::fs::read_dir(self.dir.join("mail").join(sub)) {
                 for e in entries.flatten() {
-                    out.push(std::fs::read_to_string(e.path()).unwrap_or_default());
+                    let script = "import email, email.header, sys\nm = email.message_from_binary_file(open(sys.argv[1], 'rb'))\nfor k in ('From', 'To', 'Subject'):\n    print(k + ': ' + str(email.header.make_header(email.header.decode_header(m[k]))))\nprint()\nprint(m.get_payload(decode=True).decode(m.get_content_charset() or 'utf-8'))";
+                    let decoded = std::process::Command::new("python3")
+                        .args(["-c", script])
+                        .arg(e.path())
+                        .output()
+                        .unwrap();
+                    out.push(String::from_utf8_lossy(&decoded.stdout).to_string());
                 }
             }
         }
@@ -319,5 +326,77 @@ async fn a_code_sent_by_email_signs_in_once() {
         sign_in(code).await["errors"][0]["extensions"]["code"],
         "INVALID_CREDENTIALS"
     );
+    app.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resident_invited_by_email_joins_with_the_link_and_sees_their_account() {
+    let smtp = SmtpServer::start().await;
+    let port = smtp.port;
+    let app = crate::helpers::spawn_app_with(crate::helpers::Db::Sqlite, move |s| {
+        s.smtp_host = Some("127.0.0.1".into());
+        s.smtp_port = port;
+        s.smtp_security = "none".into();
+        s.public_url = "https://kvartal.example.org".into();
+    })
+    .await;
+    let org = app.create_org("УК Приглашение").await;
+    let house = app.create_house(&org, "Новая", "7").await;
+    let premises = app.create_premises(&house, "12", "48.5").await;
+    let account = app.create_account(&premises, "7700012").await;
+    app.ok(
+        "mutation($input: InviteResidentInput!) { inviteResident(input: $input) { account { number } } }",
+        json!({ "input": { "accountId": account, "email": "neighbour@example.org" } }),
+    )
+    .await;
+    let message = smtp.wait_for(1).await;
+    assert!(message.contains("To: neighbour@example.org"), "{message}");
+    // The organisation speaks Russian: so does its invitation.
+    assert!(
+        message.contains("Subject: УК Приглашение: приглашение в личный кабинет"),
+        "{message}"
+    );
+    let link_start = message
+        .find("https://kvartal.example.org/#/join?")
+        .expect("a join link");
+    let link: String = message[link_start..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    let param = |name: &str| {
+        link.split(['?', '&'])
+            .find_map(|p| p.strip_prefix(&format!("{name}=")))
+            .unwrap()
+            .replace("%40", "@")
+    };
+    assert_eq!(param("account"), "7700012");
+    assert_eq!(param("email"), "neighbour@example.org");
+    let joined = app
+        .anonymous()
+        .ok(
+            "mutation($input: RegisterResidentInput!) { registerResident(input: $input) { token } }",
+            json!({ "input": { "email": "neighbour@example.org", "displayName": "Сосед", "password": PASSWORD,
+                "accountNumber": param("account"), "code": param("code"), "client": "APP" } }),
+        )
+        .await;
+    let resident = Caller {
+        token: joined["registerResident"]["token"]
+            .as_str()
+            .map(str::to_string),
+        ..app.anonymous()
+    };
+    let me = resident
+        .ok(
+            "{ me { accounts { number } memberships { roles } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(me["me"]["accounts"][0]["number"], "7700012");
+    assert_eq!(me["me"]["memberships"], json!([]));
+    let log = app
+        .ok("query($org: ID!) { auditLog(organisationId: $org, filter: { objectId: null, operation: \"inviteResident\" }) { totalCount } }", json!({ "org": org }))
+        .await;
+    assert_eq!(log["auditLog"]["totalCount"], 1);
     app.cleanup().await;
 }
