@@ -41,6 +41,10 @@ pub struct Settings {
     pub login_attempts_per_address: u32,
     /// Longest a GraphQL request may run.
     pub request_timeout_secs: u64,
+    /// Time a websocket has to send `connection_init`.
+    pub ws_init_timeout_secs: u64,
+    /// How often an open websocket checks that its session still holds.
+    pub ws_session_check_secs: u64,
     /// "Did you mean …" hints in validation errors (off in production if wished).
     pub field_suggestions: bool,
     /// `development` or `production`. In development without SMTP, sign-in codes
@@ -81,6 +85,8 @@ impl Default for Settings {
             login_attempts_per_account: 10,
             login_attempts_per_address: 100,
             request_timeout_secs: 30,
+            ws_init_timeout_secs: 10,
+            ws_session_check_secs: 15,
             field_suggestions: true,
             environment: Environment::Development,
             smtp_host: None,
@@ -97,7 +103,9 @@ impl Default for Settings {
     }
 }
 
-const ENV_KEYS: [&str; 25] = [
+const ENV_KEYS: [&str; 27] = [
+    "WS_INIT_TIMEOUT_SECS",
+    "WS_SESSION_CHECK_SECS",
     "LOGIN_ATTEMPTS_PER_ACCOUNT",
     "LOGIN_ATTEMPTS_PER_ADDRESS",
     "ENVIRONMENT",
@@ -228,6 +236,12 @@ impl Settings {
                 self.request_timeout_secs = value.parse().context("a whole number")?
             }
             "FIELD_SUGGESTIONS" => self.field_suggestions = parse_bool(value)?,
+            "WS_INIT_TIMEOUT_SECS" => {
+                self.ws_init_timeout_secs = value.parse().context("a whole number")?
+            }
+            "WS_SESSION_CHECK_SECS" => {
+                self.ws_session_check_secs = value.parse().context("a whole number")?
+            }
             "ENVIRONMENT" => {
                 self.environment = match value {
                     "development" => Environment::Development,

@@ -46,12 +46,16 @@ pub struct AppState {
     /// Origins allowed besides the server's own.
     pub origins: Arc<Vec<String>>,
     pub request_timeout: std::time::Duration,
+    /// How long a websocket has to send `connection_init`.
+    pub ws_init_timeout: std::time::Duration,
+    /// How often an open websocket checks that its session still holds.
+    pub ws_session_check: std::time::Duration,
 }
 
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
-        .route("/graphql/ws", get(subscriptions_reserved))
+        .route("/graphql/ws", get(crate::ws::upgrade))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -76,7 +80,7 @@ pub fn error_response(status: StatusCode, code: &str, message: &str) -> Response
 }
 
 /// The session token of a request: `Authorization: Bearer …` or the cookie.
-fn session_token(headers: &HeaderMap) -> Option<String> {
+pub fn session_token(headers: &HeaderMap) -> Option<String> {
     if let Some(auth) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -96,7 +100,7 @@ fn session_token(headers: &HeaderMap) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-fn client_address(state: &AppState, headers: &HeaderMap, peer: Option<SocketAddr>) -> String {
+pub fn client_address(state: &AppState, headers: &HeaderMap, peer: Option<SocketAddr>) -> String {
     if state.trust_proxy {
         if let Some(first) = headers
             .get("x-forwarded-for")
@@ -383,22 +387,6 @@ async fn graphql_post(State(state): State<AppState>, request: Request) -> Respon
             &format!("invalid request: {e}"),
         ),
     }
-}
-
-async fn subscriptions_reserved(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    // A page on another site must not open a socket with the user's cookie.
-    if !crate::security::origin_allowed(&state, &headers) {
-        return error_response(
-            StatusCode::FORBIDDEN,
-            "ORIGIN_NOT_ALLOWED",
-            "this origin may not open a websocket",
-        );
-    }
-    error_response(
-        StatusCode::NOT_IMPLEMENTED,
-        "NOT_IMPLEMENTED",
-        "subscriptions arrive with live events; this endpoint is reserved for them",
-    )
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {

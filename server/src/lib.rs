@@ -11,6 +11,7 @@ pub mod http;
 pub mod metrics;
 pub mod security;
 pub mod web;
+pub mod ws;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -150,6 +151,8 @@ pub async fn start(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result
         trust_proxy: settings.trust_proxy,
         origins: Arc::new(settings.origins()),
         request_timeout: std::time::Duration::from_secs(settings.request_timeout_secs),
+        ws_init_timeout: std::time::Duration::from_secs(settings.ws_init_timeout_secs),
+        ws_session_check: std::time::Duration::from_secs(settings.ws_session_check_secs.max(1)),
     };
     let listener = tokio::net::TcpListener::bind(settings.bind)
         .await

@@ -69,6 +69,9 @@ pub struct Auth {
     pub(crate) config: AuthConfig,
     pub(crate) mailer: Mailer,
     pub(crate) passkeys: Option<Arc<webauthn_rs::Webauthn>>,
+    /// A user's sessions ended (logout, removal from the staff, a new password):
+    /// open websockets of that user check theirs at once.
+    pub(crate) ended: tokio::sync::broadcast::Sender<Uuid>,
 }
 
 /// A session just opened: the token goes to the client once.
@@ -119,7 +122,17 @@ impl Auth {
             config,
             mailer,
             passkeys,
+            ended: tokio::sync::broadcast::channel(1024).0,
         }
+    }
+
+    /// Users whose sessions just ended on this instance.
+    pub fn session_endings(&self) -> tokio::sync::broadcast::Receiver<Uuid> {
+        self.ended.subscribe()
+    }
+
+    pub(crate) fn sessions_ended(&self, user_id: Uuid) {
+        let _ = self.ended.send(user_id);
     }
 
     pub fn session_store(&self) -> &SessionStore {
@@ -300,12 +313,15 @@ impl Auth {
         if let Some(hash) = &principal.session {
             self.sessions.remove(hash).await?;
         }
+        self.sessions_ended(principal.user_id);
         Ok(())
     }
 
     /// Ends every session of the caller, this one included.
     pub async fn logout_everywhere(&self, principal: &Principal) -> AppResult<u64> {
-        self.sessions.remove_user(principal.user_id, None).await
+        let ended = self.sessions.remove_user(principal.user_id, None).await?;
+        self.sessions_ended(principal.user_id);
+        Ok(ended)
     }
 
     pub async fn sessions_of(&self, user_id: Uuid) -> AppResult<Vec<SessionRecord>> {
@@ -352,6 +368,7 @@ impl Auth {
         self.sessions
             .remove_user(user.id, by.principal.session.as_deref())
             .await?;
+        self.sessions_ended(user.id);
         Ok(())
     }
 

@@ -237,6 +237,7 @@ impl Auth {
         .await?;
         txn.commit().await?;
         self.sessions.remove_user(user_id, None).await?;
+        self.sessions_ended(user_id);
         Ok(())
     }
 

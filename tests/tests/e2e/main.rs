@@ -11,3 +11,4 @@ mod import;
 mod registry;
 mod search;
 mod sessions;
+mod ws;

@@ -1,0 +1,262 @@
+//! `/graphql/ws`: the graphql-transport-ws protocol, with our own loop so that
+//! every close code is the protocol's, and so that a socket is authenticated
+//! and closed when its session ends.
+//!
+//! The caller proves who they are in `connection_init` (`{"token": …}` or
+//! `{"Authorization": "Bearer …"}`) or with the session cookie of the upgrade
+//! request. Until live events arrive, `subscribe` runs queries and mutations
+//! (one `next`, then `complete`). The session is checked again whenever one of
+//! the user's sessions ends on this instance, and every `session_check`
+//! otherwise (other instances, expiry); when it no longer holds, the socket
+//! closes with 4403.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use schema::audit::RequestMeta;
+use schema::auth::{Principal, RequestCtx};
+use serde_json::{json, Value};
+
+use crate::http::{client_address, error_response, session_token, AppState};
+
+pub const PROTOCOL: &str = "graphql-transport-ws";
+
+pub async fn upgrade(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    // A page on another site must not open a socket with the user's cookie.
+    if !crate::security::origin_allowed(&state, &headers) {
+        return error_response(
+            StatusCode::FORBIDDEN,
+            "ORIGIN_NOT_ALLOWED",
+            "this origin may not open a websocket",
+        );
+    }
+    let offered = headers
+        .get_all(axum::http::header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|p| p.trim() == PROTOCOL);
+    if !offered {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            "use the graphql-transport-ws subprotocol",
+        );
+    }
+    let cookie = session_token(&headers);
+    let meta = RequestMeta {
+        request_id: uuid::Uuid::now_v7().to_string(),
+        address: client_address(&state, &headers, Some(peer)),
+        user_agent: headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .chars()
+            .take(300)
+            .collect(),
+    };
+    // Small buffers: thousands of idle subscribers per instance.
+    ws.protocols([PROTOCOL])
+        .read_buffer_size(8 * 1024)
+        .write_buffer_size(8 * 1024)
+        .max_message_size(1024 * 1024)
+        .on_upgrade(move |socket| serve(socket, state, cookie, meta))
+        .into_response()
+}
+
+fn close(code: u16, reason: &str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: reason.to_string().into(),
+    }))
+}
+
+fn text(value: Value) -> Message {
+    Message::Text(value.to_string().into())
+}
+
+/// The token a `connection_init` payload carries, if any.
+fn init_token(payload: &Value) -> Option<String> {
+    if let Some(t) = payload.get("token").and_then(Value::as_str) {
+        return Some(t.to_string());
+    }
+    ["Authorization", "authorization"]
+        .iter()
+        .find_map(|k| payload.get(*k).and_then(Value::as_str))
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_string())
+}
+
+async fn serve(mut socket: WebSocket, state: AppState, cookie: Option<String>, meta: RequestMeta) {
+    let mut endings = state.auth.session_endings();
+    // Before connection_init: only that message, within the time allowed.
+    let deadline = tokio::time::sleep(state.ws_init_timeout);
+    tokio::pin!(deadline);
+    let (token, principal) = loop {
+        tokio::select! {
+            _ = &mut deadline => {
+                let _ = socket.send(close(4408, "Connection initialisation timeout")).await;
+                return;
+            }
+            msg = socket.recv() => {
+                let Some(Ok(msg)) = msg else { return };
+                let Message::Text(raw) = msg else {
+                    if matches!(msg, Message::Close(_)) { return; }
+                    continue;
+                };
+                let Ok(m) = serde_json::from_str::<Value>(raw.as_str()) else {
+                    let _ = socket.send(close(4400, "Invalid message")).await;
+                    return;
+                };
+                match m.get("type").and_then(Value::as_str) {
+                    Some("connection_init") => {
+                        let token = m.get("payload").and_then(init_token).or_else(|| cookie.clone());
+                        let principal = match &token {
+                            Some(t) => state.auth.authenticate(t).await.ok().flatten(),
+                            None => None,
+                        };
+                        match (token, principal) {
+                            (Some(t), Some(p)) => break (t, Arc::new(p)),
+                            _ => {
+                                let _ = socket.send(close(4403, "Forbidden")).await;
+                                return;
+                            }
+                        }
+                    }
+                    Some("subscribe") => {
+                        let _ = socket.send(close(4401, "Unauthorized")).await;
+                        return;
+                    }
+                    Some("ping") => {
+                        let _ = socket.send(text(json!({ "type": "pong" }))).await;
+                    }
+                    Some("pong") => {}
+                    _ => {
+                        let _ = socket.send(close(4400, "Invalid message")).await;
+                        return;
+                    }
+                }
+            }
+        }
+    };
+    if socket
+        .send(text(json!({ "type": "connection_ack" })))
+        .await
+        .is_err()
+    {
+        return;
+    }
+    let mut check = tokio::time::interval(state.ws_session_check);
+    check.tick().await;
+    loop {
+        tokio::select! {
+            ended = endings.recv() => {
+                let relevant = match ended {
+                    Ok(user) => user == principal.user_id,
+                    Err(_) => true,
+                };
+                if relevant && !still_valid(&state, &token).await {
+                    let _ = socket.send(close(4403, "Session ended")).await;
+                    return;
+                }
+            }
+            _ = check.tick() => {
+                if !still_valid(&state, &token).await {
+                    let _ = socket.send(close(4403, "Session ended")).await;
+                    return;
+                }
+            }
+            msg = socket.recv() => {
+                let Some(Ok(msg)) = msg else { return };
+                let raw = match msg {
+                    Message::Text(raw) => raw,
+                    Message::Close(_) => return,
+                    _ => continue,
+                };
+                let Ok(m) = serde_json::from_str::<Value>(raw.as_str()) else {
+                    let _ = socket.send(close(4400, "Invalid message")).await;
+                    return;
+                };
+                match m.get("type").and_then(Value::as_str) {
+                    Some("connection_init") => {
+                        let _ = socket.send(close(4429, "Too many initialisation requests")).await;
+                        return;
+                    }
+                    Some("ping") => {
+                        if socket.send(text(json!({ "type": "pong" }))).await.is_err() { return; }
+                    }
+                    Some("pong") | Some("complete") => {}
+                    Some("subscribe") => {
+                        let Some(id) = m.get("id").and_then(Value::as_str).map(str::to_string) else {
+                            let _ = socket.send(close(4400, "Invalid message")).await;
+                            return;
+                        };
+                        // Each operation runs as the session's user, checked again now.
+                        if !still_valid(&state, &token).await {
+                            let _ = socket.send(close(4403, "Session ended")).await;
+                            return;
+                        }
+                        for out in run(&state, &principal, &meta, &id, m.get("payload")).await {
+                            if socket.send(out).await.is_err() { return; }
+                        }
+                    }
+                    _ => {
+                        let _ = socket.send(close(4400, "Invalid message")).await;
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn still_valid(state: &AppState, token: &str) -> bool {
+    matches!(state.auth.authenticate(token).await, Ok(Some(_)))
+}
+
+/// Runs one operation of a `subscribe`: its result, then `complete`.
+async fn run(
+    state: &AppState,
+    principal: &Arc<Principal>,
+    meta: &RequestMeta,
+    id: &str,
+    payload: Option<&Value>,
+) -> Vec<Message> {
+    let request: async_graphql::Request = match payload.cloned().map(serde_json::from_value) {
+        Some(Ok(r)) => r,
+        _ => {
+            return vec![text(
+                json!({ "id": id, "type": "error", "payload": [{ "message": "invalid subscribe payload" }] }),
+            )];
+        }
+    };
+    let ctx = RequestCtx {
+        meta: RequestMeta {
+            request_id: uuid::Uuid::now_v7().to_string(),
+            ..meta.clone()
+        },
+        principal: Some(principal.clone()),
+        secure: state.secure,
+    };
+    let response = state.schema.execute(request.data(ctx)).await;
+    if response.data == async_graphql::Value::Null && !response.errors.is_empty() {
+        let errors = serde_json::to_value(&response.errors).unwrap_or(Value::Null);
+        return vec![text(
+            json!({ "id": id, "type": "error", "payload": errors }),
+        )];
+    }
+    let body = serde_json::to_value(&response).unwrap_or(Value::Null);
+    vec![
+        text(json!({ "id": id, "type": "next", "payload": body })),
+        text(json!({ "id": id, "type": "complete" })),
+    ]
+}
