@@ -5,6 +5,7 @@ import { html, render, useState, useEffect, useRef } from './vendor/htm-preact-s
 import { gql } from './api.js';
 import { LOCALES, pickLocale, translator } from './i18n.js';
 import { Login, Security, ResidentAccess, ME, explain, logout } from './auth.js';
+import { StaffView, AuditView } from './admin.js';
 
 const PAGE = 50;
 
@@ -303,6 +304,8 @@ function App() {
   }
   const [section, id] = route.parts;
   const house = route.params.get('house');
+  const roles = me.memberships.find((m) => m.organisationId === org)?.roles ?? [];
+  const oversees = roles.includes('ADMIN') || roles.includes('MANAGER');
   const tab = (name, label = t(name)) => html`<a href=${`#/${name}`} class=${section === name ? 'active' : ''} data-test=${`nav-${name}`}>${label}</a>`;
   let view = html`<p class="muted">${t('loading')}</p>`;
   if (section === 'security') view = html`<${Security} me=${me} i18n=${i18n} onOut=${signedOut} />`;
@@ -311,13 +314,15 @@ function App() {
   else if (section === 'people' && id) view = html`<${PersonCard} id=${id} i18n=${i18n} />`;
   else if (!staff) view = me.accounts.length ? html`<${MyAccounts} me=${me} i18n=${i18n} />` : html`<p>${t('noOrganisation')}</p>`;
   else if (org) {
-    if (section === 'premises') view = html`<${PremisesView} org=${org} house=${house} i18n=${i18n} />`;
+    if (section === 'staff' && oversees) view = html`<${StaffView} org=${org} i18n=${i18n} canEdit=${roles.includes('ADMIN')} />`;
+    else if (section === 'audit' && oversees) view = html`<${AuditView} org=${org} i18n=${i18n} />`;
+    else if (section === 'premises') view = html`<${PremisesView} org=${org} house=${house} i18n=${i18n} />`;
     else if (section === 'accounts') view = html`<${AccountsView} org=${org} house=${house} i18n=${i18n} />`;
     else view = html`<${HousesView} org=${org} i18n=${i18n} />`;
   }
   return html`<header class="top">
       <a class="brand" href="#/">Kvartal</a>
-      <nav>${staff ? [tab('houses'), tab('premises'), tab('accounts')] : tab('my', t('myAccounts'))}</nav>
+      <nav>${staff ? [tab('houses'), tab('premises'), tab('accounts'), oversees && tab('staff'), oversees && tab('audit', t('auditLog'))] : tab('my', t('myAccounts'))}</nav>
       ${staff && org && html`<${SearchBox} org=${org} i18n=${i18n} />`}
       <span class="spacer"></span>
       ${orgs.length > 1 && html`<select aria-label=${t('organisation')} value=${org} onChange=${(e) => setOrg(e.target.value)}>

@@ -222,3 +222,33 @@ test('an accountant issues an access code and a new resident joins with it from 
   assert.match(await page.locator('[data-test=my-accounts]').innerText(), new RegExp(number));
   await context.close();
 });
+
+test('an admin adds an engineer limited to one house, who then sees only that house; the audit log shows it', async () => {
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  await signIn(page, 'admin@kvartal.demo');
+  await page.click('[data-test=nav-staff]');
+  await page.locator('[data-test=staff] tbody tr').first().waitFor();
+  await page.fill('[data-test=staff-email]', 'field.engineer@example.org');
+  await page.fill('[data-test=staff-name]', 'Field Engineer');
+  await page.uncheck('[data-test=new-role-DISPATCHER]');
+  await page.check('[data-test=new-role-ENGINEER]');
+  const first = await page.locator('[data-test=staff-houses] option').first().getAttribute('value');
+  await page.selectOption('[data-test=staff-houses]', [first]);
+  await page.fill('[data-test=staff-password]', 'field engineer password');
+  await page.click('[data-test=staff-add]');
+  const row = page.locator('[data-test=staff] tbody tr', { hasText: 'field.engineer@example.org' });
+  await row.waitFor();
+  assert.doesNotMatch(await row.innerText(), /All houses/);
+
+  await page.click('[data-test=nav-audit]');
+  await page.locator('[data-test=audit] tbody tr', { hasText: 'addStaffMember' }).first().waitFor();
+  assert.match(await page.locator('[data-test=audit] tbody tr').first().innerText(), /admin@kvartal\.demo/);
+  await page.click('[data-test=logout]');
+
+  await signIn(page, 'field.engineer@example.org', 'field engineer password');
+  await page.locator('[data-test=houses] tbody tr').first().waitFor();
+  assert.equal(await page.locator('[data-test=houses] tbody tr').count(), 1);
+  assert.equal(await page.locator('[data-test=nav-staff]').count(), 0, 'no staff page for an engineer');
+  await context.close();
+});

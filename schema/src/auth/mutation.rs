@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use super::service::NewSession;
 use super::staff::StaffDraft;
 use super::types::{ClientKind, Member, MembershipInfo, PasskeyInfo, RoleKind};
-use super::{author, meta, principal, Auth, RequestCtx, SESSION_COOKIE};
+use super::{author, meta, Auth, RequestCtx, SESSION_COOKIE};
 use crate::error::AppError;
 use crate::pagination::uuid;
 use crate::registry::types::Account;
@@ -373,16 +373,16 @@ impl AuthMutation {
 
     /// Ends this session.
     async fn logout(&self, ctx: &Context<'_>) -> Result<DonePayload> {
-        let p = principal(ctx)?;
-        ctx.data::<Auth>()?.logout(&p).await?;
+        let by = author(ctx, "Mutation.logout")?;
+        ctx.data::<Auth>()?.logout(&by).await?;
         clear_cookie(ctx);
         Ok(DonePayload { ok: true })
     }
 
     /// Ends every session of the signed-in user, on every device.
     async fn logout_everywhere(&self, ctx: &Context<'_>) -> Result<LogoutEverywherePayload> {
-        let p = principal(ctx)?;
-        let ended = ctx.data::<Auth>()?.logout_everywhere(&p).await?;
+        let by = author(ctx, "Mutation.logoutEverywhere")?;
+        let ended = ctx.data::<Auth>()?.logout_everywhere(&by).await?;
         clear_cookie(ctx);
         Ok(LogoutEverywherePayload { ended })
     }

@@ -309,19 +309,33 @@ impl Auth {
         })
     }
 
-    pub async fn logout(&self, principal: &Principal) -> AppResult<()> {
-        if let Some(hash) = &principal.session {
+    pub async fn logout(&self, by: &Author) -> AppResult<()> {
+        if let Some(hash) = &by.principal.session {
             self.sessions.remove(hash).await?;
         }
-        self.sessions_ended(principal.user_id);
-        Ok(())
+        self.sessions_ended(by.principal.user_id);
+        let changes = serde_json::json!({ "after": { "sessions": "this one ended" } });
+        self.record_sign_out(by, changes).await
     }
 
     /// Ends every session of the caller, this one included.
-    pub async fn logout_everywhere(&self, principal: &Principal) -> AppResult<u64> {
-        let ended = self.sessions.remove_user(principal.user_id, None).await?;
-        self.sessions_ended(principal.user_id);
+    pub async fn logout_everywhere(&self, by: &Author) -> AppResult<u64> {
+        let ended = self
+            .sessions
+            .remove_user(by.principal.user_id, None)
+            .await?;
+        self.sessions_ended(by.principal.user_id);
+        let changes = serde_json::json!({ "after": { "sessions": format!("{ended} ended") } });
+        self.record_sign_out(by, changes).await?;
         Ok(ended)
+    }
+
+    async fn record_sign_out(&self, by: &Author, changes: serde_json::Value) -> AppResult<()> {
+        let txn = crate::tx::begin_write(&self.db).await?;
+        super::passkeys::record_for_user(&txn, by, by.principal.user_id, changes, self.clock.now())
+            .await?;
+        txn.commit().await?;
+        Ok(())
     }
 
     pub async fn sessions_of(&self, user_id: Uuid) -> AppResult<Vec<SessionRecord>> {
