@@ -154,6 +154,23 @@ pub async fn start(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result
         ws_init_timeout: std::time::Duration::from_secs(settings.ws_init_timeout_secs),
         ws_session_check: std::time::Duration::from_secs(settings.ws_session_check_secs.max(1)),
     };
+    // Expired sessions, ceremonies and codes are swept every hour.
+    let sweeper = {
+        let auth = state.auth.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+            loop {
+                every.tick().await;
+                match auth.prune_expired().await {
+                    Ok(n) if n > 0 => {
+                        tracing::info!(rows = n, "expired sessions and codes removed")
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "pruning expired sessions failed"),
+                }
+            }
+        })
+    };
     let listener = tokio::net::TcpListener::bind(settings.bind)
         .await
         .with_context(|| format!("cannot listen on {}", settings.bind))?;
@@ -170,6 +187,7 @@ pub async fn start(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result
         {
             tracing::error!(error = %e, "server stopped");
         }
+        sweeper.abort();
     });
     Ok(Running {
         addr,

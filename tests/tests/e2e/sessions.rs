@@ -400,3 +400,42 @@ async fn a_resident_invited_by_email_joins_with_the_link_and_sees_their_account(
     assert_eq!(log["auditLog"]["totalCount"], 1);
     app.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_sessions_and_ceremonies_are_swept_from_the_database() {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let app = crate::helpers::spawn_app(crate::helpers::Db::Sqlite).await;
+    app.ok(
+        "mutation { startPasskeyRegistration { ceremonyId } }",
+        json!({}),
+    )
+    .await;
+    let sessions = entities::session::Entity::find()
+        .count(app.db())
+        .await
+        .unwrap();
+    assert!(sessions >= 1);
+    let auth = kvartal::local_auth(app.db(), app.clock.clone());
+    assert_eq!(
+        auth.prune_expired().await.unwrap(),
+        0,
+        "nothing has expired yet"
+    );
+    app.clock.advance(Duration::days(31));
+    assert!(auth.prune_expired().await.unwrap() >= sessions + 1);
+    assert_eq!(
+        entities::session::Entity::find()
+            .count(app.db())
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        entities::ceremony::Entity::find()
+            .count(app.db())
+            .await
+            .unwrap(),
+        0
+    );
+    app.cleanup().await;
+}
