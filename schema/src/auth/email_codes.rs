@@ -5,7 +5,7 @@
 //! a new code replaces the previous one.
 
 use chrono::Duration;
-use entities::{one_time_code, user};
+use entities::one_time_code;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -46,13 +46,7 @@ impl Auth {
     pub async fn request_email_code(&self, email: &str, meta: &RequestMeta) -> AppResult<()> {
         let now = self.clock.now();
         let key = email_key(email);
-        self.limiter
-            .hit(
-                &format!("code:addr:{}", meta.address),
-                self.config.per_address,
-                now,
-            )
-            .await?;
+        self.limit_address("code", meta, now).await?;
         self.limiter
             .hit(
                 &format!("code:send:{key}"),
@@ -60,11 +54,7 @@ impl Auth {
                 now,
             )
             .await?;
-        let Some(user) = user::Entity::find()
-            .filter(user::Column::EmailKey.eq(key))
-            .one(&self.db)
-            .await?
-        else {
+        let Some(user) = self.user_by_email(email).await? else {
             return Ok(());
         };
         if user.disabled {
@@ -102,20 +92,9 @@ impl Auth {
         meta: &RequestMeta,
     ) -> AppResult<NewSession> {
         let now = self.clock.now();
-        let key = email_key(email);
-        self.limiter
-            .hit(
-                &format!("login:addr:{}", meta.address),
-                self.config.per_address,
-                now,
-            )
-            .await?;
+        self.limit_address("login", meta, now).await?;
         let wrong = AppError::InvalidCredentials { reason: "code" };
-        let Some(user) = user::Entity::find()
-            .filter(user::Column::EmailKey.eq(key))
-            .one(&self.db)
-            .await?
-        else {
+        let Some(user) = self.user_by_email(email).await? else {
             return Err(wrong);
         };
         let Some(row) = one_time_code::Entity::find()

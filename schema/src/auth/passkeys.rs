@@ -9,9 +9,7 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use entities::{ceremony, passkey, user};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::Value;
 use uuid::Uuid;
 use webauthn_rs::prelude::{
@@ -21,7 +19,7 @@ use webauthn_rs::prelude::{
 
 use super::service::{Auth, NewSession};
 use super::sessions::hex;
-use crate::audit::{self, Author, RequestMeta};
+use crate::audit::{Author, RequestMeta};
 use crate::error::{AppError, AppResult};
 
 pub const CEREMONY_MINUTES: i64 = 5;
@@ -198,7 +196,7 @@ impl Auth {
             )
         })?;
         let changes = serde_json::json!({ "after": { "passkey": model.name } });
-        record_for_user(&txn, by, by.principal.user_id, changes, now).await?;
+        super::service::record_for_user(&txn, by, by.principal.user_id, changes, now).await?;
         txn.commit().await?;
         Ok(model)
     }
@@ -233,7 +231,7 @@ impl Auth {
         am.name = Set(name);
         let model = am.update(&txn).await?;
         let changes = serde_json::json!({ "before": { "passkey": current.name }, "after": { "passkey": model.name } });
-        record_for_user(&txn, by, by.principal.user_id, changes, now).await?;
+        super::service::record_for_user(&txn, by, by.principal.user_id, changes, now).await?;
         txn.commit().await?;
         Ok(model)
     }
@@ -244,7 +242,7 @@ impl Auth {
         let txn = crate::tx::begin_write(&self.db).await?;
         passkey::Entity::delete_by_id(id).exec(&txn).await?;
         let changes = serde_json::json!({ "before": { "passkey": current.name } });
-        record_for_user(&txn, by, by.principal.user_id, changes, now).await?;
+        super::service::record_for_user(&txn, by, by.principal.user_id, changes, now).await?;
         txn.commit().await?;
         Ok(())
     }
@@ -280,13 +278,7 @@ impl Auth {
     ) -> AppResult<NewSession> {
         let webauthn = self.webauthn()?;
         let now = self.clock.now();
-        self.limiter
-            .hit(
-                &format!("login:addr:{}", meta.address),
-                self.config.per_address,
-                now,
-            )
-            .await?;
+        self.limit_address("login", meta, now).await?;
         let state: DiscoverableAuthentication =
             serde_json::from_str(&self.take_ceremony(ceremony_id, LOGIN, None).await?)
                 .map_err(json_err)?;
@@ -333,18 +325,4 @@ fn check_name(name: &str) -> AppResult<String> {
         ));
     }
     Ok(name.to_string())
-}
-
-/// A change to a user's own sign-in means, in the log of each of their organisations.
-pub(crate) async fn record_for_user<C: ConnectionTrait>(
-    conn: &C,
-    by: &Author,
-    user_id: Uuid,
-    changes: Value,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<(), sea_orm::DbErr> {
-    for org in by.principal.organisations() {
-        audit::record(conn, by, org, "user", Some(user_id), changes.clone(), now).await?;
-    }
-    Ok(())
 }

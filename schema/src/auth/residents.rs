@@ -298,13 +298,7 @@ impl Auth {
         let now = self.clock.now();
         passwords::check_strength("password", &password)?;
         super::service::check_email("email", email)?;
-        self.limiter
-            .hit(
-                &format!("join:addr:{}", meta.address),
-                self.config.per_address,
-                now,
-            )
-            .await?;
+        self.limit_address("join", meta, now).await?;
         let hash = passwords::hash(password).await?;
         let txn = crate::tx::begin_write(&self.db).await?;
         let acc = match self.prove_account(&txn, number, code).await {

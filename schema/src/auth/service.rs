@@ -143,6 +143,22 @@ impl Auth {
         &self.config
     }
 
+    /// Counts one attempt of `what` from the request's address.
+    pub(crate) async fn limit_address(
+        &self,
+        what: &str,
+        meta: &RequestMeta,
+        now: DateTime<Utc>,
+    ) -> AppResult<()> {
+        self.limiter
+            .hit(
+                &format!("{what}:addr:{}", meta.address),
+                self.config.per_address,
+                now,
+            )
+            .await
+    }
+
     /// The principal behind a session token, or `None` when the token is unknown,
     /// ended, or its user disabled.
     pub async fn authenticate(&self, token: &str) -> AppResult<Option<Principal>> {
@@ -246,13 +262,7 @@ impl Auth {
     ) -> AppResult<NewSession> {
         let now = self.clock.now();
         let key = email_key(email);
-        self.limiter
-            .hit(
-                &format!("login:addr:{}", meta.address),
-                self.config.per_address,
-                now,
-            )
-            .await?;
+        self.limit_address("login", meta, now).await?;
         self.limiter
             .hit(&format!("login:acct:{key}"), self.config.per_account, now)
             .await?;
@@ -297,10 +307,8 @@ impl Auth {
         let principal = Arc::new(self.principal_of(&user).await?);
         let by = Author::new(principal.clone(), meta.clone(), "Mutation.login");
         let txn = crate::tx::begin_write(&self.db).await?;
-        for org in principal.organisations() {
-            let changes = serde_json::json!({ "after": { "method": method } });
-            audit::record(&txn, &by, org, "user", Some(user.id), changes, now).await?;
-        }
+        let changes = serde_json::json!({ "after": { "method": method } });
+        record_for_user(&txn, &by, user.id, changes, now).await?;
         txn.commit().await?;
         Ok(NewSession {
             token,
@@ -332,8 +340,7 @@ impl Auth {
 
     async fn record_sign_out(&self, by: &Author, changes: serde_json::Value) -> AppResult<()> {
         let txn = crate::tx::begin_write(&self.db).await?;
-        super::passkeys::record_for_user(&txn, by, by.principal.user_id, changes, self.clock.now())
-            .await?;
+        record_for_user(&txn, by, by.principal.user_id, changes, self.clock.now()).await?;
         txn.commit().await?;
         Ok(())
     }
@@ -398,10 +405,8 @@ impl Auth {
         am.password_hash = Set(Some(hash));
         am.updated_at = Set(now);
         am.update(&txn).await?;
-        for org in by.principal.organisations() {
-            let changes = serde_json::json!({ "after": { "password": "changed" } });
-            audit::record(&txn, by, org, "user", Some(user.id), changes, now).await?;
-        }
+        let changes = serde_json::json!({ "after": { "password": "changed" } });
+        record_for_user(&txn, by, user.id, changes, now).await?;
         txn.commit().await?;
         self.sessions
             .remove_user(user.id, by.principal.session.as_deref())
@@ -469,4 +474,18 @@ pub(crate) async fn find_user<C: sea_orm::ConnectionTrait>(
         .one(conn)
         .await?
         .ok_or(AppError::not_found("user"))
+}
+
+/// A change to a user's own sign-in means, in the log of each of their organisations.
+pub(crate) async fn record_for_user<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    by: &Author,
+    user_id: Uuid,
+    changes: serde_json::Value,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), sea_orm::DbErr> {
+    for org in by.principal.organisations() {
+        audit::record(conn, by, org, "user", Some(user_id), changes.clone(), now).await?;
+    }
+    Ok(())
 }
