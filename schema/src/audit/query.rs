@@ -111,7 +111,7 @@ impl AuditQuery {
         after: Option<String>,
     ) -> Result<Conn<AuditEntry>> {
         let org = uuid("organisationId", &organisation_id)?;
-        principal(ctx)?.scope("Query.auditLog", org)?;
+        principal(ctx)?.scope_whole("Query.auditLog", org)?;
         let registry = ctx.data::<Registry>()?;
         let page = page(first, after)?;
         let f = filter.unwrap_or_default();

@@ -80,6 +80,10 @@ pub fn rule(op: &str, role: Role) -> Rule {
 #[derive(Clone, Copy, Debug)]
 pub enum Target<'a> {
     Organisation(Uuid),
+    /// An action over the whole organisation (its settings, staff, new houses,
+    /// imports): a role limited to some houses sees the organisation but may
+    /// not act on all of it.
+    WholeOrganisation(Uuid),
     House {
         org: Uuid,
         id: Uuid,
@@ -112,6 +116,7 @@ impl Target<'_> {
     pub fn org(&self) -> Uuid {
         match *self {
             Target::Organisation(org)
+            | Target::WholeOrganisation(org)
             | Target::House { org, .. }
             | Target::Premises { org, .. }
             | Target::Account { org, .. }
@@ -122,7 +127,7 @@ impl Target<'_> {
 
     fn entity(&self) -> &'static str {
         match self {
-            Target::Organisation(_) => "organisation",
+            Target::Organisation(_) | Target::WholeOrganisation(_) => "organisation",
             Target::House { .. } => "house",
             Target::Premises { .. } => "premises",
             Target::Account { .. } => "account",
@@ -133,7 +138,7 @@ impl Target<'_> {
 
     fn in_houses(&self, houses: &std::collections::HashSet<Uuid>) -> bool {
         match *self {
-            Target::Organisation(_) => true,
+            Target::Organisation(_) | Target::WholeOrganisation(_) => true,
             Target::House { id, .. } => houses.contains(&id),
             Target::Premises { house, .. }
             | Target::Account { house, .. }
@@ -146,7 +151,7 @@ impl Target<'_> {
 
     fn owned_by(&self, r: &Residence) -> bool {
         match *self {
-            Target::Organisation(_) => true,
+            Target::Organisation(_) | Target::WholeOrganisation(_) => true,
             Target::House { id, .. } => r.houses.contains(&id),
             Target::Premises { id, .. } => r.premises.contains(&id),
             Target::Account { id, .. } => r.accounts.contains(&id),
@@ -180,7 +185,9 @@ impl Principal {
         if let Some(m) = self.membership(org) {
             if m.houses.as_ref().is_none_or(|h| target.in_houses(h)) {
                 visible = true;
-                if m.roles.iter().any(|r| rule(op, *r) == Rule::Yes) {
+                let whole = matches!(target, Target::WholeOrganisation(_));
+                let limited = m.houses.is_some();
+                if !(whole && limited) && m.roles.iter().any(|r| rule(op, *r) == Rule::Yes) {
                     return Ok(());
                 }
             }
@@ -227,6 +234,15 @@ impl Principal {
             Err(forbidden(op))
         } else {
             Err(AppError::not_found("organisation"))
+        }
+    }
+
+    /// Like `scope`, for lists that span the whole organisation (its staff, its
+    /// audit log): a role limited to some houses is refused.
+    pub fn scope_whole(&self, op: &str, org: Uuid) -> AppResult<()> {
+        match self.scope(op, org)? {
+            ListScope::All => Ok(()),
+            _ => Err(forbidden(op)),
         }
     }
 

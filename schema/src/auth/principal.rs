@@ -145,11 +145,12 @@ impl Principal {
         roles.join(",")
     }
 
+    /// An administrator of a whole organisation somewhere (not limited to houses).
     pub fn is_admin_anywhere(&self) -> bool {
         self.system
             || self
                 .memberships
                 .iter()
-                .any(|m| m.roles.contains(&Role::Admin))
+                .any(|m| m.roles.contains(&Role::Admin) && m.houses.is_none())
     }
 }

@@ -81,7 +81,7 @@ impl AuthQuery {
     async fn members(&self, ctx: &Context<'_>, organisation_id: ID) -> Result<Vec<Member>> {
         let p = principal(ctx)?;
         let org = uuid("organisationId", &organisation_id)?;
-        p.scope("Query.members", org)?;
+        p.scope_whole("Query.members", org)?;
         let auth = ctx.data::<Auth>()?;
         Ok(auth
             .members(org)

@@ -102,7 +102,7 @@ impl Auth {
         org: Uuid,
         draft: StaffDraft,
     ) -> AppResult<(user::Model, membership::Model)> {
-        by.check(Target::Organisation(org))?;
+        by.check(Target::WholeOrganisation(org))?;
         let roles = roles_text("roles", &draft.roles)?;
         let password_hash = match draft.password {
             Some(p) => {
@@ -174,7 +174,7 @@ impl Auth {
         roles: Vec<Role>,
         houses: Vec<Uuid>,
     ) -> AppResult<membership::Model> {
-        by.check(Target::Organisation(org))?;
+        by.check(Target::WholeOrganisation(org))?;
         let roles = roles_text("roles", &roles)?;
         let now = self.clock.now();
         let txn = crate::tx::begin_write(&self.db).await?;
@@ -211,7 +211,7 @@ impl Auth {
 
     /// Removes someone from the staff; their sessions end.
     pub async fn remove_membership(&self, by: &Author, org: Uuid, user_id: Uuid) -> AppResult<()> {
-        by.check(Target::Organisation(org))?;
+        by.check(Target::WholeOrganisation(org))?;
         let now = self.clock.now();
         let txn = crate::tx::begin_write(&self.db).await?;
         let current = find_membership(&txn, org, user_id).await?;

@@ -716,3 +716,36 @@ db_test! {
         assert_eq!(person["person"]["phones"][0], "+79003333333");
     }
 }
+
+db_test! {
+    async fn an_admin_limited_to_some_houses_cannot_act_on_the_whole_organisation(app: &TestApp) {
+        let a = seed(app, "УК Филиал").await;
+        let local = app.login_as("local-admin@example.org", &a.org, &["ADMIN"], &[&a.house]).await;
+        // Within the house: yes.
+        local
+            .ok("mutation($input: UpdatePremisesInput!) { updatePremises(input: $input) { premises { id } } }",
+                json!({ "input": { "id": a.premises, "rooms": 3 } }))
+            .await;
+        // Over the whole organisation: no — not even to make someone a full admin.
+        for (query, vars) in [
+            ("mutation($input: AddStaffMemberInput!) { addStaffMember(input: $input) { member { userId } } }",
+                json!({ "input": { "organisationId": a.org, "email": "friend@example.org", "displayName": "F", "roles": ["ADMIN"] } })),
+            ("mutation($input: UpdateMembershipInput!) { updateMembership(input: $input) { member { userId } } }",
+                json!({ "input": { "organisationId": a.org, "userId": a.victim, "roles": ["ADMIN"] } })),
+            ("mutation($input: CreateHouseInput!) { createHouse(input: $input) { house { id } } }",
+                json!({ "input": { "organisationId": a.org, "city": "Город", "street": "Чужая", "building": "1" } })),
+            ("mutation($input: UpdateOrganisationInput!) { updateOrganisation(input: $input) { organisation { id } } }",
+                json!({ "input": { "id": a.org, "name": "Захват" } })),
+            ("mutation($input: CreateOrganisationInput!) { createOrganisation(input: $input) { organisation { id } } }",
+                json!({ "input": { "name": "Своя", "currency": "RUB", "locale": "ru", "timeZone": "Europe/Moscow" } })),
+            ("query($org: ID!) { auditLog(organisationId: $org) { totalCount } }", json!({ "org": a.org })),
+            ("query($org: ID!) { members(organisationId: $org) { email } }", json!({ "org": a.org })),
+        ] {
+            let error = local.error(query, vars).await;
+            assert_eq!(error["extensions"]["code"], "FORBIDDEN", "{query}: {error}");
+        }
+        let csv = "house_address;premises_number;area\nГород, ул. Новая, 1;1;40\n";
+        let imported = crate::import::upload_as(app, &local, &a.org, "r.csv", csv).await;
+        assert_eq!(imported["errors"][0]["extensions"]["code"], "FORBIDDEN", "{imported}");
+    }
+}

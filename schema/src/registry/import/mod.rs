@@ -380,7 +380,7 @@ impl Registry {
         progress: &(dyn Fn(Progress) + Send + Sync),
     ) -> AppResult<ImportReport> {
         self.organisation(organisation_id).await?;
-        by.check(crate::auth::Target::Organisation(organisation_id))?;
+        by.check(crate::auth::Target::WholeOrganisation(organisation_id))?;
         let today = self.today();
         let now = self.clock.now();
         let total_bytes = source

@@ -37,7 +37,7 @@ impl Registry {
         organisation_id: Uuid,
         draft: HouseDraft,
     ) -> AppResult<house::Model> {
-        by.check(Target::Organisation(organisation_id))?;
+        by.check(Target::WholeOrganisation(organisation_id))?;
         let v = draft.validate(self.today())?;
         let now = self.clock.now();
         let txn = crate::tx::begin_write(&self.db).await?;

@@ -80,7 +80,7 @@ impl Registry {
             .one(&txn)
             .await?
             .ok_or(AppError::not_found("organisation"))?;
-        by.check(Target::Organisation(id))?;
+        by.check(Target::WholeOrganisation(id))?;
         let before = current.clone();
         let mut draft = OrganisationDraft::from_model(&current);
         patch(&mut draft);
