@@ -439,3 +439,91 @@ async fn expired_sessions_and_ceremonies_are_swept_from_the_database() {
     );
     app.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passkey_ceremonies_are_used_once_and_expire_in_minutes() {
+    let owned = crate::helpers::spawn_app(crate::helpers::Db::Sqlite).await;
+    let app = &owned;
+    let start = || async {
+        app.ok(
+            "mutation { startPasskeyRegistration { ceremonyId options } }",
+            json!({}),
+        )
+        .await["startPasskeyRegistration"]
+            .clone()
+    };
+    let finish = |ceremony: Value| async move {
+        app.error(
+            "mutation($input: FinishPasskeyRegistrationInput!) { finishPasskeyRegistration(input: $input) { passkey { id } } }",
+            json!({ "input": { "ceremonyId": ceremony, "credential": { "id": "x" }, "name": "Key" } }),
+        )
+        .await
+    };
+    let c = start().await;
+    let options = &c["options"]["publicKey"];
+    assert_eq!(options["rp"]["id"], "localhost");
+    assert_eq!(options["authenticatorSelection"]["residentKey"], "required");
+    assert_eq!(
+        options["authenticatorSelection"]["userVerification"],
+        "required"
+    );
+    // A bad answer spends the ceremony: it cannot be tried again.
+    assert_eq!(
+        finish(c["ceremonyId"].clone()).await["extensions"]["reason"],
+        "invalid_credential"
+    );
+    assert_eq!(
+        finish(c["ceremonyId"].clone()).await["extensions"]["reason"],
+        "expired"
+    );
+    // Left for more than five minutes, a ceremony is gone.
+    let c = start().await;
+    app.clock.advance(Duration::minutes(6));
+    let late = app
+        .anonymous()
+        .login("admin@example.org", PASSWORD)
+        .await
+        .error(
+            "mutation($input: FinishPasskeyRegistrationInput!) { finishPasskeyRegistration(input: $input) { passkey { id } } }",
+            json!({ "input": { "ceremonyId": c["ceremonyId"], "credential": { "id": "x" }, "name": "Key" } }),
+        )
+        .await;
+    assert_eq!(late["extensions"]["reason"], "expired", "{late}");
+    owned.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_https_cookies_are_secure_and_production_never_logs_codes() {
+    let app = crate::helpers::spawn_app_with(crate::helpers::Db::Sqlite, |s| {
+        s.public_url = "https://kvartal.example.org".into();
+        s.environment = kvartal::config::Environment::Production;
+    })
+    .await;
+    let response = app
+        .client
+        .post(format!("{}/graphql", app.base))
+        .json(
+            &json!({ "query": "mutation($input: LoginInput!) { login(input: $input) { userId } }",
+            "variables": { "input": { "email": "admin@example.org", "password": PASSWORD } } }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .contains("; Secure"));
+    assert!(response.headers()["strict-transport-security"]
+        .to_str()
+        .unwrap()
+        .contains("max-age="));
+    let error = app
+        .anonymous()
+        .error(
+            "mutation { requestEmailCode(input: { email: \"admin@example.org\" }) { ok } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error["extensions"]["code"], "UNAVAILABLE", "{error}");
+    app.cleanup().await;
+}
