@@ -527,3 +527,33 @@ async fn over_https_cookies_are_secure_and_production_never_logs_codes() {
     assert_eq!(error["extensions"]["code"], "UNAVAILABLE", "{error}");
     app.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_address_trying_many_accounts_is_slowed_down_too() {
+    let app = crate::helpers::spawn_app_with(crate::helpers::Db::Sqlite, |s| {
+        s.login_attempts_per_address = 4
+    })
+    .await;
+    // The administrator's own login in the set-up was the first attempt.
+    let mut codes = Vec::new();
+    for i in 0..4 {
+        let error = app
+            .anonymous()
+            .error(
+                "mutation($input: LoginInput!) { login(input: $input) { userId } }",
+                json!({ "input": { "email": format!("guess{i}@example.org"), "password": "whatever it is" } }),
+            )
+            .await;
+        codes.push(error["extensions"]["code"].as_str().unwrap().to_string());
+    }
+    assert_eq!(
+        codes,
+        [
+            "INVALID_CREDENTIALS",
+            "INVALID_CREDENTIALS",
+            "INVALID_CREDENTIALS",
+            "RATE_LIMITED"
+        ]
+    );
+    app.cleanup().await;
+}
