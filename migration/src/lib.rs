@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_registry;
 mod m20261127_000001_access;
+mod m20261127_000002_tenancy;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261126_000001_registry::Migration),
             Box::new(m20261127_000001_access::Migration),
+            Box::new(m20261127_000002_tenancy::Migration),
         ]
     }
 }

@@ -40,16 +40,34 @@ pub struct Deps {
     pub field_suggestions: bool,
 }
 
+/// A DataLoader for one request: its batches run in the request's tenancy scope
+/// and never mix keys of different callers.
+pub fn request_loader(registry: Registry) -> DataLoader<RegistryLoader> {
+    DataLoader::new(RegistryLoader(registry), crate::tenancy::spawn_in_scope)
+        .delay(std::time::Duration::ZERO)
+}
+
+/// Runs a request as its caller: the caller's organisations in the database
+/// scope and a DataLoader of its own. Every execution goes through here.
+pub async fn execute(
+    schema: &AppSchema,
+    registry: &Registry,
+    request: async_graphql::Request,
+    ctx: crate::auth::RequestCtx,
+) -> async_graphql::Response {
+    let orgs = crate::tenancy::of(ctx.principal.as_deref());
+    let request = request.data(request_loader(registry.clone())).data(ctx);
+    crate::tenancy::scoped(orgs, schema.execute(request)).await
+}
+
 pub fn build_schema(deps: Deps) -> AppSchema {
     let registry = Registry::new(deps.db.clone(), deps.clock.clone());
     let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         // Batches form while the resolvers of one level run; a timer only adds latency.
-        .data(
-            DataLoader::new(RegistryLoader(registry.clone()), tokio::spawn)
-                .delay(std::time::Duration::ZERO),
-        )
+        // Requests bring their own (see `execute`); this one serves in-process callers.
+        .data(request_loader(registry.clone()))
         .data(registry)
         .data(deps.auth);
     if !deps.introspection {

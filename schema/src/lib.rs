@@ -15,6 +15,7 @@ pub mod mirror;
 pub mod pagination;
 pub mod registry;
 pub mod search;
+pub mod tenancy;
 pub mod tx;
 
 pub use graphql::{build_schema, AppSchema, Deps};

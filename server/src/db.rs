@@ -41,6 +41,12 @@ pub async fn connect_url(url: &str, max_connections: u32) -> anyhow::Result<Data
             .pragma("cache_size", "-32768")
             .pragma("temp_store", "memory")
     });
+    // Row-level security: each connection shows what the task that takes it may
+    // see (schema::tenancy), set when it is opened and each time it is handed out.
+    options.map_sqlx_postgres_pool_opts(|o| {
+        o.after_connect(|conn, _| Box::pin(async move { set_visible_orgs(conn).await.map(|_| ()) }))
+            .before_acquire(|conn, _| Box::pin(async move { set_visible_orgs(conn).await }))
+    });
     let db = Database::connect(options)
         .await
         .with_context(|| format!("cannot connect to the database at {}", redact(url)))?;
@@ -48,6 +54,17 @@ pub async fn connect_url(url: &str, max_connections: u32) -> anyhow::Result<Data
         db.execute_unprepared("SELECT 1").await?;
     }
     Ok(db)
+}
+
+async fn set_visible_orgs(
+    conn: &mut sea_orm::sqlx::postgres::PgConnection,
+) -> Result<bool, sea_orm::sqlx::Error> {
+    let orgs = schema::tenancy::current();
+    sea_orm::sqlx::query("SELECT set_config('kvartal.orgs', $1, false)")
+        .bind(orgs.as_ref())
+        .execute(conn)
+        .await?;
+    Ok(true)
 }
 
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {

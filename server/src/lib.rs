@@ -136,7 +136,7 @@ pub async fn start(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result
     let auth = auth(settings, &db, clock.clone()).await?;
     let schema = schema::build_schema(schema::Deps {
         db: db.clone(),
-        clock,
+        clock: clock.clone(),
         auth: auth.clone(),
         introspection: settings.introspection,
         field_suggestions: settings.field_suggestions,
@@ -144,6 +144,7 @@ pub async fn start(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result
     let state = AppState {
         schema,
         db: db.clone(),
+        registry: schema::registry::Registry::new(db.clone(), clock.clone()),
         auth,
         metrics: Arc::new(metrics::Metrics::default()),
         graphiql: settings.graphiql,
@@ -161,7 +162,7 @@ pub async fn start(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result
             let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
             loop {
                 every.tick().await;
-                match auth.prune_expired().await {
+                match schema::tenancy::as_system(auth.prune_expired()).await {
                     Ok(n) if n > 0 => {
                         tracing::info!(rows = n, "expired sessions and codes removed")
                     }

@@ -121,7 +121,7 @@ async fn serve(mut socket: WebSocket, state: AppState, cookie: Option<String>, m
                     Some("connection_init") => {
                         let token = m.get("payload").and_then(init_token).or_else(|| cookie.clone());
                         let principal = match &token {
-                            Some(t) => state.auth.authenticate(t).await.ok().flatten(),
+                            Some(t) => schema::tenancy::as_system(state.auth.authenticate(t)).await.ok().flatten(),
                             None => None,
                         };
                         match (token, principal) {
@@ -220,7 +220,10 @@ async fn serve(mut socket: WebSocket, state: AppState, cookie: Option<String>, m
 }
 
 async fn still_valid(state: &AppState, token: &str) -> bool {
-    matches!(state.auth.authenticate(token).await, Ok(Some(_)))
+    matches!(
+        schema::tenancy::as_system(state.auth.authenticate(token)).await,
+        Ok(Some(_))
+    )
 }
 
 /// Runs one operation of a `subscribe`: its result, then `complete`.
@@ -247,7 +250,7 @@ async fn run(
         principal: Some(principal.clone()),
         secure: state.secure,
     };
-    let response = state.schema.execute(request.data(ctx)).await;
+    let response = schema::graphql::execute(&state.schema, &state.registry, request, ctx).await;
     if response.data == async_graphql::Value::Null && !response.errors.is_empty() {
         let errors = serde_json::to_value(&response.errors).unwrap_or(Value::Null);
         return vec![text(

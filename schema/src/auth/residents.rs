@@ -258,6 +258,17 @@ impl Auth {
         number: &str,
         code: &str,
     ) -> AppResult<account::Model> {
+        // The account proven may be in any organisation.
+        crate::tenancy::as_system(self.claim_account_unscoped(by, number, code)).await
+    }
+
+    /// A signed-in user adds an account they prove.
+    async fn claim_account_unscoped(
+        &self,
+        by: &Author,
+        number: &str,
+        code: &str,
+    ) -> AppResult<account::Model> {
         let now = self.clock.now();
         self.limiter
             .hit(
@@ -286,6 +297,32 @@ impl Auth {
     /// signed in at once.
     #[allow(clippy::too_many_arguments)]
     pub async fn register_resident(
+        &self,
+        meta: &RequestMeta,
+        email: &str,
+        display_name: &str,
+        password: String,
+        number: &str,
+        code: &str,
+        locale: &str,
+    ) -> AppResult<NewSession> {
+        // The account proven may be in any organisation.
+        crate::tenancy::as_system(self.register_resident_unscoped(
+            meta,
+            email,
+            display_name,
+            password,
+            number,
+            code,
+            locale,
+        ))
+        .await
+    }
+
+    /// Joins as a resident: a new user, proven by an account number and code,
+    /// signed in at once.
+    #[allow(clippy::too_many_arguments)]
+    async fn register_resident_unscoped(
         &self,
         meta: &RequestMeta,
         email: &str,

@@ -291,6 +291,18 @@ impl Auth {
         method: &str,
         meta: &RequestMeta,
     ) -> AppResult<NewSession> {
+        // The user's memberships and residences span organisations.
+        crate::tenancy::as_system(self.open_session_unscoped(user, method, meta)).await
+    }
+
+    /// Opens a session for a user who has proved who they are, and writes a
+    /// `login` entry in the audit log of each of their organisations.
+    async fn open_session_unscoped(
+        &self,
+        user: user::Model,
+        method: &str,
+        meta: &RequestMeta,
+    ) -> AppResult<NewSession> {
         let now = self.clock.now();
         let token = new_token()?;
         let record = SessionRecord {

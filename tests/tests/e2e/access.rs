@@ -749,3 +749,52 @@ db_test! {
         assert_eq!(imported["errors"][0]["extensions"]["code"], "FORBIDDEN", "{imported}");
     }
 }
+
+/// PostgreSQL's row-level security: the database itself shows a request only
+/// its caller's organisations, even to a query that forgot to filter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgresql_the_database_itself_hides_other_organisations() {
+    use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait};
+    let app = crate::helpers::spawn_app(crate::helpers::Db::Postgres).await;
+    let a = app.create_org("УК Стена А").await;
+    let b = app.create_org("УК Стена Б").await;
+    app.create_house(&a, "Первая", "1").await;
+    app.create_house(&b, "Вторая", "2").await;
+    let db = app.db();
+    let role = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        !role.try_get::<bool>("", "rolsuper").unwrap(),
+        "the server is no superuser"
+    );
+    assert!(!role.try_get::<bool>("", "rolbypassrls").unwrap());
+    let houses = || entities::house::Entity::find().count(db);
+    assert_eq!(houses().await.unwrap(), 0, "outside any scope: nothing");
+    assert_eq!(
+        schema::tenancy::scoped(a.clone().into(), houses())
+            .await
+            .unwrap(),
+        1,
+        "organisation A: its house only"
+    );
+    let both: std::sync::Arc<str> = format!("{a},{b}").into();
+    assert_eq!(schema::tenancy::scoped(both, houses()).await.unwrap(), 2);
+    assert_eq!(schema::tenancy::as_system(houses()).await.unwrap(), 2);
+    // Nor can a request write into another organisation.
+    let write = schema::tenancy::scoped(a.clone().into(), async {
+        db.execute_unprepared(&format!(
+            "UPDATE houses SET floors = 99 WHERE organisation_id = '{b}'"
+        ))
+        .await
+    })
+    .await
+    .unwrap();
+    assert_eq!(write.rows_affected(), 0);
+    app.cleanup().await;
+}

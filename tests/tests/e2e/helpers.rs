@@ -92,6 +92,20 @@ pub fn postgres_admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
+/// The PostgreSQL role the server connects as in the tests.
+pub const APP_ROLE: &str = "kvartal_app";
+
+/// The same URL with another user.
+pub fn as_role(url: &str, role: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}{role}{}", &url[..scheme + 3], &url[at..])
+        }
+        (Some(scheme), _) => format!("{}{role}@{}", &url[..scheme + 3], &url[scheme + 3..]),
+        _ => url.to_string(),
+    }
+}
+
 /// The Redis the PostgreSQL runs keep their sessions in.
 pub fn redis_url() -> String {
     std::env::var("KVARTAL_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
@@ -124,14 +138,21 @@ pub async fn spawn_app_with(db: Db, configure: impl FnOnce(&mut Settings)) -> Te
         let admin = kvartal::db::connect_url(&postgres_admin_url(), 1)
             .await
             .expect("PostgreSQL is not reachable at KVARTAL_TEST_POSTGRES (default 127.0.0.1:5432); start it, see README");
+        // The server connects as a role that is neither superuser nor exempt from
+        // row-level security, as in production: the database's own wall is tested.
+        let _ = admin
+            .execute_unprepared(&format!(
+                "CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS"
+            ))
+            .await;
         admin
-            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .execute_unprepared(&format!("CREATE DATABASE {name} OWNER {APP_ROLE}"))
             .await
             .unwrap();
         admin.close().await.unwrap();
-        settings.database_url = Some(kvartal::bench::replace_database(
-            &postgres_admin_url(),
-            &name,
+        settings.database_url = Some(as_role(
+            &kvartal::bench::replace_database(&postgres_admin_url(), &name),
+            APP_ROLE,
         ));
         pg_database = Some(name);
     }
@@ -150,27 +171,31 @@ pub async fn spawn_app_with(db: Db, configure: impl FnOnce(&mut Settings)) -> Te
     let client = reqwest::Client::new();
     // The first administrator, as `kvartal admin create` makes one.
     let registry = schema::registry::Registry::new(running.db.clone(), clock.clone());
-    let home = registry
-        .create_organisation(
-            &schema::audit::Author::system("tests", "Mutation.createOrganisation"),
-            schema::registry::drafts::OrganisationDraft {
-                name: "Home".into(),
-                currency: "RUB".into(),
-                locale: "ru".into(),
-                time_zone: "Europe/Moscow".into(),
-                legal_name: String::new(),
-                tax_id: String::new(),
-                bank_account: String::new(),
-                bank_id: String::new(),
-                bank_name: String::new(),
-            },
-        )
-        .await
-        .unwrap();
-    kvartal::local_auth(&running.db, clock.clone())
-        .bootstrap_admin(home.id, "admin@example.org", "Admin", Some(PASSWORD.into()))
-        .await
-        .unwrap();
+    let home = schema::tenancy::as_system(registry.create_organisation(
+        &schema::audit::Author::system("tests", "Mutation.createOrganisation"),
+        schema::registry::drafts::OrganisationDraft {
+            name: "Home".into(),
+            currency: "RUB".into(),
+            locale: "ru".into(),
+            time_zone: "Europe/Moscow".into(),
+            legal_name: String::new(),
+            tax_id: String::new(),
+            bank_account: String::new(),
+            bank_id: String::new(),
+            bank_name: String::new(),
+        },
+    ))
+    .await
+    .unwrap();
+    let auth = kvartal::local_auth(&running.db, clock.clone());
+    schema::tenancy::as_system(auth.bootstrap_admin(
+        home.id,
+        "admin@example.org",
+        "Admin",
+        Some(PASSWORD.into()),
+    ))
+    .await
+    .unwrap();
     let anonymous = Caller {
         base: base.clone(),
         client: client.clone(),

@@ -18,6 +18,16 @@ impl Registry {
         by: &Author,
         draft: OrganisationDraft,
     ) -> AppResult<organisation::Model> {
+        // A new organisation is in nobody's scope yet; who may create one is checked inside.
+        crate::tenancy::as_system(self.create_organisation_unscoped(by, draft)).await
+    }
+
+    /// Creates an organisation; a signed-in admin becomes its first admin.
+    async fn create_organisation_unscoped(
+        &self,
+        by: &Author,
+        draft: OrganisationDraft,
+    ) -> AppResult<organisation::Model> {
         if !by.principal.is_admin_anywhere() {
             return Err(crate::auth::policy::forbidden(by.operation));
         }
