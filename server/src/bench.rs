@@ -156,6 +156,15 @@ pub async fn registry(
     result
 }
 
+/// The same server URL with another user (no password: trust authentication).
+pub fn with_user(url: &str, user: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}{user}{}", &url[..s + 3], &url[at..]),
+        (Some(s), _) => format!("{}{user}@{}", &url[..s + 3], &url[s + 3..]),
+        _ => url.to_string(),
+    }
+}
+
 /// The same server URL with another database name.
 pub fn replace_database(url: &str, name: &str) -> String {
     let (base, query) = match url.split_once('?') {

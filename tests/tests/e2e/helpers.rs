@@ -95,17 +95,6 @@ pub fn postgres_admin_url() -> String {
 /// The PostgreSQL role the server connects as in the tests.
 pub const APP_ROLE: &str = "kvartal_app";
 
-/// The same URL with another user.
-pub fn as_role(url: &str, role: &str) -> String {
-    match (url.find("://"), url.find('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            format!("{}{role}{}", &url[..scheme + 3], &url[at..])
-        }
-        (Some(scheme), _) => format!("{}{role}@{}", &url[..scheme + 3], &url[scheme + 3..]),
-        _ => url.to_string(),
-    }
-}
-
 /// The Redis the PostgreSQL runs keep their sessions in.
 pub fn redis_url() -> String {
     std::env::var("KVARTAL_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
@@ -150,7 +139,7 @@ pub async fn spawn_app_with(db: Db, configure: impl FnOnce(&mut Settings)) -> Te
             .await
             .unwrap();
         admin.close().await.unwrap();
-        settings.database_url = Some(as_role(
+        settings.database_url = Some(kvartal::bench::with_user(
             &kvartal::bench::replace_database(&postgres_admin_url(), &name),
             APP_ROLE,
         ));
