@@ -31,14 +31,18 @@ const TENANT_TABLES: [(&str, &str); 13] = [
     ("audit_heads", "organisation_id"),
 ];
 
-const VISIBLE: &str = r#"
-CREATE FUNCTION kvartal_visible(org uuid) RETURNS boolean LANGUAGE sql STABLE AS $$
-  SELECT CASE coalesce(current_setting('kvartal.orgs', true), '')
-    WHEN '*' THEN true
-    WHEN '' THEN false
-    ELSE org = ANY (string_to_array(current_setting('kvartal.orgs', true), ',')::uuid[])
-  END
-$$"#;
+/// Whether the connection may see every organisation, and which ones it may
+/// see otherwise. The policies call them inside `(SELECT …)`, so PostgreSQL
+/// computes them once per query rather than once per row.
+const SCOPE_FUNCTIONS: [&str; 2] = [
+    r#"CREATE FUNCTION kvartal_all_orgs() RETURNS boolean LANGUAGE sql STABLE AS $$
+  SELECT coalesce(current_setting('kvartal.orgs', true), '') = '*'
+$$"#,
+    r#"CREATE FUNCTION kvartal_orgs() RETURNS uuid[] LANGUAGE sql STABLE AS $$
+  SELECT CASE WHEN coalesce(current_setting('kvartal.orgs', true), '') IN ('', '*') THEN '{}'::uuid[]
+    ELSE string_to_array(current_setting('kvartal.orgs', true), ',')::uuid[] END
+$$"#,
+];
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -47,14 +51,18 @@ impl MigrationTrait for Migration {
             return Ok(());
         }
         let conn = manager.get_connection();
-        conn.execute_unprepared(VISIBLE).await?;
+        for f in SCOPE_FUNCTIONS {
+            conn.execute_unprepared(f).await?;
+        }
         for (table, column) in TENANT_TABLES {
             conn.execute_unprepared(&format!("ALTER TABLE {table} ENABLE ROW LEVEL SECURITY"))
                 .await?;
             conn.execute_unprepared(&format!("ALTER TABLE {table} FORCE ROW LEVEL SECURITY"))
                 .await?;
             conn.execute_unprepared(&format!(
-                "CREATE POLICY tenant ON {table} USING (kvartal_visible({column})) WITH CHECK (kvartal_visible({column}))"
+                "CREATE POLICY tenant ON {table} \
+                 USING ((SELECT kvartal_all_orgs()) OR {column} = ANY ((SELECT kvartal_orgs())::uuid[])) \
+                 WITH CHECK ((SELECT kvartal_all_orgs()) OR {column} = ANY ((SELECT kvartal_orgs())::uuid[]))"
             ))
             .await?;
         }
@@ -74,7 +82,9 @@ impl MigrationTrait for Migration {
             conn.execute_unprepared(&format!("ALTER TABLE {table} DISABLE ROW LEVEL SECURITY"))
                 .await?;
         }
-        conn.execute_unprepared("DROP FUNCTION IF EXISTS kvartal_visible(uuid)")
+        conn.execute_unprepared("DROP FUNCTION IF EXISTS kvartal_all_orgs()")
+            .await?;
+        conn.execute_unprepared("DROP FUNCTION IF EXISTS kvartal_orgs()")
             .await?;
         Ok(())
     }

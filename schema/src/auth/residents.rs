@@ -262,7 +262,7 @@ impl Auth {
         crate::tenancy::as_system(self.claim_account_unscoped(by, number, code)).await
     }
 
-    /// A signed-in user adds an account they prove.
+    /// The body of the function above, in the scope it sets.
     async fn claim_account_unscoped(
         &self,
         by: &Author,
@@ -319,8 +319,7 @@ impl Auth {
         .await
     }
 
-    /// Joins as a resident: a new user, proven by an account number and code,
-    /// signed in at once.
+    /// The body of the function above, in the scope it sets.
     #[allow(clippy::too_many_arguments)]
     async fn register_resident_unscoped(
         &self,

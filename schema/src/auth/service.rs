@@ -295,8 +295,7 @@ impl Auth {
         crate::tenancy::as_system(self.open_session_unscoped(user, method, meta)).await
     }
 
-    /// Opens a session for a user who has proved who they are, and writes a
-    /// `login` entry in the audit log of each of their organisations.
+    /// The body of the function above, in the scope it sets.
     async fn open_session_unscoped(
         &self,
         user: user::Model,

@@ -22,7 +22,7 @@ impl Registry {
         crate::tenancy::as_system(self.create_organisation_unscoped(by, draft)).await
     }
 
-    /// Creates an organisation; a signed-in admin becomes its first admin.
+    /// The body of the function above, in the scope it sets.
     async fn create_organisation_unscoped(
         &self,
         by: &Author,
