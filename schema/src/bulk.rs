@@ -278,7 +278,8 @@ fn insert_sql(table: &Table, rows: usize) -> String {
 }
 
 /// `?` placeholders as PostgreSQL's `$1, $2, …`.
-fn numbered(sql: &str) -> String {
+/// `?` placeholders as PostgreSQL's `$1, $2, …`.
+pub(crate) fn numbered(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len() + 16);
     let mut n = 0;
     for c in sql.chars() {

@@ -159,12 +159,18 @@ async fn request_ctx(
     })
 }
 
-async fn execute(state: &AppState, request: async_graphql::Request, ctx: RequestCtx) -> Response {
-    let operation = request
-        .operation_name
-        .clone()
-        .or_else(|| first_operation_name(&request.query));
-    if let Some(count) = too_many_aliases(&request.query) {
+async fn execute(
+    state: &AppState,
+    mut request: async_graphql::Request,
+    ctx: RequestCtx,
+) -> Response {
+    // Parsed once here; the executor reuses the parsed document.
+    let (first_name, aliases) = match request.parsed_query() {
+        Ok(doc) => (first_operation_name(doc), too_many_aliases(doc)),
+        Err(_) => (None, None),
+    };
+    let operation = request.operation_name.clone().or(first_name);
+    if let Some(count) = aliases {
         return error_response(
             StatusCode::BAD_REQUEST,
             "TOO_MANY_ALIASES",
@@ -205,7 +211,7 @@ async fn execute(state: &AppState, request: async_graphql::Request, ctx: Request
 }
 
 /// Counts aliased fields (through fragments too); `Some(n)` when over the limit.
-fn too_many_aliases(query: &str) -> Option<usize> {
+fn too_many_aliases(doc: &async_graphql::parser::types::ExecutableDocument) -> Option<usize> {
     use async_graphql::parser::types::{Selection, SelectionSet};
     fn count(
         set: &SelectionSet,
@@ -235,18 +241,16 @@ fn too_many_aliases(query: &str) -> Option<usize> {
             }
         }
     }
-    let doc = async_graphql::parser::parse_query(query).ok()?;
     let mut n = 0;
     for (_, op) in doc.operations.iter() {
-        count(&op.node.selection_set.node, &doc, 0, &mut n);
+        count(&op.node.selection_set.node, doc, 0, &mut n);
     }
     (n > MAX_ALIASES).then_some(n)
 }
 
 /// The name of the document's first operation, for metrics when the client sent no
 /// `operationName`.
-fn first_operation_name(query: &str) -> Option<String> {
-    let doc = async_graphql::parser::parse_query(query).ok()?;
+fn first_operation_name(doc: &async_graphql::parser::types::ExecutableDocument) -> Option<String> {
     doc.operations
         .iter()
         .next()
@@ -281,7 +285,7 @@ async fn graphql_get(State(state): State<AppState>, request: Request) -> Respons
             "a GET request needs a `query` parameter",
         );
     }
-    let gql = match async_graphql::http::parse_query_string(&query) {
+    let mut gql = match async_graphql::http::parse_query_string(&query) {
         Ok(r) => r,
         Err(e) => {
             return error_response(
@@ -292,16 +296,17 @@ async fn graphql_get(State(state): State<AppState>, request: Request) -> Respons
         }
     };
     // Only queries run from GET: a link or an <img> must never change anything.
-    match async_graphql::parser::parse_query(&gql.query) {
+    let wanted_name = gql.operation_name.clone();
+    match gql.parsed_query() {
         Ok(doc) => {
-            let selected =
-                doc.operations
-                    .iter()
-                    .find(|(name, _)| match (&gql.operation_name, name) {
-                        (Some(wanted), Some(n)) => n.as_str() == wanted,
-                        (None, _) => true,
-                        _ => false,
-                    });
+            let selected = doc
+                .operations
+                .iter()
+                .find(|(name, _)| match (&wanted_name, name) {
+                    (Some(wanted), Some(n)) => n.as_str() == wanted,
+                    (None, _) => true,
+                    _ => false,
+                });
             if let Some((_, op)) = selected {
                 if op.node.ty != async_graphql::parser::types::OperationType::Query {
                     let mut r = error_response(

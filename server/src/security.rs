@@ -39,8 +39,8 @@ fn cors_origin(state: &AppState, headers: &HeaderMap) -> Option<HeaderValue> {
 /// Adds the security headers, answers CORS preflights, and refuses a state-changing
 /// request from an origin that is not allowed.
 pub async fn layer(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let headers = request.headers().clone();
-    let allow = cors_origin(&state, &headers);
+    let allow = cors_origin(&state, request.headers());
+    let foreign = !origin_allowed(&state, request.headers());
     let mut response = if request.method() == Method::OPTIONS {
         match &allow {
             Some(_) => StatusCode::NO_CONTENT.into_response(),
@@ -50,7 +50,7 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
                 "this origin may not call the API",
             ),
         }
-    } else if request.method() == Method::POST && !origin_allowed(&state, &headers) {
+    } else if request.method() == Method::POST && foreign {
         error_response(
             StatusCode::FORBIDDEN,
             "ORIGIN_NOT_ALLOWED",

@@ -8,6 +8,7 @@
 //! row, so the chain never forks.
 
 pub mod query;
+pub mod read;
 mod verify;
 
 use std::sync::Arc;
@@ -201,20 +202,11 @@ fn head_query(backend: sea_orm::DatabaseBackend) -> &'static str {
 }
 
 fn numbered(backend: sea_orm::DatabaseBackend, sql: &str) -> String {
-    if backend != sea_orm::DatabaseBackend::Postgres {
-        return sql.to_string();
+    if backend == sea_orm::DatabaseBackend::Postgres {
+        crate::bulk::numbered(sql)
+    } else {
+        sql.to_string()
     }
-    let mut out = String::with_capacity(sql.len() + 8);
-    let mut n = 0;
-    for c in sql.chars() {
-        if c == '?' {
-            n += 1;
-            out.push_str(&format!("${n}"));
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// Appends one row to the organisation's chain inside the caller's transaction.

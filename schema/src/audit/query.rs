@@ -1,17 +1,12 @@
-//! `auditLog(filter)` for admins and managers, and the `history` of an object.
+//! `auditLog(filter)` for admins and managers, and the GraphQL view of an entry.
 
 use async_graphql::{Context, InputObject, Json, Object, Result, ID};
 use chrono::{DateTime, Utc};
 use entities::audit_entry;
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
-};
 use serde_json::Value;
-use uuid::Uuid;
 
+use super::read::LogFilter;
 use crate::auth::principal;
-use crate::error::{AppError, AppResult};
 use crate::pagination::{connection, opt_uuid, page, uuid, Conn};
 use crate::registry::Registry;
 
@@ -82,20 +77,6 @@ pub struct AuditFilterInput {
     pub to: Option<DateTime<Utc>>,
 }
 
-/// The last changes of one object, newest first.
-pub async fn history(
-    db: &DatabaseConnection,
-    object_id: Uuid,
-    limit: u64,
-) -> AppResult<Vec<audit_entry::Model>> {
-    Ok(audit_entry::Entity::find()
-        .filter(audit_entry::Column::ObjectId.eq(object_id))
-        .order_by_desc(audit_entry::Column::Seq)
-        .limit(limit)
-        .all(db)
-        .await?)
-}
-
 #[derive(Default)]
 pub struct AuditQuery;
 
@@ -115,37 +96,15 @@ impl AuditQuery {
         let registry = ctx.data::<Registry>()?;
         let page = page(first, after)?;
         let f = filter.unwrap_or_default();
-        let mut q = audit_entry::Entity::find().filter(audit_entry::Column::OrganisationId.eq(org));
-        if let Some(u) = opt_uuid("filter.userId", f.user_id.as_ref())? {
-            q = q.filter(audit_entry::Column::UserId.eq(u));
-        }
-        if let Some(o) = opt_uuid("filter.objectId", f.object_id.as_ref())? {
-            q = q.filter(audit_entry::Column::ObjectId.eq(o));
-        }
-        if let Some(t) = f.object_type {
-            q = q.filter(audit_entry::Column::ObjectType.eq(t));
-        }
-        if let Some(op) = f.operation {
-            q = q.filter(audit_entry::Column::Operation.eq(op));
-        }
-        if let Some(from) = f.from {
-            q = q.filter(audit_entry::Column::At.gte(from));
-        }
-        if let Some(to) = f.to {
-            q = q.filter(audit_entry::Column::At.lt(to));
-        }
-        let q = q.order_by_desc(audit_entry::Column::Seq);
-        let total = q
-            .clone()
-            .count(&registry.db)
-            .await
-            .map_err(AppError::from)?;
-        let rows = q
-            .offset(page.offset)
-            .limit(page.limit)
-            .all(&registry.db)
-            .await
-            .map_err(AppError::from)?;
+        let filter = LogFilter {
+            user_id: opt_uuid("filter.userId", f.user_id.as_ref())?,
+            object_id: opt_uuid("filter.objectId", f.object_id.as_ref())?,
+            object_type: f.object_type,
+            operation: f.operation,
+            from: f.from,
+            to: f.to,
+        };
+        let (rows, total) = super::read::log(&registry.db, org, filter, page).await?;
         Ok(connection(rows, total, page, AuditEntry))
     }
 }

@@ -62,7 +62,7 @@ async fn history(
     principal(ctx)?.check_field("history", target)?;
     let registry = ctx.data::<Registry>()?;
     let limit = first.clamp(1, 200) as u64;
-    Ok(crate::audit::query::history(&registry.db, object_id, limit)
+    Ok(crate::audit::read::history(&registry.db, object_id, limit)
         .await?
         .into_iter()
         .map(AuditEntry)
