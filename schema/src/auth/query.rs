@@ -1,12 +1,9 @@
 //! Who am I, my sessions, and an organisation's staff.
 
 use async_graphql::{Context, Object, Result, ID};
-use entities::{account, membership};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::types::{Me, Member, MembershipInfo, PasskeyInfo, SessionInfo};
 use super::{principal, Auth, RequestCtx};
-use crate::error::AppError;
 use crate::pagination::uuid;
 
 #[derive(Default)]
@@ -22,31 +19,8 @@ impl AuthQuery {
         else {
             return Ok(None);
         };
-        let auth = ctx.data::<Auth>()?;
-        let user = auth.user(p.user_id).await?;
-        let memberships = membership::Entity::find()
-            .filter(membership::Column::UserId.eq(user.id))
-            .all(&auth.db)
-            .await
-            .map_err(AppError::from)?
-            .iter()
-            .map(MembershipInfo::from)
-            .collect();
-        let ids: Vec<uuid::Uuid> = p
-            .residences
-            .iter()
-            .flat_map(|r| r.accounts.iter().copied())
-            .collect();
-        let accounts = if ids.is_empty() {
-            Vec::new()
-        } else {
-            account::Entity::find()
-                .filter(account::Column::Id.is_in(ids))
-                .order_by_asc(account::Column::Number)
-                .all(&auth.db)
-                .await
-                .map_err(AppError::from)?
-        };
+        let (user, memberships, accounts) = ctx.data::<Auth>()?.me(&p).await?;
+        let memberships = memberships.iter().map(MembershipInfo::from).collect();
         Ok(Some(Me {
             user,
             memberships,

@@ -472,6 +472,34 @@ impl Auth {
             .await?)
     }
 
+    /// The signed-in user, their memberships, and the accounts they are a resident of.
+    pub async fn me(
+        &self,
+        p: &Principal,
+    ) -> AppResult<(user::Model, Vec<membership::Model>, Vec<account::Model>)> {
+        use sea_orm::QueryOrder;
+        let user = self.user(p.user_id).await?;
+        let memberships = membership::Entity::find()
+            .filter(membership::Column::UserId.eq(user.id))
+            .all(&self.db)
+            .await?;
+        let ids: Vec<Uuid> = p
+            .residences
+            .iter()
+            .flat_map(|r| r.accounts.iter().copied())
+            .collect();
+        let accounts = if ids.is_empty() {
+            Vec::new()
+        } else {
+            account::Entity::find()
+                .filter(account::Column::Id.is_in(ids))
+                .order_by_asc(account::Column::Number)
+                .all(&self.db)
+                .await?
+        };
+        Ok((user, memberships, accounts))
+    }
+
     pub async fn user(&self, id: Uuid) -> AppResult<user::Model> {
         find_user(&self.db, id).await
     }
