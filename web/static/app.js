@@ -300,7 +300,7 @@ function App() {
   if (me === undefined) return html`<main><p class="muted">${t('loading')}</p></main>`;
   if (me === null) {
     return html`<header class="top"><span class="brand">Kvartal</span><span class="spacer"></span>${localeSelect}</header>
-      <main><${Login} i18n=${i18n} invite=${route.parts[0] === 'join' ? route.params : null} onIn=${() => { loadMe(); location.hash = '#/'; }} /></main>`;
+      <main><${Login} key=${route.parts[0] === 'join' ? `join?${route.params}` : 'login'} i18n=${i18n} invite=${route.parts[0] === 'join' ? route.params : null} onIn=${() => { loadMe(); location.hash = '#/'; }} /></main>`;
   }
   const [section, id] = route.parts;
   const house = route.params.get('house');

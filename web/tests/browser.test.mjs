@@ -211,6 +211,7 @@ test('an accountant issues an access code and a new resident joins with it from 
   await page.locator('[data-test=access-result]').waitFor();
   const code = /([A-Z0-9]{5}-[A-Z0-9]{5})/.exec(await page.locator('[data-test=access-result]').innerText())[1];
   await page.click('[data-test=logout]');
+  await page.locator('[data-test=login-submit]').waitFor();
 
   await page.goto(`${base}/#/join?account=${number}&code=${code}&email=newcomer%40example.org`);
   assert.equal(await page.inputValue('[data-test=account-number]'), number);
