@@ -112,3 +112,31 @@ pub enum SearchKind {
     #[sea_orm(string_value = "house")]
     House,
 }
+
+/// Where a meter reading came from.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum ReadingSource {
+    #[sea_orm(string_value = "resident")]
+    Resident,
+    #[sea_orm(string_value = "staff")]
+    Staff,
+    #[sea_orm(string_value = "import")]
+    Import,
+    #[sea_orm(string_value = "automatic")]
+    Automatic,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum ReadingStatus {
+    #[sea_orm(string_value = "accepted")]
+    Accepted,
+    /// Replaced by a staff correction.
+    #[sea_orm(string_value = "superseded")]
+    Superseded,
+}

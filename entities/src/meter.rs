@@ -25,6 +25,8 @@ pub struct Model {
     pub initial2_micro: Option<i64>,
     pub initial3_micro: Option<i64>,
     pub status: MeterStatus,
+    /// Whole digits of the register: it rolls over to zero at 10^digits.
+    pub digits: Option<i32>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261126_000001_registry;
 mod m20261127_000001_access;
 mod m20261127_000002_tenancy;
+mod m20261128_000001_events_readings;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_registry::Migration),
             Box::new(m20261127_000001_access::Migration),
             Box::new(m20261127_000002_tenancy::Migration),
+            Box::new(m20261128_000001_events_readings::Migration),
         ]
     }
 }

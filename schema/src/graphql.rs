@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{EmptySubscription, MergedObject, Schema};
+use async_graphql::{MergedObject, MergedSubscription, Schema};
 use sea_orm::DatabaseConnection;
 
 use crate::audit::query::AuditQuery;
@@ -11,6 +11,11 @@ use crate::auth::mutation::AuthMutation;
 use crate::auth::query::AuthQuery;
 use crate::auth::Auth;
 use crate::clock::Clock;
+use crate::events::Events;
+use crate::readings::mutation::ReadingsMutation;
+use crate::readings::query::ReadingsQuery;
+use crate::readings::subscription::ReadingsSubscription;
+use crate::readings::Readings;
 use crate::registry::loaders::RegistryLoader;
 use crate::registry::mutation::RegistryMutation;
 use crate::registry::query::RegistryQuery;
@@ -18,12 +23,21 @@ use crate::registry::Registry;
 use crate::search::query::SearchQueryRoot;
 
 #[derive(MergedObject, Default)]
-pub struct Query(AuthQuery, RegistryQuery, SearchQueryRoot, AuditQuery);
+pub struct Query(
+    AuthQuery,
+    RegistryQuery,
+    SearchQueryRoot,
+    AuditQuery,
+    ReadingsQuery,
+);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(AuthMutation, RegistryMutation);
+pub struct Mutation(AuthMutation, RegistryMutation, ReadingsMutation);
 
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(ReadingsSubscription);
+
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 pub const MAX_DEPTH: usize = 12;
 pub const MAX_COMPLEXITY: usize = 5_000;
@@ -34,6 +48,7 @@ pub struct Deps {
     pub db: DatabaseConnection,
     pub clock: Arc<dyn Clock>,
     pub auth: Auth,
+    pub events: Events,
     /// Whether clients may introspect the schema (off in production if wished).
     pub introspection: bool,
     /// "Did you mean …" hints in validation errors.
@@ -60,16 +75,36 @@ pub async fn execute(
     crate::tenancy::scoped(orgs, schema.execute(request)).await
 }
 
+/// Like [`execute`] for an operation that may be a subscription: a stream of
+/// responses, each polled in the caller's scope.
+pub fn execute_stream(
+    schema: &AppSchema,
+    registry: &Registry,
+    request: async_graphql::Request,
+    ctx: crate::auth::RequestCtx,
+) -> impl futures_util::Stream<Item = async_graphql::Response> + Send + Unpin + 'static {
+    let orgs = crate::tenancy::of(ctx.principal.as_deref());
+    let request = request.data(request_loader(registry.clone())).data(ctx);
+    crate::tenancy::ScopedStream::new(orgs, schema.execute_stream(request))
+}
+
 pub fn build_schema(deps: Deps) -> AppSchema {
     let registry = Registry::new(deps.db.clone(), deps.clock.clone());
-    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        // Batches form while the resolvers of one level run; a timer only adds latency.
-        // Requests bring their own (see `execute`); this one serves in-process callers.
-        .data(request_loader(registry.clone()))
-        .data(registry)
-        .data(deps.auth);
+    let readings = Readings::new(deps.db.clone(), deps.clock.clone(), deps.events.clone());
+    let mut builder = Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+    // Batches form while the resolvers of one level run; a timer only adds latency.
+    // Requests bring their own (see `execute`); this one serves in-process callers.
+    .data(request_loader(registry.clone()))
+    .data(registry)
+    .data(readings)
+    .data(deps.events)
+    .data(deps.auth);
     if !deps.introspection {
         builder = builder.disable_introspection();
     }
@@ -84,6 +119,11 @@ pub fn sdl() -> String {
     build_schema_for_sdl().sdl()
 }
 
-fn build_schema_for_sdl() -> Schema<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription).finish()
+fn build_schema_for_sdl() -> AppSchema {
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .finish()
 }

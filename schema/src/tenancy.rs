@@ -58,3 +58,29 @@ pub fn spawn_in_scope(
     let orgs = current();
     tokio::spawn(scoped(orgs, fut))
 }
+
+/// A stream polled in a scope: each poll of `inner` sees `orgs`, as a future
+/// inside [`scoped`] would (the pool reads the scope when it hands out a connection).
+pub struct ScopedStream<S> {
+    orgs: Arc<str>,
+    inner: S,
+}
+
+impl<S> ScopedStream<S> {
+    pub fn new(orgs: Arc<str>, inner: S) -> Self {
+        Self { orgs, inner }
+    }
+}
+
+impl<S: futures_util::Stream + Unpin> futures_util::Stream for ScopedStream<S> {
+    type Item = S::Item;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<S::Item>> {
+        let this = &mut *self;
+        let orgs = this.orgs.clone();
+        ORGS.sync_scope(orgs, || std::pin::Pin::new(&mut this.inner).poll_next(cx))
+    }
+}

@@ -274,6 +274,7 @@ async fn run_one(
         db: db.clone(),
         clock: Arc::new(SystemClock),
         auth: crate::local_auth(db, Arc::new(SystemClock)),
+        events: crate::local_events(db, Arc::new(SystemClock)),
         introspection: false,
         field_suggestions: false,
     });

@@ -67,6 +67,12 @@ pub struct Settings {
     pub graphiql: bool,
     /// Most database connections in the pool.
     pub db_max_connections: u32,
+    /// How often each instance reads the event outbox for what the bus did not
+    /// bring (a stopped relay, a Redis outage), and the relay looks for events
+    /// to publish.
+    pub events_poll_ms: u64,
+    /// Published events are kept this long for subscribers that reconnect.
+    pub event_retention_hours: u32,
 }
 
 impl Default for Settings {
@@ -99,11 +105,15 @@ impl Default for Settings {
             introspection: true,
             graphiql: true,
             db_max_connections: 10,
+            events_poll_ms: 1000,
+            event_retention_hours: 7 * 24,
         }
     }
 }
 
-const ENV_KEYS: [&str; 27] = [
+const ENV_KEYS: [&str; 29] = [
+    "EVENTS_POLL_MS",
+    "EVENT_RETENTION_HOURS",
     "WS_INIT_TIMEOUT_SECS",
     "WS_SESSION_CHECK_SECS",
     "LOGIN_ATTEMPTS_PER_ACCOUNT",
@@ -238,6 +248,15 @@ impl Settings {
             "FIELD_SUGGESTIONS" => self.field_suggestions = parse_bool(value)?,
             "WS_INIT_TIMEOUT_SECS" => {
                 self.ws_init_timeout_secs = value.parse().context("a whole number")?
+            }
+            "EVENTS_POLL_MS" => {
+                self.events_poll_ms = value.parse().context("a whole number")?;
+                if self.events_poll_ms == 0 {
+                    bail!("at least 1");
+                }
+            }
+            "EVENT_RETENTION_HOURS" => {
+                self.event_retention_hours = value.parse().context("a whole number")?
             }
             "WS_SESSION_CHECK_SECS" => {
                 self.ws_session_check_secs = value.parse().context("a whole number")?

@@ -664,6 +664,7 @@ pub async fn load(db: &DatabaseConnection, locale: DemoLocale) -> anyhow::Result
                 verification_due: NaiveDate::from_ymd_opt(2027, 3, 1),
                 initial_values: vec![Decimal::new(1_000 * (i as i64 + 1), 0)],
                 status: entities::MeterStatus::Active,
+                digits: Some(6),
             };
             registry
                 .create_meter(

@@ -116,6 +116,51 @@ pub async fn auth(
     ))
 }
 
+/// The event hub and relay of this instance: over Redis pub/sub when
+/// `REDIS_URL` is set, in-process otherwise.
+pub async fn events(
+    settings: &Settings,
+    db: &DatabaseConnection,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<schema::events::Events> {
+    let poll = std::time::Duration::from_millis(settings.events_poll_ms);
+    let hub = schema::events::Hub::start(db.clone(), poll);
+    let bus = match &settings.redis_url {
+        Some(url) => {
+            let client = redis::Client::open(url.as_str())
+                .with_context(|| format!("REDIS_URL {}", db::redact(url)))?;
+            let conn = redis::aio::ConnectionManager::new(client.clone())
+                .await
+                .with_context(|| format!("cannot reach Redis at {}", db::redact(url)))?;
+            let channel = format!("{}events", settings.redis_prefix);
+            hub.listen_redis(client, channel.clone());
+            schema::events::Bus::Redis { conn, channel }
+        }
+        None => schema::events::Bus::Local(hub.clone()),
+    };
+    let relay = schema::events::Relay::new(db.clone(), bus, clock);
+    relay.start(poll);
+    Ok(schema::events::Events {
+        db: db.clone(),
+        hub,
+        relay,
+    })
+}
+
+/// Events in-process (hub and relay started): for commands and benchmarks.
+pub fn local_events(db: &DatabaseConnection, clock: Arc<dyn Clock>) -> schema::events::Events {
+    let poll = std::time::Duration::from_secs(1);
+    let hub = schema::events::Hub::start(db.clone(), poll);
+    let relay =
+        schema::events::Relay::new(db.clone(), schema::events::Bus::Local(hub.clone()), clock);
+    relay.start(poll);
+    schema::events::Events {
+        db: db.clone(),
+        hub,
+        relay,
+    }
+}
+
 /// Sessions in the database, limits in memory: for commands that run in-process.
 pub fn local_auth(db: &DatabaseConnection, clock: Arc<dyn Clock>) -> Auth {
     Auth::new(
@@ -134,10 +179,12 @@ pub async fn start(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result
     let db = db::connect(settings).await?;
     db::migrate(&db).await?;
     let auth = auth(settings, &db, clock.clone()).await?;
+    let events = events(settings, &db, clock.clone()).await?;
     let schema = schema::build_schema(schema::Deps {
         db: db.clone(),
         clock: clock.clone(),
         auth: auth.clone(),
+        events: events.clone(),
         introspection: settings.introspection,
         field_suggestions: settings.field_suggestions,
     });
@@ -155,13 +202,24 @@ pub async fn start(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result
         ws_init_timeout: std::time::Duration::from_secs(settings.ws_init_timeout_secs),
         ws_session_check: std::time::Duration::from_secs(settings.ws_session_check_secs.max(1)),
     };
-    // Expired sessions, ceremonies and codes are swept every hour.
+    // Expired sessions, ceremonies and codes, and events past their retention,
+    // are swept every hour.
     let sweeper = {
         let auth = state.auth.clone();
+        let retention = chrono::Duration::hours(i64::from(settings.event_retention_hours));
+        let (db, clock) = (db.clone(), clock.clone());
         tokio::spawn(async move {
             let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
             loop {
                 every.tick().await;
+                let cutoff = clock.now() - retention;
+                match schema::tenancy::as_system(schema::events::prune(&db, cutoff)).await {
+                    Ok(n) if n > 0 => {
+                        tracing::info!(rows = n, "events past their retention removed")
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "pruning events failed"),
+                }
                 match schema::tenancy::as_system(auth.prune_expired()).await {
                     Ok(n) if n > 0 => {
                         tracing::info!(rows = n, "expired sessions and codes removed")

@@ -4,19 +4,24 @@
 //!
 //! The caller proves who they are in `connection_init` (`{"token": …}` or
 //! `{"Authorization": "Bearer …"}`) or with the session cookie of the upgrade
-//! request. Until live events arrive, `subscribe` runs queries and mutations
-//! (one `next`, then `complete`). The session is checked again whenever one of
+//! request. `subscribe` runs a subscription (a `next` per event until either
+//! side completes it) or a query or mutation (one `next`, then `complete`); a
+//! second `subscribe` with an id still running closes the socket with 4409. The session is checked again whenever one of
 //! the user's sessions ends on this instance, and every `session_check`
 //! otherwise (other instances, expiry); when it no longer holds, the socket
 //! closes with 4403.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use futures_util::stream::{self, abortable, AbortHandle, Abortable, SelectAll};
+use futures_util::{Stream, StreamExt};
 use schema::audit::RequestMeta;
 use schema::auth::{Principal, RequestCtx};
 use serde_json::{json, Value};
@@ -157,6 +162,10 @@ async fn serve(mut socket: WebSocket, state: AppState, cookie: Option<String>, m
     }
     let mut check = tokio::time::interval(state.ws_session_check);
     check.tick().await;
+    // Running operations by id: a query or mutation yields one response, a
+    // subscription one per event. Each stream ends with `None` (then `complete`).
+    let mut running: SelectAll<Abortable<Operation>> = SelectAll::new();
+    let mut handles: HashMap<String, AbortHandle> = HashMap::new();
     loop {
         tokio::select! {
             ended = endings.recv() => {
@@ -173,6 +182,27 @@ async fn serve(mut socket: WebSocket, state: AppState, cookie: Option<String>, m
                 if !still_valid(&state, &token).await {
                     let _ = socket.send(close(4403, "Session ended")).await;
                     return;
+                }
+            }
+            Some((id, item)) = running.next(), if !running.is_empty() => {
+                let Some(handle) = handles.get(&id) else { continue };
+                let (out, done) = match item {
+                    Some(Step::First(response)) if response.data == async_graphql::Value::Null && !response.errors.is_empty() => {
+                        let errors = serde_json::to_value(&response.errors).unwrap_or(Value::Null);
+                        (Some(text(json!({ "id": id, "type": "error", "payload": errors }))), true)
+                    }
+                    Some(Step::First(response) | Step::Next(response)) => {
+                        let body = serde_json::to_value(&response).unwrap_or(Value::Null);
+                        (Some(text(json!({ "id": id, "type": "next", "payload": body }))), false)
+                    }
+                    None => (Some(text(json!({ "id": id, "type": "complete" }))), true),
+                };
+                if done {
+                    handle.abort();
+                    handles.remove(&id);
+                }
+                if let Some(out) = out {
+                    if socket.send(out).await.is_err() { return; }
                 }
             }
             msg = socket.recv() => {
@@ -194,20 +224,36 @@ async fn serve(mut socket: WebSocket, state: AppState, cookie: Option<String>, m
                     Some("ping") => {
                         if socket.send(text(json!({ "type": "pong" }))).await.is_err() { return; }
                     }
-                    Some("pong") | Some("complete") => {}
+                    Some("pong") => {}
+                    Some("complete") => {
+                        if let Some(h) = m.get("id").and_then(Value::as_str).and_then(|id| handles.remove(id)) {
+                            h.abort();
+                        }
+                    }
                     Some("subscribe") => {
-                        let Some(id) = m.get("id").and_then(Value::as_str).map(str::to_string) else {
+                        let Some(id) = m.get("id").and_then(Value::as_str).filter(|id| !id.is_empty()).map(str::to_string) else {
                             let _ = socket.send(close(4400, "Invalid message")).await;
                             return;
+                        };
+                        if handles.contains_key(&id) {
+                            let _ = socket.send(close(4409, &format!("Subscriber for {id} already exists"))).await;
+                            return;
+                        }
+                        let request: async_graphql::Request = match m.get("payload").cloned().map(serde_json::from_value) {
+                            Some(Ok(r)) => r,
+                            _ => {
+                                let _ = socket.send(close(4400, "Invalid message")).await;
+                                return;
+                            }
                         };
                         // Each operation runs as the session's user, checked again now.
                         if !still_valid(&state, &token).await {
                             let _ = socket.send(close(4403, "Session ended")).await;
                             return;
                         }
-                        for out in run(&state, &principal, &meta, &id, m.get("payload")).await {
-                            if socket.send(out).await.is_err() { return; }
-                        }
+                        let (operation, handle) = abortable(start(&state, &principal, &meta, id.clone(), request));
+                        handles.insert(id, handle);
+                        running.push(operation);
                     }
                     _ => {
                         let _ = socket.send(close(4400, "Invalid message")).await;
@@ -219,29 +265,21 @@ async fn serve(mut socket: WebSocket, state: AppState, cookie: Option<String>, m
     }
 }
 
-async fn still_valid(state: &AppState, token: &str) -> bool {
-    matches!(
-        schema::tenancy::as_system(state.auth.authenticate(token)).await,
-        Ok(Some(_))
-    )
+enum Step {
+    First(async_graphql::Response),
+    Next(async_graphql::Response),
 }
 
-/// Runs one operation of a `subscribe`: its result, then `complete`.
-async fn run(
+type Operation = Pin<Box<dyn Stream<Item = (String, Option<Step>)> + Send>>;
+
+/// Starts one operation of a `subscribe`: its responses, then an end marker.
+fn start(
     state: &AppState,
     principal: &Arc<Principal>,
     meta: &RequestMeta,
-    id: &str,
-    payload: Option<&Value>,
-) -> Vec<Message> {
-    let request: async_graphql::Request = match payload.cloned().map(serde_json::from_value) {
-        Some(Ok(r)) => r,
-        _ => {
-            return vec![text(
-                json!({ "id": id, "type": "error", "payload": [{ "message": "invalid subscribe payload" }] }),
-            )];
-        }
-    };
+    id: String,
+    request: async_graphql::Request,
+) -> Operation {
     let ctx = RequestCtx {
         meta: RequestMeta {
             request_id: uuid::Uuid::now_v7().to_string(),
@@ -250,16 +288,28 @@ async fn run(
         principal: Some(principal.clone()),
         secure: state.secure,
     };
-    let response = schema::graphql::execute(&state.schema, &state.registry, request, ctx).await;
-    if response.data == async_graphql::Value::Null && !response.errors.is_empty() {
-        let errors = serde_json::to_value(&response.errors).unwrap_or(Value::Null);
-        return vec![text(
-            json!({ "id": id, "type": "error", "payload": errors }),
-        )];
-    }
-    let body = serde_json::to_value(&response).unwrap_or(Value::Null);
-    vec![
-        text(json!({ "id": id, "type": "next", "payload": body })),
-        text(json!({ "id": id, "type": "complete" })),
-    ]
+    let responses = schema::graphql::execute_stream(&state.schema, &state.registry, request, ctx);
+    let end = id.clone();
+    Box::pin(
+        responses
+            .enumerate()
+            .map(move |(n, r)| {
+                (
+                    id.clone(),
+                    Some(if n == 0 {
+                        Step::First(r)
+                    } else {
+                        Step::Next(r)
+                    }),
+                )
+            })
+            .chain(stream::once(async move { (end, None) })),
+    )
+}
+
+async fn still_valid(state: &AppState, token: &str) -> bool {
+    matches!(
+        schema::tenancy::as_system(state.auth.authenticate(token)).await,
+        Ok(Some(_))
+    )
 }

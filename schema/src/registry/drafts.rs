@@ -510,6 +510,8 @@ pub struct MeterDraft {
     pub verification_due: Option<NaiveDate>,
     pub initial_values: Vec<Decimal>,
     pub status: MeterStatus,
+    /// Whole digits of the register (it rolls over to zero at 10^digits).
+    pub digits: Option<i32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -522,6 +524,7 @@ pub struct ValidMeter {
     pub verification_due: Option<NaiveDate>,
     pub initial_micro: [Option<i64>; 3],
     pub status: MeterStatus,
+    pub digits: Option<i32>,
 }
 
 pub fn default_unit(resource: Resource) -> &'static str {
@@ -587,6 +590,26 @@ impl MeterDraft {
         for (i, v) in values.into_iter().enumerate() {
             initial_micro[i] = Some(non_negative_micro(&format!("initialValues[{i}]"), v)?);
         }
+        if let Some(d) = self.digits {
+            if !(3..=9).contains(&d) {
+                return Err(AppError::validation(
+                    "digits",
+                    "out_of_range",
+                    "a register has 3 to 9 whole digits",
+                ));
+            }
+            let capacity = 10_i64.pow(d as u32) * 1_000_000;
+            if initial_micro.iter().flatten().any(|v| *v >= capacity) {
+                return Err(AppError::validation(
+                    "initialValues",
+                    "above_capacity",
+                    format!(
+                        "a register of {d} digits shows at most {}",
+                        "9".repeat(d as usize)
+                    ),
+                ));
+            }
+        }
         let unit = match self.unit {
             Some(u) if !u.trim().is_empty() => required("unit", &u, 20)?,
             _ => default_unit(self.resource).to_string(),
@@ -600,6 +623,7 @@ impl MeterDraft {
             verification_due: self.verification_due,
             initial_micro,
             status: self.status,
+            digits: self.digits,
         })
     }
 }
@@ -641,6 +665,7 @@ mod tests {
             verification_due: None,
             initial_values: vec![],
             status: MeterStatus::Active,
+            digits: None,
         };
         assert!(draft.clone().validate().is_err());
         draft.resource = Resource::Electricity;

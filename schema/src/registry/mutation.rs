@@ -258,6 +258,8 @@ pub struct CreateMeterInput {
     /// One value per zone; zeros when left out.
     #[graphql(default)]
     pub initial_values: Vec<Decimal>,
+    /// Whole digits of the register, 3 to 9: it rolls over to zero at 10^digits.
+    pub digits: Option<i32>,
 }
 
 #[derive(InputObject)]
@@ -269,6 +271,7 @@ pub struct UpdateMeterInput {
     pub installed_on: Option<NaiveDate>,
     pub verification_due: Option<NaiveDate>,
     pub initial_values: Option<Vec<Decimal>>,
+    pub digits: Option<i32>,
 }
 
 #[derive(InputObject)]
@@ -726,6 +729,7 @@ impl RegistryMutation {
             verification_due: input.verification_due,
             initial_values: input.initial_values,
             status: entities::MeterStatus::Active,
+            digits: input.digits,
         };
         let meter = Meter(
             registry
@@ -753,6 +757,7 @@ impl RegistryMutation {
                     some(&mut d.installed_on, input.installed_on);
                     some(&mut d.verification_due, input.verification_due);
                     set(&mut d.initial_values, input.initial_values);
+                    some(&mut d.digits, input.digits);
                 })
                 .await
                 .input()?,

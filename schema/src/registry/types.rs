@@ -574,6 +574,10 @@ impl Meter {
     async fn status(&self) -> MeterStatus {
         self.0.status.into()
     }
+    /// Whole digits of the register: after 10^digits − 1 it shows zero again.
+    async fn digits(&self) -> Option<i32> {
+        self.0.digits
+    }
     /// A house-level meter rather than one in premises.
     async fn is_common(&self) -> bool {
         self.0.premises_id.is_none()

@@ -77,6 +77,7 @@ pub struct Side {
     pub meter2: String,
     pub occupancy: String,
     pub victim: String,
+    pub reading: String,
 }
 
 async fn seed(app: &TestApp, name: &str) -> Side {
@@ -140,6 +141,15 @@ async fn seed(app: &TestApp, name: &str) -> Side {
         .as_str()
         .unwrap()
         .to_string();
+    let reading = app
+        .ok(
+            "mutation($input: SubmitReadingInput!) { submitReading(input: $input) { reading { id } } }",
+            json!({ "input": { "meterId": meter1, "values": ["1"] } }),
+        )
+        .await["submitReading"]["reading"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     Side {
         org,
         house,
@@ -155,6 +165,7 @@ async fn seed(app: &TestApp, name: &str) -> Side {
         meter2,
         occupancy,
         victim,
+        reading,
     }
 }
 
@@ -487,6 +498,62 @@ fn calls() -> BTreeMap<&'static str, Call> {
         true,
     );
     add(
+        "Query.readings",
+        "query($org: ID!) { readings(organisationId: $org) { totalCount } }",
+        |s, _| json!({ "org": s.org }),
+        None,
+        true,
+    );
+    add(
+        "Query.meterHistory",
+        "query($id: ID!) { meterHistory(meterId: $id) { periods { period } } }",
+        |s, _| json!({ "id": s.meter }),
+        Some(|s, _| json!({ "id": s.meter2 })),
+        true,
+    );
+    add(
+        "Query.readingSettings",
+        "query($org: ID!, $house: ID) { readingSettings(organisationId: $org, houseId: $house) { flagFactor } }",
+        |s, _| json!({ "org": s.org, "house": s.house }),
+        Some(|s, _| json!({ "org": s.org, "house": s.house2 })),
+        true,
+    );
+    add(
+        "Mutation.submitReading",
+        "mutation($input: SubmitReadingInput!) { submitReading(input: $input) { reading { id } } }",
+        |s, u| json!({ "input": { "meterId": s.meter, "values": [reading_value(u)] } }),
+        Some(|s, u| json!({ "input": { "meterId": s.meter2, "values": [reading_value(u)] } })),
+        true,
+    );
+    add(
+        "Mutation.correctReading",
+        "mutation($input: CorrectReadingInput!) { correctReading(input: $input) { reading { id } } }",
+        |s, u| json!({ "meter": s.meter, "value": reading_value(u) }),
+        None,
+        true,
+    );
+    add(
+        "Mutation.reviewReading",
+        "mutation($id: ID!) { reviewReading(id: $id) { reading { id } } }",
+        |s, _| json!({ "id": s.reading }),
+        None,
+        true,
+    );
+    add(
+        "Mutation.importReadings",
+        "",
+        |s, u| json!({ "org": s.org, "value": reading_value(u) }),
+        None,
+        true,
+    );
+    add(
+        "Mutation.setReadingSettings",
+        "mutation($input: SetReadingSettingsInput!) { setReadingSettings(input: $input) { flagFactor } }",
+        |s, _| json!({ "input": { "organisationId": s.org, "flagFactor": "4" } }),
+        None,
+        true,
+    );
+    add(
         "Mutation.importRegistry",
         "",
         |s, _| json!({ "org": s.org }),
@@ -531,7 +598,38 @@ fn outcome(response: &Value) -> Outcome {
     }
 }
 
+/// A meter value that grows with each call, so every submission is accepted.
+fn reading_value(unique: &str) -> String {
+    let n: u64 = unique
+        .trim_start_matches(|c: char| !c.is_ascii_digit())
+        .parse()
+        .unwrap_or(0);
+    format!("{}", 10 + n * 10)
+}
+
 async fn run(app: &TestApp, caller: &Caller, op: &str, call: &Call, vars: Value) -> Value {
+    if op == "Mutation.correctReading" {
+        // A reading of its own for each call: a corrected one is superseded.
+        let fresh = app
+            .ok(
+                "mutation($input: SubmitReadingInput!) { submitReading(input: $input) { reading { id } } }",
+                json!({ "input": { "meterId": vars["meter"], "values": [vars["value"]] } }),
+            )
+            .await["submitReading"]["reading"]["id"]
+            .clone();
+        let input = json!({ "input": { "id": fresh, "values": [vars["value"]], "reason": "checked on site" } });
+        return caller.graphql(call.query, input).await;
+    }
+    if op == "Mutation.importReadings" {
+        use schema::clock::Clock;
+        let today = schema::readings::today_in("Europe/Moscow", app.clock.now());
+        let csv = format!(
+            "serial;date;value\nCW-1;{today};{}\n",
+            vars["value"].as_str().unwrap()
+        );
+        return crate::import::upload_readings_as(app, caller, vars["org"].as_str().unwrap(), &csv)
+            .await;
+    }
     if op == "Mutation.importRegistry" {
         let csv = "house_address;premises_number;area\nГород, ул. Новая, 1;1;40\n";
         return crate::import::upload_as(app, caller, vars["org"].as_str().unwrap(), "r.csv", csv)

@@ -18,6 +18,18 @@ pub async fn upload(app: &TestApp, org: &str, name: &str, content: &str) -> Valu
     upload_as(app, &app.admin, org, name, content).await
 }
 
+const IMPORT_READINGS: &str = "mutation($input: ImportReadingsInput!) { importReadings(input: $input) { ok imported errors { line column reason message } } }";
+
+/// Uploads a readings CSV as `caller`.
+pub async fn upload_readings_as(
+    app: &TestApp,
+    caller: &crate::helpers::Caller,
+    org: &str,
+    content: &str,
+) -> Value {
+    upload_document(app, caller, IMPORT_READINGS, org, "readings.csv", content).await
+}
+
 /// The same, as any caller.
 pub async fn upload_as(
     app: &TestApp,
@@ -26,7 +38,18 @@ pub async fn upload_as(
     name: &str,
     content: &str,
 ) -> Value {
-    let operations = json!({ "query": IMPORT, "variables": { "input": { "organisationId": org, "file": null } } });
+    upload_document(app, caller, IMPORT, org, name, content).await
+}
+
+async fn upload_document(
+    app: &TestApp,
+    caller: &crate::helpers::Caller,
+    query: &str,
+    org: &str,
+    name: &str,
+    content: &str,
+) -> Value {
+    let operations = json!({ "query": query, "variables": { "input": { "organisationId": org, "file": null } } });
     let form = reqwest::multipart::Form::new()
         .text("operations", operations.to_string())
         .text("map", json!({ "0": ["variables.input.file"] }).to_string())

@@ -528,6 +528,7 @@ pub fn parse_row(
             verification_due: c.date(&col("verification_due")),
             initial_values,
             status: MeterStatus::Active,
+            digits: None,
         };
         match draft.validate() {
             Ok(m) => meters.push(m),

@@ -305,6 +305,7 @@ fn meter_fields(v: ValidMeter, now: chrono::DateTime<chrono::Utc>) -> meter::Act
         initial2_micro: Set(v.initial_micro[1]),
         initial3_micro: Set(v.initial_micro[2]),
         status: Set(v.status),
+        digits: Set(v.digits),
         updated_at: Set(now),
         ..Default::default()
     }
@@ -326,6 +327,7 @@ impl MeterDraft {
                 .map(|v| from_micro(v.unwrap_or(0)))
                 .collect(),
             status: m.status,
+            digits: m.digits,
         }
     }
 }

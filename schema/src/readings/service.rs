@@ -1,0 +1,973 @@
+//! Reading rules and transactions.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use entities::{
+    house, meter, premises, reading, reading_settings, MeterStatus, ReadingSource, ReadingStatus,
+    Resource,
+};
+use rust_decimal::Decimal;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::rules::{self, Point, Step};
+use crate::audit::{diff, record, Author};
+use crate::auth::Target;
+use crate::clock::Clock;
+use crate::error::{AppError, AppResult};
+use crate::events::{emit, topics, Event, Events, NewEvent};
+use crate::exact::{from_micro, non_negative_micro};
+use crate::registry::service::{Page, Restrict};
+
+pub const DEFAULT_FLAG_FACTOR_PCT: i32 = 300;
+pub const DEFAULT_AVERAGE_READINGS: i32 = 6;
+
+#[derive(Clone)]
+pub struct Readings {
+    db: DatabaseConnection,
+    clock: Arc<dyn Clock>,
+    events: Events,
+}
+
+/// A reading as every screen and event shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ReadingView {
+    pub id: Uuid,
+    pub organisation_id: Uuid,
+    pub house_id: Uuid,
+    pub premises_id: Option<Uuid>,
+    pub meter_id: Uuid,
+    pub meter_serial: String,
+    pub resource: Resource,
+    pub unit: String,
+    pub address: String,
+    pub premises_number: Option<String>,
+    pub taken_on: NaiveDate,
+    /// Per zone, micro-units.
+    pub values: Vec<i64>,
+    /// Since the reading before, per zone, micro-units (None for the first).
+    pub consumption: Option<Vec<i64>>,
+    pub source: ReadingSource,
+    pub author_id: Option<Uuid>,
+    pub author_name: String,
+    pub status: ReadingStatus,
+    pub flagged: bool,
+    pub flag_reason: Option<String>,
+    pub rollover: bool,
+    pub corrects: Option<Uuid>,
+    pub reason: Option<String>,
+    pub reviewed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A reading to write.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub meter_id: Uuid,
+    /// Staff may date a reading in the past; residents read today.
+    pub taken_on: Option<NaiveDate>,
+    pub values: Vec<Decimal>,
+    /// Staff: why a value is lower than the one before.
+    pub reason: Option<String>,
+}
+
+/// The rules in force for a house (or the organisation).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Settings {
+    pub window_from: Option<i32>,
+    pub window_to: Option<i32>,
+    pub flag_factor_pct: i32,
+    pub average_readings: i32,
+    /// Where each came from: the house's own row, or the organisation's.
+    pub house_overrides: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SettingsPatch {
+    pub window: Option<Option<(i32, i32)>>,
+    pub flag_factor_pct: Option<Option<i32>>,
+    pub average_readings: Option<Option<i32>>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ReadingFilter {
+    pub house_id: Option<Uuid>,
+    pub meter_id: Option<Uuid>,
+    pub premises_id: Option<Uuid>,
+    /// Only flagged readings nobody has reviewed.
+    pub to_review: bool,
+    pub restrict: Restrict,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PeriodConsumption {
+    pub period: String,
+    pub consumption: Vec<i64>,
+}
+
+/// A meter's readings (oldest first) with consumption per period.
+#[derive(Debug, Clone)]
+pub struct History {
+    pub meter: meter::Model,
+    pub readings: Vec<ReadingView>,
+    pub periods: Vec<PeriodConsumption>,
+}
+
+struct Place {
+    house: house::Model,
+    premises: Option<premises::Model>,
+    time_zone: String,
+}
+
+fn values_of(r: &reading::Model) -> [i64; 3] {
+    [
+        r.value1_micro,
+        r.value2_micro.unwrap_or(0),
+        r.value3_micro.unwrap_or(0),
+    ]
+}
+
+fn initial_of(m: &meter::Model) -> [i64; 3] {
+    [
+        m.initial1_micro,
+        m.initial2_micro.unwrap_or(0),
+        m.initial3_micro.unwrap_or(0),
+    ]
+}
+
+fn view(
+    r: &reading::Model,
+    m: &meter::Model,
+    place: &Place,
+    previous: Option<[i64; 3]>,
+) -> ReadingView {
+    let zones = m.zones.clamp(1, 3) as usize;
+    let values = values_of(r);
+    ReadingView {
+        id: r.id,
+        organisation_id: r.organisation_id,
+        house_id: r.house_id,
+        premises_id: r.premises_id,
+        meter_id: r.meter_id,
+        meter_serial: m.serial.clone(),
+        resource: m.resource,
+        unit: m.unit.clone(),
+        address: place.house.address.clone(),
+        premises_number: place.premises.as_ref().map(|p| p.number.clone()),
+        taken_on: r.taken_on,
+        values: values[..zones].to_vec(),
+        consumption: previous.map(|p| {
+            (0..zones)
+                .map(|z| rules::step(p[z], values[z], m.digits).consumption(p[z], values[z]))
+                .collect()
+        }),
+        source: r.source,
+        author_id: r.author_id,
+        author_name: r.author_name.clone(),
+        status: r.status,
+        flagged: r.flagged,
+        flag_reason: r.flag_reason.clone(),
+        rollover: r.rollover,
+        corrects: r.corrects,
+        reason: r.reason.clone(),
+        reviewed_at: r.reviewed_at,
+        created_at: r.created_at,
+    }
+}
+
+pub fn today_in(time_zone: &str, now: DateTime<Utc>) -> NaiveDate {
+    match time_zone.parse::<chrono_tz::Tz>() {
+        Ok(tz) => now.with_timezone(&tz).date_naive(),
+        Err(_) => now.date_naive(),
+    }
+}
+
+fn zone_field(i: usize) -> String {
+    format!("values[{i}]")
+}
+
+/// What a write needs about one meter, read in its transaction.
+struct MeterState {
+    meter: meter::Model,
+    place: Place,
+    settings: Settings,
+    /// Accepted readings, oldest first, at most `average_readings + 1` of the latest.
+    recent: Vec<reading::Model>,
+}
+
+impl MeterState {
+    fn previous(&self) -> Point {
+        match self.recent.last() {
+            Some(r) => Point {
+                on: r.taken_on,
+                values: values_of(r),
+            },
+            None => Point {
+                on: self.meter.installed_on.unwrap_or(NaiveDate::MIN),
+                values: initial_of(&self.meter),
+            },
+        }
+    }
+
+    fn history(&self) -> Vec<Point> {
+        let mut points: Vec<Point> = Vec::with_capacity(self.recent.len() + 1);
+        if self.recent.len() <= self.settings.average_readings as usize {
+            if let Some(on) = self.meter.installed_on {
+                points.push(Point {
+                    on,
+                    values: initial_of(&self.meter),
+                });
+            }
+        }
+        points.extend(self.recent.iter().map(|r| Point {
+            on: r.taken_on,
+            values: values_of(r),
+        }));
+        points
+    }
+}
+
+/// Who writes, as the reading records it.
+struct Writer {
+    source: ReadingSource,
+    staff: bool,
+}
+
+impl Readings {
+    pub fn new(db: DatabaseConnection, clock: Arc<dyn Clock>, events: Events) -> Self {
+        Self { db, clock, events }
+    }
+
+    pub fn events(&self) -> &Events {
+        &self.events
+    }
+
+    async fn settings<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        org: Uuid,
+        house: Option<Uuid>,
+    ) -> AppResult<Settings> {
+        let ids: Vec<Uuid> = std::iter::once(org).chain(house).collect();
+        let rows = reading_settings::Entity::find()
+            .filter(reading_settings::Column::Id.is_in(ids))
+            .filter(reading_settings::Column::OrganisationId.eq(org))
+            .all(conn)
+            .await?;
+        let org_row = rows.iter().find(|r| r.house_id.is_none());
+        let house_row = rows.iter().find(|r| r.house_id.is_some());
+        let pick = |f: fn(&reading_settings::Model) -> Option<i32>| {
+            house_row.and_then(f).or_else(|| org_row.and_then(f))
+        };
+        let (window_from, window_to) = match house_row {
+            Some(h) if h.window_from.is_some() => (h.window_from, h.window_to),
+            _ => (
+                org_row.and_then(|o| o.window_from),
+                org_row.and_then(|o| o.window_to),
+            ),
+        };
+        Ok(Settings {
+            window_from,
+            window_to,
+            flag_factor_pct: pick(|r| r.flag_factor_pct).unwrap_or(DEFAULT_FLAG_FACTOR_PCT),
+            average_readings: pick(|r| r.average_readings).unwrap_or(DEFAULT_AVERAGE_READINGS),
+            house_overrides: house_row.is_some(),
+        })
+    }
+
+    async fn place<C: ConnectionTrait>(&self, conn: &C, m: &meter::Model) -> AppResult<Place> {
+        let house = house::Entity::find_by_id(m.house_id)
+            .one(conn)
+            .await?
+            .ok_or_else(|| AppError::not_found("house"))?;
+        let premises = match m.premises_id {
+            Some(id) => premises::Entity::find_by_id(id).one(conn).await?,
+            None => None,
+        };
+        let time_zone = entities::organisation::Entity::find_by_id(m.organisation_id)
+            .select_only()
+            .column(entities::organisation::Column::TimeZone)
+            .into_tuple::<String>()
+            .one(conn)
+            .await?
+            .unwrap_or_else(|| "UTC".into());
+        Ok(Place {
+            house,
+            premises,
+            time_zone,
+        })
+    }
+
+    async fn state<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        meter: meter::Model,
+    ) -> AppResult<MeterState> {
+        let place = self.place(conn, &meter).await?;
+        let settings = self
+            .settings(conn, meter.organisation_id, Some(meter.house_id))
+            .await?;
+        let mut recent = reading::Entity::find()
+            .filter(reading::Column::MeterId.eq(meter.id))
+            .filter(reading::Column::Status.eq(ReadingStatus::Accepted))
+            .order_by_desc(reading::Column::TakenOn)
+            .order_by_desc(reading::Column::CreatedAt)
+            .limit(settings.average_readings.max(1) as u64 + 1)
+            .all(conn)
+            .await?;
+        recent.reverse();
+        Ok(MeterState {
+            meter,
+            place,
+            settings,
+            recent,
+        })
+    }
+
+    async fn locked_meter<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        id: Uuid,
+    ) -> AppResult<meter::Model> {
+        crate::registry::service::lock_row(conn, "meters", id).await?;
+        meter::Entity::find_by_id(id)
+            .one(conn)
+            .await?
+            .ok_or_else(|| AppError::not_found("meter"))
+    }
+
+    /// A reading from the resident app or a staff member; the caller's role decides which.
+    pub async fn submit(&self, by: &Author, s: Submission) -> AppResult<ReadingView> {
+        let txn = crate::tx::begin_write(&self.db).await?;
+        let meter = self.locked_meter(&txn, s.meter_id).await?;
+        by.check(crate::registry::access::meter(&meter))?;
+        let staff = by.principal.system || by.principal.membership(meter.organisation_id).is_some();
+        let writer = Writer {
+            source: if staff {
+                ReadingSource::Staff
+            } else {
+                ReadingSource::Resident
+            },
+            staff,
+        };
+        let mut state = self.state(&txn, meter).await?;
+        let (view, events) = self.write(&txn, by, &mut state, &writer, s, None).await?;
+        txn.commit().await?;
+        self.events.committed(events);
+        Ok(view)
+    }
+
+    /// Checks and writes one reading in `conn`'s transaction.
+    async fn write<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        by: &Author,
+        state: &mut MeterState,
+        writer: &Writer,
+        s: Submission,
+        corrects: Option<&reading::Model>,
+    ) -> AppResult<(ReadingView, Vec<Event>)> {
+        let now = self.clock.now();
+        let today = today_in(&state.place.time_zone, now);
+        let meter = &state.meter;
+        let zones = meter.zones.clamp(1, 3) as usize;
+        if !writer.staff {
+            if meter.status != MeterStatus::Active {
+                return Err(AppError::validation(
+                    "meterId",
+                    "meter_not_active",
+                    "this meter is archived or out of order; ask the management office",
+                ));
+            }
+            if meter.verification_due.is_some_and(|d| d < today) {
+                return Err(AppError::validation(
+                    "meterId",
+                    "verification_overdue",
+                    "this meter's verification is overdue; its readings are taken by the management office",
+                ));
+            }
+            if let (Some(from), Some(to)) = (state.settings.window_from, state.settings.window_to) {
+                use chrono::Datelike;
+                if !rules::in_window(
+                    today.day(),
+                    rules::days_in_month(today),
+                    from as u32,
+                    to as u32,
+                ) {
+                    return Err(AppError::validation(
+                        "takenOn",
+                        "outside_window",
+                        format!("readings are accepted from day {from} to day {to} of the month"),
+                    ));
+                }
+            }
+            if s.taken_on.is_some_and(|d| d != today) {
+                return Err(AppError::validation(
+                    "takenOn",
+                    "resident_date",
+                    "a resident submits today's reading",
+                ));
+            }
+        }
+        let taken_on = s.taken_on.unwrap_or(today);
+        if taken_on > today {
+            return Err(AppError::validation(
+                "takenOn",
+                "in_future",
+                "a reading cannot be dated in the future",
+            ));
+        }
+        if s.values.len() != zones {
+            return Err(AppError::validation(
+                "values",
+                "values_per_zone",
+                format!(
+                    "one value per zone: {} expected, {} given",
+                    zones,
+                    s.values.len()
+                ),
+            ));
+        }
+        let mut values = [0_i64; 3];
+        for (i, v) in s.values.iter().enumerate() {
+            values[i] = non_negative_micro(&zone_field(i), *v)?;
+            if rules::capacity(meter.digits).is_some_and(|cap| values[i] >= cap) {
+                return Err(AppError::validation(
+                    zone_field(i),
+                    "above_capacity",
+                    format!(
+                        "this meter shows at most {} digits",
+                        meter.digits.unwrap_or(0)
+                    ),
+                ));
+            }
+        }
+        let reason = match s.reason.as_deref().map(str::trim) {
+            Some(r) if !r.is_empty() => {
+                if r.chars().count() > 500 {
+                    return Err(AppError::validation(
+                        "reason",
+                        "too_long",
+                        "at most 500 characters",
+                    ));
+                }
+                Some(r.to_string())
+            }
+            _ => None,
+        };
+        if reason.is_some() && !writer.staff {
+            return Err(AppError::validation(
+                "reason",
+                "staff_only",
+                "only staff give a reason",
+            ));
+        }
+        if corrects.is_some() && reason.is_none() {
+            return Err(AppError::validation(
+                "reason",
+                "required",
+                "say why the reading is corrected",
+            ));
+        }
+        let previous = state.previous();
+        if taken_on < previous.on && corrects.is_none() {
+            return Err(AppError::validation(
+                "takenOn",
+                "before_last_reading",
+                format!(
+                    "the meter already has a reading of {previous}; correct that one instead",
+                    previous = previous.on
+                ),
+            ));
+        }
+        let mut rollover = false;
+        for z in 0..zones {
+            match rules::step(previous.values[z], values[z], meter.digits) {
+                Step::Forward(_) => {}
+                Step::Rollover(_) => rollover = true,
+                Step::Below if writer.staff && reason.is_some() => {}
+                Step::Below => {
+                    return Err(AppError::validation(
+                        zone_field(z),
+                        "below_previous",
+                        format!(
+                            "lower than the previous reading ({}); a staff member can enter it with a reason",
+                            from_micro(previous.values[z]).normalize()
+                        ),
+                    ));
+                }
+            }
+        }
+        let new = Point {
+            on: taken_on,
+            values,
+        };
+        let flagged = rules::far_above(
+            &state.history(),
+            new,
+            zones,
+            meter.digits,
+            i64::from(state.settings.flag_factor_pct),
+        );
+        let name = if by.principal.system {
+            by.principal.email.clone()
+        } else {
+            by.principal.display_name.clone()
+        };
+        let model = reading::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            organisation_id: Set(meter.organisation_id),
+            house_id: Set(meter.house_id),
+            premises_id: Set(meter.premises_id),
+            meter_id: Set(meter.id),
+            taken_on: Set(taken_on),
+            value1_micro: Set(values[0]),
+            value2_micro: Set((zones > 1).then_some(values[1])),
+            value3_micro: Set((zones > 2).then_some(values[2])),
+            source: Set(writer.source),
+            author_id: Set((!by.principal.system).then_some(by.principal.user_id)),
+            author_name: Set(name),
+            status: Set(ReadingStatus::Accepted),
+            flagged: Set(flagged),
+            flag_reason: Set(flagged.then(|| {
+                format!(
+                    "consumption above {}% of this meter's average",
+                    state.settings.flag_factor_pct
+                )
+            })),
+            rollover: Set(rollover),
+            corrects: Set(corrects.map(|c| c.id)),
+            reason: Set(reason),
+            reviewed_by: Set(None),
+            reviewed_at: Set(None),
+            created_at: Set(now),
+        }
+        .insert(conn)
+        .await?;
+        record(
+            conn,
+            by,
+            meter.organisation_id,
+            "reading",
+            Some(model.id),
+            diff(None, Some(&model)),
+            now,
+        )
+        .await?;
+        let view = view(&model, meter, &state.place, Some(previous.values));
+        let mut events = Vec::with_capacity(2);
+        let payload = serde_json::to_value(&view).map_err(|e| AppError::Internal(e.to_string()))?;
+        let announce = |topic| NewEvent {
+            organisation_id: meter.organisation_id,
+            topic,
+            house_id: Some(meter.house_id),
+            premises_id: meter.premises_id,
+            account_id: None,
+            object_id: Some(meter.id),
+            payload: payload.clone(),
+        };
+        events.push(emit(conn, announce(topics::READING_SUBMITTED), now).await?);
+        if flagged {
+            events.push(emit(conn, announce(topics::READING_FLAGGED), now).await?);
+        }
+        state.recent.push(model);
+        if state.recent.len() > state.settings.average_readings.max(1) as usize + 1 {
+            state.recent.remove(0);
+        }
+        Ok((view, events))
+    }
+
+    /// A staff correction: a new reading in place of `id`, with a reason; the
+    /// corrected one is kept, marked superseded.
+    pub async fn correct(
+        &self,
+        by: &Author,
+        id: Uuid,
+        values: Vec<Decimal>,
+        reason: Option<String>,
+    ) -> AppResult<ReadingView> {
+        let txn = crate::tx::begin_write(&self.db).await?;
+        let old = reading::Entity::find_by_id(id)
+            .one(&txn)
+            .await?
+            .ok_or_else(|| AppError::not_found("reading"))?;
+        let meter = self.locked_meter(&txn, old.meter_id).await?;
+        by.check(crate::registry::access::meter(&meter))?;
+        let old = reading::Entity::find_by_id(id)
+            .one(&txn)
+            .await?
+            .ok_or_else(|| AppError::not_found("reading"))?;
+        if old.status != ReadingStatus::Accepted {
+            return Err(AppError::conflict(
+                "id",
+                "already_corrected",
+                "this reading was corrected already; correct the newer one",
+            ));
+        }
+        let mut superseded: reading::ActiveModel = old.clone().into();
+        superseded.status = Set(ReadingStatus::Superseded);
+        let superseded = superseded.update(&txn).await?;
+        let now = self.clock.now();
+        record(
+            &txn,
+            by,
+            meter.organisation_id,
+            "reading",
+            Some(old.id),
+            diff(Some(&old), Some(&superseded)),
+            now,
+        )
+        .await?;
+        // The correction stands where the old reading stood: compare with the one before it.
+        let mut state = self.state(&txn, meter).await?;
+        state
+            .recent
+            .retain(|r| (r.taken_on, r.created_at) < (old.taken_on, old.created_at));
+        let writer = Writer {
+            source: ReadingSource::Staff,
+            staff: true,
+        };
+        let submission = Submission {
+            meter_id: old.meter_id,
+            taken_on: Some(old.taken_on),
+            values,
+            reason,
+        };
+        let (view, events) = self
+            .write(&txn, by, &mut state, &writer, submission, Some(&old))
+            .await?;
+        txn.commit().await?;
+        self.events.committed(events);
+        Ok(view)
+    }
+
+    /// Marks a reading as looked at by staff: a flagged one leaves the review list.
+    pub async fn review(&self, by: &Author, id: Uuid) -> AppResult<ReadingView> {
+        let txn = crate::tx::begin_write(&self.db).await?;
+        let old = reading::Entity::find_by_id(id)
+            .one(&txn)
+            .await?
+            .ok_or_else(|| AppError::not_found("reading"))?;
+        let meter = self.locked_meter(&txn, old.meter_id).await?;
+        by.check(crate::registry::access::meter(&meter))?;
+        let now = self.clock.now();
+        let mut am: reading::ActiveModel = old.clone().into();
+        am.reviewed_by = Set((!by.principal.system).then_some(by.principal.user_id));
+        am.reviewed_at = Set(Some(now));
+        let model = am.update(&txn).await?;
+        record(
+            &txn,
+            by,
+            meter.organisation_id,
+            "reading",
+            Some(id),
+            diff(Some(&old), Some(&model)),
+            now,
+        )
+        .await?;
+        let place = self.place(&txn, &meter).await?;
+        txn.commit().await?;
+        Ok(view(&model, &meter, &place, None))
+    }
+
+    /// The rules in force for `house` (or the organisation's own when None).
+    pub async fn settings_for(&self, org: Uuid, house: Option<Uuid>) -> AppResult<Settings> {
+        self.settings(&self.db, org, house).await
+    }
+
+    pub async fn set_settings(
+        &self,
+        by: &Author,
+        org: Uuid,
+        house: Option<Uuid>,
+        patch: SettingsPatch,
+    ) -> AppResult<Settings> {
+        let txn = crate::tx::begin_write(&self.db).await?;
+        match house {
+            Some(h) => {
+                let model = house::Entity::find_by_id(h)
+                    .one(&txn)
+                    .await?
+                    .filter(|m| m.organisation_id == org)
+                    .ok_or_else(|| AppError::not_found("house"))?;
+                by.check(crate::registry::access::house(&model))?;
+            }
+            None => by.check(Target::WholeOrganisation(org))?,
+        }
+        if let Some(Some((from, to))) = patch.window {
+            for (field, d) in [("windowFrom", from), ("windowTo", to)] {
+                if !(1..=31).contains(&d) {
+                    return Err(AppError::validation(
+                        field,
+                        "out_of_range",
+                        "a day of the month, 1 to 31",
+                    ));
+                }
+            }
+        }
+        if let Some(Some(f)) = patch.flag_factor_pct {
+            if !(110..=10_000).contains(&f) {
+                return Err(AppError::validation(
+                    "flagFactor",
+                    "out_of_range",
+                    "between 1.1 and 100 times the average",
+                ));
+            }
+        }
+        if let Some(Some(n)) = patch.average_readings {
+            if !(1..=24).contains(&n) {
+                return Err(AppError::validation(
+                    "averageReadings",
+                    "out_of_range",
+                    "1 to 24 readings",
+                ));
+            }
+        }
+        let id = house.unwrap_or(org);
+        let now = self.clock.now();
+        let current = reading_settings::Entity::find_by_id(id).one(&txn).await?;
+        let mut am: reading_settings::ActiveModel = match &current {
+            Some(c) => c.clone().into(),
+            None => reading_settings::ActiveModel {
+                id: Set(id),
+                organisation_id: Set(org),
+                house_id: Set(house),
+                window_from: Set(None),
+                window_to: Set(None),
+                flag_factor_pct: Set(None),
+                average_readings: Set(None),
+                updated_at: Set(now),
+            },
+        };
+        if let Some(w) = patch.window {
+            am.window_from = Set(w.map(|w| w.0));
+            am.window_to = Set(w.map(|w| w.1));
+        }
+        if let Some(f) = patch.flag_factor_pct {
+            am.flag_factor_pct = Set(f);
+        }
+        if let Some(n) = patch.average_readings {
+            am.average_readings = Set(n);
+        }
+        am.updated_at = Set(now);
+        let model = match current {
+            Some(_) => am.update(&txn).await?,
+            None => am.insert(&txn).await?,
+        };
+        record(
+            &txn,
+            by,
+            org,
+            "reading_settings",
+            Some(id),
+            diff(current.as_ref(), Some(&model)),
+            now,
+        )
+        .await?;
+        let settings = self.settings(&txn, org, house).await?;
+        txn.commit().await?;
+        Ok(settings)
+    }
+
+    /// Readings of an organisation, newest first (flagged ones waiting for a review first when asked).
+    pub async fn list(
+        &self,
+        org: Uuid,
+        f: ReadingFilter,
+        page: Page,
+    ) -> AppResult<(Vec<ReadingView>, u64)> {
+        let mut q = reading::Entity::find().filter(reading::Column::OrganisationId.eq(org));
+        if let Some(h) = f.house_id {
+            q = q.filter(reading::Column::HouseId.eq(h));
+        }
+        if let Some(m) = f.meter_id {
+            q = q.filter(reading::Column::MeterId.eq(m));
+        }
+        if let Some(p) = f.premises_id {
+            q = q.filter(reading::Column::PremisesId.eq(p));
+        }
+        if f.to_review {
+            q = q
+                .filter(reading::Column::Flagged.eq(true))
+                .filter(reading::Column::ReviewedAt.is_null());
+        }
+        if let Some(h) = f.restrict.houses {
+            q = q.filter(reading::Column::HouseId.is_in(h));
+        }
+        if let Some(p) = f.restrict.premises {
+            q = q.filter(reading::Column::PremisesId.is_in(p));
+        }
+        let total = q.clone().count(&self.db).await?;
+        let rows = q
+            .order_by_desc(reading::Column::CreatedAt)
+            .order_by_desc(reading::Column::Id)
+            .offset(page.offset)
+            .limit(page.limit)
+            .all(&self.db)
+            .await?;
+        Ok((self.views(rows).await?, total))
+    }
+
+    /// Views of readings from several meters, with consumption against each one's previous reading.
+    async fn views(&self, rows: Vec<reading::Model>) -> AppResult<Vec<ReadingView>> {
+        let meter_ids: Vec<Uuid> = rows.iter().map(|r| r.meter_id).collect();
+        let meters: std::collections::HashMap<Uuid, meter::Model> = meter::Entity::find()
+            .filter(meter::Column::Id.is_in(meter_ids))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m))
+            .collect();
+        let mut places: std::collections::HashMap<Uuid, Place> = std::collections::HashMap::new();
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let Some(m) = meters.get(&r.meter_id) else {
+                continue;
+            };
+            if !places.contains_key(&m.id) {
+                let place = self.place(&self.db, m).await?;
+                places.insert(m.id, place);
+            }
+            let previous = reading::Entity::find()
+                .filter(reading::Column::MeterId.eq(r.meter_id))
+                .filter(reading::Column::Status.eq(ReadingStatus::Accepted))
+                .filter(reading::Column::Id.ne(r.id))
+                .filter(
+                    sea_orm::Condition::any()
+                        .add(reading::Column::TakenOn.lt(r.taken_on))
+                        .add(
+                            sea_orm::Condition::all()
+                                .add(reading::Column::TakenOn.eq(r.taken_on))
+                                .add(reading::Column::CreatedAt.lt(r.created_at)),
+                        ),
+                )
+                .order_by_desc(reading::Column::TakenOn)
+                .order_by_desc(reading::Column::CreatedAt)
+                .one(&self.db)
+                .await?
+                .map(|p| values_of(&p))
+                .unwrap_or_else(|| initial_of(m));
+            if let Some(place) = places.get(&m.id) {
+                out.push(view(&r, m, place, Some(previous)));
+            }
+        }
+        Ok(out)
+    }
+
+    /// A meter's readings in `[from, to]` (oldest first), each with its
+    /// consumption, and the consumption per month.
+    pub async fn history(
+        &self,
+        meter: meter::Model,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> AppResult<History> {
+        let place = self.place(&self.db, &meter).await?;
+        let mut q = reading::Entity::find()
+            .filter(reading::Column::MeterId.eq(meter.id))
+            .filter(reading::Column::Status.eq(ReadingStatus::Accepted));
+        if let Some(to) = to {
+            q = q.filter(reading::Column::TakenOn.lte(to));
+        }
+        let rows = q
+            .order_by_asc(reading::Column::TakenOn)
+            .order_by_asc(reading::Column::CreatedAt)
+            .all(&self.db)
+            .await?;
+        let zones = meter.zones.clamp(1, 3) as usize;
+        let mut previous = initial_of(&meter);
+        let mut readings = Vec::new();
+        let mut periods: Vec<PeriodConsumption> = Vec::new();
+        for r in &rows {
+            let v = view(r, &meter, &place, Some(previous));
+            previous = values_of(r);
+            if from.is_some_and(|f| r.taken_on < f) {
+                continue;
+            }
+            let period = rules::period_of(r.taken_on);
+            let used = v.consumption.clone().unwrap_or_else(|| vec![0; zones]);
+            match periods.last_mut() {
+                Some(p) if p.period == period => {
+                    for (a, b) in p.consumption.iter_mut().zip(&used) {
+                        *a += b;
+                    }
+                }
+                _ => periods.push(PeriodConsumption {
+                    period,
+                    consumption: used,
+                }),
+            }
+            readings.push(v);
+        }
+        Ok(History {
+            meter,
+            readings,
+            periods,
+        })
+    }
+
+    /// Superseded readings too, for the audit of a meter (newest first).
+    pub async fn meter(&self, id: Uuid) -> AppResult<meter::Model> {
+        meter::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| AppError::not_found("meter"))
+    }
+
+    pub(crate) fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Writes many readings in one transaction (the import); see `import`.
+    pub(crate) async fn write_many<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        by: &Author,
+        rows: Vec<(u64, Submission)>,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> AppResult<(Vec<ReadingView>, Vec<Event>, Vec<crate::error::RowError>)> {
+        let writer = Writer {
+            source: ReadingSource::Import,
+            staff: true,
+        };
+        let mut states: std::collections::HashMap<Uuid, MeterState> =
+            std::collections::HashMap::new();
+        let mut views = Vec::new();
+        let mut events = Vec::new();
+        let mut errors = Vec::new();
+        for (n, (line, s)) in rows.into_iter().enumerate() {
+            if !states.contains_key(&s.meter_id) {
+                let meter = self.locked_meter(conn, s.meter_id).await?;
+                let state = self.state(conn, meter).await?;
+                states.insert(s.meter_id, state);
+            }
+            let Some(state) = states.get_mut(&s.meter_id) else {
+                continue;
+            };
+            match self.write(conn, by, state, &writer, s, None).await {
+                Ok((v, e)) => {
+                    views.push(v);
+                    events.extend(e);
+                }
+                Err(AppError::Validation {
+                    field,
+                    reason,
+                    message,
+                }) => errors.push(crate::error::RowError {
+                    line,
+                    column: super::import::column_of(&field),
+                    reason,
+                    message,
+                }),
+                Err(other) => return Err(other),
+            }
+            progress(n as u64 + 1);
+        }
+        Ok((views, events, errors))
+    }
+}

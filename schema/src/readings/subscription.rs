@@ -1,0 +1,147 @@
+//! Live readings. Each event is checked against the subscriber's rights before
+//! it is sent: staff see their organisation (their houses, when limited),
+//! residents their own meters.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, Result, Subscription, ID};
+use futures_util::Stream;
+use uuid::Uuid;
+
+use super::service::ReadingView;
+use super::types::ReadingEvent;
+use crate::auth::{principal, Principal, Target};
+use crate::error::AppError;
+use crate::events::{follow, topics, Event, Events, FollowError};
+use crate::pagination::{opt_uuid, uuid};
+
+#[derive(Default)]
+pub struct ReadingsSubscription;
+
+fn follow_error(e: FollowError) -> AppError {
+    match e {
+        FollowError::Expired { after, oldest } => AppError::validation(
+            "after",
+            "events_expired",
+            format!("events after {after} are no longer kept (the oldest is {oldest}); reload and follow from now"),
+        ),
+        FollowError::Ahead { after, head } => AppError::validation(
+            "after",
+            "unknown_event",
+            format!("there is no event {after}; the latest is {head}"),
+        ),
+        FollowError::Db(e) => e.into(),
+    }
+}
+
+fn allowed(p: &Principal, op: &str, house: Option<Uuid>, e: &Event) -> bool {
+    let Some(event_house) = e.house_id else {
+        return false;
+    };
+    if house.is_some_and(|h| h != event_house) {
+        return false;
+    }
+    p.check(
+        op,
+        Target::Meter {
+            org: e.organisation_id,
+            house: event_house,
+            premises: e.premises_id,
+        },
+    )
+    .is_ok()
+}
+
+async fn stream(
+    ctx: &Context<'_>,
+    op: &'static str,
+    topic: &'static str,
+    organisation_id: ID,
+    house_id: Option<ID>,
+    after: Option<i64>,
+) -> Result<impl Stream<Item = ReadingEvent>> {
+    let p = principal(ctx)?;
+    let org = uuid("organisationId", &organisation_id)?;
+    let house = opt_uuid("houseId", house_id.as_ref())?;
+    p.scope(op, org)?;
+    if let Some(h) = house {
+        let registry = ctx.data::<crate::registry::Registry>()?;
+        let model = registry.house(h).await?;
+        if model.organisation_id != org {
+            return Err(AppError::not_found("house").into());
+        }
+        p.check(op, crate::registry::access::house(&model))?;
+    }
+    let events = ctx.data::<Events>()?;
+    let follow = follow(events, org, after).await.map_err(follow_error)?;
+    Ok(futures_util::stream::unfold(
+        (follow, p),
+        move |(mut follow, p): (crate::events::Follow, Arc<Principal>)| async move {
+            loop {
+                match follow.next().await {
+                    Ok(e) => {
+                        if e.topic != topic || !allowed(&p, op, house, &e) {
+                            continue;
+                        }
+                        let Some(reading) = e.decode::<ReadingView>() else {
+                            continue;
+                        };
+                        let item = ReadingEvent {
+                            event_id: e.seq,
+                            committed_at: e.created_at,
+                            reading,
+                        };
+                        return Some((item, (follow, p)));
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "a reading subscription stopped");
+                        return None;
+                    }
+                }
+            }
+        },
+    ))
+}
+
+#[Subscription]
+impl ReadingsSubscription {
+    /// Every reading as it is written: staff of the organisation (their houses,
+    /// when limited; one house with `houseId`), residents their own meters.
+    /// `after`: the last `eventId` seen; what came since is sent first.
+    async fn reading_submitted(
+        &self,
+        ctx: &Context<'_>,
+        organisation_id: ID,
+        house_id: Option<ID>,
+        after: Option<i64>,
+    ) -> Result<impl Stream<Item = ReadingEvent>> {
+        stream(
+            ctx,
+            "Subscription.readingSubmitted",
+            topics::READING_SUBMITTED,
+            organisation_id,
+            house_id,
+            after,
+        )
+        .await
+    }
+
+    /// Readings flagged for review (consumption far above the meter's average).
+    async fn reading_flagged(
+        &self,
+        ctx: &Context<'_>,
+        organisation_id: ID,
+        house_id: Option<ID>,
+        after: Option<i64>,
+    ) -> Result<impl Stream<Item = ReadingEvent>> {
+        stream(
+            ctx,
+            "Subscription.readingFlagged",
+            topics::READING_FLAGGED,
+            organisation_id,
+            house_id,
+            after,
+        )
+        .await
+    }
+}
