@@ -177,7 +177,7 @@ async fn run(
         db: db.clone(),
         clock: clock.clone(),
         auth: auth.clone(),
-        events: crate::local_events(&db, clock.clone()),
+        events: crate::local_events(db, clock.clone()),
         introspection: false,
         field_suggestions: false,
     });

@@ -140,7 +140,24 @@ async fn sequence(
     mut inbox: mpsc::UnboundedReceiver<Vec<Arc<Event>>>,
     poll: Duration,
 ) {
+    // Where each organisation stood when this hub started; one without a head
+    // yet has had no event, so it starts from the beginning.
     let mut cursors: HashMap<Uuid, i64> = HashMap::new();
+    let mut known = false;
+    for attempt in 0..5 {
+        match super::heads(&db).await {
+            Ok(heads) => {
+                cursors.extend(heads);
+                known = true;
+                break;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, attempt, "reading the event heads failed");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+    let start = |seq: i64| if known { 0 } else { seq - 1 };
     let mut tick = tokio::time::interval(poll);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -152,7 +169,7 @@ async fn sequence(
                 }
                 batch.sort_by_key(|e| (e.organisation_id, e.seq));
                 for event in batch {
-                    let cursor = *cursors.entry(event.organisation_id).or_insert(event.seq - 1);
+                    let cursor = *cursors.entry(event.organisation_id).or_insert(start(event.seq));
                     if event.seq <= cursor {
                         continue;
                     }
@@ -172,7 +189,7 @@ async fn sequence(
                 match super::heads(&db).await {
                     Ok(heads) => {
                         for (org, head) in heads {
-                            let cursor = *cursors.entry(org).or_insert(head);
+                            let cursor = *cursors.entry(org).or_insert(start(head + 1));
                             if head > cursor {
                                 let new = catch_up(&db, &live, org, cursor, None).await;
                                 cursors.insert(org, new);

@@ -486,8 +486,8 @@ impl Readings {
             ));
         }
         let mut rollover = false;
-        for z in 0..zones {
-            match rules::step(previous.values[z], values[z], meter.digits) {
+        for (z, value) in values.iter().enumerate().take(zones) {
+            match rules::step(previous.values[z], *value, meter.digits) {
                 Step::Forward(_) => {}
                 Step::Rollover(_) => rollover = true,
                 Step::Below if writer.staff && reason.is_some() => {}
@@ -829,9 +829,8 @@ impl Readings {
             let Some(m) = meters.get(&r.meter_id) else {
                 continue;
             };
-            if !places.contains_key(&m.id) {
-                let place = self.place(&self.db, m).await?;
-                places.insert(m.id, place);
+            if let std::collections::hash_map::Entry::Vacant(slot) = places.entry(m.id) {
+                slot.insert(self.place(&self.db, m).await?);
             }
             let previous = reading::Entity::find()
                 .filter(reading::Column::MeterId.eq(r.meter_id))
@@ -941,10 +940,9 @@ impl Readings {
         let mut events = Vec::new();
         let mut errors = Vec::new();
         for (n, (line, s)) in rows.into_iter().enumerate() {
-            if !states.contains_key(&s.meter_id) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = states.entry(s.meter_id) {
                 let meter = self.locked_meter(conn, s.meter_id).await?;
-                let state = self.state(conn, meter).await?;
-                states.insert(s.meter_id, state);
+                slot.insert(self.state(conn, meter).await?);
             }
             let Some(state) = states.get_mut(&s.meter_id) else {
                 continue;

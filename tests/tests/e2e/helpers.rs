@@ -26,6 +26,8 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     /// The Redis key prefix of this app's sessions, when it uses Redis.
     pub redis_prefix: Option<String>,
+    /// The PostgreSQL URL the server uses (as the application's role).
+    pub database_url: Option<String>,
     running: Option<kvartal::Running>,
     pg_database: Option<String>,
     dir: PathBuf,
@@ -197,6 +199,7 @@ pub async fn spawn_app_with(db: Db, configure: impl FnOnce(&mut Settings)) -> Te
         admin,
         clock,
         redis_prefix: redis_prefix.clone(),
+        database_url: settings.database_url.clone(),
         running: Some(running),
         pg_database,
         dir,

@@ -6,8 +6,10 @@ mod helpers;
 
 mod access;
 mod audit;
+mod events;
 mod http;
 mod import;
+mod readings;
 mod registry;
 mod search;
 mod sessions;

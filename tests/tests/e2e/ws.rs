@@ -10,11 +10,16 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::db_test;
 use crate::helpers::{TestApp, PASSWORD};
 
-type Socket =
+pub type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(app: &TestApp, cookie: Option<&str>) -> Socket {
-    let url = format!("{}/graphql/ws", app.base.replace("http://", "ws://"));
+pub async fn connect(app: &TestApp, cookie: Option<&str>) -> Socket {
+    connect_to(&app.base, cookie).await
+}
+
+/// A socket to the server at `base` (http://host:port).
+pub async fn connect_to(base: &str, cookie: Option<&str>) -> Socket {
+    let url = format!("{}/graphql/ws", base.replace("http://", "ws://"));
     let mut request = url.into_client_request().unwrap();
     request.headers_mut().insert(
         "sec-websocket-protocol",
@@ -31,12 +36,12 @@ async fn connect(app: &TestApp, cookie: Option<&str>) -> Socket {
     socket
 }
 
-async fn send(socket: &mut Socket, value: Value) {
+pub async fn send(socket: &mut Socket, value: Value) {
     socket.send(Message::text(value.to_string())).await.unwrap();
 }
 
 /// The next protocol message, or the close code.
-async fn next(socket: &mut Socket) -> Result<Value, u16> {
+pub async fn next(socket: &mut Socket) -> Result<Value, u16> {
     let wait = tokio::time::timeout(std::time::Duration::from_secs(10), socket.next());
     match wait.await.expect("the server answered in time") {
         Some(Ok(Message::Text(t))) => Ok(serde_json::from_str(t.as_str()).unwrap()),
@@ -45,7 +50,7 @@ async fn next(socket: &mut Socket) -> Result<Value, u16> {
     }
 }
 
-async fn init(socket: &mut Socket, token: Option<&str>) -> Result<Value, u16> {
+pub async fn init(socket: &mut Socket, token: Option<&str>) -> Result<Value, u16> {
     let payload = token.map_or(json!({}), |t| json!({ "token": t }));
     send(
         socket,
