@@ -131,6 +131,31 @@ pub enum BenchWhat {
         searches: usize,
     },
     /// Login latency, the policy's cost on a list query, the audit row's cost.
+    /// Live events: subscribers, fan-out delay, readings per second (PostgreSQL,
+    /// one instance and two with Redis).
+    Live {
+        /// Staff subscribers held open for the fan-out.
+        #[arg(long, default_value_t = 10_000)]
+        subscribers: usize,
+        /// Readings per second for the throughput run.
+        #[arg(long, default_value_t = 1_000)]
+        rate: u64,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Accounts of the generated registry (one cold-water meter each).
+        #[arg(long, default_value_t = 5_000)]
+        accounts: u64,
+        /// Readings the resident submits during the fan-out.
+        #[arg(long, default_value_t = 10)]
+        readings: usize,
+        /// Dashboards following the feed during the throughput run.
+        #[arg(long, default_value_t = 20)]
+        feed: usize,
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        postgres_url: String,
+        #[arg(long, default_value = "redis://127.0.0.1:6379")]
+        redis_url: String,
+    },
     Access {
         #[arg(long, default_value_t = 20_000)]
         accounts: u64,
@@ -242,6 +267,31 @@ async fn run_command(cli: Cli) -> anyhow::Result<()> {
                     rounds,
                 },
         } => crate::bench_access::access(accounts, database, &postgres_url, rounds).await,
+        Command::Bench {
+            what:
+                BenchWhat::Live {
+                    subscribers,
+                    rate,
+                    seconds,
+                    accounts,
+                    readings,
+                    feed,
+                    postgres_url,
+                    redis_url,
+                },
+        } => {
+            crate::bench_live::live(crate::bench_live::Options {
+                subscribers,
+                rate,
+                seconds,
+                accounts,
+                readings,
+                feed,
+                postgres_url,
+                redis_url,
+            })
+            .await
+        }
     }
 }
 

@@ -40,6 +40,8 @@ pub struct AppState {
     pub auth: Auth,
     pub registry: schema::registry::Registry,
     pub metrics: Arc<Metrics>,
+    /// This instance's live events (its hub counts the open subscriptions).
+    pub events: schema::events::Events,
     pub graphiql: bool,
     /// Served over https.
     pub secure: bool,
@@ -409,7 +411,11 @@ async fn readyz(State(state): State<AppState>) -> Response {
 async fn metrics(State(state): State<AppState>) -> Response {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(),
+        format!(
+            "{}# HELP kvartal_subscriptions Open subscriptions on this instance.\n# TYPE kvartal_subscriptions gauge\nkvartal_subscriptions {}\n",
+            state.metrics.render(),
+            state.events.hub.subscribers()
+        ),
     )
         .into_response()
 }

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod bench;
 pub mod bench_access;
+pub mod bench_live;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -194,6 +195,7 @@ pub async fn start(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result
         registry: schema::registry::Registry::new(db.clone(), clock.clone()),
         auth,
         metrics: Arc::new(metrics::Metrics::default()),
+        events: events.clone(),
         graphiql: settings.graphiql,
         secure: settings.https(),
         trust_proxy: settings.trust_proxy,

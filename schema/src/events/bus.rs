@@ -62,6 +62,16 @@ impl Bus {
 pub struct Hub {
     live: broadcast::Sender<Arc<Event>>,
     inbox: mpsc::UnboundedSender<Vec<Arc<Event>>>,
+    following: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// Counts a subscriber as following while it lives.
+pub struct Following(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for Following {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 impl Hub {
@@ -72,6 +82,7 @@ impl Hub {
         let hub = Arc::new(Hub {
             live: live.clone(),
             inbox,
+            following: Arc::default(),
         });
         tokio::spawn(crate::tenancy::as_system(sequence(db, live, rx, poll)));
         hub
@@ -86,9 +97,16 @@ impl Hub {
         self.live.subscribe()
     }
 
-    /// How many subscribers this instance holds.
+    /// How many subscribers follow events on this instance (each once it has
+    /// read where it starts).
     pub fn subscribers(&self) -> usize {
-        self.live.receiver_count()
+        self.following.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub(crate) fn following(&self) -> Following {
+        self.following
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Following(self.following.clone())
     }
 
     /// Listens on the Redis channel for as long as the process lives,

@@ -32,6 +32,7 @@ pub struct Follow {
     pending: VecDeque<Arc<Event>>,
     /// The outbox has more than `pending` holds: read on before going live.
     behind: bool,
+    _counted: super::bus::Following,
 }
 
 /// Starts following `org` after event `after`, or from now.
@@ -46,6 +47,7 @@ pub async fn follow(events: &Events, org: Uuid, after: Option<i64>) -> Result<Fo
         cursor: head,
         pending: VecDeque::new(),
         behind: false,
+        _counted: events.hub.following(),
     };
     if let Some(after) = after {
         if after > head || after < 0 {
