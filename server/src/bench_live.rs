@@ -88,6 +88,70 @@ fn memory(pid: u32) -> (u64, u64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
+/// CPU seconds a process has used (user + system).
+fn cpu_of(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// CPU seconds the whole machine has been busy.
+fn cpu_busy() -> f64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let line = stat.lines().next().unwrap_or_default();
+    let v: Vec<f64> = line
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal
+    let busy: f64 = v
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 3 && *i != 4)
+        .map(|(_, x)| x)
+        .sum();
+    busy / 100.0
+}
+
+/// Where the CPU went between two points: the servers, this generator, the rest.
+struct CpuMeter {
+    servers: Vec<u32>,
+    start: (f64, f64, f64),
+}
+
+impl CpuMeter {
+    fn start(servers: &[&Server]) -> CpuMeter {
+        let pids: Vec<u32> = servers.iter().map(|s| s.pid()).collect();
+        let start = (
+            pids.iter().map(|p| cpu_of(*p)).sum(),
+            cpu_of(std::process::id()),
+            cpu_busy(),
+        );
+        CpuMeter {
+            servers: pids,
+            start,
+        }
+    }
+
+    fn report(&self, per: &str, n: f64) {
+        let server: f64 = self.servers.iter().map(|p| cpu_of(*p)).sum::<f64>() - self.start.0;
+        let generator = cpu_of(std::process::id()) - self.start.1;
+        let all = cpu_busy() - self.start.2;
+        let rest = (all - server - generator).max(0.0);
+        println!(
+            "  CPU: server {:.2} s, generator {:.2} s, rest of the machine (PostgreSQL, Redis) {:.2} s; {:.0} µs of server CPU per {per}",
+            server,
+            generator,
+            rest,
+            server * 1e6 / n.max(1.0)
+        );
+    }
+}
+
 struct Server {
     child: tokio::process::Child,
     base: String,
@@ -220,16 +284,20 @@ async fn subscriber(
                 let Some(msg) = msg else { bail!("the server closed the socket") };
                 let Message::Text(text) = msg? else { continue };
                 let received = chrono::Utc::now();
-                let v: Value = serde_json::from_str(text.as_str())?;
-                if v["type"] == "ping" {
-                    ws.send(Message::text(json!({ "type": "pong" }).to_string())).await?;
-                    continue;
-                }
-                if v["type"] != "next" {
+                // The generator shares the machine: it reads only what it measures.
+                const MARK: &str = "\"committedAt\":\"";
+                let text = text.as_str();
+                let Some(start) = text.find(MARK).map(|i| i + MARK.len()) else {
+                    let v: Value = serde_json::from_str(text)?;
+                    if v["type"] == "ping" {
+                        ws.send(Message::text(json!({ "type": "pong" }).to_string())).await?;
+                        continue;
+                    }
                     bail!("unexpected message: {v}");
-                }
-                let at = v["payload"]["data"]["readingSubmitted"]["committedAt"]
-                    .as_str()
+                };
+                let at = text[start..]
+                    .split('"')
+                    .next()
                     .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
                     .context("an event without committedAt")?;
                 delays.push((received - at.with_timezone(&chrono::Utc)).to_std().unwrap_or_default());
@@ -253,6 +321,18 @@ async fn crowd(
     org: &str,
     n: usize,
 ) -> anyhow::Result<Crowd> {
+    // Subscriptions of an earlier crowd may still be closing.
+    let mut before = 0;
+    for _ in 0..100 {
+        before = 0;
+        for s in servers {
+            before += s.subscriptions().await;
+        }
+        if before == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let (stop, rx) = watch::channel(false);
     let mut tasks = Vec::with_capacity(n);
     let started = Instant::now();
@@ -271,7 +351,7 @@ async fn crowd(
             subscriber(base, token, org, rx).await
         }));
     }
-    let want: u64 = n as u64;
+    let want: u64 = n as u64 + before;
     loop {
         let mut open = 0;
         for s in servers {
@@ -435,6 +515,7 @@ async fn fan_out(
             rss as f64 / 1024.0 / (n / servers.len()).max(1) as f64
         );
     }
+    let cpu = CpuMeter::start(servers);
     for _ in 0..readings {
         *value += 10;
         servers[0]
@@ -446,6 +527,7 @@ async fn fan_out(
             .await?;
         tokio::time::sleep(Duration::from_millis(700)).await;
     }
+    cpu.report("delivery", (n * readings) as f64);
     let per = crowd.finish().await?;
     let delivered: usize = per.iter().map(Vec::len).sum();
     let all: Vec<Duration> = per.into_iter().flatten().collect();
@@ -491,6 +573,7 @@ async fn throughput(
     let mut tick = tokio::time::interval(Duration::from_nanos(1_000_000_000 / rate.max(1)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let base_round = *round;
+    let cpu = CpuMeter::start(servers);
     for i in 0..total {
         tick.tick().await;
         let k = i as usize % meters.len();
@@ -539,6 +622,7 @@ async fn throughput(
         }
     }
     let done_in = started.elapsed();
+    cpu.report("reading", total as f64);
     *round = base_round + total / meters.len() as u64 + 1;
     println!(
         "  {} readings sent in {:.2} s, all answered in {:.2} s: {:.0} readings/s; {} errors{}",

@@ -698,8 +698,9 @@ pub async fn load(db: &DatabaseConnection, locale: DemoLocale) -> anyhow::Result
         .context("demo");
     }
     let users = demo_users(db, org.id).await?;
+    let readings = demo_readings(db, org.id).await?;
     Ok(format!(
-        "demo organisation '{}' loaded (id {}): 3 houses, {} premises, {} accounts, {} people, {} meters\n{users}",
+        "demo organisation '{}' loaded (id {}): 3 houses, {} premises, {} accounts, {} people, {} meters, {readings} readings\n{users}",
         org.name,
         org.id,
         report.premises.created,
@@ -707,6 +708,85 @@ pub async fn load(db: &DatabaseConnection, locale: DemoLocale) -> anyhow::Result
         report.people.created,
         report.meters.created + 9,
     ))
+}
+
+/// Three months of readings for the flats' meters (from the import, as a
+/// management office loads a meter-reading contractor's file), a few of them
+/// flagged for review. Returns how many.
+async fn demo_readings(db: &DatabaseConnection, org: uuid::Uuid) -> anyhow::Result<u64> {
+    use chrono::{Datelike, Months};
+    use entities::meter;
+    let clock: Arc<dyn schema::clock::Clock> = Arc::new(SystemClock);
+    let today = schema::readings::today_in("UTC", clock.now());
+    let meters = meter::Entity::find()
+        .filter(meter::Column::OrganisationId.eq(org))
+        .filter(meter::Column::PremisesId.is_not_null())
+        .filter(meter::Column::Status.eq(entities::MeterStatus::Active))
+        .all(db)
+        .await?;
+    let mut rng = Rng::new(2026);
+    let mut csv = String::from("serial;resource;date;value1;value2\n");
+    for (i, m) in meters.iter().enumerate() {
+        let resource = match m.resource {
+            entities::Resource::ColdWater => "cold_water",
+            entities::Resource::HotWater => "hot_water",
+            entities::Resource::Electricity => "electricity",
+            entities::Resource::Heat => "heat",
+            entities::Resource::Gas => "gas",
+        };
+        let per_month = match m.resource {
+            entities::Resource::Electricity => 150 + rng.below(200) as i64,
+            entities::Resource::Gas => 10 + rng.below(30) as i64,
+            _ => 3 + rng.below(6) as i64,
+        };
+        let mut values = [
+            m.initial1_micro / 1_000_000,
+            m.initial2_micro.unwrap_or(0) / 1_000_000,
+        ];
+        for back in (1..=3).rev() {
+            let Some(month) = today.checked_sub_months(Months::new(back)) else {
+                continue;
+            };
+            let Some(on) = month.with_day(20) else {
+                continue;
+            };
+            values[0] += per_month;
+            values[1] += per_month / 2;
+            // Every fortieth meter had a month far above its usual: flagged for a check.
+            if back == 1 && i % 40 == 7 {
+                values[0] += per_month * 12;
+            }
+            let second = if m.zones > 1 {
+                values[1].to_string()
+            } else {
+                String::new()
+            };
+            csv.push_str(&format!(
+                "{};{resource};{on};{};{second}\n",
+                m.serial, values[0]
+            ));
+        }
+    }
+    let readings =
+        schema::readings::Readings::new(db.clone(), clock.clone(), crate::local_events(db, clock));
+    let report = readings
+        .import(
+            &schema::audit::Author::system("kvartal demo", "Mutation.importReadings"),
+            org,
+            std::io::Cursor::new(csv.into_bytes()),
+            &|_, _| {},
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("importing the demo readings: {e}"))?;
+    if let Some(e) = report.errors.first() {
+        anyhow::bail!(
+            "the demo readings did not import: line {} {}: {}",
+            e.line,
+            e.column,
+            e.message
+        );
+    }
+    Ok(report.imported)
 }
 
 /// The password of every demo user (README lists them).

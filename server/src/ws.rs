@@ -191,10 +191,7 @@ async fn serve(mut socket: WebSocket, state: AppState, cookie: Option<String>, m
                         let errors = serde_json::to_value(&response.errors).unwrap_or(Value::Null);
                         (Some(text(json!({ "id": id, "type": "error", "payload": errors }))), true)
                     }
-                    Some(Step::First(response) | Step::Next(response)) => {
-                        let body = serde_json::to_value(&response).unwrap_or(Value::Null);
-                        (Some(text(json!({ "id": id, "type": "next", "payload": body }))), false)
-                    }
+                    Some(Step::First(response) | Step::Next(response)) => (Some(next_message(&id, &response)), false),
                     None => (Some(text(json!({ "id": id, "type": "complete" }))), true),
                 };
                 if done {
@@ -265,6 +262,20 @@ async fn serve(mut socket: WebSocket, state: AppState, cookie: Option<String>, m
     }
 }
 
+/// `{"id":…,"type":"next","payload":…}`, serialised once, straight to text
+/// (a subscriber gets one of these per event).
+fn next_message(id: &str, response: &async_graphql::Response) -> Message {
+    let id = serde_json::to_string(id).unwrap_or_else(|_| "\"\"".into());
+    let payload = serde_json::to_string(response).unwrap_or_else(|_| "null".into());
+    let mut out = String::with_capacity(payload.len() + id.len() + 32);
+    out.push_str("{\"id\":");
+    out.push_str(&id);
+    out.push_str(",\"type\":\"next\",\"payload\":");
+    out.push_str(&payload);
+    out.push('}');
+    Message::Text(out.into())
+}
+
 enum Step {
     First(async_graphql::Response),
     Next(async_graphql::Response),
@@ -309,7 +320,7 @@ fn start(
 
 async fn still_valid(state: &AppState, token: &str) -> bool {
     matches!(
-        schema::tenancy::as_system(state.auth.authenticate(token)).await,
-        Ok(Some(_))
+        schema::tenancy::as_system(state.auth.session_holds(token)).await,
+        Ok(true)
     )
 }

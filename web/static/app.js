@@ -6,6 +6,7 @@ import { gql } from './api.js';
 import { LOCALES, pickLocale, translator } from './i18n.js';
 import { Login, Security, ResidentAccess, ME, explain, logout } from './auth.js';
 import { StaffView, AuditView } from './admin.js';
+import { ReadingsFeed, MyMeters } from './readings.js';
 
 const PAGE = 50;
 
@@ -312,17 +313,20 @@ function App() {
   else if (section === 'accounts' && id) view = html`<${AccountCard} id=${id} i18n=${i18n} staff=${staff} />`;
   else if (section === 'premises' && id) view = html`<${PremisesCard} id=${id} i18n=${i18n} />`;
   else if (section === 'people' && id) view = html`<${PersonCard} id=${id} i18n=${i18n} />`;
+  else if (!staff && section === 'meters' && me.accounts.length) view = html`<${MyMeters} me=${me} i18n=${i18n} />`;
   else if (!staff) view = me.accounts.length ? html`<${MyAccounts} me=${me} i18n=${i18n} />` : html`<p>${t('noOrganisation')}</p>`;
   else if (org) {
     if (section === 'staff' && oversees) view = html`<${StaffView} org=${org} i18n=${i18n} canEdit=${roles.includes('ADMIN')} />`;
     else if (section === 'audit' && oversees) view = html`<${AuditView} org=${org} i18n=${i18n} />`;
+    else if (section === 'readings') view = html`<${ReadingsFeed} org=${org} i18n=${i18n} />`;
     else if (section === 'premises') view = html`<${PremisesView} org=${org} house=${house} i18n=${i18n} />`;
     else if (section === 'accounts') view = html`<${AccountsView} org=${org} house=${house} i18n=${i18n} />`;
     else view = html`<${HousesView} org=${org} i18n=${i18n} />`;
   }
   return html`<header class="top">
       <a class="brand" href="#/">Kvartal</a>
-      <nav>${staff ? [tab('houses'), tab('premises'), tab('accounts'), oversees && tab('staff'), oversees && tab('audit', t('auditLog'))] : tab('my', t('myAccounts'))}</nav>
+      <nav>${staff ? [tab('houses'), tab('premises'), tab('accounts'), tab('readings'), oversees && tab('staff'), oversees && tab('audit', t('auditLog'))]
+        : [tab('my', t('myAccounts')), tab('meters', t('myMeters'))]}</nav>
       ${staff && org && html`<${SearchBox} org=${org} i18n=${i18n} />`}
       <span class="spacer"></span>
       ${orgs.length > 1 && html`<select aria-label=${t('organisation')} value=${org} onChange=${(e) => setOrg(e.target.value)}>

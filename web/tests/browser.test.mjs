@@ -6,35 +6,16 @@
 // /usr/bin/chromium). The server runs on a free port over a fresh SQLite file.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { startServer, PASSWORD, api as call } from './server.mjs';
 
-const bin = process.env.KVARTAL_BIN;
-const dataDir = mkdtempSync(join(tmpdir(), 'kvartal-browser-'));
 let server;
 let base;
 let browser;
 
 before(async () => {
-  assert.ok(bin, 'set KVARTAL_BIN to the kvartal binary');
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KVARTAL_') && k !== 'DATABASE_URL'));
-  Object.assign(env, { KVARTAL_DATA_DIR: dataDir, KVARTAL_BIND: '127.0.0.1:0', KVARTAL_LOG: 'info' });
-  execFileSync(bin, ['demo'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  server = spawn(bin, ['serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  base = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the server did not start')), 30000);
-    const watch = (chunk) => {
-      const m = /listening on http:\/\/127\.0\.0\.1:([0-9]+)/.exec(chunk.toString());
-      // localhost, not 127.0.0.1: passkeys need a domain as relying party id.
-      if (m) { clearTimeout(timer); resolve(`http://localhost:${m[1]}`); }
-    };
-    server.stdout.on('data', watch);
-    server.stderr.on('data', watch);
-    server.on('exit', (code) => reject(new Error(`the server exited with ${code}`)));
-  });
+  server = await startServer();
+  base = server.base;
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
@@ -44,11 +25,8 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  server?.kill('SIGTERM');
-  rmSync(dataDir, { recursive: true, force: true });
+  server?.stop();
 });
-
-const PASSWORD = 'kvartal-demo-2026';
 
 async function signIn(page, email, password = PASSWORD) {
   await page.goto(base + '/');
@@ -58,15 +36,7 @@ async function signIn(page, email, password = PASSWORD) {
   await page.locator('[data-test=user]').waitFor();
 }
 
-// The server's answer to a GraphQL request made with an app token.
-async function api(token, query, variables = {}) {
-  const response = await fetch(base + '/graphql', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  return response.json();
-}
+const api = (token, query, variables = {}) => call(base, token, query, variables);
 
 test('a wrong password is refused in the user\'s language, then the dispatcher signs in', async () => {
   const context = await browser.newContext({ locale: 'ru-RU' });
@@ -252,4 +222,41 @@ test('an admin adds an engineer limited to one house, who then sees only that ho
   assert.equal(await page.locator('[data-test=houses] tbody tr').count(), 1);
   assert.equal(await page.locator('[data-test=nav-staff]').count(), 0, 'no staff page for an engineer');
   await context.close();
+});
+
+test('a resident submits a reading and it appears on the dispatcher\'s live feed without a reload', async () => {
+  const staffContext = await browser.newContext({ locale: 'en-US' });
+  const staff = await staffContext.newPage();
+  await signIn(staff, 'dispatcher@kvartal.demo');
+  await staff.click('[data-test=nav-readings]');
+  await staff.locator('[data-test=live-status][data-status=live]').waitFor();
+  await staff.locator('[data-test=feed-row]').first().waitFor();
+  const before = await staff.locator('[data-test=feed-row]').count();
+
+  const residentContext = await browser.newContext({ locale: 'ru-RU' });
+  const resident = await residentContext.newPage();
+  await signIn(resident, 'resident@kvartal.demo');
+  await resident.click('[data-test=nav-meters]');
+  const card = resident.locator('[data-test=meter-card]').first();
+  await card.locator('[data-test=meter-history]').waitFor();
+  const serial = await card.getAttribute('data-serial');
+  const zones = await card.locator('input[data-test^=reading-value-]').count();
+  // Lower than the last reading: refused, in the resident's language.
+  for (let i = 0; i < zones; i++) await card.fill(`[data-test=reading-value-${i}]`, '0');
+  await card.click('[data-test=submit-reading]');
+  await card.locator('[data-test=reading-error]').waitFor();
+  assert.match(await card.locator('[data-test=reading-error]').innerText(), /меньше предыдущего/);
+  for (let i = 0; i < zones; i++) await card.fill(`[data-test=reading-value-${i}]`, '987654,5');
+  await card.click('[data-test=submit-reading]');
+  await card.locator('[data-test=reading-done]').waitFor();
+
+  // The dispatcher's page shows it without reloading, flagged first.
+  const row = staff.locator('[data-test=feed-row]', { hasText: serial }).filter({ hasText: '987,654.5' });
+  await row.first().waitFor();
+  assert.match(await staff.locator('[data-test=feed-row]').first().innerText(), /987,654\.5/);
+  assert.equal(await staff.locator('[data-test=feed-row]').count(), before + 1);
+  await row.first().locator('[data-test=review]').click();
+  await row.first().locator('[data-test=review]').waitFor({ state: 'detached' });
+  await staffContext.close();
+  await residentContext.close();
 });

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use entities::audit_entry;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, Statement};
+use sea_orm::{ConnectionTrait, DbErr, Statement};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -190,6 +190,9 @@ fn next_entry(
 
 const INSERT_HEAD: &str = "INSERT INTO audit_heads (organisation_id, seq, hash) VALUES (?, 0, ?) ON CONFLICT (organisation_id) DO NOTHING";
 const UPDATE_HEAD: &str = "UPDATE audit_heads SET seq = ?, hash = ? WHERE organisation_id = ?";
+const LOCK_HEAD: &str = "INSERT INTO audit_heads (organisation_id, seq, hash) VALUES (?, 0, ?) \
+     ON CONFLICT (organisation_id) DO UPDATE SET seq = audit_heads.seq RETURNING seq, hash";
+const INSERT_ENTRY: &str = "INSERT INTO audit_log (organisation_id, seq, id, at, user_id, user_email, roles, operation, object_type, object_id, changes, request_id, client_address, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 fn head_query(backend: sea_orm::DatabaseBackend) -> &'static str {
     // FOR UPDATE: writers of one organisation queue here until the first commits.
@@ -220,23 +223,19 @@ pub async fn record<C: ConnectionTrait>(
     at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     let backend = conn.get_database_backend();
-    conn.execute_raw(Statement::from_sql_and_values(
-        backend,
-        numbered(backend, INSERT_HEAD),
-        [organisation_id.into(), GENESIS.into()],
-    ))
-    .await?;
+    // Creates the head on first use, or locks it (until the transaction ends)
+    // and reads it, in one round trip.
     let head = conn
         .query_one_raw(Statement::from_sql_and_values(
             backend,
-            numbered(backend, head_query(backend)),
-            [organisation_id.into()],
+            numbered(backend, LOCK_HEAD),
+            [organisation_id.into(), GENESIS.into()],
         ))
         .await?
         .ok_or_else(|| DbErr::RecordNotFound("audit head".into()))?;
     let last_seq: i64 = head.try_get("", "seq")?;
     let prev_hash: String = head.try_get("", "hash")?;
-    let model = next_entry(
+    let m = next_entry(
         by,
         organisation_id,
         object_type,
@@ -246,22 +245,48 @@ pub async fn record<C: ConnectionTrait>(
         last_seq,
         prev_hash,
     );
-    conn.execute_raw(Statement::from_sql_and_values(
-        backend,
-        numbered(backend, UPDATE_HEAD),
-        [
-            model.seq.into(),
-            model.hash.clone().into(),
-            organisation_id.into(),
-        ],
-    ))
-    .await?;
-    let am: audit_entry::ActiveModel = model.into();
-    am.insert(conn).await?;
+    let row = [
+        m.organisation_id.into(),
+        m.seq.into(),
+        m.id.into(),
+        m.at.into(),
+        m.user_id.into(),
+        m.user_email.into(),
+        m.roles.into(),
+        m.operation.into(),
+        m.object_type.into(),
+        m.object_id.into(),
+        m.changes.into(),
+        m.request_id.into(),
+        m.client_address.into(),
+        m.prev_hash.into(),
+        m.hash.clone().into(),
+    ];
+    if backend == sea_orm::DatabaseBackend::Postgres {
+        // The head moves and the entry is written in one statement.
+        let mut values: Vec<sea_orm::Value> = row.into();
+        values.push(organisation_id.into());
+        conn.execute_raw(Statement::from_sql_and_values(
+            backend,
+            "WITH head AS (UPDATE audit_heads SET seq = $2, hash = $15 WHERE organisation_id = $16) \
+             INSERT INTO audit_log (organisation_id, seq, id, at, user_id, user_email, roles, operation, object_type, object_id, changes, request_id, client_address, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+            values,
+        ))
+        .await?;
+    } else {
+        conn.execute_raw(Statement::from_sql_and_values(
+            backend,
+            UPDATE_HEAD,
+            [m.seq.into(), m.hash.into(), organisation_id.into()],
+        ))
+        .await?;
+        conn.execute_raw(Statement::from_sql_and_values(backend, INSERT_ENTRY, row))
+            .await?;
+    }
     Ok(())
 }
 
-/// The same, inside a bulk transaction (imports).
 pub async fn record_bulk(
     tx: &mut crate::bulk::BulkTx,
     by: &Author,

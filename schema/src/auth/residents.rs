@@ -283,6 +283,7 @@ impl Auth {
             Ok(acc) => {
                 self.link(&txn, by, by.principal.user_id, &acc).await?;
                 txn.commit().await?;
+                self.access_changed(by.principal.user_id);
                 Ok(acc)
             }
             Err(e) => {

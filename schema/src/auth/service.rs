@@ -72,7 +72,16 @@ pub struct Auth {
     /// A user's sessions ended (logout, removal from the staff, a new password):
     /// open websockets of that user check theirs at once.
     pub(crate) ended: tokio::sync::broadcast::Sender<Uuid>,
+    /// Who each recently seen user is (roles, houses, residences), for
+    /// `PRINCIPAL_TTL`: a request checks its session every time, but loads
+    /// the roles at most that often. Changes on this instance forget the user
+    /// at once; other instances see them within the TTL.
+    pub(crate) principals: Arc<std::sync::Mutex<HashMap<Uuid, (std::time::Instant, Principal)>>>,
 }
+
+/// How long a user's roles and residences are reused between requests.
+pub const PRINCIPAL_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+const PRINCIPALS_KEPT: usize = 50_000;
 
 /// A session just opened: the token goes to the client once.
 pub struct NewSession {
@@ -123,6 +132,35 @@ impl Auth {
             mailer,
             passkeys,
             ended: tokio::sync::broadcast::channel(1024).0,
+            principals: Arc::default(),
+        }
+    }
+
+    /// The user's roles or residences changed: load them afresh next time.
+    pub fn access_changed(&self, user_id: Uuid) {
+        if let Ok(mut cache) = self.principals.lock() {
+            cache.remove(&user_id);
+        }
+    }
+
+    fn remembered(&self, user_id: Uuid) -> Option<Principal> {
+        let cache = self.principals.lock().ok()?;
+        let (at, p) = cache.get(&user_id)?;
+        (at.elapsed() < PRINCIPAL_TTL).then(|| p.clone())
+    }
+
+    fn remember(&self, principal: &Principal) {
+        if let Ok(mut cache) = self.principals.lock() {
+            if cache.len() >= PRINCIPALS_KEPT {
+                cache.retain(|_, (at, _)| at.elapsed() < PRINCIPAL_TTL);
+                if cache.len() >= PRINCIPALS_KEPT {
+                    cache.clear();
+                }
+            }
+            cache.insert(
+                principal.user_id,
+                (std::time::Instant::now(), principal.clone()),
+            );
         }
     }
 
@@ -132,6 +170,7 @@ impl Auth {
     }
 
     pub(crate) fn sessions_ended(&self, user_id: Uuid) {
+        self.access_changed(user_id);
         let _ = self.ended.send(user_id);
     }
 
@@ -175,6 +214,10 @@ impl Auth {
         if now - rec.last_seen_at > Duration::seconds(60) {
             self.sessions.touch(&rec, now, self.config.idle).await?;
         }
+        if let Some(mut principal) = self.remembered(rec.user_id) {
+            principal.session = Some(hash);
+            return Ok(Some(principal));
+        }
         let Some(user) = user::Entity::find_by_id(rec.user_id).one(&self.db).await? else {
             return Ok(None);
         };
@@ -182,8 +225,33 @@ impl Auth {
             return Ok(None);
         }
         let mut principal = self.principal_of(&user).await?;
+        self.remember(&principal);
         principal.session = Some(hash);
         Ok(Some(principal))
+    }
+
+    /// Whether the session of `token` still holds (an open websocket asks this
+    /// periodically: the session and its user, without loading the roles).
+    pub async fn session_holds(&self, token: &str) -> AppResult<bool> {
+        let hash = token_hash(token);
+        let Some(rec) = self.sessions.get(&hash).await? else {
+            return Ok(false);
+        };
+        let now = self.clock.now();
+        if rec.ends_at(self.config.idle) <= now {
+            self.sessions.remove(&hash).await?;
+            return Ok(false);
+        }
+        if now - rec.last_seen_at > Duration::seconds(60) {
+            self.sessions.touch(&rec, now, self.config.idle).await?;
+        }
+        let disabled = user::Entity::find_by_id(rec.user_id)
+            .select_only()
+            .column(user::Column::Disabled)
+            .into_tuple::<bool>()
+            .one(&self.db)
+            .await?;
+        Ok(disabled == Some(false))
     }
 
     /// Loads a user's memberships and residences.

@@ -163,6 +163,7 @@ impl Auth {
         changes["after"]["email"] = user.email.clone().into();
         audit::record(&txn, by, org, "membership", Some(user.id), changes, now).await?;
         txn.commit().await?;
+        self.access_changed(user.id);
         Ok((user, model))
     }
 
@@ -206,6 +207,7 @@ impl Auth {
         )
         .await?;
         txn.commit().await?;
+        self.access_changed(user_id);
         Ok(model)
     }
 

@@ -76,6 +76,13 @@ impl Relay {
         let txn = crate::tx::begin_write(&self.db)
             .await
             .map_err(|e| e.to_string())?;
+        if backend == DatabaseBackend::Postgres {
+            // The mark only saves a second publication: losing it in a crash
+            // costs a repeat the hubs drop, so its commit need not wait for the disk.
+            txn.execute_unprepared("SET LOCAL synchronous_commit TO OFF")
+                .await
+                .map_err(|e| e.to_string())?;
+        }
         let pick = match backend {
             DatabaseBackend::Postgres => "FOR UPDATE SKIP LOCKED",
             _ => "",

@@ -4,8 +4,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entities::{
-    house, meter, premises, reading, reading_settings, MeterStatus, ReadingSource, ReadingStatus,
-    Resource,
+    house, meter, reading, reading_settings, MeterStatus, ReadingSource, ReadingStatus, Resource,
 };
 use rust_decimal::Decimal;
 use sea_orm::{
@@ -119,8 +118,8 @@ pub struct History {
 }
 
 struct Place {
-    house: house::Model,
-    premises: Option<premises::Model>,
+    address: String,
+    premises_number: Option<String>,
     time_zone: String,
 }
 
@@ -157,8 +156,8 @@ fn view(
         meter_serial: m.serial.clone(),
         resource: m.resource,
         unit: m.unit.clone(),
-        address: place.house.address.clone(),
-        premises_number: place.premises.as_ref().map(|p| p.number.clone()),
+        address: place.address.clone(),
+        premises_number: place.premises_number.clone(),
         taken_on: r.taken_on,
         values: values[..zones].to_vec(),
         consumption: previous.map(|p| {
@@ -280,26 +279,32 @@ impl Readings {
         })
     }
 
+    /// Where a meter is: its house's address, its premises' number and the
+    /// organisation's time zone, in one round trip.
     async fn place<C: ConnectionTrait>(&self, conn: &C, m: &meter::Model) -> AppResult<Place> {
-        let house = house::Entity::find_by_id(m.house_id)
-            .one(conn)
+        let backend = conn.get_database_backend();
+        let sql = "SELECT h.address, (SELECT p.number FROM premises p WHERE p.id = ?) AS premises_number, \
+                   (SELECT o.time_zone FROM organisations o WHERE o.id = h.organisation_id) AS time_zone \
+                   FROM houses h WHERE h.id = ?";
+        let sql = if backend == sea_orm::DatabaseBackend::Postgres {
+            crate::bulk::numbered(sql)
+        } else {
+            sql.to_string()
+        };
+        let row = conn
+            .query_one_raw(sea_orm::Statement::from_sql_and_values(
+                backend,
+                sql,
+                [m.premises_id.into(), m.house_id.into()],
+            ))
             .await?
             .ok_or_else(|| AppError::not_found("house"))?;
-        let premises = match m.premises_id {
-            Some(id) => premises::Entity::find_by_id(id).one(conn).await?,
-            None => None,
-        };
-        let time_zone = entities::organisation::Entity::find_by_id(m.organisation_id)
-            .select_only()
-            .column(entities::organisation::Column::TimeZone)
-            .into_tuple::<String>()
-            .one(conn)
-            .await?
-            .unwrap_or_else(|| "UTC".into());
         Ok(Place {
-            house,
-            premises,
-            time_zone,
+            address: row.try_get("", "address")?,
+            premises_number: row.try_get("", "premises_number")?,
+            time_zone: row
+                .try_get::<Option<String>>("", "time_zone")?
+                .unwrap_or_else(|| "UTC".into()),
         })
     }
 
@@ -329,13 +334,25 @@ impl Readings {
         })
     }
 
+    /// The meter, locked until the transaction ends: its readings are written one at a time.
     async fn locked_meter<C: ConnectionTrait>(
         &self,
         conn: &C,
         id: Uuid,
     ) -> AppResult<meter::Model> {
-        crate::registry::service::lock_row(conn, "meters", id).await?;
-        meter::Entity::find_by_id(id)
+        let backend = conn.get_database_backend();
+        let sql = match backend {
+            sea_orm::DatabaseBackend::Postgres => {
+                "UPDATE meters SET updated_at = updated_at WHERE id = $1 RETURNING *"
+            }
+            _ => "UPDATE meters SET updated_at = updated_at WHERE id = ? RETURNING *",
+        };
+        meter::Entity::find()
+            .from_raw_sql(sea_orm::Statement::from_sql_and_values(
+                backend,
+                sql,
+                [id.into()],
+            ))
             .one(conn)
             .await?
             .ok_or_else(|| AppError::not_found("meter"))

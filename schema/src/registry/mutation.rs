@@ -388,6 +388,9 @@ impl RegistryMutation {
             bank_name: input.bank_name,
         };
         let organisation = Organisation(registry.create_organisation(&by, draft).await.input()?);
+        // Its creator is now its admin.
+        ctx.data::<crate::auth::Auth>()?
+            .access_changed(by.principal.user_id);
         Ok(OrganisationPayload { organisation })
     }
 
