@@ -255,6 +255,7 @@ async fn subscriber(
     token: String,
     org: String,
     mut stop: watch::Receiver<bool>,
+    received: Arc<std::sync::atomic::AtomicU64>,
 ) -> anyhow::Result<Vec<Duration>> {
     let url = format!("{}/graphql/ws", base.replace("http://", "ws://"));
     let mut request = url.into_client_request()?;
@@ -283,7 +284,7 @@ async fn subscriber(
             msg = ws.next() => {
                 let Some(msg) = msg else { bail!("the server closed the socket") };
                 let Message::Text(text) = msg? else { continue };
-                let received = chrono::Utc::now();
+                let received_at = chrono::Utc::now();
                 // The generator shares the machine: it reads only what it measures.
                 const MARK: &str = "\"committedAt\":\"";
                 let text = text.as_str();
@@ -300,7 +301,8 @@ async fn subscriber(
                     .next()
                     .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
                     .context("an event without committedAt")?;
-                delays.push((received - at.with_timezone(&chrono::Utc)).to_std().unwrap_or_default());
+                delays.push((received_at - at.with_timezone(&chrono::Utc)).to_std().unwrap_or_default());
+                received.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
         }
     }
@@ -310,6 +312,7 @@ async fn subscriber(
 
 struct Crowd {
     stop: watch::Sender<bool>,
+    received: Arc<std::sync::atomic::AtomicU64>,
     tasks: Vec<tokio::task::JoinHandle<anyhow::Result<Vec<Duration>>>>,
 }
 
@@ -334,21 +337,23 @@ async fn crowd(
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let (stop, rx) = watch::channel(false);
+    let received = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let mut tasks = Vec::with_capacity(n);
     let started = Instant::now();
     let gate = Arc::new(tokio::sync::Semaphore::new(256));
     for i in 0..n {
         let server = servers[i % servers.len()];
-        let (base, token, org, rx) = (
+        let (base, token, org, rx, received) = (
             server.base.clone(),
             tokens[i % servers.len()].clone(),
             org.to_string(),
             rx.clone(),
+            received.clone(),
         );
         let permit = gate.clone().acquire_owned().await?;
         tasks.push(tokio::spawn(async move {
             drop(permit);
-            subscriber(base, token, org, rx).await
+            subscriber(base, token, org, rx, received).await
         }));
     }
     let want: u64 = n as u64 + before;
@@ -373,13 +378,24 @@ async fn crowd(
         "  {n} subscribers connected and following in {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    Ok(Crowd { stop, tasks })
+    Ok(Crowd {
+        stop,
+        received,
+        tasks,
+    })
 }
 
 impl Crowd {
-    async fn finish(self) -> anyhow::Result<Vec<Vec<Duration>>> {
-        // Let the last events arrive.
-        tokio::time::sleep(Duration::from_millis(500)).await;
+    /// Waits (at most 60 s) until `expected` deliveries in all arrived, then closes.
+    async fn finish(self, expected: u64) -> anyhow::Result<Vec<Vec<Duration>>> {
+        let started = Instant::now();
+        while self.received.load(std::sync::atomic::Ordering::Relaxed) < expected
+            && started.elapsed() < Duration::from_secs(60)
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        // Anything beyond what was expected would show now.
+        tokio::time::sleep(Duration::from_millis(200)).await;
         let _ = self.stop.send(true);
         let mut out = Vec::with_capacity(self.tasks.len());
         for t in self.tasks {
@@ -494,6 +510,7 @@ async fn resident(server: &Server, admin: &str, account: &str) -> anyhow::Result
 }
 
 /// Fan-out: a resident's readings to every subscriber.
+#[allow(clippy::too_many_arguments)]
 async fn fan_out(
     label: &str,
     servers: &[&Server],
@@ -527,8 +544,8 @@ async fn fan_out(
             .await?;
         tokio::time::sleep(Duration::from_millis(700)).await;
     }
+    let per = crowd.finish((n * readings) as u64).await?;
     cpu.report("delivery", (n * readings) as f64);
-    let per = crowd.finish().await?;
     let delivered: usize = per.iter().map(Vec::len).sum();
     let all: Vec<Duration> = per.into_iter().flatten().collect();
     if delivered != n * readings {
@@ -554,6 +571,7 @@ async fn fan_out(
 }
 
 /// Throughput: readings through GraphQL at a fixed rate.
+#[allow(clippy::too_many_arguments)]
 async fn throughput(
     label: &str,
     servers: &[&Server],
@@ -637,7 +655,7 @@ async fn throughput(
     );
     let worst = p99(latencies.clone());
     println!("  submitReading latency: {}", summary(latencies));
-    let per = crowd.finish().await?;
+    let per = crowd.finish((total - errors) * feed as u64).await?;
     let complete = per
         .iter()
         .filter(|d| d.len() as u64 >= total - errors)

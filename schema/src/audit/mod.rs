@@ -352,6 +352,131 @@ pub async fn record_bulk(
     Ok(())
 }
 
+/// A change, its audit entry and its events, written together: on PostgreSQL
+/// the head is locked and read in one round trip, then `change` (one INSERT or
+/// UPDATE with `?` placeholders), the entry, the head and the events go in one
+/// statement; elsewhere one after the other. Returns the events as written.
+#[allow(clippy::too_many_arguments)]
+pub async fn record_with<C: ConnectionTrait>(
+    conn: &C,
+    by: &Author,
+    organisation_id: Uuid,
+    object_type: &str,
+    object_id: Option<Uuid>,
+    changes: Value,
+    at: DateTime<Utc>,
+    change: (&str, Vec<sea_orm::Value>),
+    events: Vec<crate::events::NewEvent>,
+) -> Result<Vec<crate::events::Event>, DbErr> {
+    let backend = conn.get_database_backend();
+    if backend != sea_orm::DatabaseBackend::Postgres {
+        conn.execute_raw(Statement::from_sql_and_values(backend, change.0, change.1))
+            .await?;
+        record(
+            conn,
+            by,
+            organisation_id,
+            object_type,
+            object_id,
+            changes,
+            at,
+        )
+        .await?;
+        let mut out = Vec::with_capacity(events.len());
+        for e in events {
+            out.push(crate::events::emit(conn, e, at).await?);
+        }
+        return Ok(out);
+    }
+    let head = conn
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            numbered(backend, LOCK_HEAD),
+            [organisation_id.into(), GENESIS.into()],
+        ))
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("audit head".into()))?;
+    let m = next_entry(
+        by,
+        organisation_id,
+        object_type,
+        object_id,
+        changes,
+        at,
+        head.try_get("", "seq")?,
+        head.try_get("", "hash")?,
+    );
+    let at = at.trunc_subsecs(6);
+    let mut sql = format!("WITH c AS ({}), ", change.0);
+    let mut values = change.1;
+    sql.push_str("h AS (UPDATE audit_heads SET seq = ?, hash = ? WHERE organisation_id = ?), ");
+    values.extend([m.seq.into(), m.hash.clone().into(), organisation_id.into()]);
+    sql.push_str("a AS (INSERT INTO audit_log (organisation_id, seq, id, at, user_id, user_email, roles, operation, object_type, object_id, changes, request_id, client_address, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?))");
+    values.extend([
+        m.organisation_id.into(),
+        m.seq.into(),
+        m.id.into(),
+        m.at.into(),
+        m.user_id.into(),
+        m.user_email.into(),
+        m.roles.into(),
+        m.operation.into(),
+        m.object_type.into(),
+        m.object_id.into(),
+        m.changes.into(),
+        m.request_id.into(),
+        m.client_address.into(),
+        m.prev_hash.into(),
+        m.hash.into(),
+    ]);
+    if events.is_empty() {
+        sql.push_str(" SELECT 0 AS seq, '' AS topic");
+    } else {
+        let n = events.len() as i64;
+        sql.push_str(", eh AS (INSERT INTO event_heads (organisation_id, seq) VALUES (?, ?) ON CONFLICT (organisation_id) DO UPDATE SET seq = event_heads.seq + EXCLUDED.seq RETURNING seq) ");
+        values.extend([organisation_id.into(), n.into()]);
+        sql.push_str("INSERT INTO events (organisation_id, seq, topic, house_id, premises_id, account_id, object_id, payload, created_at) \
+             SELECT e.organisation_id, eh.seq - ? + e.k, e.topic, e.house_id, e.premises_id, e.account_id, e.object_id, e.payload, e.created_at FROM eh, (VALUES ");
+        values.push(n.into());
+        for (k, e) in events.iter().enumerate() {
+            if k > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str("(?::uuid, ?::bigint, ?::text, ?::uuid, ?::uuid, ?::uuid, ?::uuid, ?::text, ?::timestamptz)");
+            values.extend([
+                e.organisation_id.into(),
+                (k as i64 + 1).into(),
+                e.topic.into(),
+                e.house_id.into(),
+                e.premises_id.into(),
+                e.account_id.into(),
+                e.object_id.into(),
+                e.payload.to_string().into(),
+                at.into(),
+            ]);
+        }
+        sql.push_str(") AS e(organisation_id, k, topic, house_id, premises_id, account_id, object_id, payload, created_at) RETURNING seq, topic");
+    }
+    let rows = conn
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            crate::bulk::numbered(&sql),
+            values,
+        ))
+        .await?;
+    let mut out = Vec::with_capacity(events.len());
+    for e in events {
+        let seq = rows
+            .iter()
+            .find(|r| r.try_get::<String>("", "topic").ok().as_deref() == Some(e.topic))
+            .map(|r| r.try_get::<i64>("", "seq"))
+            .transpose()?
+            .ok_or_else(|| DbErr::RecordNotFound("event".into()))?;
+        out.push(crate::events::Event::written(e, seq, at));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

@@ -77,7 +77,14 @@ pub struct Auth {
     /// the roles at most that often. Changes on this instance forget the user
     /// at once; other instances see them within the TTL.
     pub(crate) principals: Arc<std::sync::Mutex<HashMap<Uuid, (std::time::Instant, Principal)>>>,
+    /// Sessions read from the store in the last `SESSION_RECHECK`, by token
+    /// hash: a burst of requests reads its session once. Ending a session on
+    /// this instance forgets it at once; other instances, within the recheck.
+    pub(crate) seen: Arc<std::sync::Mutex<HashMap<String, (std::time::Instant, SessionRecord)>>>,
 }
+
+/// How long a session read from the store is trusted without reading it again.
+pub const SESSION_RECHECK: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// How long a user's roles and residences are reused between requests.
 pub const PRINCIPAL_TTL: std::time::Duration = std::time::Duration::from_secs(5);
@@ -133,6 +140,7 @@ impl Auth {
             passkeys,
             ended: tokio::sync::broadcast::channel(1024).0,
             principals: Arc::default(),
+            seen: Arc::default(),
         }
     }
 
@@ -171,6 +179,9 @@ impl Auth {
 
     pub(crate) fn sessions_ended(&self, user_id: Uuid) {
         self.access_changed(user_id);
+        if let Ok(mut seen) = self.seen.lock() {
+            seen.retain(|_, (_, rec)| rec.user_id != user_id);
+        }
         let _ = self.ended.send(user_id);
     }
 
@@ -202,17 +213,20 @@ impl Auth {
     /// ended, or its user disabled.
     pub async fn authenticate(&self, token: &str) -> AppResult<Option<Principal>> {
         let hash = token_hash(token);
-        let Some(rec) = self.sessions.get(&hash).await? else {
+        let Some(mut rec) = self.session(&hash).await? else {
             return Ok(None);
         };
         let now = self.clock.now();
         if rec.ends_at(self.config.idle) <= now {
+            self.forget_session(&hash);
             self.sessions.remove(&hash).await?;
             return Ok(None);
         }
         // One write a minute at most, not one per request.
         if now - rec.last_seen_at > Duration::seconds(60) {
             self.sessions.touch(&rec, now, self.config.idle).await?;
+            rec.last_seen_at = now;
+            self.keep_session(&rec);
         }
         if let Some(mut principal) = self.remembered(rec.user_id) {
             principal.session = Some(hash);
@@ -228,6 +242,41 @@ impl Auth {
         self.remember(&principal);
         principal.session = Some(hash);
         Ok(Some(principal))
+    }
+
+    /// A session by its token's hash: from the store, or as read from it a moment ago.
+    async fn session(&self, hash: &str) -> AppResult<Option<SessionRecord>> {
+        if let Ok(seen) = self.seen.lock() {
+            if let Some((at, rec)) = seen.get(hash) {
+                if at.elapsed() < SESSION_RECHECK {
+                    return Ok(Some(rec.clone()));
+                }
+            }
+        }
+        let rec = self.sessions.get(hash).await?;
+        match &rec {
+            Some(r) => self.keep_session(r),
+            None => self.forget_session(hash),
+        }
+        Ok(rec)
+    }
+
+    fn keep_session(&self, rec: &SessionRecord) {
+        if let Ok(mut seen) = self.seen.lock() {
+            if seen.len() >= PRINCIPALS_KEPT {
+                seen.retain(|_, (at, _)| at.elapsed() < SESSION_RECHECK);
+            }
+            seen.insert(
+                rec.token_hash.clone(),
+                (std::time::Instant::now(), rec.clone()),
+            );
+        }
+    }
+
+    fn forget_session(&self, hash: &str) {
+        if let Ok(mut seen) = self.seen.lock() {
+            seen.remove(hash);
+        }
     }
 
     /// Whether the session of `token` still holds (an open websocket asks this

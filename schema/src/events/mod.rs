@@ -62,6 +62,22 @@ impl Event {
         any.clone().downcast::<T>().ok()
     }
 
+    /// The event `new` became once written with number `seq`.
+    pub(crate) fn written(new: NewEvent, seq: i64, at: DateTime<Utc>) -> Event {
+        Event {
+            organisation_id: new.organisation_id,
+            seq,
+            topic: new.topic.to_string(),
+            house_id: new.house_id,
+            premises_id: new.premises_id,
+            account_id: new.account_id,
+            object_id: new.object_id,
+            payload: new.payload,
+            created_at: at,
+            decoded: OnceLock::new(),
+        }
+    }
+
     fn from_row(row: &sea_orm::QueryResult) -> Result<Event, DbErr> {
         let payload: String = row.try_get("", "payload")?;
         Ok(Event {

@@ -245,10 +245,12 @@ impl Readings {
         let mut rows = parse_rows(&bytes, &mut errors);
         let lines = rows.len() as u64 + errors.iter().filter(|e| e.line > 1).count() as u64;
         // Meters by serial (and resource).
-        let keys: Vec<String> = rows
+        let mut keys: Vec<String> = rows
             .iter()
             .map(|r| crate::search::index::code_key(&r.serial))
             .collect();
+        keys.sort();
+        keys.dedup();
         let mut meters: HashMap<String, Vec<meter::Model>> = HashMap::new();
         for chunk in keys.chunks(500) {
             for m in meter::Entity::find()

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use entities::{
     house, meter, reading, reading_settings, MeterStatus, ReadingSource, ReadingStatus, Resource,
 };
@@ -15,11 +15,11 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::rules::{self, Point, Step};
-use crate::audit::{diff, record, Author};
+use crate::audit::{diff, record, record_with, Author};
 use crate::auth::Target;
 use crate::clock::Clock;
 use crate::error::{AppError, AppResult};
-use crate::events::{emit, topics, Event, Events, NewEvent};
+use crate::events::{topics, Event, Events, NewEvent};
 use crate::exact::{from_micro, non_negative_micro};
 use crate::registry::service::{Page, Restrict};
 
@@ -188,6 +188,37 @@ pub fn today_in(time_zone: &str, now: DateTime<Utc>) -> NaiveDate {
 
 fn zone_field(i: usize) -> String {
     format!("values[{i}]")
+}
+
+/// The INSERT of a reading, with `?` placeholders.
+fn insert_reading(m: &reading::Model) -> (&'static str, Vec<sea_orm::Value>) {
+    (
+        "INSERT INTO readings (id, organisation_id, house_id, premises_id, meter_id, taken_on, value1_micro, value2_micro, value3_micro, source, author_id, author_name, status, flagged, flag_reason, rollover, corrects, reason, reviewed_by, reviewed_at, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        vec![
+            m.id.into(),
+            m.organisation_id.into(),
+            m.house_id.into(),
+            m.premises_id.into(),
+            m.meter_id.into(),
+            m.taken_on.into(),
+            m.value1_micro.into(),
+            m.value2_micro.into(),
+            m.value3_micro.into(),
+            sea_orm::ActiveEnum::to_value(&m.source).into(),
+            m.author_id.into(),
+            m.author_name.clone().into(),
+            sea_orm::ActiveEnum::to_value(&m.status).into(),
+            m.flagged.into(),
+            m.flag_reason.clone().into(),
+            m.rollover.into(),
+            m.corrects.into(),
+            m.reason.clone().into(),
+            m.reviewed_by.into(),
+            m.reviewed_at.into(),
+            m.created_at.into(),
+        ],
+    )
 }
 
 /// What a write needs about one meter, read in its transaction.
@@ -536,48 +567,35 @@ impl Readings {
         } else {
             by.principal.display_name.clone()
         };
-        let model = reading::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            organisation_id: Set(meter.organisation_id),
-            house_id: Set(meter.house_id),
-            premises_id: Set(meter.premises_id),
-            meter_id: Set(meter.id),
-            taken_on: Set(taken_on),
-            value1_micro: Set(values[0]),
-            value2_micro: Set((zones > 1).then_some(values[1])),
-            value3_micro: Set((zones > 2).then_some(values[2])),
-            source: Set(writer.source),
-            author_id: Set((!by.principal.system).then_some(by.principal.user_id)),
-            author_name: Set(name),
-            status: Set(ReadingStatus::Accepted),
-            flagged: Set(flagged),
-            flag_reason: Set(flagged.then(|| {
+        let model = reading::Model {
+            id: Uuid::now_v7(),
+            organisation_id: meter.organisation_id,
+            house_id: meter.house_id,
+            premises_id: meter.premises_id,
+            meter_id: meter.id,
+            taken_on,
+            value1_micro: values[0],
+            value2_micro: (zones > 1).then_some(values[1]),
+            value3_micro: (zones > 2).then_some(values[2]),
+            source: writer.source,
+            author_id: (!by.principal.system).then_some(by.principal.user_id),
+            author_name: name,
+            status: ReadingStatus::Accepted,
+            flagged,
+            flag_reason: flagged.then(|| {
                 format!(
                     "consumption above {}% of this meter's average",
                     state.settings.flag_factor_pct
                 )
-            })),
-            rollover: Set(rollover),
-            corrects: Set(corrects.map(|c| c.id)),
-            reason: Set(reason),
-            reviewed_by: Set(None),
-            reviewed_at: Set(None),
-            created_at: Set(now),
-        }
-        .insert(conn)
-        .await?;
-        record(
-            conn,
-            by,
-            meter.organisation_id,
-            "reading",
-            Some(model.id),
-            diff(None, Some(&model)),
-            now,
-        )
-        .await?;
+            }),
+            rollover,
+            corrects: corrects.map(|c| c.id),
+            reason,
+            reviewed_by: None,
+            reviewed_at: None,
+            created_at: now.trunc_subsecs(6),
+        };
         let view = view(&model, meter, &state.place, Some(previous.values));
-        let mut events = Vec::with_capacity(2);
         let payload = serde_json::to_value(&view).map_err(|e| AppError::Internal(e.to_string()))?;
         let announce = |topic| NewEvent {
             organisation_id: meter.organisation_id,
@@ -588,10 +606,22 @@ impl Readings {
             object_id: Some(meter.id),
             payload: payload.clone(),
         };
-        events.push(emit(conn, announce(topics::READING_SUBMITTED), now).await?);
+        let mut announced = vec![announce(topics::READING_SUBMITTED)];
         if flagged {
-            events.push(emit(conn, announce(topics::READING_FLAGGED), now).await?);
+            announced.push(announce(topics::READING_FLAGGED));
         }
+        let events = record_with(
+            conn,
+            by,
+            meter.organisation_id,
+            "reading",
+            Some(model.id),
+            diff(None, Some(&model)),
+            now,
+            insert_reading(&model),
+            announced,
+        )
+        .await?;
         state.recent.push(model);
         if state.recent.len() > state.settings.average_readings.max(1) as usize + 1 {
             state.recent.remove(0);
