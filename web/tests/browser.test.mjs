@@ -242,12 +242,12 @@ test('a resident submits a reading and it appears on the dispatcher\'s live feed
   const serial = await card.getAttribute('data-serial');
   const zones = await card.locator('input[data-test^=reading-value-]').count();
   // Lower than the last reading: refused, in the resident's language.
-  for (let i = 0; i < zones; i++) await card.fill(`[data-test=reading-value-${i}]`, '0');
-  await card.click('[data-test=submit-reading]');
+  for (let i = 0; i < zones; i++) await card.locator(`[data-test=reading-value-${i}]`).fill('0');
+  await card.locator('[data-test=submit-reading]').click();
   await card.locator('[data-test=reading-error]').waitFor();
   assert.match(await card.locator('[data-test=reading-error]').innerText(), /меньше предыдущего/);
-  for (let i = 0; i < zones; i++) await card.fill(`[data-test=reading-value-${i}]`, '987654,5');
-  await card.click('[data-test=submit-reading]');
+  for (let i = 0; i < zones; i++) await card.locator(`[data-test=reading-value-${i}]`).fill('987654,5');
+  await card.locator('[data-test=submit-reading]').click();
   await card.locator('[data-test=reading-done]').waitFor();
 
   // The dispatcher's page shows it without reloading, flagged first.

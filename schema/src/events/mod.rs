@@ -298,7 +298,8 @@ impl Events {
         if events.is_empty() {
             return;
         }
-        self.relay.wake();
-        self.hub.offer(events.into_iter().map(Arc::new).collect());
+        let events: Vec<Arc<Event>> = events.into_iter().map(Arc::new).collect();
+        self.relay.committed(&events);
+        self.hub.offer(events);
     }
 }

@@ -1,5 +1,7 @@
 //! The relay: takes committed events from the outbox to the bus, marking each
-//! published in the transaction that claims it. A publish that fails rolls the
+//! published in the transaction that claims it, every `poll`. (An instance
+//! also publishes its own events the moment they commit; the relay's round is
+//! what makes sure, whatever happened to that publication or to the instance.) A publish that fails rolls the
 //! claim back and is tried again; one that succeeds twice (a crash between the
 //! publish and the commit) reaches the hubs twice and they drop the repeat.
 //! Several instances may relay at once: on PostgreSQL each claims other rows
@@ -33,12 +35,25 @@ impl Relay {
         })
     }
 
-    /// Something committed. With the in-process bus this instance's hub has it
-    /// already, so the relay only marks it on its next round.
-    pub fn wake(&self) {
-        if !self.bus.is_local() {
-            self.wake.notify_one();
+    /// Events that just committed on this instance: this instance's hub has
+    /// them already; other instances get them from Redis at once, without
+    /// waiting for a claim. The relay's next round publishes them again, marked,
+    /// and the hubs drop the repeat.
+    pub fn committed(&self, events: &[Arc<Event>]) {
+        if self.bus.is_local() || events.is_empty() {
+            return;
         }
+        let (bus, events) = (self.bus.clone(), events.to_vec());
+        tokio::spawn(async move {
+            if let Err(e) = bus.publish(events).await {
+                tracing::debug!(error = %e, "publishing at once failed; the relay will");
+            }
+        });
+    }
+
+    /// Asks for a round now (e.g. after a long import).
+    pub fn wake(&self) {
+        self.wake.notify_one();
     }
 
     /// Relays until the process ends: at once when woken, else every `poll`.

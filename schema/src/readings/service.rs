@@ -190,6 +190,24 @@ fn zone_field(i: usize) -> String {
     format!("values[{i}]")
 }
 
+/// The rules in force from the organisation's row and the house's (window
+/// from, window to, factor, average readings): a house's window replaces the
+/// organisation's whole; each other field falls back on its own.
+fn resolve_settings(org: Option<[Option<i32>; 4]>, house: Option<[Option<i32>; 4]>) -> Settings {
+    let pick = |i: usize| house.and_then(|h| h[i]).or_else(|| org.and_then(|o| o[i]));
+    let (window_from, window_to) = match house {
+        Some(h) if h[0].is_some() => (h[0], h[1]),
+        _ => (org.and_then(|o| o[0]), org.and_then(|o| o[1])),
+    };
+    Settings {
+        window_from,
+        window_to,
+        flag_factor_pct: pick(2).unwrap_or(DEFAULT_FLAG_FACTOR_PCT),
+        average_readings: pick(3).unwrap_or(DEFAULT_AVERAGE_READINGS),
+        house_overrides: house.is_some(),
+    }
+}
+
 /// The INSERT of a reading, with `?` placeholders.
 fn insert_reading(m: &reading::Model) -> (&'static str, Vec<sea_orm::Value>) {
     (
@@ -289,40 +307,43 @@ impl Readings {
             .filter(reading_settings::Column::OrganisationId.eq(org))
             .all(conn)
             .await?;
-        let org_row = rows.iter().find(|r| r.house_id.is_none());
-        let house_row = rows.iter().find(|r| r.house_id.is_some());
-        let pick = |f: fn(&reading_settings::Model) -> Option<i32>| {
-            house_row.and_then(f).or_else(|| org_row.and_then(f))
+        let row = |r: &reading_settings::Model| {
+            [
+                r.window_from,
+                r.window_to,
+                r.flag_factor_pct,
+                r.average_readings,
+            ]
         };
-        let (window_from, window_to) = match house_row {
-            Some(h) if h.window_from.is_some() => (h.window_from, h.window_to),
-            _ => (
-                org_row.and_then(|o| o.window_from),
-                org_row.and_then(|o| o.window_to),
-            ),
-        };
-        Ok(Settings {
-            window_from,
-            window_to,
-            flag_factor_pct: pick(|r| r.flag_factor_pct).unwrap_or(DEFAULT_FLAG_FACTOR_PCT),
-            average_readings: pick(|r| r.average_readings).unwrap_or(DEFAULT_AVERAGE_READINGS),
-            house_overrides: house_row.is_some(),
-        })
+        Ok(resolve_settings(
+            rows.iter().find(|r| r.house_id.is_none()).map(row),
+            rows.iter().find(|r| r.house_id.is_some()).map(row),
+        ))
     }
 
-    /// Where a meter is: its house's address, its premises' number and the
-    /// organisation's time zone, in one round trip.
-    async fn place<C: ConnectionTrait>(&self, conn: &C, m: &meter::Model) -> AppResult<Place> {
+    /// Where a meter is (its house's address, its premises' number, the
+    /// organisation's time zone) and the reading rules of its house, in one
+    /// round trip.
+    async fn place<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        m: &meter::Model,
+    ) -> AppResult<(Place, Settings)> {
         let backend = conn.get_database_backend();
         let sql = "SELECT h.address, (SELECT p.number FROM premises p WHERE p.id = ?) AS premises_number, \
-                   (SELECT o.time_zone FROM organisations o WHERE o.id = h.organisation_id) AS time_zone \
-                   FROM houses h WHERE h.id = ?";
+                   (SELECT o.time_zone FROM organisations o WHERE o.id = h.organisation_id) AS time_zone, \
+                   CASE WHEN hs.id IS NULL THEN 0 ELSE 1 END AS house_row, hs.window_from AS h_from, hs.window_to AS h_to, \
+                   hs.flag_factor_pct AS h_factor, hs.average_readings AS h_average, \
+                   CASE WHEN os.id IS NULL THEN 0 ELSE 1 END AS org_row, os.window_from AS o_from, os.window_to AS o_to, \
+                   os.flag_factor_pct AS o_factor, os.average_readings AS o_average \
+                   FROM houses h LEFT JOIN reading_settings hs ON hs.id = h.id \
+                   LEFT JOIN reading_settings os ON os.id = h.organisation_id WHERE h.id = ?";
         let sql = if backend == sea_orm::DatabaseBackend::Postgres {
             crate::bulk::numbered(sql)
         } else {
             sql.to_string()
         };
-        let row = conn
+        let r = conn
             .query_one_raw(sea_orm::Statement::from_sql_and_values(
                 backend,
                 sql,
@@ -330,13 +351,37 @@ impl Readings {
             ))
             .await?
             .ok_or_else(|| AppError::not_found("house"))?;
-        Ok(Place {
-            address: row.try_get("", "address")?,
-            premises_number: row.try_get("", "premises_number")?,
-            time_zone: row
-                .try_get::<Option<String>>("", "time_zone")?
-                .unwrap_or_else(|| "UTC".into()),
-        })
+        let get = |c: &str| r.try_get::<Option<i32>>("", c);
+        let house = (get("house_row")? == Some(1))
+            .then(|| {
+                Ok::<_, sea_orm::DbErr>([
+                    get("h_from")?,
+                    get("h_to")?,
+                    get("h_factor")?,
+                    get("h_average")?,
+                ])
+            })
+            .transpose()?;
+        let org = (get("org_row")? == Some(1))
+            .then(|| {
+                Ok::<_, sea_orm::DbErr>([
+                    get("o_from")?,
+                    get("o_to")?,
+                    get("o_factor")?,
+                    get("o_average")?,
+                ])
+            })
+            .transpose()?;
+        Ok((
+            Place {
+                address: r.try_get("", "address")?,
+                premises_number: r.try_get("", "premises_number")?,
+                time_zone: r
+                    .try_get::<Option<String>>("", "time_zone")?
+                    .unwrap_or_else(|| "UTC".into()),
+            },
+            resolve_settings(org, house),
+        ))
     }
 
     async fn state<C: ConnectionTrait>(
@@ -344,10 +389,7 @@ impl Readings {
         conn: &C,
         meter: meter::Model,
     ) -> AppResult<MeterState> {
-        let place = self.place(conn, &meter).await?;
-        let settings = self
-            .settings(conn, meter.organisation_id, Some(meter.house_id))
-            .await?;
+        let (place, settings) = self.place(conn, &meter).await?;
         let mut recent = reading::Entity::find()
             .filter(reading::Column::MeterId.eq(meter.id))
             .filter(reading::Column::Status.eq(ReadingStatus::Accepted))
@@ -717,7 +759,7 @@ impl Readings {
             now,
         )
         .await?;
-        let place = self.place(&txn, &meter).await?;
+        let (place, _) = self.place(&txn, &meter).await?;
         txn.commit().await?;
         Ok(view(&model, &meter, &place, None))
     }
@@ -877,7 +919,7 @@ impl Readings {
                 continue;
             };
             if let std::collections::hash_map::Entry::Vacant(slot) = places.entry(m.id) {
-                slot.insert(self.place(&self.db, m).await?);
+                slot.insert(self.place(&self.db, m).await?.0);
             }
             let previous = reading::Entity::find()
                 .filter(reading::Column::MeterId.eq(r.meter_id))
@@ -913,7 +955,7 @@ impl Readings {
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
     ) -> AppResult<History> {
-        let place = self.place(&self.db, &meter).await?;
+        let (place, _) = self.place(&self.db, &meter).await?;
         let mut q = reading::Entity::find()
             .filter(reading::Column::MeterId.eq(meter.id))
             .filter(reading::Column::Status.eq(ReadingStatus::Accepted));
