@@ -45,6 +45,8 @@ pub struct Options {
     pub feed: usize,
     pub postgres_url: String,
     pub redis_url: String,
+    /// Database connections per server instance.
+    pub pool: u32,
 }
 
 fn ms(d: Duration) -> f64 {
@@ -159,7 +161,11 @@ struct Server {
 }
 
 impl Server {
-    async fn start(database_url: &str, redis: Option<(&str, &str)>) -> anyhow::Result<Server> {
+    async fn start(
+        database_url: &str,
+        redis: Option<(&str, &str)>,
+        pool: u32,
+    ) -> anyhow::Result<Server> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
@@ -170,7 +176,7 @@ impl Server {
             .env("KVARTAL_BIND", format!("127.0.0.1:{port}"))
             .env("KVARTAL_DATA_DIR", &dir)
             .env("KVARTAL_LOG", "warn")
-            .env("KVARTAL_DB_MAX_CONNECTIONS", "16")
+            .env("KVARTAL_DB_MAX_CONNECTIONS", pool.to_string())
             .env_remove("KVARTAL_REDIS_URL")
             .env_remove("KVARTAL_CONFIG")
             .kill_on_drop(true);
@@ -736,7 +742,7 @@ async fn run(o: &Options, url: &str, prefix: &str) -> anyhow::Result<()> {
     let mut verdicts = Vec::new();
 
     // One instance, in-process bus.
-    let a = Server::start(url, None).await?;
+    let a = Server::start(url, None, o.pool).await?;
     let admin = a.login("admin@bench.test").await?;
     let resident_token = resident(&a, &admin, &account).await?;
     let (fan, rss) = fan_out(
@@ -777,8 +783,8 @@ async fn run(o: &Options, url: &str, prefix: &str) -> anyhow::Result<()> {
     a.stop().await;
 
     // Two instances, Redis pub/sub.
-    let a = Server::start(url, Some((&o.redis_url, prefix))).await?;
-    let b = Server::start(url, Some((&o.redis_url, prefix))).await?;
+    let a = Server::start(url, Some((&o.redis_url, prefix)), o.pool).await?;
+    let b = Server::start(url, Some((&o.redis_url, prefix)), o.pool).await?;
     let tokens = vec![
         a.login("admin@bench.test").await?,
         b.login("admin@bench.test").await?,

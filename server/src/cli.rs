@@ -163,6 +163,10 @@ pub enum BenchWhat {
         postgres_url: String,
         #[arg(long, default_value = "redis://127.0.0.1:6379")]
         redis_url: String,
+        /// Database connections per server instance (about twice the cores:
+        /// more only queue inside PostgreSQL).
+        #[arg(long, default_value_t = 4)]
+        pool: u32,
     },
     Access {
         #[arg(long, default_value_t = 20_000)]
@@ -293,6 +297,7 @@ async fn run_command(cli: Cli) -> anyhow::Result<()> {
                     feed,
                     postgres_url,
                     redis_url,
+                    pool,
                 },
         } => {
             crate::bench_live::live(crate::bench_live::Options {
@@ -304,6 +309,7 @@ async fn run_command(cli: Cli) -> anyhow::Result<()> {
                 feed,
                 postgres_url,
                 redis_url,
+                pool,
             })
             .await
         }
