@@ -277,6 +277,7 @@ impl Readings {
                 [m] => submissions.push((
                     r.line,
                     Submission {
+                        source: None,
                         meter_id: m.id,
                         taken_on: Some(r.date),
                         values: r.values,

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::service::{SettingsPatch, Submission};
-use super::types::{Reading, ReadingSettings};
+use super::types::{Reading, ReadingSettings, ReadingSource};
 use super::Readings;
 use crate::auth::author;
 use crate::error::{AppError, AppResult};
@@ -27,6 +27,9 @@ pub struct SubmitReadingInput {
     pub taken_on: Option<NaiveDate>,
     /// Staff only: why a value is lower than the previous one.
     pub reason: Option<String>,
+    /// Staff only: AUTOMATIC for a meter-reading system feeding readings in;
+    /// STAFF otherwise (the default).
+    pub source: Option<ReadingSource>,
 }
 
 #[derive(InputObject)]
@@ -101,6 +104,7 @@ impl ReadingsMutation {
                         taken_on: input.taken_on,
                         values: input.values,
                         reason: input.reason,
+                        source: input.source.map(Into::into),
                     },
                 )
                 .await,

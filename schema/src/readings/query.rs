@@ -17,6 +17,8 @@ pub struct ReadingFilterInput {
     pub house_id: Option<ID>,
     pub premises_id: Option<ID>,
     pub meter_id: Option<ID>,
+    /// The readings of the meters of an account's premises.
+    pub account_id: Option<ID>,
     /// Only flagged readings nobody has reviewed yet.
     #[graphql(default)]
     pub to_review: bool,
@@ -43,6 +45,7 @@ impl ReadingsQuery {
             house_id: opt_uuid("filter.houseId", f.house_id.as_ref())?,
             premises_id: opt_uuid("filter.premisesId", f.premises_id.as_ref())?,
             meter_id: opt_uuid("filter.meterId", f.meter_id.as_ref())?,
+            account_id: opt_uuid("filter.accountId", f.account_id.as_ref())?,
             to_review: f.to_review,
             restrict,
         };

@@ -73,6 +73,9 @@ pub struct Submission {
     pub values: Vec<Decimal>,
     /// Staff: why a value is lower than the one before.
     pub reason: Option<String>,
+    /// Staff: an automatic meter feed names itself (`Automatic`); otherwise
+    /// the caller's role decides (resident or staff).
+    pub source: Option<ReadingSource>,
 }
 
 /// The rules in force for a house (or the organisation).
@@ -98,6 +101,8 @@ pub struct ReadingFilter {
     pub house_id: Option<Uuid>,
     pub meter_id: Option<Uuid>,
     pub premises_id: Option<Uuid>,
+    /// The readings of the meters of an account's premises.
+    pub account_id: Option<Uuid>,
     /// Only flagged readings nobody has reviewed.
     pub to_review: bool,
     pub restrict: Restrict,
@@ -437,14 +442,26 @@ impl Readings {
         let meter = self.locked_meter(&txn, s.meter_id).await?;
         by.check(crate::registry::access::meter(&meter))?;
         let staff = by.principal.system || by.principal.membership(meter.organisation_id).is_some();
-        let writer = Writer {
-            source: if staff {
-                ReadingSource::Staff
-            } else {
-                ReadingSource::Resident
-            },
-            staff,
+        let source = match (staff, s.source) {
+            (true, None | Some(ReadingSource::Staff)) => ReadingSource::Staff,
+            (true, Some(ReadingSource::Automatic)) => ReadingSource::Automatic,
+            (false, None | Some(ReadingSource::Resident)) => ReadingSource::Resident,
+            (true, Some(_)) => {
+                return Err(AppError::validation(
+                    "source",
+                    "invalid_source",
+                    "STAFF or AUTOMATIC (an import marks its own readings)",
+                ))
+            }
+            (false, Some(_)) => {
+                return Err(AppError::validation(
+                    "source",
+                    "staff_only",
+                    "only staff name the source",
+                ))
+            }
         };
+        let writer = Writer { source, staff };
         let mut state = self.state(&txn, meter).await?;
         let (view, events) = self.write(&txn, by, &mut state, &writer, s, None).await?;
         txn.commit().await?;
@@ -722,6 +739,7 @@ impl Readings {
             staff: true,
         };
         let submission = Submission {
+            source: None,
             meter_id: old.meter_id,
             taken_on: Some(old.taken_on),
             values,
@@ -879,6 +897,17 @@ impl Readings {
         }
         if let Some(p) = f.premises_id {
             q = q.filter(reading::Column::PremisesId.eq(p));
+        }
+        if let Some(a) = f.account_id {
+            let premises: Option<Uuid> = entities::account::Entity::find_by_id(a)
+                .filter(entities::account::Column::OrganisationId.eq(org))
+                .select_only()
+                .column(entities::account::Column::PremisesId)
+                .into_tuple()
+                .one(&self.db)
+                .await?;
+            let premises = premises.ok_or_else(|| AppError::not_found("account"))?;
+            q = q.filter(reading::Column::PremisesId.eq(premises));
         }
         if f.to_review {
             q = q

@@ -124,7 +124,7 @@ db_test! {
         let meter = uuid::Uuid::parse_str(&f.meter).unwrap();
         schema::tenancy::as_system(readings.submit(
             &schema::audit::Author::system("another process", "Mutation.submitReading"),
-            schema::readings::Submission { meter_id: meter, taken_on: None, values: vec![rust_decimal::Decimal::from(3)], reason: None },
+            schema::readings::Submission { meter_id: meter, taken_on: None, values: vec![rust_decimal::Decimal::from(3)], reason: None, source: None },
         ))
         .await
         .unwrap();

@@ -17,6 +17,7 @@ pub struct Fixture {
     pub meter: String,
     pub meter2: String,
     pub meter3: String,
+    pub account2: String,
     pub resident: Caller,
     pub resident2: Caller,
 }
@@ -64,6 +65,7 @@ pub async fn fixture(app: &TestApp, name: &str) -> Fixture {
         meter: m1,
         meter2: m2,
         meter3: m3,
+        account2: a2,
         resident,
         resident2,
     }
@@ -118,6 +120,8 @@ db_test! {
         assert_eq!(refusal(&dated), refused("VALIDATION", "input.takenOn", "resident_date"));
         let reasoned = f.resident.graphql(SUBMIT, json!({ "input": { "meterId": f.meter, "values": ["13"], "reason": "x" } })).await;
         assert_eq!(refusal(&reasoned), refused("VALIDATION", "input.reason", "staff_only"));
+        let automatic = f.resident.graphql(SUBMIT, json!({ "input": { "meterId": f.meter, "values": ["13"], "source": "AUTOMATIC" } })).await;
+        assert_eq!(refusal(&automatic), refused("VALIDATION", "input.source", "staff_only"));
         assert_eq!(refusal(&submit(&f.resident, &f.meter2, &["1"]).await).0, "NOT_FOUND", "another resident's meter does not exist for them");
 
         // Staff may enter a lower value with a reason; consumption goes negative.
@@ -205,6 +209,15 @@ db_test! {
         let h = app.ok(history, json!({ "m": f.meter2 })).await;
         assert_eq!(h["meterHistory"]["periods"][3], json!({ "period": "2026-11", "consumption": ["3"] }));
         assert_eq!(h["meterHistory"]["readings"].as_array().unwrap().len(), 4);
+
+        // A meter-reading system feeding readings in names itself.
+        let fed = app.ok(SUBMIT, json!({ "input": { "meterId": f.meter2, "values": ["109"], "source": "AUTOMATIC" } })).await;
+        assert_eq!(fed["submitReading"]["reading"]["source"], "AUTOMATIC");
+        // The readings of one account, newest first.
+        let of_account = app.ok("query($org: ID!, $a: ID) { readings(organisationId: $org, filter: { accountId: $a }) { totalCount nodes { source } } }",
+            json!({ "org": f.org, "a": f.account2 })).await;
+        assert_eq!(of_account["readings"]["totalCount"], 6);
+        assert_eq!(of_account["readings"]["nodes"][0]["source"], "AUTOMATIC");
 
         // Reviewed: it leaves the queue.
         app.ok("mutation($id: ID!) { reviewReading(id: $id) { reading { reviewedAt } } }", json!({ "id": flagged_id })).await;
