@@ -307,6 +307,8 @@ function App() {
   const house = route.params.get('house');
   const roles = me.memberships.find((m) => m.organisationId === org)?.roles ?? [];
   const oversees = roles.includes('ADMIN') || roles.includes('MANAGER');
+  // Contractors work on houses and meters, not on their readings.
+  const readsReadings = roles.some((r) => r !== 'CONTRACTOR');
   const tab = (name, label = t(name)) => html`<a href=${`#/${name}`} class=${section === name ? 'active' : ''} data-test=${`nav-${name}`}>${label}</a>`;
   let view = html`<p class="muted">${t('loading')}</p>`;
   if (section === 'security') view = html`<${Security} me=${me} i18n=${i18n} onOut=${signedOut} />`;
@@ -318,14 +320,14 @@ function App() {
   else if (org) {
     if (section === 'staff' && oversees) view = html`<${StaffView} org=${org} i18n=${i18n} canEdit=${roles.includes('ADMIN')} />`;
     else if (section === 'audit' && oversees) view = html`<${AuditView} org=${org} i18n=${i18n} />`;
-    else if (section === 'readings') view = html`<${ReadingsFeed} org=${org} i18n=${i18n} />`;
+    else if (section === 'readings' && readsReadings) view = html`<${ReadingsFeed} org=${org} i18n=${i18n} />`;
     else if (section === 'premises') view = html`<${PremisesView} org=${org} house=${house} i18n=${i18n} />`;
     else if (section === 'accounts') view = html`<${AccountsView} org=${org} house=${house} i18n=${i18n} />`;
     else view = html`<${HousesView} org=${org} i18n=${i18n} />`;
   }
   return html`<header class="top">
       <a class="brand" href="#/">Kvartal</a>
-      <nav>${staff ? [tab('houses'), tab('premises'), tab('accounts'), tab('readings'), oversees && tab('staff'), oversees && tab('audit', t('auditLog'))]
+      <nav>${staff ? [tab('houses'), tab('premises'), tab('accounts'), readsReadings && tab('readings'), oversees && tab('staff'), oversees && tab('audit', t('auditLog'))]
         : [tab('my', t('myAccounts')), tab('meters', t('myMeters'))]}</nav>
       ${staff && org && html`<${SearchBox} org=${org} i18n=${i18n} />`}
       <span class="spacer"></span>
