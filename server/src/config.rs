@@ -65,7 +65,8 @@ pub struct Settings {
     pub introspection: bool,
     /// Serve GraphiQL to browsers at `/graphql`.
     pub graphiql: bool,
-    /// Most database connections in the pool.
+    /// Most database connections in the pool. More than about twice the cores
+    /// only makes transactions queue inside PostgreSQL.
     pub db_max_connections: u32,
     /// How often each instance reads the event outbox for what the bus did not
     /// bring (a stopped relay, a Redis outage), and the relay looks for events
@@ -73,6 +74,13 @@ pub struct Settings {
     pub events_poll_ms: u64,
     /// Published events are kept this long for subscribers that reconnect.
     pub event_retention_hours: u32,
+}
+
+/// Twice the cores, at least 4 and at most 32.
+fn default_pool() -> u32 {
+    std::thread::available_parallelism()
+        .map_or(4, |n| n.get() as u32 * 2)
+        .clamp(4, 32)
 }
 
 impl Default for Settings {
@@ -104,7 +112,7 @@ impl Default for Settings {
             log: "info".into(),
             introspection: true,
             graphiql: true,
-            db_max_connections: 10,
+            db_max_connections: default_pool(),
             events_poll_ms: 1000,
             event_retention_hours: 7 * 24,
         }
