@@ -81,6 +81,9 @@ pub struct Auth {
     /// hash: a burst of requests reads its session once. Ending a session on
     /// this instance forgets it at once; other instances, within the recheck.
     pub(crate) seen: Arc<std::sync::Mutex<HashMap<String, (std::time::Instant, SessionRecord)>>>,
+    /// Counts changes of anyone's roles or residences on this instance, so that
+    /// long-lived subscriptions know when to look at their subscriber again.
+    pub(crate) generation: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// How long a session read from the store is trusted without reading it again.
@@ -141,6 +144,7 @@ impl Auth {
             ended: tokio::sync::broadcast::channel(1024).0,
             principals: Arc::default(),
             seen: Arc::default(),
+            generation: Arc::default(),
         }
     }
 
@@ -149,6 +153,31 @@ impl Auth {
         if let Ok(mut cache) = self.principals.lock() {
             cache.remove(&user_id);
         }
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Bumped whenever someone's access changes on this instance.
+    pub fn access_generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Who a user is now (roles, houses, residences), as a request would see
+    /// them; `None` when the user is gone or disabled. For subscriptions that
+    /// outlive the moment they were authorised.
+    pub async fn current_principal(&self, user_id: Uuid) -> AppResult<Option<Principal>> {
+        if let Some(p) = self.remembered(user_id) {
+            return Ok(Some(p));
+        }
+        let Some(user) = user::Entity::find_by_id(user_id).one(&self.db).await? else {
+            return Ok(None);
+        };
+        if user.disabled {
+            return Ok(None);
+        }
+        let principal = self.principal_of(&user).await?;
+        self.remember(&principal);
+        Ok(Some(principal))
     }
 
     fn remembered(&self, user_id: Uuid) -> Option<Principal> {

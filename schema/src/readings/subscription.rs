@@ -1,6 +1,9 @@
 //! Live readings. Each event is checked against the subscriber's rights before
 //! it is sent: staff see their organisation (their houses, when limited),
-//! residents their own meters.
+//! residents their own meters. The rights are read again when they changed on
+//! this instance or after `PRINCIPAL_TTL`, so a right taken away stops the
+//! stream's events at once here and within seconds elsewhere; one granted
+//! during a subscription applies when the client subscribes again.
 
 use std::sync::Arc;
 
@@ -74,14 +77,36 @@ async fn stream(
     }
     let events = ctx.data::<Events>()?;
     let follow = follow(events, org, after).await.map_err(follow_error)?;
+    let watch = Watch {
+        auth: ctx.data::<crate::auth::Auth>()?.clone(),
+        generation: ctx.data::<crate::auth::Auth>()?.access_generation(),
+        checked: std::time::Instant::now(),
+    };
     Ok(futures_util::stream::unfold(
-        (follow, p),
-        move |(mut follow, p): (crate::events::Follow, Arc<Principal>)| async move {
+        (follow, p, watch),
+        move |(mut follow, mut p, mut watch): (crate::events::Follow, Arc<Principal>, Watch)| async move {
             loop {
                 match follow.next().await {
                     Ok(e) => {
                         if e.topic != topic || !allowed(&p, op, house, &e) {
                             continue;
+                        }
+                        // Before sending, the rights as they are now: one taken
+                        // away since the subscription began stops it at once.
+                        if !p.system && watch.stale() {
+                            match crate::tenancy::as_system(watch.auth.current_principal(p.user_id))
+                                .await
+                            {
+                                Ok(Some(now)) => p = Arc::new(now),
+                                Ok(None) => return None,
+                                Err(err) => {
+                                    tracing::warn!(error = %err, "a subscriber's rights could not be read again");
+                                    return None;
+                                }
+                            }
+                            if !allowed(&p, op, house, &e) {
+                                continue;
+                            }
                         }
                         let Some(reading) = e.decode::<ReadingView>() else {
                             continue;
@@ -91,7 +116,7 @@ async fn stream(
                             committed_at: e.created_at,
                             reading,
                         };
-                        return Some((item, (follow, p)));
+                        return Some((item, (follow, p, watch)));
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, "a reading subscription stopped");
@@ -101,6 +126,28 @@ async fn stream(
             }
         },
     ))
+}
+
+/// When a subscription looks at its subscriber's rights again: when they
+/// changed on this instance, or after the time a request would trust them.
+struct Watch {
+    auth: crate::auth::Auth,
+    generation: u64,
+    checked: std::time::Instant,
+}
+
+impl Watch {
+    fn stale(&mut self) -> bool {
+        let generation = self.auth.access_generation();
+        if generation != self.generation
+            || self.checked.elapsed() >= crate::auth::service::PRINCIPAL_TTL
+        {
+            self.generation = generation;
+            self.checked = std::time::Instant::now();
+            return true;
+        }
+        false
+    }
 }
 
 #[Subscription]

@@ -67,19 +67,29 @@ db_test! {
         assert_eq!(event(&mut staff).await, (3, f.meter3.clone()));
         assert_eq!(event(&mut limited).await, (3, f.meter3.clone()), "the dispatcher of the second house sees only it");
 
+        // The dispatcher is moved to the first house: the stream follows at once.
+        let who = dispatcher.ok("{ me { id } }", json!({})).await["me"]["id"].as_str().unwrap().to_string();
+        app.ok("mutation($input: UpdateMembershipInput!) { updateMembership(input: $input) { member { userId } } }",
+            json!({ "input": { "organisationId": f.org, "userId": who, "roles": ["DISPATCHER"], "houseIds": [f.house] } })).await;
+
         // A refused submission writes no event: the numbers stay without gaps.
         assert!(submit(&f.resident, &f.meter, &["1"]).await.get("errors").is_some());
         submit(&f.resident, &f.meter, &["6"]).await;
         assert_eq!(event(&mut staff).await, (4, f.meter.clone()));
         assert_eq!(event(&mut mine).await, (4, f.meter.clone()), "events 2 and 3 were not the resident's");
+        submit(&app.admin, &f.meter3, &["10"]).await;
+        assert_eq!(event(&mut staff).await.0, 5);
+        send(&mut limited, json!({ "type": "ping" })).await;
+        assert_eq!(next(&mut limited).await.unwrap()["type"], "pong", "no longer the second house's dispatcher: event 5 is not sent");
 
         // Resuming after event 2: 3 and 4 from the outbox, then live, each once.
         let mut resumed = subscribe(app, &app.admin, LIVE, json!({ "org": f.org, "after": 2 })).await;
         assert_eq!(event(&mut resumed).await.0, 3);
         assert_eq!(event(&mut resumed).await.0, 4);
-        submit(&app.admin, &f.meter2, &["8"]).await;
         assert_eq!(event(&mut resumed).await.0, 5);
-        assert_eq!(event(&mut staff).await.0, 5);
+        submit(&app.admin, &f.meter2, &["8"]).await;
+        assert_eq!(event(&mut resumed).await.0, 6);
+        assert_eq!(event(&mut staff).await.0, 6);
         // One house only.
         let mut one_house = subscribe(app, &app.admin, LIVE, json!({ "org": f.org, "after": 0, "house": f.house2 })).await;
         assert_eq!(event(&mut one_house).await, (3, f.meter3.clone()));
