@@ -84,6 +84,8 @@ pub struct Auth {
     /// Counts changes of anyone's roles or residences on this instance, so that
     /// long-lived subscriptions know when to look at their subscriber again.
     pub(crate) generation: Arc<std::sync::atomic::AtomicU64>,
+    /// Users whose stale principal one caller is reloading.
+    pub(crate) refreshing: Arc<std::sync::Mutex<std::collections::HashSet<Uuid>>>,
 }
 
 /// How long a session read from the store is trusted without reading it again.
@@ -145,6 +147,7 @@ impl Auth {
             principals: Arc::default(),
             seen: Arc::default(),
             generation: Arc::default(),
+            refreshing: Arc::default(),
         }
     }
 
@@ -180,10 +183,23 @@ impl Auth {
         Ok(Some(principal))
     }
 
+    /// The user's principal if it is fresh; once stale, the first caller
+    /// reloads it while the others keep the stale copy a moment longer (so
+    /// thousands of subscriptions of one user do not all reload at once).
     fn remembered(&self, user_id: Uuid) -> Option<Principal> {
         let cache = self.principals.lock().ok()?;
         let (at, p) = cache.get(&user_id)?;
-        (at.elapsed() < PRINCIPAL_TTL).then(|| p.clone())
+        let age = at.elapsed();
+        if age < PRINCIPAL_TTL {
+            return Some(p.clone());
+        }
+        if age < PRINCIPAL_TTL * 2 {
+            let mut refreshing = self.refreshing.lock().ok()?;
+            if !refreshing.insert(user_id) {
+                return Some(p.clone());
+            }
+        }
+        None
     }
 
     fn remember(&self, principal: &Principal) {
@@ -198,6 +214,9 @@ impl Auth {
                 principal.user_id,
                 (std::time::Instant::now(), principal.clone()),
             );
+        }
+        if let Ok(mut refreshing) = self.refreshing.lock() {
+            refreshing.remove(&principal.user_id);
         }
     }
 
