@@ -104,6 +104,8 @@ pub fn build_schema(deps: Deps) -> AppSchema {
     .data(registry)
     .data(readings)
     .data(deps.events)
+    // Subscriptions keep a handle each: an Arc, not a copy.
+    .data(std::sync::Arc::new(deps.auth.clone()))
     .data(deps.auth);
     if !deps.introspection {
         builder = builder.disable_introspection();

@@ -77,9 +77,10 @@ async fn stream(
     }
     let events = ctx.data::<Events>()?;
     let follow = follow(events, org, after).await.map_err(follow_error)?;
+    let auth = ctx.data::<Arc<crate::auth::Auth>>()?.clone();
     let watch = Watch {
-        auth: ctx.data::<crate::auth::Auth>()?.clone(),
-        generation: ctx.data::<crate::auth::Auth>()?.access_generation(),
+        generation: auth.access_generation(),
+        auth,
         checked: std::time::Instant::now(),
     };
     Ok(futures_util::stream::unfold(
@@ -131,7 +132,7 @@ async fn stream(
 /// When a subscription looks at its subscriber's rights again: when they
 /// changed on this instance, or after the time a request would trust them.
 struct Watch {
-    auth: crate::auth::Auth,
+    auth: Arc<crate::auth::Auth>,
     generation: u64,
     checked: std::time::Instant,
 }
