@@ -76,7 +76,7 @@ pub struct Auth {
     /// `PRINCIPAL_TTL`: a request checks its session every time, but loads
     /// the roles at most that often. Changes on this instance forget the user
     /// at once; other instances see them within the TTL.
-    pub(crate) principals: Arc<std::sync::Mutex<HashMap<Uuid, (std::time::Instant, Principal)>>>,
+    pub(crate) principals: Arc<std::sync::Mutex<PrincipalCache>>,
     /// Sessions read from the store in the last `SESSION_RECHECK`, by token
     /// hash: a burst of requests reads its session once. Ending a session on
     /// this instance forgets it at once; other instances, within the recheck.
@@ -90,6 +90,9 @@ pub struct Auth {
 
 /// How long a session read from the store is trusted without reading it again.
 pub const SESSION_RECHECK: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Users' principals by id, with when each was loaded.
+pub(crate) type PrincipalCache = HashMap<Uuid, (std::time::Instant, Arc<Principal>)>;
 
 /// How long a user's roles and residences are reused between requests.
 pub const PRINCIPAL_TTL: std::time::Duration = std::time::Duration::from_secs(5);
@@ -168,7 +171,7 @@ impl Auth {
     /// Who a user is now (roles, houses, residences), as a request would see
     /// them; `None` when the user is gone or disabled. For subscriptions that
     /// outlive the moment they were authorised.
-    pub async fn current_principal(&self, user_id: Uuid) -> AppResult<Option<Principal>> {
+    pub async fn current_principal(&self, user_id: Uuid) -> AppResult<Option<Arc<Principal>>> {
         if let Some(p) = self.remembered(user_id) {
             return Ok(Some(p));
         }
@@ -178,7 +181,7 @@ impl Auth {
         if user.disabled {
             return Ok(None);
         }
-        let principal = self.principal_of(&user).await?;
+        let principal = Arc::new(self.principal_of(&user).await?);
         self.remember(&principal);
         Ok(Some(principal))
     }
@@ -186,7 +189,7 @@ impl Auth {
     /// The user's principal if it is fresh; once stale, the first caller
     /// reloads it while the others keep the stale copy a moment longer (so
     /// thousands of subscriptions of one user do not all reload at once).
-    fn remembered(&self, user_id: Uuid) -> Option<Principal> {
+    fn remembered(&self, user_id: Uuid) -> Option<Arc<Principal>> {
         let cache = self.principals.lock().ok()?;
         let (at, p) = cache.get(&user_id)?;
         let age = at.elapsed();
@@ -202,7 +205,7 @@ impl Auth {
         None
     }
 
-    fn remember(&self, principal: &Principal) {
+    fn remember(&self, principal: &Arc<Principal>) {
         if let Ok(mut cache) = self.principals.lock() {
             if cache.len() >= PRINCIPALS_KEPT {
                 cache.retain(|_, (at, _)| at.elapsed() < PRINCIPAL_TTL);
@@ -276,7 +279,8 @@ impl Auth {
             rec.last_seen_at = now;
             self.keep_session(&rec);
         }
-        if let Some(mut principal) = self.remembered(rec.user_id) {
+        if let Some(principal) = self.remembered(rec.user_id) {
+            let mut principal = (*principal).clone();
             principal.session = Some(hash);
             return Ok(Some(principal));
         }
@@ -287,7 +291,7 @@ impl Auth {
             return Ok(None);
         }
         let mut principal = self.principal_of(&user).await?;
-        self.remember(&principal);
+        self.remember(&Arc::new(principal.clone()));
         principal.session = Some(hash);
         Ok(Some(principal))
     }

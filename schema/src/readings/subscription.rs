@@ -98,11 +98,14 @@ async fn stream(
                             match crate::tenancy::as_system(watch.auth.current_principal(p.user_id))
                                 .await
                             {
-                                Ok(Some(now)) => p = Arc::new(now),
+                                Ok(Some(now)) => p = now,
+                                // The user is gone or disabled.
                                 Ok(None) => return None,
+                                // The database cannot answer now: keep the rights
+                                // read last and ask again at the next event.
                                 Err(err) => {
                                     tracing::warn!(error = %err, "a subscriber's rights could not be read again");
-                                    return None;
+                                    watch.retry();
                                 }
                             }
                             if !allowed(&p, op, house, &e) {
@@ -119,9 +122,10 @@ async fn stream(
                         };
                         return Some((item, (follow, p, watch)));
                     }
+                    // The outbox cannot be read now: the cursor stays; try again shortly.
                     Err(e) => {
-                        tracing::warn!(error = %e, "a reading subscription stopped");
-                        return None;
+                        tracing::warn!(error = %e, "reading the outbox for a subscription failed; retrying");
+                        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
                     }
                 }
             }
@@ -138,6 +142,11 @@ struct Watch {
 }
 
 impl Watch {
+    /// Asks again at the next event.
+    fn retry(&mut self) {
+        self.generation = self.generation.wrapping_sub(1);
+    }
+
     fn stale(&mut self) -> bool {
         let generation = self.auth.access_generation();
         if generation != self.generation
