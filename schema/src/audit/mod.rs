@@ -222,30 +222,24 @@ pub async fn record<C: ConnectionTrait>(
     changes: Value,
     at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    let backend = conn.get_database_backend();
-    // Creates the head on first use, or locks it (until the transaction ends)
-    // and reads it, in one round trip.
-    let head = conn
-        .query_one_raw(Statement::from_sql_and_values(
-            backend,
-            numbered(backend, LOCK_HEAD),
-            [organisation_id.into(), GENESIS.into()],
-        ))
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound("audit head".into()))?;
-    let last_seq: i64 = head.try_get("", "seq")?;
-    let prev_hash: String = head.try_get("", "hash")?;
-    let m = next_entry(
+    record_with(
+        conn,
         by,
         organisation_id,
         object_type,
         object_id,
         changes,
         at,
-        last_seq,
-        prev_hash,
-    );
-    let row = [
+        None,
+        vec![],
+    )
+    .await
+    .map(|_| ())
+}
+
+/// The values of an entry, in `INSERT_ENTRY`'s order.
+fn entry_values(m: audit_entry::Model) -> [sea_orm::Value; 15] {
+    [
         m.organisation_id.into(),
         m.seq.into(),
         m.id.into(),
@@ -260,31 +254,8 @@ pub async fn record<C: ConnectionTrait>(
         m.request_id.into(),
         m.client_address.into(),
         m.prev_hash.into(),
-        m.hash.clone().into(),
-    ];
-    if backend == sea_orm::DatabaseBackend::Postgres {
-        // The head moves and the entry is written in one statement.
-        let mut values: Vec<sea_orm::Value> = row.into();
-        values.push(organisation_id.into());
-        conn.execute_raw(Statement::from_sql_and_values(
-            backend,
-            "WITH head AS (UPDATE audit_heads SET seq = $2, hash = $15 WHERE organisation_id = $16) \
-             INSERT INTO audit_log (organisation_id, seq, id, at, user_id, user_email, roles, operation, object_type, object_id, changes, request_id, client_address, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-            values,
-        ))
-        .await?;
-    } else {
-        conn.execute_raw(Statement::from_sql_and_values(
-            backend,
-            UPDATE_HEAD,
-            [m.seq.into(), m.hash.into(), organisation_id.into()],
-        ))
-        .await?;
-        conn.execute_raw(Statement::from_sql_and_values(backend, INSERT_ENTRY, row))
-            .await?;
-    }
-    Ok(())
+        m.hash.into(),
+    ]
 }
 
 pub async fn record_bulk(
@@ -329,7 +300,7 @@ pub async fn record_bulk(
     )
     .await?;
     tx.execute(
-        "INSERT INTO audit_log (organisation_id, seq, id, at, user_id, user_email, roles, operation, object_type, object_id, changes, request_id, client_address, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        INSERT_ENTRY,
         vec![
             Cell::Uuid(Some(m.organisation_id)),
             Cell::BigInt(Some(m.seq)),
@@ -352,10 +323,11 @@ pub async fn record_bulk(
     Ok(())
 }
 
-/// A change, its audit entry and its events, written together: on PostgreSQL
-/// the head is locked and read in one round trip, then `change` (one INSERT or
-/// UPDATE with `?` placeholders), the entry, the head and the events go in one
-/// statement; elsewhere one after the other. Returns the events as written.
+/// A change, its audit entry and its events, written together. The head is
+/// locked and read in one round trip (until the transaction ends); then on
+/// PostgreSQL `change` (one INSERT or UPDATE with `?` placeholders), the head,
+/// the entry and the events go in one statement, elsewhere one after the
+/// other. Returns the events as written.
 #[allow(clippy::too_many_arguments)]
 pub async fn record_with<C: ConnectionTrait>(
     conn: &C,
@@ -365,28 +337,18 @@ pub async fn record_with<C: ConnectionTrait>(
     object_id: Option<Uuid>,
     changes: Value,
     at: DateTime<Utc>,
-    change: (&str, Vec<sea_orm::Value>),
+    change: Option<(&str, Vec<sea_orm::Value>)>,
     events: Vec<crate::events::NewEvent>,
 ) -> Result<Vec<crate::events::Event>, DbErr> {
     let backend = conn.get_database_backend();
-    if backend != sea_orm::DatabaseBackend::Postgres {
-        conn.execute_raw(Statement::from_sql_and_values(backend, change.0, change.1))
-            .await?;
-        record(
-            conn,
-            by,
-            organisation_id,
-            object_type,
-            object_id,
-            changes,
-            at,
-        )
+    let postgres = backend == sea_orm::DatabaseBackend::Postgres;
+    if let (false, Some((sql, values))) = (postgres, &change) {
+        conn.execute_raw(Statement::from_sql_and_values(
+            backend,
+            *sql,
+            values.clone(),
+        ))
         .await?;
-        let mut out = Vec::with_capacity(events.len());
-        for e in events {
-            out.push(crate::events::emit(conn, e, at).await?);
-        }
-        return Ok(out);
     }
     let head = conn
         .query_one_raw(Statement::from_sql_and_values(
@@ -406,29 +368,37 @@ pub async fn record_with<C: ConnectionTrait>(
         head.try_get("", "seq")?,
         head.try_get("", "hash")?,
     );
+    let (seq, hash) = (m.seq, m.hash.clone());
+    if !postgres {
+        conn.execute_raw(Statement::from_sql_and_values(
+            backend,
+            UPDATE_HEAD,
+            [seq.into(), hash.into(), organisation_id.into()],
+        ))
+        .await?;
+        conn.execute_raw(Statement::from_sql_and_values(
+            backend,
+            INSERT_ENTRY,
+            entry_values(m),
+        ))
+        .await?;
+        let mut out = Vec::with_capacity(events.len());
+        for e in events {
+            out.push(crate::events::emit(conn, e, at).await?);
+        }
+        return Ok(out);
+    }
     let at = at.trunc_subsecs(6);
-    let mut sql = format!("WITH c AS ({}), ", change.0);
-    let mut values = change.1;
+    let mut sql = String::from("WITH ");
+    let mut values = Vec::new();
+    if let Some((change, change_values)) = change {
+        sql.push_str(&format!("c AS ({change}), "));
+        values.extend(change_values);
+    }
     sql.push_str("h AS (UPDATE audit_heads SET seq = ?, hash = ? WHERE organisation_id = ?), ");
-    values.extend([m.seq.into(), m.hash.clone().into(), organisation_id.into()]);
-    sql.push_str("a AS (INSERT INTO audit_log (organisation_id, seq, id, at, user_id, user_email, roles, operation, object_type, object_id, changes, request_id, client_address, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?))");
-    values.extend([
-        m.organisation_id.into(),
-        m.seq.into(),
-        m.id.into(),
-        m.at.into(),
-        m.user_id.into(),
-        m.user_email.into(),
-        m.roles.into(),
-        m.operation.into(),
-        m.object_type.into(),
-        m.object_id.into(),
-        m.changes.into(),
-        m.request_id.into(),
-        m.client_address.into(),
-        m.prev_hash.into(),
-        m.hash.into(),
-    ]);
+    values.extend([seq.into(), hash.into(), organisation_id.into()]);
+    sql.push_str(&format!("a AS ({INSERT_ENTRY})"));
+    values.extend(entry_values(m));
     if events.is_empty() {
         sql.push_str(" SELECT 0 AS seq, '' AS topic");
     } else {

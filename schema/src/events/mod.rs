@@ -187,18 +187,7 @@ pub async fn emit<C: ConnectionTrait>(
         .await?;
         seq
     };
-    Ok(Event {
-        organisation_id: new.organisation_id,
-        seq,
-        topic: new.topic.to_string(),
-        house_id: new.house_id,
-        premises_id: new.premises_id,
-        account_id: new.account_id,
-        object_id: new.object_id,
-        payload: new.payload,
-        created_at: at,
-        decoded: OnceLock::new(),
-    })
+    Ok(Event::written(new, seq, at))
 }
 
 const COLUMNS: &str =

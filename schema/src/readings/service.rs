@@ -677,7 +677,7 @@ impl Readings {
             Some(model.id),
             diff(None, Some(&model)),
             now,
-            insert_reading(&model),
+            Some(insert_reading(&model)),
             announced,
         )
         .await?;
