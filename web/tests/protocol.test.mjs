@@ -61,19 +61,10 @@ test('a second connection_init is closed with 4429', async () => {
 });
 
 test('subscribe before the acknowledgement is closed with 4401', async () => {
-  const closed = await new Promise((resolve) => {
-    createClient({
-      url,
-      webSocketImpl: WebSocket,
-      lazy: false,
-      retryAttempts: 0,
-      onNonLazyError: () => {},
-      connectionParams: { token },
-      on: {
-        opened: (socket) => socket.send(JSON.stringify({ id: 'early', type: 'subscribe', payload: { query: '{ me { email } }' } })),
-        closed: (event) => resolve(event),
-      },
-    });
+  const closed = await closedWith({
+    on: {
+      opened: (socket) => socket.send(JSON.stringify({ id: 'early', type: 'subscribe', payload: { query: '{ me { email } }' } })),
+    },
   });
   assert.equal(closed.code, 4401);
 });
@@ -96,19 +87,8 @@ test('a second subscription with an id still running is closed with 4409', async
 });
 
 test('an unknown message is closed with 4400', async () => {
-  const closed = await new Promise((resolve) => {
-    createClient({
-      url,
-      webSocketImpl: WebSocket,
-      lazy: false,
-      retryAttempts: 0,
-      onNonLazyError: () => {},
-      connectionParams: { token },
-      on: {
-        connected: (socket) => socket.send(JSON.stringify({ type: 'gossip' })),
-        closed: (event) => resolve(event),
-      },
-    });
+  const closed = await closedWith({
+    on: { connected: (socket) => socket.send(JSON.stringify({ type: 'gossip' })) },
   });
   assert.equal(closed.code, 4400);
 });

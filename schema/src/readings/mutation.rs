@@ -10,13 +10,9 @@ use super::service::{SettingsPatch, Submission};
 use super::types::{Reading, ReadingSettings, ReadingSource};
 use super::Readings;
 use crate::auth::author;
-use crate::error::{AppError, AppResult};
+use crate::error::AppError;
 use crate::pagination::{opt_uuid, uuid};
-use crate::registry::mutation::ImportRowError;
-
-fn in_input<T>(r: AppResult<T>) -> Result<T> {
-    r.map_err(|e| e.in_field("input").into())
-}
+use crate::registry::mutation::{ImportRowError, InInput};
 
 #[derive(InputObject)]
 pub struct SubmitReadingInput {
@@ -94,21 +90,21 @@ impl ReadingsMutation {
         input: SubmitReadingInput,
     ) -> Result<ReadingPayload> {
         let by = author(ctx, "Mutation.submitReading")?;
-        let meter_id = uuid("meterId", &input.meter_id).map_err(|e| e.in_field("input"))?;
-        let view = in_input(
-            ctx.data::<Readings>()?
-                .submit(
-                    &by,
-                    Submission {
-                        meter_id,
-                        taken_on: input.taken_on,
-                        values: input.values,
-                        reason: input.reason,
-                        source: input.source.map(Into::into),
-                    },
-                )
-                .await,
-        )?;
+        let meter_id = uuid("meterId", &input.meter_id).input()?;
+        let view = (ctx
+            .data::<Readings>()?
+            .submit(
+                &by,
+                Submission {
+                    meter_id,
+                    taken_on: input.taken_on,
+                    values: input.values,
+                    reason: input.reason,
+                    source: input.source.map(Into::into),
+                },
+            )
+            .await)
+            .input()?;
         Ok(ReadingPayload {
             reading: Reading(Arc::new(view)),
         })
@@ -121,12 +117,12 @@ impl ReadingsMutation {
         input: CorrectReadingInput,
     ) -> Result<ReadingPayload> {
         let by = author(ctx, "Mutation.correctReading")?;
-        let id = uuid("id", &input.id).map_err(|e| e.in_field("input"))?;
-        let view = in_input(
-            ctx.data::<Readings>()?
-                .correct(&by, id, input.values, Some(input.reason))
-                .await,
-        )?;
+        let id = uuid("id", &input.id).input()?;
+        let view = (ctx
+            .data::<Readings>()?
+            .correct(&by, id, input.values, Some(input.reason))
+            .await)
+            .input()?;
         Ok(ReadingPayload {
             reading: Reading(Arc::new(view)),
         })
@@ -148,10 +144,8 @@ impl ReadingsMutation {
         input: SetReadingSettingsInput,
     ) -> Result<ReadingSettings> {
         let by = author(ctx, "Mutation.setReadingSettings")?;
-        let org =
-            uuid("organisationId", &input.organisation_id).map_err(|e| e.in_field("input"))?;
-        let house =
-            opt_uuid("houseId", input.house_id.as_ref()).map_err(|e| e.in_field("input"))?;
+        let org = uuid("organisationId", &input.organisation_id).input()?;
+        let house = opt_uuid("houseId", input.house_id.as_ref()).input()?;
         let window = match (input.any_day, input.window_from, input.window_to) {
             (true, _, _) => Some(None),
             (false, Some(f), Some(t)) => Some(Some((f, t))),
@@ -183,11 +177,11 @@ impl ReadingsMutation {
             flag_factor_pct,
             average_readings: input.average_readings.map(Some),
         };
-        let settings = in_input(
-            ctx.data::<Readings>()?
-                .set_settings(&by, org, house, patch)
-                .await,
-        )?;
+        let settings = (ctx
+            .data::<Readings>()?
+            .set_settings(&by, org, house, patch)
+            .await)
+            .input()?;
         Ok(settings.into())
     }
 
@@ -198,17 +192,16 @@ impl ReadingsMutation {
         input: ImportReadingsInput,
     ) -> Result<ImportReadingsPayload> {
         let by = author(ctx, "Mutation.importReadings")?;
-        let org =
-            uuid("organisationId", &input.organisation_id).map_err(|e| e.in_field("input"))?;
+        let org = uuid("organisationId", &input.organisation_id).input()?;
         let upload = input
             .file
             .value(ctx)
             .map_err(|e| AppError::validation("input.file", "unreadable_upload", e.to_string()))?;
-        let report = in_input(
-            ctx.data::<Readings>()?
-                .import(&by, org, upload.content, &|_, _| {})
-                .await,
-        )?;
+        let report = (ctx
+            .data::<Readings>()?
+            .import(&by, org, upload.content, &|_, _| {})
+            .await)
+            .input()?;
         Ok(ImportReadingsPayload {
             ok: report.errors.is_empty(),
             lines: report.lines,

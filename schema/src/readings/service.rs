@@ -933,45 +933,118 @@ impl Readings {
 
     /// Views of readings from several meters, with consumption against each one's previous reading.
     async fn views(&self, rows: Vec<reading::Model>) -> AppResult<Vec<ReadingView>> {
+        use std::collections::HashMap;
+        if rows.is_empty() {
+            return Ok(vec![]);
+        }
+        // A page of readings costs four queries whatever its length: their
+        // meters, the houses and premises of those, the organisation's time
+        // zone, and the accepted reading before each one.
         let meter_ids: Vec<Uuid> = rows.iter().map(|r| r.meter_id).collect();
-        let meters: std::collections::HashMap<Uuid, meter::Model> = meter::Entity::find()
+        let meters: HashMap<Uuid, meter::Model> = meter::Entity::find()
             .filter(meter::Column::Id.is_in(meter_ids))
             .all(&self.db)
             .await?
             .into_iter()
             .map(|m| (m.id, m))
             .collect();
-        let mut places: std::collections::HashMap<Uuid, Place> = std::collections::HashMap::new();
+        let houses: HashMap<Uuid, String> = house::Entity::find()
+            .filter(house::Column::Id.is_in(meters.values().map(|m| m.house_id)))
+            .select_only()
+            .columns([house::Column::Id, house::Column::Address])
+            .into_tuple::<(Uuid, String)>()
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .collect();
+        let premises: HashMap<Uuid, String> = entities::premises::Entity::find()
+            .filter(
+                entities::premises::Column::Id.is_in(meters.values().filter_map(|m| m.premises_id)),
+            )
+            .select_only()
+            .columns([
+                entities::premises::Column::Id,
+                entities::premises::Column::Number,
+            ])
+            .into_tuple::<(Uuid, String)>()
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .collect();
+        let time_zone = entities::organisation::Entity::find_by_id(rows[0].organisation_id)
+            .select_only()
+            .column(entities::organisation::Column::TimeZone)
+            .into_tuple::<String>()
+            .one(&self.db)
+            .await?
+            .unwrap_or_else(|| "UTC".into());
+        let previous = self.previous_values(&rows).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             let Some(m) = meters.get(&r.meter_id) else {
                 continue;
             };
-            if let std::collections::hash_map::Entry::Vacant(slot) = places.entry(m.id) {
-                slot.insert(self.place(&self.db, m).await?.0);
-            }
-            let previous = reading::Entity::find()
-                .filter(reading::Column::MeterId.eq(r.meter_id))
-                .filter(reading::Column::Status.eq(ReadingStatus::Accepted))
-                .filter(reading::Column::Id.ne(r.id))
-                .filter(
-                    sea_orm::Condition::any()
-                        .add(reading::Column::TakenOn.lt(r.taken_on))
-                        .add(
-                            sea_orm::Condition::all()
-                                .add(reading::Column::TakenOn.eq(r.taken_on))
-                                .add(reading::Column::CreatedAt.lt(r.created_at)),
-                        ),
-                )
-                .order_by_desc(reading::Column::TakenOn)
-                .order_by_desc(reading::Column::CreatedAt)
-                .one(&self.db)
-                .await?
-                .map(|p| values_of(&p))
+            let place = Place {
+                address: houses.get(&m.house_id).cloned().unwrap_or_default(),
+                premises_number: m.premises_id.and_then(|p| premises.get(&p).cloned()),
+                time_zone: time_zone.clone(),
+            };
+            let before = previous
+                .get(&r.id)
+                .copied()
                 .unwrap_or_else(|| initial_of(m));
-            if let Some(place) = places.get(&m.id) {
-                out.push(view(&r, m, place, Some(previous)));
-            }
+            out.push(view(&r, m, &place, Some(before)));
+        }
+        Ok(out)
+    }
+
+    /// For each reading, the values of the accepted reading of its meter just
+    /// before it (none: the meter's initial values), in one query.
+    async fn previous_values(
+        &self,
+        rows: &[reading::Model],
+    ) -> AppResult<std::collections::HashMap<Uuid, [i64; 3]>> {
+        let backend = self.db.get_database_backend();
+        let before = |column: &str| {
+            format!(
+                "(SELECT p.{column} FROM readings p WHERE p.meter_id = r.meter_id AND p.status = 'accepted' \
+                 AND p.id <> r.id AND (p.taken_on < r.taken_on OR (p.taken_on = r.taken_on AND p.created_at < r.created_at)) \
+                 ORDER BY p.taken_on DESC, p.created_at DESC LIMIT 1) AS {column}"
+            )
+        };
+        let marks = vec!["?"; rows.len()].join(", ");
+        let sql = format!(
+            "SELECT r.id, {}, {}, {} FROM readings r WHERE r.id IN ({marks})",
+            before("value1_micro"),
+            before("value2_micro"),
+            before("value3_micro"),
+        );
+        let sql = if backend == sea_orm::DatabaseBackend::Postgres {
+            crate::bulk::numbered(&sql)
+        } else {
+            sql
+        };
+        let found = self
+            .db
+            .query_all_raw(sea_orm::Statement::from_sql_and_values(
+                backend,
+                sql,
+                rows.iter().map(|r| sea_orm::Value::from(r.id)),
+            ))
+            .await?;
+        let mut out = std::collections::HashMap::with_capacity(found.len());
+        for f in found {
+            let Some(v1) = f.try_get::<Option<i64>>("", "value1_micro")? else {
+                continue;
+            };
+            out.insert(
+                f.try_get::<Uuid>("", "id")?,
+                [
+                    v1,
+                    f.try_get::<Option<i64>>("", "value2_micro")?.unwrap_or(0),
+                    f.try_get::<Option<i64>>("", "value3_micro")?.unwrap_or(0),
+                ],
+            );
         }
         Ok(out)
     }

@@ -17,7 +17,8 @@ use crate::auth::author;
 use crate::error::{AppError, AppResult};
 use crate::pagination::{opt_uuid, uuid};
 
-trait InInput<T> {
+/// An input error, named by its path under `input`.
+pub(crate) trait InInput<T> {
     fn input(self) -> Result<T>;
 }
 

@@ -208,6 +208,12 @@ db_test! {
         assert_eq!(refusal(&again), refused("CONFLICT", "input.id", "already_corrected"));
         let h = app.ok(history, json!({ "m": f.meter2 })).await;
         assert_eq!(h["meterHistory"]["periods"][3], json!({ "period": "2026-11", "consumption": ["3"] }));
+        // The list shows each reading's consumption from the accepted one before it.
+        let listed = app.ok("query($org: ID!, $m: ID) { readings(organisationId: $org, filter: { meterId: $m }) { nodes { values consumption status } } }",
+            json!({ "org": f.org, "m": f.meter2 })).await;
+        assert_eq!(listed["readings"]["nodes"][0], json!({ "values": ["109"], "consumption": ["3"], "status": "ACCEPTED" }));
+        assert_eq!(listed["readings"]["nodes"][1], json!({ "values": ["150"], "consumption": ["44"], "status": "SUPERSEDED" }));
+        assert_eq!(listed["readings"]["nodes"][4], json!({ "values": ["100"], "consumption": ["100"], "status": "ACCEPTED" }));
         assert_eq!(h["meterHistory"]["readings"].as_array().unwrap().len(), 4);
 
         // A meter-reading system feeding readings in names itself.
