@@ -16,7 +16,6 @@ pub struct Model {
     /// JSON.
     pub payload: String,
     pub created_at: DateTimeUtc,
-    pub published_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

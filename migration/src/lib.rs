@@ -9,6 +9,7 @@ mod m20261126_000001_registry;
 mod m20261127_000001_access;
 mod m20261127_000002_tenancy;
 mod m20261128_000001_events_readings;
+mod m20261129_000001_event_relay;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_access::Migration),
             Box::new(m20261127_000002_tenancy::Migration),
             Box::new(m20261128_000001_events_readings::Migration),
+            Box::new(m20261129_000001_event_relay::Migration),
         ]
     }
 }

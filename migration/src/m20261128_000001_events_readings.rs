@@ -4,7 +4,8 @@
 //! Each organisation numbers its events 1, 2, 3, … without gaps, in commit order
 //! (the counter row in `event_heads` is locked until the writing transaction ends),
 //! so a client that saw event n resumes with n + 1 and nothing in between was
-//! skipped. `published_at` is set by the relay that hands the event to the bus.
+//! skipped. `published_at` was set by the relay that hands the event to the bus
+//! (replaced by one cursor per organisation in m20261129_000001_event_relay).
 //!
 //! `readings` keeps every meter reading with its source and author; a staff
 //! correction adds a new row and marks the corrected one `superseded`.

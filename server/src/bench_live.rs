@@ -686,6 +686,137 @@ async fn throughput(
     Ok((worst, feed_p99))
 }
 
+/// Nanoseconds since the epoch: the floor's frames carry their send time.
+fn epoch_nanos() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos()
+}
+
+/// A server-to-client websocket text frame (unmasked) of `text`.
+fn ws_frame(text: &str) -> Vec<u8> {
+    let len = text.len();
+    let mut frame = Vec::with_capacity(len + 10);
+    frame.push(0x81);
+    if len < 126 {
+        frame.push(len as u8);
+    } else if len <= 0xffff {
+        frame.push(126);
+        frame.extend_from_slice(&(len as u16).to_be_bytes());
+    } else {
+        frame.push(127);
+        frame.extend_from_slice(&(len as u64).to_be_bytes());
+    }
+    frame.extend_from_slice(text.as_bytes());
+    frame
+}
+
+/// The floor's server (a process of its own, as `kvartal serve` is): a task
+/// per socket woken by a broadcast, as the server's subscriptions are, each
+/// writing one pre-built frame of an event's size per event, 700 ms apart.
+pub async fn floor_server(port: u16, sockets: usize, events: usize) -> anyhow::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    let (tx, _) = tokio::sync::broadcast::channel::<Arc<Vec<u8>>>(16);
+    let mut writers = Vec::with_capacity(sockets);
+    for _ in 0..sockets {
+        let (mut socket, _) = listener.accept().await?;
+        socket.set_nodelay(true)?;
+        let mut rx = tx.subscribe();
+        writers.push(tokio::spawn(async move {
+            while let Ok(frame) = rx.recv().await {
+                if socket.write_all(&frame).await.is_err() {
+                    return;
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for n in 1..=events {
+        let text = json!({ "id": "feed", "type": "next", "payload": { "data": { "readingSubmitted": {
+            "eventId": n, "committedAt": epoch_nanos().to_string(),
+            "reading": { "meterSerial": "CW-0000001", "values": ["1010"], "address": "Rua das Flores, 120, Bloco B", "premisesNumber": "101" } } } } })
+        .to_string();
+        let _ = tx.send(Arc::new(ws_frame(&text)));
+        tokio::time::sleep(Duration::from_millis(700)).await;
+    }
+    drop(tx);
+    for w in writers {
+        let _ = w.await;
+    }
+    Ok(())
+}
+
+/// What this machine's kernel and scheduler cost a fan-out before any work of
+/// ours: `n` loopback TCP sockets to a process of their own, one frame of an
+/// event's size per event to each, read by a client that only finds the send
+/// time. No websocket library, JSON, GraphQL or rights on either side.
+async fn tcp_floor(n: usize, events: usize) -> anyhow::Result<Duration> {
+    use tokio::io::AsyncReadExt;
+    println!("[floor] {n} loopback TCP sockets, {events} pre-built frames each, nothing else");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let mut child = tokio::process::Command::new(std::env::current_exe()?)
+        .args(["bench", "floor-server", "--port", &port.to_string()])
+        .args(["--sockets", &n.to_string(), "--events", &events.to_string()])
+        .kill_on_drop(true)
+        .spawn()
+        .context("starting the floor's server")?;
+    let mut sockets = Vec::with_capacity(n);
+    for _ in 0..n {
+        let mut tries = 0;
+        let socket = loop {
+            match tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
+                Ok(s) => break s,
+                Err(_) if tries < 100 => {
+                    tries += 1;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
+        sockets.push(socket);
+    }
+    let readers: Vec<_> = sockets
+        .into_iter()
+        .map(|mut socket| {
+            tokio::spawn(async move {
+                let mut delays = Vec::with_capacity(events);
+                let mut buf = vec![0_u8; 1024];
+                const MARK: &str = "\"committedAt\":\"";
+                while delays.len() < events {
+                    let Ok(k) = socket.read(&mut buf).await else {
+                        break;
+                    };
+                    if k == 0 {
+                        break;
+                    }
+                    let at = epoch_nanos();
+                    let text = String::from_utf8_lossy(&buf[..k]);
+                    for part in text.split(MARK).skip(1) {
+                        if let Some(sent) =
+                            part.split('"').next().and_then(|t| t.parse::<u128>().ok())
+                        {
+                            delays.push(Duration::from_nanos(at.saturating_sub(sent) as u64));
+                        }
+                    }
+                }
+                delays
+            })
+        })
+        .collect();
+    let mut all = Vec::with_capacity(n * events);
+    for r in readers {
+        all.extend(r.await?);
+    }
+    let _ = child.wait().await;
+    let worst = p99(all.clone());
+    println!("  delivery from send: {}", summary(all));
+    Ok(worst)
+}
+
 pub async fn live(o: Options) -> anyhow::Result<()> {
     let limit = open_files_limit().unwrap_or(0);
     if limit < o.subscribers as u64 + 500 {
@@ -727,6 +858,7 @@ pub async fn live(o: Options) -> anyhow::Result<()> {
 }
 
 async fn run(o: &Options, url: &str, prefix: &str) -> anyhow::Result<()> {
+    let floor = tcp_floor(o.subscribers, o.readings).await?;
     let started = Instant::now();
     let db = crate::db::connect_url(url, 4).await?;
     let (f, account) = schema::tenancy::as_system(seed(&db, o.accounts)).await?;
@@ -836,5 +968,9 @@ async fn run(o: &Options, url: &str, prefix: &str) -> anyhow::Result<()> {
     for (what, ok) in verdicts {
         println!("{} {what}", if ok { "MET   " } else { "MISSED" });
     }
+    println!(
+        "(this machine's floor for the fan-out, bare TCP to the same number of sockets: p99 {:.1} ms)",
+        ms(floor)
+    );
     Ok(())
 }

@@ -138,7 +138,6 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 2000)]
         searches: usize,
     },
-    /// Login latency, the policy's cost on a list query, the audit row's cost.
     /// Live events: subscribers, fan-out delay, readings per second (PostgreSQL,
     /// one instance and two with Redis).
     Live {
@@ -168,6 +167,18 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 4)]
         pool: u32,
     },
+    /// The other end of the TCP floor `bench live` measures first: accepts
+    /// `sockets` connections on `port` and sends each a frame per event.
+    #[command(hide = true)]
+    FloorServer {
+        #[arg(long)]
+        port: u16,
+        #[arg(long)]
+        sockets: usize,
+        #[arg(long)]
+        events: usize,
+    },
+    /// Login latency, the policy's cost on a list query, the audit row's cost.
     Access {
         #[arg(long, default_value_t = 20_000)]
         accounts: u64,
@@ -313,6 +324,14 @@ async fn run_command(cli: Cli) -> anyhow::Result<()> {
             })
             .await
         }
+        Command::Bench {
+            what:
+                BenchWhat::FloorServer {
+                    port,
+                    sockets,
+                    events,
+                },
+        } => crate::bench_live::floor_server(port, sockets, events).await,
     }
 }
 

@@ -21,7 +21,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, abortable, AbortHandle, Abortable, SelectAll};
-use futures_util::{Stream, StreamExt};
+use futures_util::{SinkExt, Stream, StreamExt};
 use schema::audit::RequestMeta;
 use schema::auth::{Principal, RequestCtx};
 use serde_json::{json, Value};
@@ -160,6 +160,12 @@ async fn serve(mut socket: WebSocket, state: AppState, cookie: Option<String>, m
     {
         return;
     }
+    // From here a task of its own reads: the loop below wakes for each event
+    // sent, and a read attempt costs tungstenite a zero-filled buffer.
+    let (mut socket, stream) = socket.split();
+    let (incoming_tx, mut incoming) = tokio::sync::mpsc::channel(8);
+    let reader = tokio::spawn(read_into(stream, incoming_tx));
+    let _reader = AbortOnDrop(reader.abort_handle());
     let mut check = tokio::time::interval(state.ws_session_check);
     check.tick().await;
     // Running operations by id: a query or mutation yields one response, a
@@ -202,8 +208,8 @@ async fn serve(mut socket: WebSocket, state: AppState, cookie: Option<String>, m
                     if socket.send(out).await.is_err() { return; }
                 }
             }
-            msg = socket.recv() => {
-                let Some(Ok(msg)) = msg else { return };
+            msg = incoming.recv() => {
+                let Some(msg) = msg else { return };
                 let raw = match msg {
                     Message::Text(raw) => raw,
                     Message::Close(_) => return,
@@ -259,6 +265,26 @@ async fn serve(mut socket: WebSocket, state: AppState, cookie: Option<String>, m
                 }
             }
         }
+    }
+}
+
+/// Forwards what the client sends until it closes or fails.
+async fn read_into(
+    mut stream: futures_util::stream::SplitStream<WebSocket>,
+    to: tokio::sync::mpsc::Sender<Message>,
+) {
+    while let Some(Ok(msg)) = stream.next().await {
+        if to.send(msg).await.is_err() {
+            return;
+        }
+    }
+}
+
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

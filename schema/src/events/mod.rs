@@ -263,7 +263,8 @@ pub async fn prune<C: ConnectionTrait>(conn: &C, cutoff: DateTime<Utc>) -> Resul
             backend,
             sql(
                 backend,
-                "DELETE FROM events WHERE created_at < ? AND published_at IS NOT NULL",
+                "DELETE FROM events WHERE created_at < ? AND seq <= \
+                 (SELECT r.published FROM event_relay r WHERE r.organisation_id = events.organisation_id)",
             ),
             [cutoff.into()],
         ))

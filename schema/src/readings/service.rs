@@ -25,6 +25,8 @@ use crate::registry::service::{Page, Restrict};
 
 pub const DEFAULT_FLAG_FACTOR_PCT: i32 = 300;
 pub const DEFAULT_AVERAGE_READINGS: i32 = 6;
+/// The most earlier readings an average may span.
+pub const MAX_AVERAGE_READINGS: i32 = 24;
 
 #[derive(Clone)]
 pub struct Readings {
@@ -214,6 +216,46 @@ fn resolve_settings(org: Option<[Option<i32>; 4]>, house: Option<[Option<i32>; 4
 }
 
 /// The INSERT of a reading, with `?` placeholders.
+/// The columns `place_of` reads, over `houses h` joined by `PLACE_JOINS` to
+/// a meter `m`.
+const PLACE_COLUMNS: &str = "h.address, pr.number AS premises_number, o.time_zone, \
+     CASE WHEN hs.id IS NULL THEN 0 ELSE 1 END AS house_row, hs.window_from AS h_from, hs.window_to AS h_to, \
+     hs.flag_factor_pct AS h_factor, hs.average_readings AS h_average, \
+     CASE WHEN os.id IS NULL THEN 0 ELSE 1 END AS org_row, os.window_from AS o_from, os.window_to AS o_to, \
+     os.flag_factor_pct AS o_factor, os.average_readings AS o_average";
+const PLACE_JOINS: &str = "LEFT JOIN premises pr ON pr.id = m.premises_id \
+     LEFT JOIN organisations o ON o.id = h.organisation_id \
+     LEFT JOIN reading_settings hs ON hs.id = h.id \
+     LEFT JOIN reading_settings os ON os.id = h.organisation_id";
+
+/// Where a meter is and its house's reading rules, from a row of `PLACE_COLUMNS`.
+fn place_of(r: &sea_orm::QueryResult) -> Result<(Place, Settings), sea_orm::DbErr> {
+    let get = |c: &str| r.try_get::<Option<i32>>("", c);
+    let rules = |row: &str, p: &str| {
+        (get(row)? == Some(1))
+            .then(|| {
+                Ok::<_, sea_orm::DbErr>([
+                    get(&format!("{p}_from"))?,
+                    get(&format!("{p}_to"))?,
+                    get(&format!("{p}_factor"))?,
+                    get(&format!("{p}_average"))?,
+                ])
+            })
+            .transpose()
+    };
+    let (house, org) = (rules("house_row", "h")?, rules("org_row", "o")?);
+    Ok((
+        Place {
+            address: r.try_get("", "address")?,
+            premises_number: r.try_get("", "premises_number")?,
+            time_zone: r
+                .try_get::<Option<String>>("", "time_zone")?
+                .unwrap_or_else(|| "UTC".into()),
+        },
+        resolve_settings(org, house),
+    ))
+}
+
 fn insert_reading(m: &reading::Model) -> (&'static str, Vec<sea_orm::Value>) {
     (
         "INSERT INTO readings (id, organisation_id, house_id, premises_id, meter_id, taken_on, value1_micro, value2_micro, value3_micro, source, author_id, author_name, status, flagged, flag_reason, rollover, corrects, reason, reviewed_by, reviewed_at, created_at) \
@@ -335,18 +377,12 @@ impl Readings {
         m: &meter::Model,
     ) -> AppResult<(Place, Settings)> {
         let backend = conn.get_database_backend();
-        let sql = "SELECT h.address, (SELECT p.number FROM premises p WHERE p.id = ?) AS premises_number, \
-                   (SELECT o.time_zone FROM organisations o WHERE o.id = h.organisation_id) AS time_zone, \
-                   CASE WHEN hs.id IS NULL THEN 0 ELSE 1 END AS house_row, hs.window_from AS h_from, hs.window_to AS h_to, \
-                   hs.flag_factor_pct AS h_factor, hs.average_readings AS h_average, \
-                   CASE WHEN os.id IS NULL THEN 0 ELSE 1 END AS org_row, os.window_from AS o_from, os.window_to AS o_to, \
-                   os.flag_factor_pct AS o_factor, os.average_readings AS o_average \
-                   FROM houses h LEFT JOIN reading_settings hs ON hs.id = h.id \
-                   LEFT JOIN reading_settings os ON os.id = h.organisation_id WHERE h.id = ?";
+        let sql = format!("SELECT {PLACE_COLUMNS} FROM houses h {PLACE_JOINS} WHERE h.id = ?")
+            .replace("m.premises_id", "?");
         let sql = if backend == sea_orm::DatabaseBackend::Postgres {
-            crate::bulk::numbered(sql)
+            crate::bulk::numbered(&sql)
         } else {
-            sql.to_string()
+            sql
         };
         let r = conn
             .query_one_raw(sea_orm::Statement::from_sql_and_values(
@@ -356,37 +392,7 @@ impl Readings {
             ))
             .await?
             .ok_or_else(|| AppError::not_found("house"))?;
-        let get = |c: &str| r.try_get::<Option<i32>>("", c);
-        let house = (get("house_row")? == Some(1))
-            .then(|| {
-                Ok::<_, sea_orm::DbErr>([
-                    get("h_from")?,
-                    get("h_to")?,
-                    get("h_factor")?,
-                    get("h_average")?,
-                ])
-            })
-            .transpose()?;
-        let org = (get("org_row")? == Some(1))
-            .then(|| {
-                Ok::<_, sea_orm::DbErr>([
-                    get("o_from")?,
-                    get("o_to")?,
-                    get("o_factor")?,
-                    get("o_average")?,
-                ])
-            })
-            .transpose()?;
-        Ok((
-            Place {
-                address: r.try_get("", "address")?,
-                premises_number: r.try_get("", "premises_number")?,
-                time_zone: r
-                    .try_get::<Option<String>>("", "time_zone")?
-                    .unwrap_or_else(|| "UTC".into()),
-            },
-            resolve_settings(org, house),
-        ))
+        Ok(place_of(&r)?)
     }
 
     async fn state<C: ConnectionTrait>(
@@ -403,6 +409,69 @@ impl Readings {
             .limit(settings.average_readings.max(1) as u64 + 1)
             .all(conn)
             .await?;
+        recent.reverse();
+        Ok(MeterState {
+            meter,
+            place,
+            settings,
+            recent,
+        })
+    }
+
+    /// The meter locked until the transaction ends (its readings are written
+    /// one at a time), where it is, its rules and its latest readings. On
+    /// PostgreSQL in one round trip; SQLite's writer holds the whole database
+    /// already, and reads in three.
+    async fn locked_state<C: ConnectionTrait>(&self, conn: &C, id: Uuid) -> AppResult<MeterState> {
+        let backend = conn.get_database_backend();
+        if backend != sea_orm::DatabaseBackend::Postgres {
+            let meter = self.locked_meter(conn, id).await?;
+            return self.state(conn, meter).await;
+        }
+        static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let sql = SQL.get_or_init(|| {
+            let columns = |table: &str, prefix: &str, names: Vec<&'static str>| {
+                names
+                    .into_iter()
+                    .map(|c| format!("{table}.{c} AS {prefix}{c}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            use sea_orm::{IdenStatic, Iterable};
+            format!(
+                "WITH m AS (UPDATE meters SET updated_at = updated_at WHERE id = $1 RETURNING *) \
+                 SELECT {meter}, {PLACE_COLUMNS}, {reading} FROM m JOIN houses h ON h.id = m.house_id {PLACE_JOINS} \
+                 LEFT JOIN LATERAL (SELECT * FROM readings WHERE meter_id = m.id AND status = $2 \
+                 ORDER BY taken_on DESC, created_at DESC LIMIT {limit}) r ON true \
+                 ORDER BY r.taken_on DESC, r.created_at DESC",
+                meter = columns("m", "m_", meter::Column::iter().map(|c| c.as_str()).collect()),
+                reading = columns("r", "r_", reading::Column::iter().map(|c| c.as_str()).collect()),
+                limit = MAX_AVERAGE_READINGS + 1,
+            )
+        });
+        let rows = conn
+            .query_all_raw(sea_orm::Statement::from_sql_and_values(
+                backend,
+                sql.as_str(),
+                [
+                    id.into(),
+                    sea_orm::ActiveEnum::to_value(&ReadingStatus::Accepted).into(),
+                ],
+            ))
+            .await?;
+        let first = rows.first().ok_or_else(|| AppError::not_found("meter"))?;
+        use sea_orm::FromQueryResult;
+        let meter = meter::Model::from_query_result(first, "m_")?;
+        let (place, settings) = place_of(first)?;
+        let mut recent = Vec::new();
+        for r in rows
+            .iter()
+            .take(settings.average_readings.max(1) as usize + 1)
+        {
+            if r.try_get::<Option<Uuid>>("", "r_id")?.is_some() {
+                recent.push(reading::Model::from_query_result(r, "r_")?);
+            }
+        }
         recent.reverse();
         Ok(MeterState {
             meter,
@@ -439,8 +508,9 @@ impl Readings {
     /// A reading from the resident app or a staff member; the caller's role decides which.
     pub async fn submit(&self, by: &Author, s: Submission) -> AppResult<ReadingView> {
         let txn = crate::tx::begin_write(&self.db).await?;
-        let meter = self.locked_meter(&txn, s.meter_id).await?;
-        by.check(crate::registry::access::meter(&meter))?;
+        let mut state = self.locked_state(&txn, s.meter_id).await?;
+        let meter = &state.meter;
+        by.check(crate::registry::access::meter(meter))?;
         let staff = by.principal.system || by.principal.membership(meter.organisation_id).is_some();
         let source = match (staff, s.source) {
             (true, None | Some(ReadingSource::Staff)) => ReadingSource::Staff,
@@ -462,7 +532,6 @@ impl Readings {
             }
         };
         let writer = Writer { source, staff };
-        let mut state = self.state(&txn, meter).await?;
         let (view, events) = self.write(&txn, by, &mut state, &writer, s, None).await?;
         txn.commit().await?;
         self.events.committed(events);
@@ -827,7 +896,7 @@ impl Readings {
             }
         }
         if let Some(Some(n)) = patch.average_readings {
-            if !(1..=24).contains(&n) {
+            if !(1..=MAX_AVERAGE_READINGS).contains(&n) {
                 return Err(AppError::validation(
                     "averageReadings",
                     "out_of_range",
@@ -1132,8 +1201,7 @@ impl Readings {
         let mut errors = Vec::new();
         for (n, (line, s)) in rows.into_iter().enumerate() {
             if let std::collections::hash_map::Entry::Vacant(slot) = states.entry(s.meter_id) {
-                let meter = self.locked_meter(conn, s.meter_id).await?;
-                slot.insert(self.state(conn, meter).await?);
+                slot.insert(self.locked_state(conn, s.meter_id).await?);
             }
             let Some(state) = states.get_mut(&s.meter_id) else {
                 continue;

@@ -144,13 +144,12 @@ db_test! {
             loop {
                 let row = schema::tenancy::as_system(async {
                     use sea_orm::ConnectionTrait;
-                    db.query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), "SELECT published_at FROM events")).await
+                    db.query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), "SELECT published FROM event_relay")).await
                 })
                 .await
-                .unwrap()
                 .unwrap();
-                let at: Option<chrono::DateTime<chrono::Utc>> = row.try_get("", "published_at").unwrap();
-                if at.is_some() {
+                let published: i64 = row.map(|r| r.try_get("", "published").unwrap()).unwrap_or(0);
+                if published >= 1 {
                     break;
                 }
                 tokio::time::sleep(Duration::from_millis(100)).await;
