@@ -323,11 +323,15 @@ pub async fn record_bulk(
     Ok(())
 }
 
-/// A change, its audit entry and its events, written together. The head is
-/// locked and read in one round trip (until the transaction ends); then on
-/// PostgreSQL `change` (one INSERT or UPDATE with `?` placeholders), the head,
-/// the entry and the events go in one statement, elsewhere one after the
-/// other. Returns the events as written.
+/// One entry of [`record_many`]: who changed which object, and how.
+pub struct Entry<'a> {
+    pub by: &'a Author,
+    pub object_type: &'a str,
+    pub object_id: Option<Uuid>,
+    pub changes: Value,
+}
+
+/// A change, its audit entry and its events, written together (see [`record_many`]).
 #[allow(clippy::too_many_arguments)]
 pub async fn record_with<C: ConnectionTrait>(
     conn: &C,
@@ -337,7 +341,37 @@ pub async fn record_with<C: ConnectionTrait>(
     object_id: Option<Uuid>,
     changes: Value,
     at: DateTime<Utc>,
-    change: Option<(&str, Vec<sea_orm::Value>)>,
+    change: Option<(String, Vec<sea_orm::Value>)>,
+    events: Vec<crate::events::NewEvent>,
+) -> Result<Vec<crate::events::Event>, DbErr> {
+    record_many(
+        conn,
+        organisation_id,
+        vec![Entry {
+            by,
+            object_type,
+            object_id,
+            changes,
+        }],
+        at,
+        change,
+        events,
+    )
+    .await
+}
+
+/// Changes of one organisation, their audit entries (in order, chained) and
+/// their events, written together. The head is locked and read in one round
+/// trip (until the transaction ends); then on PostgreSQL `change` (one INSERT
+/// or UPDATE with `?` placeholders), the head, the entries and the events go in
+/// one statement, elsewhere one after the other. Returns the events as
+/// written, numbered in the order given.
+pub async fn record_many<C: ConnectionTrait>(
+    conn: &C,
+    organisation_id: Uuid,
+    entries: Vec<Entry<'_>>,
+    at: DateTime<Utc>,
+    change: Option<(String, Vec<sea_orm::Value>)>,
     events: Vec<crate::events::NewEvent>,
 ) -> Result<Vec<crate::events::Event>, DbErr> {
     let backend = conn.get_database_backend();
@@ -345,7 +379,7 @@ pub async fn record_with<C: ConnectionTrait>(
     if let (false, Some((sql, values))) = (postgres, &change) {
         conn.execute_raw(Statement::from_sql_and_values(
             backend,
-            *sql,
+            sql.as_str(),
             values.clone(),
         ))
         .await?;
@@ -358,17 +392,22 @@ pub async fn record_with<C: ConnectionTrait>(
         ))
         .await?
         .ok_or_else(|| DbErr::RecordNotFound("audit head".into()))?;
-    let m = next_entry(
-        by,
-        organisation_id,
-        object_type,
-        object_id,
-        changes,
-        at,
-        head.try_get("", "seq")?,
-        head.try_get("", "hash")?,
-    );
-    let (seq, hash) = (m.seq, m.hash.clone());
+    let (mut seq, mut hash): (i64, String) = (head.try_get("", "seq")?, head.try_get("", "hash")?);
+    let mut models = Vec::with_capacity(entries.len());
+    for e in entries {
+        let m = next_entry(
+            e.by,
+            organisation_id,
+            e.object_type,
+            e.object_id,
+            e.changes,
+            at,
+            seq,
+            hash,
+        );
+        (seq, hash) = (m.seq, m.hash.clone());
+        models.push(m);
+    }
     if !postgres {
         conn.execute_raw(Statement::from_sql_and_values(
             backend,
@@ -376,12 +415,14 @@ pub async fn record_with<C: ConnectionTrait>(
             [seq.into(), hash.into(), organisation_id.into()],
         ))
         .await?;
-        conn.execute_raw(Statement::from_sql_and_values(
-            backend,
-            INSERT_ENTRY,
-            entry_values(m),
-        ))
-        .await?;
+        for m in models {
+            conn.execute_raw(Statement::from_sql_and_values(
+                backend,
+                INSERT_ENTRY,
+                entry_values(m),
+            ))
+            .await?;
+        }
         let mut out = Vec::with_capacity(events.len());
         for e in events {
             out.push(crate::events::emit(conn, e, at).await?);
@@ -397,12 +438,21 @@ pub async fn record_with<C: ConnectionTrait>(
     }
     sql.push_str("h AS (UPDATE audit_heads SET seq = ?, hash = ? WHERE organisation_id = ?), ");
     values.extend([seq.into(), hash.into(), organisation_id.into()]);
-    sql.push_str(&format!("a AS ({INSERT_ENTRY})"));
-    values.extend(entry_values(m));
+    let row = &INSERT_ENTRY[INSERT_ENTRY.find("(?").unwrap_or(INSERT_ENTRY.len())..];
+    sql.push_str("a AS (");
+    sql.push_str(&INSERT_ENTRY[..INSERT_ENTRY.len() - row.len()]);
+    for (k, m) in models.into_iter().enumerate() {
+        if k > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(row);
+        values.extend(entry_values(m));
+    }
+    sql.push(')');
+    let n = events.len() as i64;
     if events.is_empty() {
-        sql.push_str(" SELECT 0 AS seq, '' AS topic");
+        sql.push_str(" SELECT 0 AS seq");
     } else {
-        let n = events.len() as i64;
         sql.push_str(", eh AS (INSERT INTO event_heads (organisation_id, seq) VALUES (?, ?) ON CONFLICT (organisation_id) DO UPDATE SET seq = event_heads.seq + EXCLUDED.seq RETURNING seq) ");
         values.extend([organisation_id.into(), n.into()]);
         sql.push_str("INSERT INTO events (organisation_id, seq, topic, house_id, premises_id, account_id, object_id, payload, created_at) \
@@ -425,7 +475,7 @@ pub async fn record_with<C: ConnectionTrait>(
                 at.into(),
             ]);
         }
-        sql.push_str(") AS e(organisation_id, k, topic, house_id, premises_id, account_id, object_id, payload, created_at) RETURNING seq, topic");
+        sql.push_str(") AS e(organisation_id, k, topic, house_id, premises_id, account_id, object_id, payload, created_at) RETURNING seq");
     }
     let rows = conn
         .query_all_raw(Statement::from_sql_and_values(
@@ -434,17 +484,22 @@ pub async fn record_with<C: ConnectionTrait>(
             values,
         ))
         .await?;
-    let mut out = Vec::with_capacity(events.len());
-    for e in events {
-        let seq = rows
-            .iter()
-            .find(|r| r.try_get::<String>("", "topic").ok().as_deref() == Some(e.topic))
-            .map(|r| r.try_get::<i64>("", "seq"))
-            .transpose()?
-            .ok_or_else(|| DbErr::RecordNotFound("event".into()))?;
-        out.push(crate::events::Event::written(e, seq, at));
+    // The events took the numbers head - n + 1 … head, in the order given.
+    if n == 0 {
+        return Ok(Vec::new());
     }
-    Ok(out)
+    let mut last = 0;
+    for r in &rows {
+        last = last.max(r.try_get::<i64>("", "seq")?);
+    }
+    if rows.len() as i64 != n {
+        return Err(DbErr::RecordNotFound("event".into()));
+    }
+    Ok(events
+        .into_iter()
+        .enumerate()
+        .map(|(k, e)| crate::events::Event::written(e, last - n + 1 + k as i64, at))
+        .collect())
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Reading rules and transactions.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
@@ -33,6 +34,19 @@ pub struct Readings {
     db: DatabaseConnection,
     clock: Arc<dyn Clock>,
     events: Events,
+    /// Submissions waiting for their group commit (started on first use).
+    queue: Arc<std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<Job>>>,
+}
+
+/// At most this many submissions are written in one transaction.
+const GROUP_LIMIT: usize = 64;
+
+/// A submission waiting to be written, and where its answer goes.
+struct Job {
+    scope: Arc<str>,
+    by: Author,
+    s: Submission,
+    reply: tokio::sync::oneshot::Sender<AppResult<ReadingView>>,
 }
 
 /// A reading as every screen and event shows it.
@@ -256,11 +270,18 @@ fn place_of(r: &sea_orm::QueryResult) -> Result<(Place, Settings), sea_orm::DbEr
     ))
 }
 
-fn insert_reading(m: &reading::Model) -> (&'static str, Vec<sea_orm::Value>) {
-    (
-        "INSERT INTO readings (id, organisation_id, house_id, premises_id, meter_id, taken_on, value1_micro, value2_micro, value3_micro, source, author_id, author_name, status, flagged, flag_reason, rollover, corrects, reason, reviewed_by, reviewed_at, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        vec![
+/// One INSERT of `models`, for the transaction's change statement.
+fn insert_readings(models: &[reading::Model]) -> (String, Vec<sea_orm::Value>) {
+    let mut sql = String::from(
+        "INSERT INTO readings (id, organisation_id, house_id, premises_id, meter_id, taken_on, value1_micro, value2_micro, value3_micro, source, author_id, author_name, status, flagged, flag_reason, rollover, corrects, reason, reviewed_by, reviewed_at, created_at) VALUES ",
+    );
+    let mut values = Vec::with_capacity(models.len() * 21);
+    for (k, m) in models.iter().enumerate() {
+        if k > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        values.extend([
             m.id.into(),
             m.organisation_id.into(),
             m.house_id.into(),
@@ -282,8 +303,9 @@ fn insert_reading(m: &reading::Model) -> (&'static str, Vec<sea_orm::Value>) {
             m.reviewed_by.into(),
             m.reviewed_at.into(),
             m.created_at.into(),
-        ],
-    )
+        ]);
+    }
+    (sql, values)
 }
 
 /// What a write needs about one meter, read in its transaction.
@@ -296,6 +318,14 @@ struct MeterState {
 }
 
 impl MeterState {
+    /// A reading written: the next one compares with it.
+    fn accept(&mut self, model: reading::Model) {
+        self.recent.push(model);
+        if self.recent.len() > self.settings.average_readings.max(1) as usize + 1 {
+            self.recent.remove(0);
+        }
+    }
+
     fn previous(&self) -> Point {
         match self.recent.last() {
             Some(r) => Point {
@@ -327,6 +357,13 @@ impl MeterState {
     }
 }
 
+/// A checked reading, ready to be written.
+struct Prepared {
+    model: reading::Model,
+    view: ReadingView,
+    announced: Vec<NewEvent>,
+}
+
 /// Who writes, as the reading records it.
 struct Writer {
     source: ReadingSource,
@@ -335,7 +372,12 @@ struct Writer {
 
 impl Readings {
     pub fn new(db: DatabaseConnection, clock: Arc<dyn Clock>, events: Events) -> Self {
-        Self { db, clock, events }
+        Self {
+            db,
+            clock,
+            events,
+            queue: Arc::default(),
+        }
     }
 
     pub fn events(&self) -> &Events {
@@ -406,6 +448,7 @@ impl Readings {
             .filter(reading::Column::Status.eq(ReadingStatus::Accepted))
             .order_by_desc(reading::Column::TakenOn)
             .order_by_desc(reading::Column::CreatedAt)
+            .order_by_desc(reading::Column::Id)
             .limit(settings.average_readings.max(1) as u64 + 1)
             .all(conn)
             .await?;
@@ -418,16 +461,55 @@ impl Readings {
         })
     }
 
-    /// The meter locked until the transaction ends (its readings are written
-    /// one at a time), where it is, its rules and its latest readings. On
-    /// PostgreSQL in one round trip; SQLite's writer holds the whole database
-    /// already, and reads in three.
+    /// One meter locked, with where it is, its rules and its latest readings
+    /// (see [`Self::locked_states`]).
     async fn locked_state<C: ConnectionTrait>(&self, conn: &C, id: Uuid) -> AppResult<MeterState> {
+        self.locked_states(conn, &[id])
+            .await?
+            .remove(&id)
+            .ok_or_else(|| AppError::not_found("meter"))
+    }
+
+    /// Meters locked until the transaction ends (a meter's readings are written
+    /// one at a time), with where each is, its rules and its latest readings;
+    /// a meter that does not exist (or may not be seen) is missing from the map.
+    /// On PostgreSQL two round trips for any number of meters: the locks, taken
+    /// in the order of the ids so that two writers never wait for each other,
+    /// then the read, which must start after the locks are held to see what the
+    /// writer before committed. SQLite's writer holds the whole database already
+    /// and reads meter by meter.
+    async fn locked_states<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        ids: &[Uuid],
+    ) -> AppResult<HashMap<Uuid, MeterState>> {
         let backend = conn.get_database_backend();
+        let mut out = HashMap::with_capacity(ids.len());
         if backend != sea_orm::DatabaseBackend::Postgres {
-            let meter = self.locked_meter(conn, id).await?;
-            return self.state(conn, meter).await;
+            for id in ids {
+                if out.contains_key(id) {
+                    continue;
+                }
+                match self.locked_meter(conn, *id).await {
+                    Ok(meter) => {
+                        out.insert(*id, self.state(conn, meter).await?);
+                    }
+                    Err(AppError::NotFound { .. }) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            return Ok(out);
         }
+        let mut sorted = ids.to_vec();
+        sorted.sort();
+        sorted.dedup();
+        let ids_value = || sea_orm::Value::from(sorted.clone());
+        conn.execute_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            "SELECT id FROM meters WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+            [ids_value()],
+        ))
+        .await?;
         static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
         let sql = SQL.get_or_init(|| {
             let columns = |table: &str, prefix: &str, names: Vec<&'static str>| {
@@ -439,14 +521,14 @@ impl Readings {
             };
             use sea_orm::{IdenStatic, Iterable};
             format!(
-                "WITH m AS (UPDATE meters SET updated_at = updated_at WHERE id = $1 RETURNING *) \
-                 SELECT {meter}, {PLACE_COLUMNS}, {reading} FROM m JOIN houses h ON h.id = m.house_id {PLACE_JOINS} \
+                "SELECT {meter}, {PLACE_COLUMNS}, {reading} FROM meters m JOIN houses h ON h.id = m.house_id {PLACE_JOINS} \
                  LEFT JOIN LATERAL (SELECT * FROM readings WHERE meter_id = m.id AND status = $2 \
-                 ORDER BY taken_on DESC, created_at DESC LIMIT {limit}) r ON true \
-                 ORDER BY r.taken_on DESC, r.created_at DESC",
+                 ORDER BY taken_on DESC, created_at DESC, id DESC \
+                 LIMIT GREATEST(COALESCE(hs.average_readings, os.average_readings, {default}), 1) + 1) r ON true \
+                 WHERE m.id = ANY($1) ORDER BY m.id, r.taken_on DESC, r.created_at DESC, r.id DESC",
                 meter = columns("m", "m_", meter::Column::iter().map(|c| c.as_str()).collect()),
                 reading = columns("r", "r_", reading::Column::iter().map(|c| c.as_str()).collect()),
-                limit = MAX_AVERAGE_READINGS + 1,
+                default = DEFAULT_AVERAGE_READINGS,
             )
         });
         let rows = conn
@@ -454,31 +536,38 @@ impl Readings {
                 backend,
                 sql.as_str(),
                 [
-                    id.into(),
+                    ids_value(),
                     sea_orm::ActiveEnum::to_value(&ReadingStatus::Accepted).into(),
                 ],
             ))
             .await?;
-        let first = rows.first().ok_or_else(|| AppError::not_found("meter"))?;
         use sea_orm::FromQueryResult;
-        let meter = meter::Model::from_query_result(first, "m_")?;
-        let (place, settings) = place_of(first)?;
-        let mut recent = Vec::new();
-        for r in rows
-            .iter()
-            .take(settings.average_readings.max(1) as usize + 1)
-        {
-            if r.try_get::<Option<Uuid>>("", "r_id")?.is_some() {
-                recent.push(reading::Model::from_query_result(r, "r_")?);
+        for r in &rows {
+            let id: Uuid = r.try_get("", "m_id")?;
+            let state = match out.entry(id) {
+                std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    let (place, settings) = place_of(r)?;
+                    v.insert(MeterState {
+                        meter: meter::Model::from_query_result(r, "m_")?,
+                        place,
+                        settings,
+                        recent: Vec::new(),
+                    })
+                }
+            };
+            if state.recent.len() <= state.settings.average_readings.max(1) as usize
+                && r.try_get::<Option<Uuid>>("", "r_id")?.is_some()
+            {
+                state
+                    .recent
+                    .push(reading::Model::from_query_result(r, "r_")?);
             }
         }
-        recent.reverse();
-        Ok(MeterState {
-            meter,
-            place,
-            settings,
-            recent,
-        })
+        for state in out.values_mut() {
+            state.recent.reverse();
+        }
+        Ok(out)
     }
 
     /// The meter, locked until the transaction ends: its readings are written one at a time.
@@ -505,14 +594,103 @@ impl Readings {
             .ok_or_else(|| AppError::not_found("meter"))
     }
 
-    /// A reading from the resident app or a staff member; the caller's role decides which.
+    /// A reading from the resident app or a staff member; the caller's role
+    /// decides which. Submissions that arrive while others are being written
+    /// are written together (group commit): each is checked on its own and
+    /// gets its own audit entry, event and answer, and a refused one does not
+    /// touch the others; they share one transaction and its round trips. A
+    /// group the database refuses as a whole is written again one by one.
     pub async fn submit(&self, by: &Author, s: Submission) -> AppResult<ReadingView> {
-        let txn = crate::tx::begin_write(&self.db).await?;
-        let mut state = self.locked_state(&txn, s.meter_id).await?;
-        let meter = &state.meter;
-        by.check(crate::registry::access::meter(meter))?;
+        let queue = self.queue.get_or_init(|| self.start_queue());
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job = Job {
+            scope: crate::tenancy::current(),
+            by: by.clone(),
+            s,
+            reply,
+        };
+        if let Err(refused) = queue.send(job) {
+            // The writers are gone (the runtime is shutting down): write here.
+            let job = refused.0;
+            return self.submit_alone(&job.by, job.s).await;
+        }
+        answer
+            .await
+            .map_err(|_| AppError::Internal("the reading writer stopped".into()))?
+    }
+
+    /// Starts the writer: one group in flight, and what arrives while it
+    /// commits forms the next group (a second writer would only split the
+    /// queue into smaller groups waiting for the same organisation's locks).
+    fn start_queue(&self) -> tokio::sync::mpsc::UnboundedSender<Job> {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Job>();
+        // The writer holds a copy without the queue, so that it ends when the
+        // last handle on this service is dropped.
+        let writer = Readings {
+            db: self.db.clone(),
+            clock: self.clock.clone(),
+            events: self.events.clone(),
+            queue: Arc::default(),
+        };
+        tokio::spawn(async move {
+            while let Some(first) = rx.recv().await {
+                let mut jobs = vec![first];
+                while jobs.len() < GROUP_LIMIT {
+                    match rx.try_recv() {
+                        Ok(j) => jobs.push(j),
+                        Err(_) => break,
+                    }
+                }
+                // One group per database scope (the callers' organisations).
+                let mut groups: Vec<(Arc<str>, Vec<Job>)> = Vec::new();
+                for j in jobs {
+                    match groups.iter_mut().find(|g| g.0 == j.scope) {
+                        Some(g) => g.1.push(j),
+                        None => groups.push((j.scope.clone(), vec![j])),
+                    }
+                }
+                for (scope, group) in groups {
+                    crate::tenancy::scoped(scope, writer.commit_group(group)).await;
+                }
+            }
+        });
+        tx
+    }
+
+    async fn commit_group(&self, mut jobs: Vec<Job>) {
+        if jobs.len() == 1 {
+            if let Some(j) = jobs.pop() {
+                let r = self.submit_alone(&j.by, j.s).await;
+                let _ = j.reply.send(r);
+            }
+            return;
+        }
+        let submissions: Vec<(Author, Submission)> =
+            jobs.iter().map(|j| (j.by.clone(), j.s.clone())).collect();
+        match self.submit_group(submissions).await {
+            Ok(results) => {
+                for (j, r) in jobs.into_iter().zip(results) {
+                    let _ = j.reply.send(r);
+                }
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "a group of readings was refused; writing them one by one");
+                for j in jobs {
+                    let r = self.submit_alone(&j.by, j.s).await;
+                    let _ = j.reply.send(r);
+                }
+            }
+        }
+    }
+
+    /// Who writes a reading and as what source.
+    fn writer_for(
+        by: &Author,
+        meter: &meter::Model,
+        source: Option<ReadingSource>,
+    ) -> AppResult<Writer> {
         let staff = by.principal.system || by.principal.membership(meter.organisation_id).is_some();
-        let source = match (staff, s.source) {
+        let source = match (staff, source) {
             (true, None | Some(ReadingSource::Staff)) => ReadingSource::Staff,
             (true, Some(ReadingSource::Automatic)) => ReadingSource::Automatic,
             (false, None | Some(ReadingSource::Resident)) => ReadingSource::Resident,
@@ -531,11 +709,94 @@ impl Readings {
                 ))
             }
         };
-        let writer = Writer { source, staff };
+        Ok(Writer { source, staff })
+    }
+
+    /// One submission in a transaction of its own.
+    async fn submit_alone(&self, by: &Author, s: Submission) -> AppResult<ReadingView> {
+        let txn = crate::tx::begin_write(&self.db).await?;
+        let mut state = self.locked_state(&txn, s.meter_id).await?;
+        by.check(crate::registry::access::meter(&state.meter))?;
+        let writer = Self::writer_for(by, &state.meter, s.source)?;
         let (view, events) = self.write(&txn, by, &mut state, &writer, s, None).await?;
         txn.commit().await?;
         self.events.committed(events);
         Ok(view)
+    }
+
+    /// Submissions in one transaction: each checked against its meter as the
+    /// ones before it in the group left it. The outer error is the database's
+    /// (nothing was written); the inner ones are each submission's own.
+    async fn submit_group(
+        &self,
+        group: Vec<(Author, Submission)>,
+    ) -> AppResult<Vec<AppResult<ReadingView>>> {
+        let txn = crate::tx::begin_write(&self.db).await?;
+        let ids: Vec<Uuid> = group.iter().map(|(_, s)| s.meter_id).collect();
+        let mut states = self.locked_states(&txn, &ids).await?;
+        let now = self.clock.now();
+        let mut results: Vec<Option<AppResult<ReadingView>>> = Vec::with_capacity(group.len());
+        // Accepted submissions by organisation, in order.
+        let mut accepted: Vec<(Uuid, Vec<(usize, Prepared)>)> = Vec::new();
+        for (k, (by, s)) in group.iter().enumerate() {
+            let prepared = (|| {
+                let state = states
+                    .get_mut(&s.meter_id)
+                    .ok_or_else(|| AppError::not_found("meter"))?;
+                by.check(crate::registry::access::meter(&state.meter))?;
+                let writer = Self::writer_for(by, &state.meter, s.source)?;
+                let p = self.prepare(by, state, &writer, s.clone(), None, now)?;
+                state.accept(p.model.clone());
+                Ok::<_, AppError>(p)
+            })();
+            match prepared {
+                Ok(p) => {
+                    results.push(None);
+                    let org = p.model.organisation_id;
+                    match accepted.iter_mut().find(|(o, _)| *o == org) {
+                        Some((_, list)) => list.push((k, p)),
+                        None => accepted.push((org, vec![(k, p)])),
+                    }
+                }
+                Err(e) => results.push(Some(Err(e))),
+            }
+        }
+        let mut committed = Vec::new();
+        for (org, list) in accepted {
+            let models: Vec<reading::Model> = list.iter().map(|(_, p)| p.model.clone()).collect();
+            let entries = list
+                .iter()
+                .map(|(k, p)| crate::audit::Entry {
+                    by: &group[*k].0,
+                    object_type: "reading",
+                    object_id: Some(p.model.id),
+                    changes: diff(None, Some(&p.model)),
+                })
+                .collect();
+            let announced: Vec<NewEvent> = list
+                .iter()
+                .flat_map(|(_, p)| p.announced.iter().cloned())
+                .collect();
+            let events = crate::audit::record_many(
+                &txn,
+                org,
+                entries,
+                now,
+                Some(insert_readings(&models)),
+                announced,
+            )
+            .await?;
+            committed.extend(events);
+            for (k, p) in list {
+                results[k] = Some(Ok(p.view));
+            }
+        }
+        txn.commit().await?;
+        self.events.committed(committed);
+        Ok(results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(AppError::Internal("a reading was left out".into()))))
+            .collect())
     }
 
     /// Checks and writes one reading in `conn`'s transaction.
@@ -549,6 +810,34 @@ impl Readings {
         corrects: Option<&reading::Model>,
     ) -> AppResult<(ReadingView, Vec<Event>)> {
         let now = self.clock.now();
+        let p = self.prepare(by, state, writer, s, corrects, now)?;
+        let events = record_with(
+            conn,
+            by,
+            p.model.organisation_id,
+            "reading",
+            Some(p.model.id),
+            diff(None, Some(&p.model)),
+            now,
+            Some(insert_readings(std::slice::from_ref(&p.model))),
+            p.announced,
+        )
+        .await?;
+        state.accept(p.model);
+        Ok((p.view, events))
+    }
+
+    /// Checks one reading against its meter's state and builds what is to be
+    /// written, without writing.
+    fn prepare(
+        &self,
+        by: &Author,
+        state: &MeterState,
+        writer: &Writer,
+        s: Submission,
+        corrects: Option<&reading::Model>,
+        now: DateTime<Utc>,
+    ) -> AppResult<Prepared> {
         let today = today_in(&state.place.time_zone, now);
         let meter = &state.meter;
         let zones = meter.zones.clamp(1, 3) as usize;
@@ -738,23 +1027,11 @@ impl Readings {
         if flagged {
             announced.push(announce(topics::READING_FLAGGED));
         }
-        let events = record_with(
-            conn,
-            by,
-            meter.organisation_id,
-            "reading",
-            Some(model.id),
-            diff(None, Some(&model)),
-            now,
-            Some(insert_reading(&model)),
+        Ok(Prepared {
+            model,
+            view,
             announced,
-        )
-        .await?;
-        state.recent.push(model);
-        if state.recent.len() > state.settings.average_readings.max(1) as usize + 1 {
-            state.recent.remove(0);
-        }
-        Ok((view, events))
+        })
     }
 
     /// A staff correction: a new reading in place of `id`, with a reason; the
@@ -802,7 +1079,7 @@ impl Readings {
         let mut state = self.state(&txn, meter).await?;
         state
             .recent
-            .retain(|r| (r.taken_on, r.created_at) < (old.taken_on, old.created_at));
+            .retain(|r| (r.taken_on, r.created_at, r.id) < (old.taken_on, old.created_at, old.id));
         let writer = Writer {
             source: ReadingSource::Staff,
             staff: true,
@@ -1077,8 +1354,9 @@ impl Readings {
         let before = |column: &str| {
             format!(
                 "(SELECT p.{column} FROM readings p WHERE p.meter_id = r.meter_id AND p.status = 'accepted' \
-                 AND p.id <> r.id AND (p.taken_on < r.taken_on OR (p.taken_on = r.taken_on AND p.created_at < r.created_at)) \
-                 ORDER BY p.taken_on DESC, p.created_at DESC LIMIT 1) AS {column}"
+                 AND p.id <> r.id AND (p.taken_on < r.taken_on OR (p.taken_on = r.taken_on AND (p.created_at < r.created_at \
+                 OR (p.created_at = r.created_at AND p.id < r.id)))) \
+                 ORDER BY p.taken_on DESC, p.created_at DESC, p.id DESC LIMIT 1) AS {column}"
             )
         };
         let marks = vec!["?"; rows.len()].join(", ");
@@ -1136,6 +1414,7 @@ impl Readings {
         let rows = q
             .order_by_asc(reading::Column::TakenOn)
             .order_by_asc(reading::Column::CreatedAt)
+            .order_by_asc(reading::Column::Id)
             .all(&self.db)
             .await?;
         let zones = meter.zones.clamp(1, 3) as usize;

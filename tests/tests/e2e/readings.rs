@@ -265,3 +265,74 @@ db_test! {
         assert_eq!(got["errors"][0]["extensions"]["code"], "FORBIDDEN");
     }
 }
+
+db_test! {
+    async fn readings_submitted_at_once_are_each_checked_on_their_own_and_chained_in_order(app: &TestApp) {
+        let f = fixture(app, "Group").await;
+        // Thirty submissions at once: staff readings of one meter in a random
+        // order of values, residents on their own meters, and ones that must be
+        // refused (another resident's meter, a value per zone too many).
+        let mut calls = Vec::new();
+        for v in [70, 10, 40, 100, 20, 90, 30, 60, 50, 80] {
+            let (admin, meter) = (app.admin.clone(), f.meter3.clone());
+            calls.push(tokio::spawn(async move { ("staff", v, submit(&admin, &meter, &[&v.to_string()]).await) }));
+        }
+        for v in 1..=10 {
+            let (r1, m1, r2, m2) = (f.resident.clone(), f.meter.clone(), f.resident.clone(), f.meter2.clone());
+            calls.push(tokio::spawn(async move { ("resident", v, submit(&r1, &m1, &[&format!("{v}.5")]).await) }));
+            calls.push(tokio::spawn(async move { ("foreign", v, submit(&r2, &m2, &["1", "2"]).await) }));
+        }
+        let mut accepted = Vec::new();
+        for call in calls {
+            let (who, v, got) = call.await.unwrap();
+            match who {
+                "foreign" => assert_eq!(refusal(&got).0, "NOT_FOUND", "{got}"),
+                _ if got.get("errors").is_some() => assert_eq!(refusal(&got).2, "below_previous", "{who} {v}: {got}"),
+                _ => accepted.push((who, v)),
+            }
+        }
+        assert!(accepted.iter().any(|(w, _)| *w == "staff") && accepted.iter().any(|(w, _)| *w == "resident"));
+        // What was accepted stands in the order it was written: each value above the one before.
+        for meter in [&f.meter3, &f.meter] {
+            let history = app.ok(
+                "query($id: ID!) { meterHistory(meterId: $id) { readings { values consumption } } }",
+                json!({ "id": meter }),
+            ).await;
+            let readings = history["meterHistory"]["readings"].as_array().unwrap().clone();
+            let values: Vec<f64> = readings.iter().map(|r| r["values"][0].as_str().unwrap().parse().unwrap()).collect();
+            assert!(values.windows(2).all(|w| w[0] < w[1]), "{values:?}");
+            for r in &readings {
+                let c: f64 = r["consumption"][0].as_str().unwrap().parse().unwrap();
+                assert!(c > 0.0, "{readings:?}");
+            }
+        }
+        let written = app.ok(
+            "query($org: ID!) { readings(organisationId: $org, first: 100) { totalCount } }",
+            json!({ "org": f.org }),
+        ).await["readings"]["totalCount"].as_i64().unwrap();
+        assert_eq!(written, accepted.len() as i64);
+        // One audit entry each, the chain unbroken; events numbered without gaps.
+        let db = app.db();
+        let org = uuid::Uuid::parse_str(&f.org).unwrap();
+        let report = schema::tenancy::as_system(schema::audit::verify_chain(db, org)).await.unwrap();
+        assert!(report.ok(), "{report:?}");
+        let seqs: Vec<i64> = schema::tenancy::as_system(async {
+            use sea_orm::ConnectionTrait;
+            db.query_all_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                format!("SELECT seq FROM events WHERE organisation_id = {} ORDER BY seq", match db.get_database_backend() {
+                    sea_orm::DatabaseBackend::Postgres => format!("'{org}'"),
+                    _ => format!("x'{}'", org.simple()),
+                }),
+            ))
+            .await
+        })
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get::<i64>("", "seq").unwrap())
+        .collect();
+        assert!(seqs.len() >= accepted.len(), "{seqs:?}");
+        assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>());
+    }
+}
