@@ -197,7 +197,8 @@ async fn serve(mut socket: WebSocket, state: AppState, cookie: Option<String>, m
                         let errors = serde_json::to_value(&response.errors).unwrap_or(Value::Null);
                         (Some(text(json!({ "id": id, "type": "error", "payload": errors }))), true)
                     }
-                    Some(Step::First(response) | Step::Next(response)) => (Some(next_message(&id, &response)), false),
+                    Some(Step::First(response) | Step::Next(response)) => (Some(next_message(&id, &serde_json::to_string(&response).unwrap_or_else(|_| "null".into()))), false),
+                    Some(Step::Rendered(payload)) => (Some(next_message(&id, &payload)), false),
                     None => (Some(text(json!({ "id": id, "type": "complete" }))), true),
                 };
                 if done {
@@ -288,16 +289,14 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// `{"id":…,"type":"next","payload":…}`, serialised once, straight to text
-/// (a subscriber gets one of these per event).
-fn next_message(id: &str, response: &async_graphql::Response) -> Message {
+/// `{"id":…,"type":"next","payload":…}` around a payload already in JSON.
+fn next_message(id: &str, payload: &str) -> Message {
     let id = serde_json::to_string(id).unwrap_or_else(|_| "\"\"".into());
-    let payload = serde_json::to_string(response).unwrap_or_else(|_| "null".into());
     let mut out = String::with_capacity(payload.len() + id.len() + 32);
     out.push_str("{\"id\":");
     out.push_str(&id);
     out.push_str(",\"type\":\"next\",\"payload\":");
-    out.push_str(&payload);
+    out.push_str(payload);
     out.push('}');
     Message::Text(out.into())
 }
@@ -305,11 +304,16 @@ fn next_message(id: &str, response: &async_graphql::Response) -> Message {
 enum Step {
     First(async_graphql::Response),
     Next(async_graphql::Response),
+    /// An event of a feed, rendered: the `payload` of its `next` message.
+    Rendered(Arc<str>),
 }
 
 type Operation = Pin<Box<dyn Stream<Item = (String, Option<Step>)> + Send>>;
 
 /// Starts one operation of a `subscribe`: its responses, then an end marker.
+/// A subscription served as a feed (`schema::events::FeedSlot`) sends each
+/// event as its document renders it, rendered once per event and document
+/// for every subscriber on this instance.
 fn start(
     state: &AppState,
     principal: &Arc<Principal>,
@@ -325,8 +329,36 @@ fn start(
         principal: Some(principal.clone()),
         secure: state.secure,
     };
-    let responses = schema::graphql::execute_stream(&state.schema, &state.registry, request, ctx);
+    // What the rendering depends on: the operation, its text, its variables.
+    let document: Arc<str> = format!(
+        "{}\u{0}{}\u{0}{}",
+        request.operation_name.as_deref().unwrap_or_default(),
+        request.query,
+        serde_json::to_string(&request.variables).unwrap_or_default()
+    )
+    .into();
+    let again = (
+        request.query.clone(),
+        request.operation_name.clone(),
+        request.variables.clone(),
+    );
+    let slot = Arc::new(schema::events::FeedSlot::default());
+    let request = request.data(slot.clone());
+    let responses =
+        schema::graphql::execute_stream(&state.schema, &state.registry, request, ctx.clone());
     let end = id.clone();
+    let feed_id = id.clone();
+    let (state, orgs) = (state.clone(), schema::tenancy::of(Some(principal)));
+    // After the resolver's own items (none for a feed): the feed's events.
+    let feed = stream::once(async move { slot.take() })
+        .filter_map(|events| async move { events })
+        .flat_map(move |events| schema::tenancy::ScopedStream::new(orgs.clone(), events))
+        .then(move |event| {
+            let (state, ctx, document, again) =
+                (state.clone(), ctx.clone(), document.clone(), again.clone());
+            async move { render(&state, ctx, &document, again, event).await }
+        })
+        .map(move |payload| (feed_id.clone(), Some(Step::Rendered(payload))));
     Box::pin(
         responses
             .enumerate()
@@ -340,8 +372,42 @@ fn start(
                     }),
                 )
             })
+            .chain(feed)
             .chain(stream::once(async move { (end, None) })),
     )
+}
+
+/// An event of a feed as `document` renders it: the first subscriber to ask
+/// runs the document once for the event; the others reuse that.
+async fn render(
+    state: &AppState,
+    ctx: RequestCtx,
+    document: &Arc<str>,
+    (query, operation_name, variables): (String, Option<String>, async_graphql::Variables),
+    event: Arc<schema::events::Event>,
+) -> Arc<str> {
+    let cell = event.rendering(document);
+    cell.get_or_init(|| async {
+        let mut request = async_graphql::Request::new(query)
+            .variables(variables)
+            .data(schema::events::RenderOne(event.clone()));
+        request.operation_name = operation_name;
+        let response =
+            schema::graphql::execute_stream(&state.schema, &state.registry, request, ctx)
+                .next()
+                .await
+                .unwrap_or_else(|| {
+                    async_graphql::Response::from_errors(vec![async_graphql::ServerError::new(
+                        "the event could not be rendered",
+                        None,
+                    )])
+                });
+        serde_json::to_string(&response)
+            .unwrap_or_else(|_| "null".into())
+            .into()
+    })
+    .await
+    .clone()
 }
 
 /// Whether the session still holds. Only a definite "no" ends the socket: a

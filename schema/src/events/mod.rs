@@ -16,6 +16,7 @@
 //!   `after` from the outbox, then live; it never sees an event twice.
 
 mod bus;
+mod feed;
 mod relay;
 mod stream;
 
@@ -29,6 +30,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 pub use bus::{Bus, Hub};
+pub use feed::{FeedSlot, RenderOne, Rendering};
 pub use relay::Relay;
 pub use stream::{follow, Follow, FollowError};
 
@@ -48,6 +50,9 @@ pub struct Event {
     /// The payload decoded once per instance, shared by every subscriber.
     #[serde(skip)]
     decoded: OnceLock<Arc<dyn Any + Send + Sync>>,
+    /// Its renderings by subscription document (see `feed`).
+    #[serde(skip)]
+    rendered: std::sync::Mutex<Vec<(Arc<str>, Rendering)>>,
 }
 
 impl Event {
@@ -75,6 +80,7 @@ impl Event {
             payload: new.payload,
             created_at: at,
             decoded: OnceLock::new(),
+            rendered: Default::default(),
         }
     }
 
@@ -91,6 +97,7 @@ impl Event {
             payload: serde_json::from_str(&payload).unwrap_or(Value::Null),
             created_at: row.try_get("", "created_at")?,
             decoded: OnceLock::new(),
+            rendered: Default::default(),
         })
     }
 }

@@ -8,14 +8,15 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, Result, Subscription, ID};
-use futures_util::Stream;
+use futures_util::stream::BoxStream;
+use futures_util::StreamExt;
 use uuid::Uuid;
 
 use super::service::ReadingView;
 use super::types::ReadingEvent;
 use crate::auth::{principal, Principal, Target};
 use crate::error::AppError;
-use crate::events::{follow, topics, Event, Events, FollowError};
+use crate::events::{follow, topics, Event, Events, FeedSlot, FollowError, RenderOne};
 use crate::pagination::{opt_uuid, uuid};
 
 #[derive(Default)]
@@ -62,7 +63,11 @@ async fn stream(
     organisation_id: ID,
     house_id: Option<ID>,
     after: Option<i64>,
-) -> Result<impl Stream<Item = ReadingEvent>> {
+) -> Result<BoxStream<'static, ReadingEvent>> {
+    // Rendering one event of a feed (see `events::feed`): just that event.
+    if let Some(one) = ctx.data_opt::<RenderOne>() {
+        return Ok(futures_util::stream::iter(item(&one.0)).boxed());
+    }
     let p = principal(ctx)?;
     let org = uuid("organisationId", &organisation_id)?;
     let house = opt_uuid("houseId", house_id.as_ref())?;
@@ -83,7 +88,7 @@ async fn stream(
         auth,
         checked: std::time::Instant::now(),
     };
-    Ok(futures_util::stream::unfold(
+    let events = futures_util::stream::unfold(
         (follow, p, watch),
         move |(mut follow, mut p, mut watch): (crate::events::Follow, Arc<Principal>, Watch)| async move {
             loop {
@@ -112,15 +117,7 @@ async fn stream(
                                 continue;
                             }
                         }
-                        let Some(reading) = e.decode::<ReadingView>() else {
-                            continue;
-                        };
-                        let item = ReadingEvent {
-                            event_id: e.seq,
-                            committed_at: e.created_at,
-                            reading,
-                        };
-                        return Some((item, (follow, p, watch)));
+                        return Some((e, (follow, p, watch)));
                     }
                     // The outbox cannot be read now: the cursor stays; try again shortly.
                     Err(e) => {
@@ -130,7 +127,23 @@ async fn stream(
                 }
             }
         },
-    ))
+    )
+    .boxed();
+    // Served as a feed: the websocket layer renders each event once per document.
+    if let Some(slot) = ctx.data_opt::<Arc<FeedSlot>>() {
+        slot.install(events);
+        return Ok(futures_util::stream::empty().boxed());
+    }
+    Ok(events.filter_map(|e| std::future::ready(item(&e))).boxed())
+}
+
+/// An event as `ReadingEvent`; none when its payload is not a reading.
+fn item(e: &Event) -> Option<ReadingEvent> {
+    Some(ReadingEvent {
+        event_id: e.seq,
+        committed_at: e.created_at,
+        reading: e.decode::<ReadingView>()?,
+    })
 }
 
 /// When a subscription looks at its subscriber's rights again: when they
@@ -171,7 +184,7 @@ impl ReadingsSubscription {
         organisation_id: ID,
         house_id: Option<ID>,
         after: Option<i64>,
-    ) -> Result<impl Stream<Item = ReadingEvent>> {
+    ) -> Result<BoxStream<'static, ReadingEvent>> {
         stream(
             ctx,
             "Subscription.readingSubmitted",
@@ -190,7 +203,7 @@ impl ReadingsSubscription {
         organisation_id: ID,
         house_id: Option<ID>,
         after: Option<i64>,
-    ) -> Result<impl Stream<Item = ReadingEvent>> {
+    ) -> Result<BoxStream<'static, ReadingEvent>> {
         stream(
             ctx,
             "Subscription.readingFlagged",
