@@ -342,15 +342,18 @@ fn start(
         request.operation_name.clone(),
         request.variables.clone(),
     );
-    let slot = Arc::new(schema::events::FeedSlot::default());
-    let request = request.data(slot.clone());
+    let slot = feed_eligible(&request).then(|| Arc::new(schema::events::FeedSlot::default()));
+    let request = match &slot {
+        Some(slot) => request.data(slot.clone()),
+        None => request,
+    };
     let responses =
         schema::graphql::execute_stream(&state.schema, &state.registry, request, ctx.clone());
     let end = id.clone();
     let feed_id = id.clone();
     let (state, orgs) = (state.clone(), schema::tenancy::of(Some(principal)));
     // After the resolver's own items (none for a feed): the feed's events.
-    let feed = stream::once(async move { slot.take() })
+    let feed = stream::once(async move { slot.and_then(|s| s.take()) })
         .filter_map(|events| async move { events })
         .flat_map(move |events| schema::tenancy::ScopedStream::new(orgs.clone(), events))
         .then(move |event| {
@@ -375,6 +378,32 @@ fn start(
             .chain(feed)
             .chain(stream::once(async move { (end, None) })),
     )
+}
+
+/// Whether an operation may be served as a feed: a subscription whose
+/// selection is one field, as the GraphQL specification requires of every
+/// subscription (a second field would find the slot taken).
+fn feed_eligible(request: &async_graphql::Request) -> bool {
+    use async_graphql::parser::types::{OperationType, Selection};
+    let Ok(doc) = async_graphql::parser::parse_query(&request.query) else {
+        return false;
+    };
+    let mut operations = doc.operations.iter();
+    let op = match &request.operation_name {
+        Some(name) => operations
+            .find(|(n, _)| n.is_some_and(|n| n.as_str() == name))
+            .map(|(_, op)| op),
+        None => match (operations.next(), operations.next()) {
+            (Some((_, op)), None) => Some(op),
+            _ => None,
+        },
+    };
+    op.is_some_and(|op| {
+        let items = &op.node.selection_set.node.items;
+        op.node.ty == OperationType::Subscription
+            && items.len() == 1
+            && matches!(items[0].node, Selection::Field(_))
+    })
 }
 
 /// An event of a feed as `document` renders it: the first subscriber to ask

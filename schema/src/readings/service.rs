@@ -658,6 +658,9 @@ impl Readings {
     }
 
     async fn commit_group(&self, mut jobs: Vec<Job>) {
+        // A caller that gave up (its request timed out) while waiting is told
+        // nothing was written, so nothing is.
+        jobs.retain(|j| !j.reply.is_closed());
         if jobs.len() == 1 {
             if let Some(j) = jobs.pop() {
                 let r = self.submit_alone(&j.by, j.s).await;
