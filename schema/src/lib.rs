@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod billing;
 pub mod bulk;
 pub mod clock;
 pub mod error;
