@@ -3,7 +3,7 @@
 # fresh database per test), and the browser test in headless Chromium.
 #
 # It starts PostgreSQL and Redis when they are installed but stopped, installs
-# what a fresh machine lacks (PostgreSQL, Redis, aiosmtpd, Chromium, Node.js,
+# what a fresh machine lacks (PostgreSQL, Redis, aiosmtpd, zbar-tools, Chromium, Node.js,
 # playwright-core) when it runs as root, and otherwise fails with a clear
 # message. It never skips a part silently.
 set -euo pipefail
@@ -66,6 +66,11 @@ ensure_smtp() {
   python3 -c 'import aiosmtpd' || die "python3 cannot import aiosmtpd"
 }
 
+# Receipts' QR codes are read back with a decoder of its own (zbarimg).
+ensure_qr_decoder() {
+  command -v zbarimg >/dev/null || { say "installing zbar-tools"; apt_install zbar-tools; }
+}
+
 ensure_browser() {
   [ -x /usr/bin/chromium ] || { say "installing Chromium"; apt_install chromium; }
   command -v node >/dev/null || { say "installing Node.js"; apt_install nodejs npm; }
@@ -78,6 +83,7 @@ ensure_browser() {
 ensure_postgres
 ensure_redis
 ensure_smtp
+ensure_qr_decoder
 ensure_browser
 
 say "building"

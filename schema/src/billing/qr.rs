@@ -3,6 +3,7 @@
 //! the text to encode out, or the field that breaks the standard and why.
 //!
 //! Amounts are integer minor units (kopecks, centavos, cents): never floats.
+//! [`symbol`] makes the QR code of a payload (error correction M).
 
 use std::fmt::Write as _;
 
@@ -240,26 +241,18 @@ fn tlv(out: &mut String, id: &str, value: &str) {
     let _ = write!(out, "{id}{:02}{value}", value.len());
 }
 
-/// Letters without accents (PIX readers expect plain ASCII in name and city).
+/// Letters without accents (PIX readers expect plain ASCII in name and city);
+/// what has no plain letter becomes a space.
 pub fn plain_ascii(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            'á' | 'à' | 'â' | 'ã' | 'ä' => 'a',
-            'Á' | 'À' | 'Â' | 'Ã' | 'Ä' => 'A',
-            'é' | 'è' | 'ê' | 'ë' => 'e',
-            'É' | 'È' | 'Ê' | 'Ë' => 'E',
-            'í' | 'ì' | 'î' | 'ï' => 'i',
-            'Í' | 'Ì' | 'Î' | 'Ï' => 'I',
-            'ó' | 'ò' | 'ô' | 'õ' | 'ö' => 'o',
-            'Ó' | 'Ò' | 'Ô' | 'Õ' | 'Ö' => 'O',
-            'ú' | 'ù' | 'û' | 'ü' => 'u',
-            'Ú' | 'Ù' | 'Û' | 'Ü' => 'U',
-            'ç' => 'c',
-            'Ç' => 'C',
-            'ñ' => 'n',
-            'Ñ' => 'N',
-            c if c.is_ascii() && !c.is_ascii_control() => c,
-            _ => ' ',
+    use unicode_normalization::{char::is_combining_mark, UnicodeNormalization};
+    text.nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .map(|c| {
+            if c.is_ascii() && !c.is_ascii_control() {
+                c
+            } else {
+                ' '
+            }
         })
         .collect()
 }
@@ -747,5 +740,118 @@ mod tests {
             "reference"
         );
         assert_eq!(bad(|p| p.purpose = Some("GDDSX".into())), "purpose");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The symbol
+
+/// Error correction a receipt's QR uses: M, as EPC069-12 requires and the
+/// others allow (a receipt may be creased or printed light).
+pub fn symbol(text: &str) -> Result<qrcodegen::QrCode, QrError> {
+    qrcodegen::QrCode::encode_text(text, qrcodegen::QrCodeEcc::Medium).map_err(|_| QrError {
+        field: "payload",
+        reason: "too long for a QR code".into(),
+    })
+}
+
+/// The symbol as a greyscale PGM image (`scale` pixels a module, the four
+/// modules of quiet zone the standard asks for): what a decoder reads in tests.
+pub fn pgm(code: &qrcodegen::QrCode, scale: usize) -> Vec<u8> {
+    let quiet = 4;
+    let modules = code.size() as usize + 2 * quiet;
+    let side = modules * scale;
+    let mut out = format!("P5\n{side} {side}\n255\n").into_bytes();
+    out.reserve(side * side);
+    for py in 0..side {
+        let y = (py / scale) as i32 - quiet as i32;
+        for px in 0..side {
+            let x = (px / scale) as i32 - quiet as i32;
+            out.push(if code.get_module(x, y) { 0 } else { 255 });
+        }
+    }
+    out
+}
+
+/// The symbol as SVG path data in module units (one `M x yh1v1h-1z` a dark
+/// module), for receipts drawn as vectors.
+pub fn svg_path(code: &qrcodegen::QrCode) -> String {
+    let mut d = String::new();
+    for y in 0..code.size() {
+        for x in 0..code.size() {
+            if code.get_module(x, y) {
+                let _ = write!(d, "M{x} {y}h1v1h-1z");
+            }
+        }
+    }
+    d
+}
+
+#[cfg(test)]
+mod decoded {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// What `zbarimg` (Debian's zbar-tools, a decoder of its own) reads from
+    /// the image of `text`'s symbol.
+    fn decode(text: &str) -> String {
+        let path = std::env::temp_dir().join(format!("kvartal-qr-{}.pgm", uuid::Uuid::now_v7()));
+        std::fs::write(&path, pgm(&symbol(text).unwrap(), 4)).unwrap();
+        let out = std::process::Command::new("zbarimg")
+            .args(["--quiet", "--raw", "-Sbinary"])
+            .arg(&path)
+            .output()
+            .expect("zbarimg is needed (apt-get install zbar-tools; scripts/test.sh installs it)");
+        let _ = std::fs::remove_file(&path);
+        assert!(
+            out.status.success(),
+            "zbarimg: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut bytes = out.stdout;
+        if bytes.last() == Some(&b'\n') {
+            bytes.pop();
+        }
+        String::from_utf8(bytes).unwrap()
+    }
+
+    #[test]
+    fn a_decoder_reads_back_each_payload_byte_for_byte() {
+        let gost = gost56042(&GostPayment {
+            name: "ООО «УК Квартал»".into(),
+            personal_acc: "40702810138000012345".into(),
+            bank_name: "ПАО Сбербанк".into(),
+            bic: "044525225".into(),
+            corresp_acc: "30101810400000000225".into(),
+            sum: Some(345_678),
+            purpose: Some("Оплата ЖКУ за ноябрь 2026, л/с 1002003".into()),
+            pers_acc: Some("1002003".into()),
+            paym_period: Some((11, 2026)),
+            tech_code: Some("02".into()),
+            ..GostPayment::default()
+        })
+        .unwrap();
+        let pix = pix_static(&Pix {
+            key: "12345678000195".into(),
+            message: Some("Condomínio novembro".into()),
+            amount: Some(123_456),
+            name: "Cond. Edifício São João".into(),
+            city: "São Paulo".into(),
+            txid: Some("REC2026110001".into()),
+        })
+        .unwrap();
+        let epc = epc069(&Epc {
+            bic: Some("COBADEFFXXX".into()),
+            name: "Hausverwaltung Quartier GmbH".into(),
+            iban: "DE89 3704 0044 0532 0130 00".into(),
+            amount: Some(12_345),
+            text: Some("Nebenkosten 11/2026 Konto 1002003".into()),
+            note: Some("Danke".into()),
+            ..Epc::default()
+        })
+        .unwrap();
+        for payload in [gost, pix, epc] {
+            assert_eq!(decode(&payload), payload);
+        }
     }
 }
