@@ -140,3 +140,35 @@ pub enum ReadingStatus {
     #[sea_orm(string_value = "superseded")]
     Superseded,
 }
+
+/// How a service's charge is calculated (Rules 354 and the condominium rules).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum CalculationMethod {
+    /// Consumption from the meter × tariff (average, then norm, when no reading).
+    #[sea_orm(string_value = "metered")]
+    Metered,
+    /// Norm × people (owners where nobody is registered) × tariff.
+    #[sea_orm(string_value = "norm")]
+    Norm,
+    /// Area × tariff.
+    #[sea_orm(string_value = "area")]
+    Area,
+    /// Registered people × tariff.
+    #[sea_orm(string_value = "per_person")]
+    PerPerson,
+    /// A fixed amount per premises.
+    #[sea_orm(string_value = "fixed")]
+    Fixed,
+    /// Heating by area and norm, or by the house meter shared by area.
+    #[sea_orm(string_value = "heating")]
+    Heating,
+    /// Common-house needs: the house meter beyond the premises, shared by area.
+    #[sea_orm(string_value = "common_house")]
+    CommonHouse,
+    /// Sewage: cold plus hot water.
+    #[sea_orm(string_value = "sewage")]
+    Sewage,
+}

@@ -25,7 +25,9 @@ pub mod premises;
 pub mod reading;
 pub mod reading_settings;
 pub mod resident_link;
+pub mod service;
 pub mod session;
+pub mod tariff;
 pub mod user;
 
 pub use enums::*;

@@ -10,6 +10,9 @@ use crate::audit::query::AuditQuery;
 use crate::auth::mutation::AuthMutation;
 use crate::auth::query::AuthQuery;
 use crate::auth::Auth;
+use crate::billing::mutation::BillingMutation;
+use crate::billing::query::BillingQuery;
+use crate::billing::Catalogue;
 use crate::clock::Clock;
 use crate::events::Events;
 use crate::readings::mutation::ReadingsMutation;
@@ -29,10 +32,16 @@ pub struct Query(
     SearchQueryRoot,
     AuditQuery,
     ReadingsQuery,
+    BillingQuery,
 );
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(AuthMutation, RegistryMutation, ReadingsMutation);
+pub struct Mutation(
+    AuthMutation,
+    RegistryMutation,
+    ReadingsMutation,
+    BillingMutation,
+);
 
 #[derive(MergedSubscription, Default)]
 pub struct Subscription(ReadingsSubscription);
@@ -103,6 +112,7 @@ pub fn build_schema(deps: Deps) -> AppSchema {
     .data(request_loader(registry.clone()))
     .data(registry)
     .data(readings)
+    .data(Catalogue::new(deps.db.clone(), deps.clock.clone()))
     .data(deps.events)
     // Subscriptions keep a handle each: an Arc, not a copy.
     .data(std::sync::Arc::new(deps.auth.clone()))

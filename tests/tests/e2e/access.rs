@@ -78,6 +78,7 @@ pub struct Side {
     pub occupancy: String,
     pub victim: String,
     pub reading: String,
+    pub service: String,
 }
 
 async fn seed(app: &TestApp, name: &str) -> Side {
@@ -150,6 +151,15 @@ async fn seed(app: &TestApp, name: &str) -> Side {
         .as_str()
         .unwrap()
         .to_string();
+    let service = app
+        .ok(
+            "mutation($input: CreateServiceInput!) { createService(input: $input) { service { id } } }",
+            json!({ "input": { "organisationId": org, "code": "cold_water", "name": "Холодная вода", "unit": "м³", "method": "METERED", "resource": "COLD_WATER" } }),
+        )
+        .await["createService"]["service"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     Side {
         org,
         house,
@@ -166,6 +176,7 @@ async fn seed(app: &TestApp, name: &str) -> Side {
         occupancy,
         victim,
         reading,
+        service,
     }
 }
 
@@ -550,6 +561,47 @@ fn calls() -> BTreeMap<&'static str, Call> {
         "Mutation.setReadingSettings",
         "mutation($input: SetReadingSettingsInput!) { setReadingSettings(input: $input) { flagFactor } }",
         |s, _| json!({ "input": { "organisationId": s.org, "flagFactor": "4" } }),
+        None,
+        true,
+    );
+    add(
+        "Query.services",
+        "query($org: ID!) { services(organisationId: $org) { id code } }",
+        |s, _| json!({ "org": s.org }),
+        None,
+        true,
+    );
+    add(
+        "Query.tariffs",
+        "query($id: ID!, $house: ID) { tariffs(serviceId: $id, houseId: $house) { validFrom } }",
+        |s, _| json!({ "id": s.service, "house": s.house }),
+        None,
+        true,
+    );
+    add(
+        "Mutation.createService",
+        "mutation($input: CreateServiceInput!) { createService(input: $input) { service { id } } }",
+        |s, u| json!({ "input": { "organisationId": s.org, "code": format!("fee_{}", u.to_lowercase().replace(|c: char| !c.is_ascii_alphanumeric(), "_")), "name": "Fee", "unit": "premises", "method": "FIXED" } }),
+        None,
+        true,
+    );
+    add(
+        "Mutation.updateService",
+        "mutation($input: UpdateServiceInput!) { updateService(input: $input) { service { id } } }",
+        |s, _| json!({ "input": { "id": s.service, "name": "Холодная вода" } }),
+        None,
+        true,
+    );
+    add(
+        "Mutation.setTariff",
+        "mutation($input: SetTariffInput!) { setTariff(input: $input) { tariff { id } } }",
+        |s, u| {
+            let n: u32 = u
+                .trim_start_matches(|c: char| !c.is_ascii_digit())
+                .parse()
+                .unwrap_or(0);
+            json!({ "input": { "serviceId": s.service, "houseId": s.house, "validFrom": format!("{}-{:02}-01", 2030 + n / 12, 1 + n % 12), "zones": [{ "tiers": [{ "price": "49.13" }] }] } })
+        },
         None,
         true,
     );

@@ -6,6 +6,7 @@ mod helpers;
 
 mod access;
 mod audit;
+mod billing;
 mod events;
 mod http;
 mod import;

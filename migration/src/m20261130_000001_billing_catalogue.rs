@@ -1,0 +1,89 @@
+//! The billing catalogue: an organisation's services and their tariffs.
+//!
+//! `services` names what is billed, in which unit and by which calculation
+//! method (metered services name the meters' resource and their zones), with
+//! the supplier's requisites when the organisation bills on a supplier's
+//! behalf. `tariffs` holds a service's prices over time, for the whole
+//! organisation (`house_id` NULL) or one house: from `valid_from` to
+//! `valid_to` (inclusive; NULL until changed), versions of one scope never
+//! overlapping. `prices` is JSON, one list of tiers per zone, every number an
+//! exact decimal string: `[[{"upTo":"100","price":"5.12"},{"upTo":null,"price":"7"}]]`.
+
+use sea_orm_migration::prelude::*;
+
+use crate::run_ddl;
+
+pub struct Migration;
+
+impl MigrationName for Migration {
+    fn name(&self) -> &str {
+        "m20261130_000001_billing_catalogue"
+    }
+}
+
+const UP: &str = r#"
+CREATE TABLE services (
+    id {uuid} PRIMARY KEY,
+    organisation_id {uuid} NOT NULL REFERENCES organisations (id),
+    code TEXT {bytewise} NOT NULL,
+    name TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    method TEXT NOT NULL,
+    resource TEXT,
+    zones INTEGER NOT NULL,
+    norm_coefficient TEXT,
+    provider_name TEXT,
+    provider_tax_id TEXT,
+    provider_account TEXT,
+    provider_bank_id TEXT,
+    archived {bool} NOT NULL,
+    created_at {ts} NOT NULL,
+    updated_at {ts} NOT NULL
+);
+CREATE UNIQUE INDEX services_code ON services (organisation_id, code);
+CREATE TABLE tariffs (
+    id {uuid} PRIMARY KEY,
+    organisation_id {uuid} NOT NULL,
+    service_id {uuid} NOT NULL REFERENCES services (id),
+    house_id {uuid},
+    valid_from {date} NOT NULL,
+    valid_to {date},
+    prices TEXT NOT NULL,
+    created_at {ts} NOT NULL
+);
+CREATE INDEX tariffs_service ON tariffs (service_id, house_id, valid_from)
+"#;
+
+const DOWN: &str = r#"
+DROP TABLE tariffs;
+DROP TABLE services
+"#;
+
+const TENANT_TABLES: [&str; 2] = ["services", "tariffs"];
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        run_ddl(manager, UP).await?;
+        if manager.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+            let conn = manager.get_connection();
+            for table in TENANT_TABLES {
+                conn.execute_unprepared(&format!("ALTER TABLE {table} ENABLE ROW LEVEL SECURITY"))
+                    .await?;
+                conn.execute_unprepared(&format!("ALTER TABLE {table} FORCE ROW LEVEL SECURITY"))
+                    .await?;
+                conn.execute_unprepared(&format!(
+                    "CREATE POLICY tenant ON {table} \
+                     USING ((SELECT kvartal_all_orgs()) OR organisation_id = ANY ((SELECT kvartal_orgs())::uuid[])) \
+                     WITH CHECK ((SELECT kvartal_all_orgs()) OR organisation_id = ANY ((SELECT kvartal_orgs())::uuid[]))"
+                ))
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        run_ddl(manager, DOWN).await
+    }
+}
