@@ -699,8 +699,9 @@ pub async fn load(db: &DatabaseConnection, locale: DemoLocale) -> anyhow::Result
     }
     let users = demo_users(db, org.id).await?;
     let readings = demo_readings(db, org.id).await?;
+    let services = demo_catalogue(db, org.id, locale).await?;
     Ok(format!(
-        "demo organisation '{}' loaded (id {}): 3 houses, {} premises, {} accounts, {} people, {} meters, {readings} readings\n{users}",
+        "demo organisation '{}' loaded (id {}): 3 houses, {} premises, {} accounts, {} people, {} meters, {readings} readings, {services} services with their tariffs\n{users}",
         org.name,
         org.id,
         report.premises.created,
@@ -708,6 +709,180 @@ pub async fn load(db: &DatabaseConnection, locale: DemoLocale) -> anyhow::Result
         report.people.created,
         report.meters.created + 9,
     ))
+}
+
+/// The services the demo organisation bills and their prices this year, in
+/// its country's terms: a metered water service whose tariff rose on 1 July,
+/// day-and-night electricity, and upkeep by area. Returns how many services.
+async fn demo_catalogue(
+    db: &DatabaseConnection,
+    org: uuid::Uuid,
+    locale: DemoLocale,
+) -> anyhow::Result<usize> {
+    use entities::{CalculationMethod as M, Resource as R};
+    use rust_decimal::Decimal;
+    use schema::billing::catalogue::{Catalogue, ServiceDraft, StoredTier, TariffDraft};
+    let catalogue = Catalogue::new(db.clone(), std::sync::Arc::new(schema::clock::SystemClock));
+    let by = schema::audit::Author::system("kvartal demo", "Mutation.createService");
+    let tariff_by = schema::audit::Author::system("kvartal demo", "Mutation.setTariff");
+    let d = |s: &str| s.parse::<Decimal>().unwrap_or_default();
+    // Prices per zone, each "price" or "limit:price;…;price" in bands.
+    let prices = |zones: &[&str]| -> Vec<Vec<StoredTier>> {
+        zones
+            .iter()
+            .map(|zone| {
+                zone.split(';')
+                    .map(|band| match band.split_once(':') {
+                        Some((limit, price)) => StoredTier {
+                            up_to: Some(d(limit)),
+                            price: d(price),
+                        },
+                        None => StoredTier {
+                            up_to: None,
+                            price: d(band),
+                        },
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    type Demo<'a> = (
+        &'a str,
+        &'a str,
+        &'a str,
+        M,
+        Option<R>,
+        &'a [&'a str],
+        &'a [&'a str],
+    );
+    // (code, name, unit, method, resource, January's and July's prices per zone)
+    let services: Vec<Demo> = match locale {
+        DemoLocale::Ru => vec![
+            (
+                "cold_water",
+                "Холодное водоснабжение",
+                "м³",
+                M::Metered,
+                Some(R::ColdWater),
+                &["49.13"],
+                &["53.80"],
+            ),
+            (
+                "electricity",
+                "Электроэнергия",
+                "кВт·ч",
+                M::Metered,
+                Some(R::Electricity),
+                &["6.43", "2.58"],
+                &["7.02", "2.81"],
+            ),
+            (
+                "upkeep",
+                "Содержание жилого помещения",
+                "м²",
+                M::Area,
+                None,
+                &["38.50"],
+                &["41.20"],
+            ),
+        ],
+        DemoLocale::PtBr => vec![
+            (
+                "agua",
+                "Água e esgoto",
+                "m³",
+                M::Metered,
+                Some(R::ColdWater),
+                &["10:5.83;9.12"],
+                &["10:6.21;9.71"],
+            ),
+            (
+                "gas",
+                "Gás",
+                "m³",
+                M::Metered,
+                Some(R::Gas),
+                &["11.40"],
+                &["12.05"],
+            ),
+            (
+                "condominio",
+                "Taxa condominial",
+                "m²",
+                M::Area,
+                None,
+                &["9.80"],
+                &["10.30"],
+            ),
+        ],
+        DemoLocale::En => vec![
+            (
+                "water",
+                "Water",
+                "m³",
+                M::Metered,
+                Some(R::ColdWater),
+                &["3.95"],
+                &["4.15"],
+            ),
+            (
+                "heating",
+                "Heating",
+                "kWh",
+                M::Metered,
+                Some(R::Heat),
+                &["0.118"],
+                &["0.124"],
+            ),
+            (
+                "service_charge",
+                "Service charge",
+                "m²",
+                M::Area,
+                None,
+                &["2.40"],
+                &["2.55"],
+            ),
+        ],
+    };
+    let n = services.len();
+    for (code, name, unit, method, resource, january, july) in services {
+        let service = catalogue
+            .create_service(
+                &by,
+                org,
+                ServiceDraft {
+                    code: code.into(),
+                    name: name.into(),
+                    unit: unit.into(),
+                    method: Some(method),
+                    resource,
+                    zones: Some(january.len() as i32),
+                    ..ServiceDraft::default()
+                },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("demo service {code}: {e}"))?;
+        for (from, zones) in [
+            ("2026-01-01", prices(january)),
+            ("2026-07-01", prices(july)),
+        ] {
+            catalogue
+                .set_tariff(
+                    &tariff_by,
+                    TariffDraft {
+                        service_id: service.id,
+                        house_id: None,
+                        valid_from: from.parse()?,
+                        valid_to: None,
+                        zones,
+                    },
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("demo tariff {code}: {e}"))?;
+        }
+    }
+    Ok(n)
 }
 
 /// Three months of readings for the flats' meters (from the import, as a

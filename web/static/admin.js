@@ -71,7 +71,7 @@ export function AuditView({ org, i18n }) {
     <div class="toolbar">
       <select data-test="audit-type" value=${filter.objectType} onChange=${(e) => setFilter({ ...filter, objectType: e.target.value })}>
         <option value="">${t('allObjects')}</option>
-        ${['organisation', 'house', 'premises', 'account', 'person', 'occupancy', 'meter', 'membership', 'user', 'registry', 'resident_link']
+        ${['organisation', 'house', 'premises', 'account', 'person', 'occupancy', 'meter', 'membership', 'user', 'registry', 'resident_link', 'reading', 'service', 'tariff']
           .map((o) => html`<option value=${o}>${o}</option>`)}</select>
       <input placeholder=${t('operation')} value=${filter.operation} onChange=${(e) => setFilter({ ...filter, operation: e.target.value.trim() })} />
       <span class="count">${t('total')}: ${state.total ?? '…'}</span></div>

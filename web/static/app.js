@@ -7,6 +7,7 @@ import { LOCALES, pickLocale, translator } from './i18n.js';
 import { Login, Security, ResidentAccess, ME, explain, logout } from './auth.js';
 import { StaffView, AuditView } from './admin.js';
 import { ReadingsFeed, MyMeters } from './readings.js';
+import { TariffsView } from './billing.js';
 
 const PAGE = 50;
 
@@ -309,6 +310,9 @@ function App() {
   const oversees = roles.includes('ADMIN') || roles.includes('MANAGER');
   // Contractors work on houses and meters, not on their readings.
   const readsReadings = roles.some((r) => r !== 'CONTRACTOR');
+  // Tariffs: set by accountants and admins, read by managers.
+  const bills = roles.includes('ADMIN') || roles.includes('ACCOUNTANT');
+  const seesTariffs = bills || roles.includes('MANAGER');
   const tab = (name, label = t(name)) => html`<a href=${`#/${name}`} class=${section === name ? 'active' : ''} data-test=${`nav-${name}`}>${label}</a>`;
   let view = html`<p class="muted">${t('loading')}</p>`;
   if (section === 'security') view = html`<${Security} me=${me} i18n=${i18n} onOut=${signedOut} />`;
@@ -321,13 +325,14 @@ function App() {
     if (section === 'staff' && oversees) view = html`<${StaffView} org=${org} i18n=${i18n} canEdit=${roles.includes('ADMIN')} />`;
     else if (section === 'audit' && oversees) view = html`<${AuditView} org=${org} i18n=${i18n} />`;
     else if (section === 'readings' && readsReadings) view = html`<${ReadingsFeed} org=${org} i18n=${i18n} />`;
+    else if (section === 'tariffs' && seesTariffs) view = html`<${TariffsView} org=${org} i18n=${i18n} canEdit=${bills} />`;
     else if (section === 'premises') view = html`<${PremisesView} org=${org} house=${house} i18n=${i18n} />`;
     else if (section === 'accounts') view = html`<${AccountsView} org=${org} house=${house} i18n=${i18n} />`;
     else view = html`<${HousesView} org=${org} i18n=${i18n} />`;
   }
   return html`<header class="top">
       <a class="brand" href="#/">Kvartal</a>
-      <nav>${staff ? [tab('houses'), tab('premises'), tab('accounts'), readsReadings && tab('readings'), oversees && tab('staff'), oversees && tab('audit', t('auditLog'))]
+      <nav>${staff ? [tab('houses'), tab('premises'), tab('accounts'), readsReadings && tab('readings'), seesTariffs && tab('tariffs'), oversees && tab('staff'), oversees && tab('audit', t('auditLog'))]
         : [tab('my', t('myAccounts')), tab('meters', t('myMeters'))]}</nav>
       ${staff && org && html`<${SearchBox} org=${org} i18n=${i18n} />`}
       <span class="spacer"></span>

@@ -260,3 +260,38 @@ test('a resident submits a reading and it appears on the dispatcher\'s live feed
   await staffContext.close();
   await residentContext.close();
 });
+
+test('an accountant sets new prices, the ones before end the day before, and adds a service', async () => {
+  const context = await browser.newContext({ locale: 'en-US' });
+  await context.addInitScript(() => localStorage.setItem('kvartal.locale', 'en'));
+  const page = await context.newPage();
+  await signIn(page, 'accountant@kvartal.demo');
+  await page.click('[data-test=nav-tariffs]');
+  await page.click('[data-test=service-cold_water]');
+  const versions = page.locator('[data-test=tariff-version]');
+  await versions.nth(1).waitFor();
+  assert.equal(await versions.count(), 2, 'the demo prices of January and July');
+  await page.fill('[data-test=tariff-from]', '2027-01-01');
+  await page.fill('[data-test=tariff-price-0]', '55,10');
+  await page.click('[data-test=tariff-save]');
+  await versions.nth(2).waitFor();
+  const rows = await versions.allInnerTexts();
+  assert.match(rows[1], /12\/31\/2026/, 'July\'s prices now end the day before');
+  assert.match(rows[2], /1\/1\/2027.*until changed.*55\.1/s);
+  // Prices that would start inside later ones are refused, and nothing changes.
+  await page.fill('[data-test=tariff-from]', '2026-03-01');
+  await page.fill('[data-test=tariff-price-0]', '50');
+  await page.click('[data-test=tariff-save]');
+  await page.locator('[data-test=tariff-error]').waitFor();
+  assert.match(await page.locator('[data-test=tariff-error]').innerText(), /Prices starting later are already set/);
+  assert.equal(await versions.count(), 3);
+  // A new service, billed per premises.
+  await page.fill('[data-test=service-code]', 'intercom');
+  await page.fill('[data-test=service-name]', 'Intercom');
+  await page.fill('[data-test=service-unit]', 'premises');
+  await page.selectOption('[data-test=service-method]', 'FIXED');
+  await page.click('[data-test=service-add]');
+  await page.locator('[data-test=service-intercom]').waitFor();
+  await page.locator('[data-test=tariff-versions] h2', { hasText: 'Intercom' }).waitFor();
+  await context.close();
+});
