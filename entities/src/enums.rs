@@ -172,3 +172,20 @@ pub enum CalculationMethod {
     #[sea_orm(string_value = "sewage")]
     Sewage,
 }
+
+/// What a norm counts: people, the premises' area, or the common area.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum NormBasis {
+    /// Per person living there (owners where nobody is registered).
+    #[sea_orm(string_value = "person")]
+    Person,
+    /// Per m² of the premises (heating).
+    #[sea_orm(string_value = "area")]
+    Area,
+    /// Per m² of the house's common area (common-house needs).
+    #[sea_orm(string_value = "common_area")]
+    CommonArea,
+}

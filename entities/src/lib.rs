@@ -15,6 +15,7 @@ pub mod event;
 pub mod house;
 pub mod membership;
 pub mod meter;
+pub mod norm;
 pub mod occupancy;
 pub mod one_time_code;
 pub mod organisation;

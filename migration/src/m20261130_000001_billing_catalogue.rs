@@ -8,6 +8,9 @@
 //! `valid_to` (inclusive; NULL until changed), versions of one scope never
 //! overlapping. `prices` is JSON, one list of tiers per zone, every number an
 //! exact decimal string: `[[{"upTo":"100","price":"5.12"},{"upTo":null,"price":"7"}]]`.
+//! `norms` holds a service's consumption norm over time in the same way, per
+//! month and per person, per m² of the premises or per m² of common area
+//! (`basis`), as an exact decimal string.
 
 use sea_orm_migration::prelude::*;
 
@@ -51,15 +54,28 @@ CREATE TABLE tariffs (
     prices TEXT NOT NULL,
     created_at {ts} NOT NULL
 );
-CREATE INDEX tariffs_service ON tariffs (service_id, house_id, valid_from)
+CREATE INDEX tariffs_service ON tariffs (service_id, house_id, valid_from);
+CREATE TABLE norms (
+    id {uuid} PRIMARY KEY,
+    organisation_id {uuid} NOT NULL,
+    service_id {uuid} NOT NULL REFERENCES services (id),
+    house_id {uuid},
+    basis TEXT NOT NULL,
+    valid_from {date} NOT NULL,
+    valid_to {date},
+    value TEXT NOT NULL,
+    created_at {ts} NOT NULL
+);
+CREATE INDEX norms_service ON norms (service_id, house_id, basis, valid_from)
 "#;
 
 const DOWN: &str = r#"
+DROP TABLE norms;
 DROP TABLE tariffs;
 DROP TABLE services
 "#;
 
-const TENANT_TABLES: [&str; 2] = ["services", "tariffs"];
+const TENANT_TABLES: [&str; 3] = ["services", "tariffs", "norms"];
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

@@ -721,7 +721,7 @@ async fn demo_catalogue(
 ) -> anyhow::Result<usize> {
     use entities::{CalculationMethod as M, Resource as R};
     use rust_decimal::Decimal;
-    use schema::billing::catalogue::{Catalogue, ServiceDraft, StoredTier, TariffDraft};
+    use schema::billing::catalogue::{Catalogue, NormDraft, ServiceDraft, StoredTier, TariffDraft};
     let catalogue = Catalogue::new(db.clone(), std::sync::Arc::new(schema::clock::SystemClock));
     let by = schema::audit::Author::system("kvartal demo", "Mutation.createService");
     let tariff_by = schema::audit::Author::system("kvartal demo", "Mutation.setTariff");
@@ -846,6 +846,13 @@ async fn demo_catalogue(
         ],
     };
     let n = services.len();
+    // The monthly cold-water norm per person where there is no meter.
+    let water_norm = match locale {
+        DemoLocale::Ru => "6.935",
+        DemoLocale::PtBr => "4.5",
+        DemoLocale::En => "4.0",
+    };
+    let norm_by = schema::audit::Author::system("kvartal demo", "Mutation.setNorm");
     for (code, name, unit, method, resource, january, july) in services {
         let service = catalogue
             .create_service(
@@ -880,6 +887,22 @@ async fn demo_catalogue(
                 )
                 .await
                 .map_err(|e| anyhow::anyhow!("demo tariff {code}: {e}"))?;
+        }
+        if resource == Some(R::ColdWater) {
+            catalogue
+                .set_norm(
+                    &norm_by,
+                    NormDraft {
+                        service_id: service.id,
+                        house_id: None,
+                        basis: entities::NormBasis::Person,
+                        valid_from: "2026-01-01".parse()?,
+                        valid_to: None,
+                        value: d(water_norm),
+                    },
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("demo norm {code}: {e}"))?;
         }
     }
     Ok(n)

@@ -1,5 +1,6 @@
 // For accountants and admins: the services the organisation bills and their
-// tariffs over time (the organisation's; a house's own are set through the API).
+// tariffs and norms over time (the organisation's; a house's own are set
+// through the API).
 import { html, useState, useEffect } from './vendor/htm-preact-standalone.module.js';
 import { gql } from './api.js';
 import { explain } from './auth.js';
@@ -54,6 +55,43 @@ function Versions({ service, i18n, canEdit }) {
   </section>`;
 }
 
+const BASES = ['PERSON', 'AREA', 'COMMON_AREA'];
+
+// A service's consumption norms over time, per person or per m².
+function Norms({ service, i18n, canEdit }) {
+  const { t, decimal, date } = i18n;
+  const [norms, setNorms] = useState(null);
+  const [error, setError] = useState(null);
+  const blank = { basis: 'PERSON', validFrom: '', value: '' };
+  const [draft, setDraft] = useState(blank);
+  const load = () => gql('query($id: ID!) { norms(serviceId: $id) { basis validFrom validTo value } }', { id: service.id })
+    .then((d) => setNorms(d.norms), setError);
+  useEffect(() => { setNorms(null); setDraft(blank); load(); }, [service.id]);
+  const save = async (e) => {
+    e.preventDefault();
+    setError(null);
+    try {
+      await gql('mutation($input: SetNormInput!) { setNorm(input: $input) { norm { validFrom } } }', { input: {
+        serviceId: service.id, basis: draft.basis, validFrom: draft.validFrom, value: draft.value.trim().replace(',', '.') } });
+      setDraft(blank);
+      await load();
+    } catch (err) { setError(err); }
+  };
+  return html`<section data-test="norms"><h3>${t('norms')}</h3>
+    ${error && html`<p class="error" role="alert" data-test="norm-error">${refusal(error, t)}</p>`}
+    <table><thead><tr><th>${t('basis')}</th><th>${t('validFrom')}</th><th>${t('validTo')}</th><th>${t('normValue')}</th></tr></thead>
+      <tbody>${(norms || []).map((n) => html`<tr data-test="norm"><td>${t('basis_' + n.basis)}</td><td>${date(n.validFrom)}</td>
+        <td>${n.validTo ? date(n.validTo) : t('untilChanged')}</td><td class="num">${decimal(n.value)} ${service.unit}</td></tr>`)}</tbody></table>
+    ${norms && !norms.length && html`<p class="muted">${t('noNorm')}</p>`}
+    ${canEdit && html`<form class="toolbar" onSubmit=${save}>
+      <select data-test="norm-basis" value=${draft.basis} onChange=${(e) => setDraft({ ...draft, basis: e.target.value })}>
+        ${BASES.map((b) => html`<option value=${b}>${t('basis_' + b)}</option>`)}</select>
+      <label>${t('validFrom')} <input type="date" required data-test="norm-from" value=${draft.validFrom} onInput=${(e) => setDraft({ ...draft, validFrom: e.target.value })} /></label>
+      <label>${t('normValue')} <input required inputmode="decimal" data-test="norm-value" value=${draft.value} onInput=${(e) => setDraft({ ...draft, value: e.target.value })} /></label>
+      <button data-test="norm-save">${t('newNorm')}</button></form>`}
+  </section>`;
+}
+
 export function TariffsView({ org, i18n, canEdit }) {
   const { t } = i18n;
   const [services, setServices] = useState(null);
@@ -83,7 +121,8 @@ export function TariffsView({ org, i18n, canEdit }) {
       <tbody>${(services || []).map((s) => html`<tr class=${s.id === selected ? 'selected' : ''}>
         <td><a href="#/tariffs" data-test=${`service-${s.code}`} onClick=${(e) => { e.preventDefault(); setSelected(s.id); }}>${s.code}</a></td>
         <td>${s.name}</td><td>${s.unit}</td><td>${t('method_' + s.method)}${s.resource ? ` · ${t('res_' + s.resource)}` : ''}${s.zones > 1 ? ` · ${s.zones}` : ''}</td></tr>`)}</tbody></table>
-    ${chosen && html`<${Versions} service=${chosen} i18n=${i18n} canEdit=${canEdit} />`}
+    ${chosen && html`<${Versions} service=${chosen} i18n=${i18n} canEdit=${canEdit} />
+      <${Norms} service=${chosen} i18n=${i18n} canEdit=${canEdit} />`}
     ${canEdit && html`<h2>${t('newService')}</h2><form class="stack" onSubmit=${add}>
       <input required data-test="service-code" placeholder=${t('codeHint')} value=${draft.code} onInput=${(e) => setDraft({ ...draft, code: e.target.value })} />
       <input required data-test="service-name" placeholder=${t('service')} value=${draft.name} onInput=${(e) => setDraft({ ...draft, name: e.target.value })} />

@@ -261,7 +261,7 @@ test('a resident submits a reading and it appears on the dispatcher\'s live feed
   await residentContext.close();
 });
 
-test('an accountant sets new prices, the ones before end the day before, and adds a service', async () => {
+test('an accountant sets new prices (the ones before end the day before), a norm, and adds a service', async () => {
   const context = await browser.newContext({ locale: 'en-US' });
   await context.addInitScript(() => localStorage.setItem('kvartal.locale', 'en'));
   const page = await context.newPage();
@@ -285,6 +285,17 @@ test('an accountant sets new prices, the ones before end the day before, and add
   await page.locator('[data-test=tariff-error]').waitFor();
   assert.match(await page.locator('[data-test=tariff-error]').innerText(), /Prices starting later are already set/);
   assert.equal(await versions.count(), 3);
+  // The demo's norm per person, then a higher one from September: the first ends the day before.
+  const norms = page.locator('[data-test=norm]');
+  await norms.first().waitFor();
+  await page.selectOption('[data-test=norm-basis]', 'PERSON');
+  await page.fill('[data-test=norm-from]', '2026-09-01');
+  await page.fill('[data-test=norm-value]', '7,1');
+  await page.click('[data-test=norm-save]');
+  await norms.nth(1).waitFor();
+  const normRows = await norms.allInnerTexts();
+  assert.match(normRows[0], /person.*1\/1\/2026.*8\/31\/2026.*6\.935/s);
+  assert.match(normRows[1], /person.*9\/1\/2026.*until changed.*7\.1/s);
   // A new service, billed per premises.
   await page.fill('[data-test=service-code]', 'intercom');
   await page.fill('[data-test=service-name]', 'Intercom');

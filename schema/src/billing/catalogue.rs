@@ -17,7 +17,7 @@
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use entities::{house, service, tariff, CalculationMethod, Resource};
+use entities::{house, norm, service, tariff, CalculationMethod, NormBasis, Resource};
 use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -86,6 +86,18 @@ pub struct TariffDraft {
     pub valid_to: Option<NaiveDate>,
     /// Per zone, its tiers.
     pub zones: Vec<Vec<StoredTier>>,
+}
+
+/// A norm version to write.
+#[derive(Debug, Clone)]
+pub struct NormDraft {
+    pub service_id: Uuid,
+    pub house_id: Option<Uuid>,
+    pub basis: NormBasis,
+    pub valid_from: NaiveDate,
+    pub valid_to: Option<NaiveDate>,
+    /// Per month and per unit of the basis.
+    pub value: Decimal,
 }
 
 fn trimmed(field: &str, value: &str, max: usize) -> AppResult<String> {
@@ -401,29 +413,8 @@ impl Catalogue {
     /// `valid_from` ends the day before. Returns the new version.
     pub async fn set_tariff(&self, by: &Author, d: TariffDraft) -> AppResult<tariff::Model> {
         let txn = crate::tx::begin_write(&self.db).await?;
-        let svc = service::Entity::find_by_id(d.service_id)
-            .one(&txn)
-            .await?
-            .ok_or_else(|| AppError::not_found("service"))?;
+        let svc = self.writable(&txn, by, d.service_id, d.house_id).await?;
         let org = svc.organisation_id;
-        match d.house_id {
-            Some(h) => {
-                let model = house::Entity::find_by_id(h)
-                    .one(&txn)
-                    .await?
-                    .filter(|m| m.organisation_id == org)
-                    .ok_or_else(|| AppError::not_found("house"))?;
-                by.check(crate::registry::access::house(&model))?;
-            }
-            None => by.check(Target::WholeOrganisation(org))?,
-        }
-        if svc.archived {
-            return Err(AppError::validation(
-                "serviceId",
-                "archived",
-                "the service is archived",
-            ));
-        }
         if d.valid_to.is_some_and(|to| to < d.valid_from) {
             return Err(AppError::validation(
                 "validTo",
@@ -441,33 +432,54 @@ impl Catalogue {
             q.order_by_asc(tariff::Column::ValidFrom).all(&txn).await?
         };
         let now = self.clock.now();
-        let end = d.valid_to.unwrap_or(NaiveDate::MAX);
-        for old in &existing {
-            let old_end = old.valid_to.unwrap_or(NaiveDate::MAX);
-            if old_end < d.valid_from || old.valid_from > end {
+        let spans: Vec<Span> = existing
+            .iter()
+            .map(|t| (t.id, t.valid_from, t.valid_to))
+            .collect();
+        for step in make_room(&spans, d.valid_from, d.valid_to)? {
+            let (id, cut_to, resume) = match step {
+                Room::Cut { id, to } => (id, Some(to), None),
+                Room::Resume { id, from } => (id, None, Some(from)),
+            };
+            let Some(old) = existing.iter().find(|t| t.id == id) else {
                 continue;
-            }
-            if old.valid_from >= d.valid_from {
-                return Err(AppError::conflict(
-                    "validFrom",
-                    "overlaps",
-                    format!(
-                        "a version from {} is in force then; end this one before it",
-                        old.valid_from
-                    ),
-                ));
-            }
-            // An earlier version still running: it ends the day before.
-            let mut am: tariff::ActiveModel = old.clone().into();
-            am.valid_to = Set(d.valid_from.pred_opt());
-            let cut = am.update(&txn).await?;
+            };
+            let changed = match (cut_to, resume) {
+                (Some(to), _) => {
+                    let mut am: tariff::ActiveModel = old.clone().into();
+                    am.valid_to = Set(Some(to));
+                    let cut = am.update(&txn).await?;
+                    record(
+                        &txn,
+                        by,
+                        org,
+                        "tariff",
+                        Some(old.id),
+                        diff(Some(old), Some(&cut)),
+                        now,
+                    )
+                    .await?;
+                    continue;
+                }
+                (None, Some(from)) => {
+                    tariff::ActiveModel {
+                        id: Set(Uuid::now_v7()),
+                        valid_from: Set(from),
+                        created_at: Set(now),
+                        ..old.clone().into()
+                    }
+                    .insert(&txn)
+                    .await?
+                }
+                (None, None) => continue,
+            };
             record(
                 &txn,
                 by,
                 org,
                 "tariff",
-                Some(old.id),
-                diff(Some(old), Some(&cut)),
+                Some(changed.id),
+                diff(None, Some(&changed)),
                 now,
             )
             .await?;
@@ -498,6 +510,153 @@ impl Catalogue {
         .await?;
         txn.commit().await?;
         Ok(model)
+    }
+
+    /// A service's norms for one scope, by basis and then oldest first.
+    pub async fn norms(&self, service: Uuid, house: Option<Uuid>) -> AppResult<Vec<norm::Model>> {
+        let q = norm::Entity::find().filter(norm::Column::ServiceId.eq(service));
+        let q = match house {
+            Some(h) => q.filter(norm::Column::HouseId.eq(h)),
+            None => q.filter(norm::Column::HouseId.is_null()),
+        };
+        Ok(q.order_by_asc(norm::Column::Basis)
+            .order_by_asc(norm::Column::ValidFrom)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Writes a norm version, making room as for tariffs (per basis).
+    pub async fn set_norm(&self, by: &Author, d: NormDraft) -> AppResult<norm::Model> {
+        let txn = crate::tx::begin_write(&self.db).await?;
+        let svc = self.writable(&txn, by, d.service_id, d.house_id).await?;
+        let org = svc.organisation_id;
+        if d.valid_to.is_some_and(|to| to < d.valid_from) {
+            return Err(AppError::validation(
+                "validTo",
+                "before_start",
+                "the last day is before the first",
+            ));
+        }
+        let value = exact("value", d.value)?;
+        let existing = {
+            let q = norm::Entity::find()
+                .filter(norm::Column::ServiceId.eq(svc.id))
+                .filter(norm::Column::Basis.eq(d.basis));
+            let q = match d.house_id {
+                Some(h) => q.filter(norm::Column::HouseId.eq(h)),
+                None => q.filter(norm::Column::HouseId.is_null()),
+            };
+            q.order_by_asc(norm::Column::ValidFrom).all(&txn).await?
+        };
+        let now = self.clock.now();
+        let spans: Vec<Span> = existing
+            .iter()
+            .map(|n| (n.id, n.valid_from, n.valid_to))
+            .collect();
+        for step in make_room(&spans, d.valid_from, d.valid_to)? {
+            let (id, from) = match step {
+                Room::Cut { id, to } => {
+                    let Some(old) = existing.iter().find(|n| n.id == id) else {
+                        continue;
+                    };
+                    let mut am: norm::ActiveModel = old.clone().into();
+                    am.valid_to = Set(Some(to));
+                    let cut = am.update(&txn).await?;
+                    record(
+                        &txn,
+                        by,
+                        org,
+                        "norm",
+                        Some(id),
+                        diff(Some(old), Some(&cut)),
+                        now,
+                    )
+                    .await?;
+                    continue;
+                }
+                Room::Resume { id, from } => (id, from),
+            };
+            let Some(old) = existing.iter().find(|n| n.id == id) else {
+                continue;
+            };
+            let resumed = norm::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                valid_from: Set(from),
+                created_at: Set(now),
+                ..old.clone().into()
+            }
+            .insert(&txn)
+            .await?;
+            record(
+                &txn,
+                by,
+                org,
+                "norm",
+                Some(resumed.id),
+                diff(None, Some(&resumed)),
+                now,
+            )
+            .await?;
+        }
+        let model = norm::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            organisation_id: Set(org),
+            service_id: Set(svc.id),
+            house_id: Set(d.house_id),
+            basis: Set(d.basis),
+            valid_from: Set(d.valid_from),
+            valid_to: Set(d.valid_to),
+            value: Set(value.to_string()),
+            created_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        record(
+            &txn,
+            by,
+            org,
+            "norm",
+            Some(model.id),
+            diff(None, Some(&model)),
+            now,
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(model)
+    }
+
+    /// The service, if `by` may set its prices for the organisation or `house`
+    /// and it is still billed.
+    async fn writable<C: sea_orm::ConnectionTrait>(
+        &self,
+        conn: &C,
+        by: &Author,
+        service: Uuid,
+        house: Option<Uuid>,
+    ) -> AppResult<service::Model> {
+        let svc = service::Entity::find_by_id(service)
+            .one(conn)
+            .await?
+            .ok_or_else(|| AppError::not_found("service"))?;
+        match house {
+            Some(h) => {
+                let model = house::Entity::find_by_id(h)
+                    .one(conn)
+                    .await?
+                    .filter(|m| m.organisation_id == svc.organisation_id)
+                    .ok_or_else(|| AppError::not_found("house"))?;
+                by.check(crate::registry::access::house(&model))?;
+            }
+            None => by.check(Target::WholeOrganisation(svc.organisation_id))?,
+        }
+        if svc.archived {
+            return Err(AppError::validation(
+                "serviceId",
+                "archived",
+                "the service is archived",
+            ));
+        }
+        Ok(svc)
     }
 
     /// The versions in force for `house` during `period`, as the calculation
@@ -572,6 +731,52 @@ pub fn resolve(
         };
     }
     Ok(out)
+}
+
+/// A version's id and days (`to` none: until changed).
+pub type Span = (Uuid, NaiveDate, Option<NaiveDate>);
+
+/// What an existing version of the same scope does to make room for a new one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Room {
+    /// It ends on `to`, the day before the new one starts.
+    Cut { id: Uuid, to: NaiveDate },
+    /// It went on past the new one's end: a copy of it resumes on `from`.
+    Resume { id: Uuid, from: NaiveDate },
+}
+
+/// How the versions of one scope make room for a new one from `from` to `to`
+/// (inclusive): one that started before ends the day before (and resumes the
+/// day after when it went on past the new one's end); one that would start
+/// within the new one's days is a conflict.
+pub fn make_room(
+    existing: &[Span],
+    from: NaiveDate,
+    to: Option<NaiveDate>,
+) -> AppResult<Vec<Room>> {
+    let end = to.unwrap_or(NaiveDate::MAX);
+    let mut steps = Vec::new();
+    for &(id, old_from, old_to) in existing {
+        let old_end = old_to.unwrap_or(NaiveDate::MAX);
+        if old_end < from || old_from > end {
+            continue;
+        }
+        if old_from >= from {
+            return Err(AppError::conflict(
+                "validFrom",
+                "overlaps",
+                format!("a version from {old_from} is in force then; end this one before it"),
+            ));
+        }
+        let (Some(before), after) = (from.pred_opt(), end.succ_opt()) else {
+            continue;
+        };
+        steps.push(Room::Cut { id, to: before });
+        if let Some(after) = after.filter(|a| old_end >= *a && to.is_some()) {
+            steps.push(Room::Resume { id, from: after });
+        }
+    }
+    Ok(steps)
 }
 
 fn check_provider(p: &Provider) -> AppResult<Provider> {
@@ -650,6 +855,48 @@ mod tests {
             prices: serde_json::to_string(&vec![vec![tier(None, price)]]).unwrap(),
             created_at: chrono::Utc::now(),
         }
+    }
+
+    #[test]
+    fn a_new_version_cuts_the_running_one_and_lets_it_resume_after() {
+        let day = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let spans = [
+            (a, day("2026-01-01"), None),
+            (b, day("2025-01-01"), Some(day("2025-12-31"))),
+        ];
+        assert_eq!(
+            make_room(&spans, day("2026-07-01"), None).unwrap(),
+            vec![Room::Cut {
+                id: a,
+                to: day("2026-06-30")
+            }]
+        );
+        assert_eq!(
+            make_room(&spans, day("2026-03-01"), Some(day("2026-03-31"))).unwrap(),
+            vec![
+                Room::Cut {
+                    id: a,
+                    to: day("2026-02-28")
+                },
+                Room::Resume {
+                    id: a,
+                    from: day("2026-04-01")
+                }
+            ]
+        );
+        assert!(
+            make_room(&spans, day("2024-06-01"), None).is_err(),
+            "later versions are in force"
+        );
+        assert!(
+            make_room(&spans, day("2026-01-01"), None).is_err(),
+            "the same first day"
+        );
+        assert_eq!(
+            make_room(&spans, day("2024-01-01"), Some(day("2024-12-31"))).unwrap(),
+            vec![]
+        );
     }
 
     #[test]

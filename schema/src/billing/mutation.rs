@@ -4,8 +4,8 @@ use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use super::catalogue::{ServiceDraft, ServicePatch, TariffDraft};
-use super::types::{CalculationMethod, Provider, Service, Tariff, TariffZone};
+use super::catalogue::{NormDraft, ServiceDraft, ServicePatch, TariffDraft};
+use super::types::{CalculationMethod, Norm, NormBasis, Provider, Service, Tariff, TariffZone};
 use super::Catalogue;
 use crate::auth::author;
 use crate::pagination::{opt_uuid, uuid};
@@ -56,6 +56,23 @@ pub struct SetTariffInput {
     /// One entry per zone of the service, each its bands in increasing order,
     /// the last without `upTo`.
     pub zones: Vec<TariffZone>,
+}
+
+#[derive(InputObject)]
+pub struct SetNormInput {
+    pub service_id: ID,
+    /// One house's own norm; the organisation's when left out.
+    pub house_id: Option<ID>,
+    pub basis: NormBasis,
+    pub valid_from: NaiveDate,
+    pub valid_to: Option<NaiveDate>,
+    /// Per month and per unit of the basis.
+    pub value: Decimal,
+}
+
+#[derive(SimpleObject)]
+pub struct NormPayload {
+    pub norm: Norm,
 }
 
 #[derive(SimpleObject)]
@@ -157,5 +174,21 @@ impl BillingMutation {
         Ok(TariffPayload {
             tariff: Tariff(model),
         })
+    }
+
+    /// A new version of a service's norm for one basis; an earlier version
+    /// still running on `validFrom` ends the day before.
+    async fn set_norm(&self, ctx: &Context<'_>, input: SetNormInput) -> Result<NormPayload> {
+        let by = author(ctx, "Mutation.setNorm")?;
+        let draft = NormDraft {
+            service_id: uuid("serviceId", &input.service_id).input()?,
+            house_id: opt_uuid("houseId", input.house_id.as_ref()).input()?,
+            basis: input.basis.into(),
+            valid_from: input.valid_from,
+            valid_to: input.valid_to,
+            value: input.value,
+        };
+        let model = (ctx.data::<Catalogue>()?.set_norm(&by, draft).await).input()?;
+        Ok(NormPayload { norm: Norm(model) })
     }
 }

@@ -2,7 +2,7 @@
 
 use async_graphql::{InputObject, Object, SimpleObject, ID};
 use chrono::NaiveDate;
-use entities::{service, tariff};
+use entities::{norm, service, tariff};
 use rust_decimal::Decimal;
 
 use super::catalogue::{prices_of, StoredTier};
@@ -14,6 +14,11 @@ mirror_enum!(
     CalculationMethod => entities::CalculationMethod {
         Metered, Norm, Area, PerPerson, Fixed, Heating, CommonHouse, Sewage
     }
+);
+
+mirror_enum!(
+    /// What a norm counts: people, the premises' area, or the common area.
+    NormBasis => entities::NormBasis { Person, Area, CommonArea }
 );
 
 fn id(u: uuid::Uuid) -> ID {
@@ -150,5 +155,35 @@ impl Tariff {
                     .collect(),
             })
             .collect())
+    }
+}
+
+/// A service's consumption norm per month and per unit of `basis`, from
+/// `validFrom` to `validTo`, for the organisation or one house.
+pub struct Norm(pub norm::Model);
+
+#[Object]
+impl Norm {
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    async fn service_id(&self) -> ID {
+        id(self.0.service_id)
+    }
+    async fn house_id(&self) -> Option<ID> {
+        self.0.house_id.map(id)
+    }
+    async fn basis(&self) -> NormBasis {
+        self.0.basis.into()
+    }
+    async fn valid_from(&self) -> NaiveDate {
+        self.0.valid_from
+    }
+    async fn valid_to(&self) -> Option<NaiveDate> {
+        self.0.valid_to
+    }
+    /// Per month and per unit of the basis (m³ per person, Gcal per m² …).
+    async fn value(&self) -> Decimal {
+        self.0.value.parse().unwrap_or_default()
     }
 }

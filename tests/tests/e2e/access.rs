@@ -579,6 +579,26 @@ fn calls() -> BTreeMap<&'static str, Call> {
         true,
     );
     add(
+        "Query.norms",
+        "query($id: ID!) { norms(serviceId: $id) { value } }",
+        |s, _| json!({ "id": s.service }),
+        None,
+        true,
+    );
+    add(
+        "Mutation.setNorm",
+        "mutation($input: SetNormInput!) { setNorm(input: $input) { norm { id } } }",
+        |s, u| {
+            let n: u32 = u
+                .trim_start_matches(|c: char| !c.is_ascii_digit())
+                .parse()
+                .unwrap_or(0);
+            json!({ "input": { "serviceId": s.service, "houseId": s.house, "basis": "PERSON", "validFrom": format!("{}-{:02}-01", 2030 + n / 12, 1 + n % 12), "value": "6.935" } })
+        },
+        None,
+        true,
+    );
+    add(
         "Mutation.createService",
         "mutation($input: CreateServiceInput!) { createService(input: $input) { service { id } } }",
         |s, u| json!({ "input": { "organisationId": s.org, "code": format!("fee_{}", u.to_lowercase().replace(|c: char| !c.is_ascii_alphanumeric(), "_")), "name": "Fee", "unit": "premises", "method": "FIXED" } }),

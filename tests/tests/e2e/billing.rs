@@ -63,6 +63,18 @@ db_test! {
         assert_eq!(versions[1]["validFrom"], "2026-07-01");
         assert_eq!(versions[1]["validTo"], Value::Null);
 
+        // A price for August only: July's stops the day before and resumes the day after.
+        app.ok(SET, json!({ "input": { "serviceId": water, "validFrom": "2026-08-01", "validTo": "2026-08-31", "zones": flat("45") } })).await;
+        let versions = app.ok(TARIFFS, json!({ "id": water })).await["tariffs"].clone();
+        let spans: Vec<(Value, Value)> = versions.as_array().unwrap().iter().map(|v| (v["validFrom"].clone(), v["validTo"].clone())).collect();
+        assert_eq!(spans, vec![
+            (json!("2026-01-01"), json!("2026-06-30")),
+            (json!("2026-07-01"), json!("2026-07-31")),
+            (json!("2026-08-01"), json!("2026-08-31")),
+            (json!("2026-09-01"), Value::Null),
+        ]);
+        assert_eq!(versions[3]["zones"], versions[1]["zones"], "the resumed prices are July's");
+
         // One house's own price for ten days; starting inside it is refused.
         app.ok(SET, json!({ "input": { "serviceId": water, "houseId": house, "validFrom": "2026-11-11", "validTo": "2026-11-20", "zones": flat("30") } })).await;
         let inside = app.graphql(SET, json!({ "input": { "serviceId": water, "houseId": house, "validFrom": "2026-11-01", "validTo": "2026-11-15", "zones": flat("31") } })).await;
@@ -94,8 +106,23 @@ db_test! {
         let archived = app.graphql(SET, json!({ "input": { "serviceId": power, "validFrom": "2027-01-01", "zones": [{ "tiers": [{ "price": "7" }] }, { "tiers": [{ "price": "3" }] }] } })).await;
         assert_eq!(refusal(&archived), refused("VALIDATION", "input.serviceId", "archived"));
 
+        // Norms per person, versioned the same way; per basis.
+        const NORM: &str = "mutation($input: SetNormInput!) { setNorm(input: $input) { norm { basis validFrom validTo value } } }";
+        app.ok(NORM, json!({ "input": { "serviceId": water, "basis": "PERSON", "validFrom": "2026-01-01", "value": "6.935" } })).await;
+        app.ok(NORM, json!({ "input": { "serviceId": water, "basis": "COMMON_AREA", "validFrom": "2026-01-01", "value": "0.03" } })).await;
+        let raised = app.ok(NORM, json!({ "input": { "serviceId": water, "basis": "PERSON", "validFrom": "2026-09-01", "value": "7.1" } })).await;
+        assert_eq!(raised["setNorm"]["norm"]["value"], "7.1");
+        let norms = app.ok("query($id: ID!) { norms(serviceId: $id) { basis validFrom validTo value } }", json!({ "id": water })).await["norms"].clone();
+        assert_eq!(norms, json!([
+            { "basis": "COMMON_AREA", "validFrom": "2026-01-01", "validTo": null, "value": "0.03" },
+            { "basis": "PERSON", "validFrom": "2026-01-01", "validTo": "2026-08-31", "value": "6.935" },
+            { "basis": "PERSON", "validFrom": "2026-09-01", "validTo": null, "value": "7.1" },
+        ]));
+        let negative = app.graphql(NORM, json!({ "input": { "serviceId": water, "basis": "AREA", "validFrom": "2026-01-01", "value": "-0.1" } })).await;
+        assert_eq!(refusal(&negative), refused("VALIDATION", "input.value", "must_not_be_negative"));
+
         // Every change has its audit entry.
         let audit = app.ok("query($org: ID!) { auditLog(organisationId: $org, filter: { objectType: \"tariff\" }) { totalCount } }", json!({ "org": org })).await;
-        assert_eq!(audit["auditLog"]["totalCount"], 5, "four versions and the January one cut short");
+        assert_eq!(audit["auditLog"]["totalCount"], 8, "five versions, January and July cut short, July resumed");
     }
 }
