@@ -337,11 +337,12 @@ fn start(
         serde_json::to_string(&request.variables).unwrap_or_default()
     )
     .into();
-    let again = (
+    // Shared by the subscription's events: each one clones a pointer, not the text.
+    let again = Arc::new((
         request.query.clone(),
         request.operation_name.clone(),
         request.variables.clone(),
-    );
+    ));
     let slot = feed_eligible(&request).then(|| Arc::new(schema::events::FeedSlot::default()));
     let request = match &slot {
         Some(slot) => request.data(slot.clone()),
@@ -351,15 +352,23 @@ fn start(
         schema::graphql::execute_stream(&state.schema, &state.registry, request, ctx.clone());
     let end = id.clone();
     let feed_id = id.clone();
-    let (state, orgs) = (state.clone(), schema::tenancy::of(Some(principal)));
+    let (state, orgs, shared) = (
+        state.clone(),
+        schema::tenancy::of(Some(principal)),
+        Arc::new(ctx.clone()),
+    );
     // After the resolver's own items (none for a feed): the feed's events.
     let feed = stream::once(async move { slot.and_then(|s| s.take()) })
         .filter_map(|events| async move { events })
         .flat_map(move |events| schema::tenancy::ScopedStream::new(orgs.clone(), events))
         .then(move |event| {
-            let (state, ctx, document, again) =
-                (state.clone(), ctx.clone(), document.clone(), again.clone());
-            async move { render(&state, ctx, &document, again, event).await }
+            let (state, ctx, document, again) = (
+                state.clone(),
+                shared.clone(),
+                document.clone(),
+                again.clone(),
+            );
+            async move { render(&state, &ctx, &document, &again, event).await }
         })
         .map(move |payload| (feed_id.clone(), Some(Step::Rendered(payload))));
     Box::pin(
@@ -410,19 +419,19 @@ fn feed_eligible(request: &async_graphql::Request) -> bool {
 /// runs the document once for the event; the others reuse that.
 async fn render(
     state: &AppState,
-    ctx: RequestCtx,
+    ctx: &RequestCtx,
     document: &Arc<str>,
-    (query, operation_name, variables): (String, Option<String>, async_graphql::Variables),
+    (query, operation_name, variables): &(String, Option<String>, async_graphql::Variables),
     event: Arc<schema::events::Event>,
 ) -> Arc<str> {
     let cell = event.rendering(document);
     cell.get_or_init(|| async {
-        let mut request = async_graphql::Request::new(query)
-            .variables(variables)
+        let mut request = async_graphql::Request::new(query.clone())
+            .variables(variables.clone())
             .data(schema::events::RenderOne(event.clone()));
-        request.operation_name = operation_name;
+        request.operation_name = operation_name.clone();
         let response =
-            schema::graphql::execute_stream(&state.schema, &state.registry, request, ctx)
+            schema::graphql::execute_stream(&state.schema, &state.registry, request, ctx.clone())
                 .next()
                 .await
                 .unwrap_or_else(|| {

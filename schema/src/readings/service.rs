@@ -229,7 +229,6 @@ fn resolve_settings(org: Option<[Option<i32>; 4]>, house: Option<[Option<i32>; 4
     }
 }
 
-/// The INSERT of a reading, with `?` placeholders.
 /// The columns `place_of` reads, over `houses h` joined by `PLACE_JOINS` to
 /// a meter `m`.
 const PLACE_COLUMNS: &str = "h.address, pr.number AS premises_number, o.time_zone, \
