@@ -60,3 +60,30 @@ pub(crate) async fn run_ddl(manager: &SchemaManager<'_>, text: &str) -> Result<(
     }
     Ok(())
 }
+
+/// Row-level security on PostgreSQL for tables of one organisation each: a
+/// row is seen and written only when its `column` names one of the
+/// organisations in the connection's scope (see m20261127_000002_tenancy).
+/// Nothing on SQLite.
+pub(crate) async fn tenant_tables(
+    manager: &SchemaManager<'_>,
+    tables: &[(&str, &str)],
+) -> Result<(), DbErr> {
+    if manager.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+        return Ok(());
+    }
+    let conn = manager.get_connection();
+    for (table, column) in tables {
+        conn.execute_unprepared(&format!("ALTER TABLE {table} ENABLE ROW LEVEL SECURITY"))
+            .await?;
+        conn.execute_unprepared(&format!("ALTER TABLE {table} FORCE ROW LEVEL SECURITY"))
+            .await?;
+        conn.execute_unprepared(&format!(
+            "CREATE POLICY tenant ON {table} \
+             USING ((SELECT kvartal_all_orgs()) OR {column} = ANY ((SELECT kvartal_orgs())::uuid[])) \
+             WITH CHECK ((SELECT kvartal_all_orgs()) OR {column} = ANY ((SELECT kvartal_orgs())::uuid[]))"
+        ))
+        .await?;
+    }
+    Ok(())
+}

@@ -54,18 +54,7 @@ impl MigrationTrait for Migration {
         for f in SCOPE_FUNCTIONS {
             conn.execute_unprepared(f).await?;
         }
-        for (table, column) in TENANT_TABLES {
-            conn.execute_unprepared(&format!("ALTER TABLE {table} ENABLE ROW LEVEL SECURITY"))
-                .await?;
-            conn.execute_unprepared(&format!("ALTER TABLE {table} FORCE ROW LEVEL SECURITY"))
-                .await?;
-            conn.execute_unprepared(&format!(
-                "CREATE POLICY tenant ON {table} \
-                 USING ((SELECT kvartal_all_orgs()) OR {column} = ANY ((SELECT kvartal_orgs())::uuid[])) \
-                 WITH CHECK ((SELECT kvartal_all_orgs()) OR {column} = ANY ((SELECT kvartal_orgs())::uuid[]))"
-            ))
-            .await?;
-        }
+        crate::tenant_tables(manager, &TENANT_TABLES).await?;
         Ok(())
     }
 

@@ -45,19 +45,7 @@ DROP TABLE event_relay
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         run_ddl(manager, UP).await?;
-        if manager.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-            let conn = manager.get_connection();
-            conn.execute_unprepared("ALTER TABLE event_relay ENABLE ROW LEVEL SECURITY")
-                .await?;
-            conn.execute_unprepared("ALTER TABLE event_relay FORCE ROW LEVEL SECURITY")
-                .await?;
-            conn.execute_unprepared(
-                "CREATE POLICY tenant ON event_relay \
-                 USING ((SELECT kvartal_all_orgs()) OR organisation_id = ANY ((SELECT kvartal_orgs())::uuid[])) \
-                 WITH CHECK ((SELECT kvartal_all_orgs()) OR organisation_id = ANY ((SELECT kvartal_orgs())::uuid[]))",
-            )
-            .await?;
-        }
+        crate::tenant_tables(manager, &[("event_relay", "organisation_id")]).await?;
         Ok(())
     }
 

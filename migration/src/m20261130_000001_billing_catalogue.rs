@@ -81,21 +81,7 @@ const TENANT_TABLES: [&str; 3] = ["services", "tariffs", "norms"];
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         run_ddl(manager, UP).await?;
-        if manager.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-            let conn = manager.get_connection();
-            for table in TENANT_TABLES {
-                conn.execute_unprepared(&format!("ALTER TABLE {table} ENABLE ROW LEVEL SECURITY"))
-                    .await?;
-                conn.execute_unprepared(&format!("ALTER TABLE {table} FORCE ROW LEVEL SECURITY"))
-                    .await?;
-                conn.execute_unprepared(&format!(
-                    "CREATE POLICY tenant ON {table} \
-                     USING ((SELECT kvartal_all_orgs()) OR organisation_id = ANY ((SELECT kvartal_orgs())::uuid[])) \
-                     WITH CHECK ((SELECT kvartal_all_orgs()) OR organisation_id = ANY ((SELECT kvartal_orgs())::uuid[]))"
-                ))
-                .await?;
-            }
-        }
+        crate::tenant_tables(manager, &TENANT_TABLES.map(|t| (t, "organisation_id"))).await?;
         Ok(())
     }
 
