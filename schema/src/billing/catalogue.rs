@@ -432,58 +432,25 @@ impl Catalogue {
             q.order_by_asc(tariff::Column::ValidFrom).all(&txn).await?
         };
         let now = self.clock.now();
-        let spans: Vec<Span> = existing
-            .iter()
-            .map(|t| (t.id, t.valid_from, t.valid_to))
-            .collect();
-        for step in make_room(&spans, d.valid_from, d.valid_to)? {
-            let (id, cut_to, resume) = match step {
-                Room::Cut { id, to } => (id, Some(to), None),
-                Room::Resume { id, from } => (id, None, Some(from)),
-            };
-            let Some(old) = existing.iter().find(|t| t.id == id) else {
-                continue;
-            };
-            let changed = match (cut_to, resume) {
-                (Some(to), _) => {
-                    let mut am: tariff::ActiveModel = old.clone().into();
-                    am.valid_to = Set(Some(to));
-                    let cut = am.update(&txn).await?;
-                    record(
-                        &txn,
-                        by,
-                        org,
-                        "tariff",
-                        Some(old.id),
-                        diff(Some(old), Some(&cut)),
-                        now,
-                    )
-                    .await?;
-                    continue;
-                }
-                (None, Some(from)) => {
-                    tariff::ActiveModel {
-                        id: Set(Uuid::now_v7()),
-                        valid_from: Set(from),
-                        created_at: Set(now),
-                        ..old.clone().into()
-                    }
-                    .insert(&txn)
-                    .await?
-                }
-                (None, None) => continue,
-            };
-            record(
-                &txn,
-                by,
-                org,
-                "tariff",
-                Some(changed.id),
-                diff(None, Some(&changed)),
-                now,
-            )
-            .await?;
-        }
+        apply_room(
+            &txn,
+            by,
+            "tariff",
+            &existing,
+            |t: &tariff::Model| (t.id, t.valid_from, t.valid_to),
+            (d.valid_from, d.valid_to, now),
+            |old: tariff::Model, to| tariff::ActiveModel {
+                valid_to: Set(Some(to)),
+                ..old.into()
+            },
+            |old: tariff::Model, from| tariff::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                valid_from: Set(from),
+                created_at: Set(now),
+                ..old.into()
+            },
+        )
+        .await?;
         let model = tariff::ActiveModel {
             id: Set(Uuid::now_v7()),
             organisation_id: Set(org),
@@ -549,55 +516,25 @@ impl Catalogue {
             q.order_by_asc(norm::Column::ValidFrom).all(&txn).await?
         };
         let now = self.clock.now();
-        let spans: Vec<Span> = existing
-            .iter()
-            .map(|n| (n.id, n.valid_from, n.valid_to))
-            .collect();
-        for step in make_room(&spans, d.valid_from, d.valid_to)? {
-            let (id, from) = match step {
-                Room::Cut { id, to } => {
-                    let Some(old) = existing.iter().find(|n| n.id == id) else {
-                        continue;
-                    };
-                    let mut am: norm::ActiveModel = old.clone().into();
-                    am.valid_to = Set(Some(to));
-                    let cut = am.update(&txn).await?;
-                    record(
-                        &txn,
-                        by,
-                        org,
-                        "norm",
-                        Some(id),
-                        diff(Some(old), Some(&cut)),
-                        now,
-                    )
-                    .await?;
-                    continue;
-                }
-                Room::Resume { id, from } => (id, from),
-            };
-            let Some(old) = existing.iter().find(|n| n.id == id) else {
-                continue;
-            };
-            let resumed = norm::ActiveModel {
+        apply_room(
+            &txn,
+            by,
+            "norm",
+            &existing,
+            |n: &norm::Model| (n.id, n.valid_from, n.valid_to),
+            (d.valid_from, d.valid_to, now),
+            |old: norm::Model, to| norm::ActiveModel {
+                valid_to: Set(Some(to)),
+                ..old.into()
+            },
+            |old: norm::Model, from| norm::ActiveModel {
                 id: Set(Uuid::now_v7()),
                 valid_from: Set(from),
                 created_at: Set(now),
-                ..old.clone().into()
-            }
-            .insert(&txn)
-            .await?;
-            record(
-                &txn,
-                by,
-                org,
-                "norm",
-                Some(resumed.id),
-                diff(None, Some(&resumed)),
-                now,
-            )
-            .await?;
-        }
+                ..old.into()
+            },
+        )
+        .await?;
         let model = norm::ActiveModel {
             id: Set(Uuid::now_v7()),
             organisation_id: Set(org),
@@ -777,6 +714,69 @@ pub fn make_room(
         }
     }
     Ok(steps)
+}
+
+/// Makes room for a new version among `existing` (tariffs or norms of one
+/// scope) as [`make_room`] plans it: `cut` ends a version, `resume` copies
+/// one to start again; each change has its audit entry.
+#[allow(clippy::too_many_arguments)]
+async fn apply_room<A>(
+    txn: &sea_orm::DatabaseTransaction,
+    by: &Author,
+    object: &str,
+    existing: &[ModelOf<A>],
+    span: impl Fn(&ModelOf<A>) -> Span,
+    (from, to, now): (NaiveDate, Option<NaiveDate>, chrono::DateTime<chrono::Utc>),
+    cut: impl Fn(ModelOf<A>, NaiveDate) -> A,
+    resume: impl Fn(ModelOf<A>, NaiveDate) -> A,
+) -> AppResult<()>
+where
+    A: ActiveModelTrait + sea_orm::ActiveModelBehavior + Send,
+    ModelOf<A>: sea_orm::IntoActiveModel<A> + Serialize + Clone + Send + Sync + Organisational,
+{
+    let spans: Vec<Span> = existing.iter().map(&span).collect();
+    for step in make_room(&spans, from, to)? {
+        let id = match step {
+            Room::Cut { id, .. } | Room::Resume { id, .. } => id,
+        };
+        let Some(old) = existing.iter().find(|m| span(m).0 == id) else {
+            continue;
+        };
+        let (before, after) = match step {
+            Room::Cut { to, .. } => (Some(old), cut(old.clone(), to).update(txn).await?),
+            Room::Resume { from, .. } => (None, resume(old.clone(), from).insert(txn).await?),
+        };
+        record(
+            txn,
+            by,
+            old.organisation(),
+            object,
+            Some(span(&after).0),
+            diff(before, Some(&after)),
+            now,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+type ModelOf<A> = <<A as ActiveModelTrait>::Entity as EntityTrait>::Model;
+
+/// A row of one organisation.
+trait Organisational {
+    fn organisation(&self) -> Uuid;
+}
+
+impl Organisational for tariff::Model {
+    fn organisation(&self) -> Uuid {
+        self.organisation_id
+    }
+}
+
+impl Organisational for norm::Model {
+    fn organisation(&self) -> Uuid {
+        self.organisation_id
+    }
 }
 
 fn check_provider(p: &Provider) -> AppResult<Provider> {
