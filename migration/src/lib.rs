@@ -11,6 +11,7 @@ mod m20261127_000002_tenancy;
 mod m20261128_000001_events_readings;
 mod m20261129_000001_event_relay;
 mod m20261130_000001_billing_catalogue;
+mod m20261201_000001_billing_periods;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_events_readings::Migration),
             Box::new(m20261129_000001_event_relay::Migration),
             Box::new(m20261130_000001_billing_catalogue::Migration),
+            Box::new(m20261201_000001_billing_periods::Migration),
         ]
     }
 }

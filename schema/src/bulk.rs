@@ -20,6 +20,7 @@ use uuid::Uuid;
 pub enum Col {
     Uuid,
     Text,
+    OptText,
     Int,
     BigInt,
     Date,
@@ -31,6 +32,7 @@ pub enum Col {
 pub enum Cell {
     Uuid(Option<Uuid>),
     Text(String),
+    OptText(Option<String>),
     Int(Option<i32>),
     BigInt(Option<i64>),
     Date(Option<NaiveDate>),
@@ -293,37 +295,37 @@ pub(crate) fn numbered(sql: &str) -> String {
     out
 }
 
+macro_rules! bind_cell {
+    ($query:expr, $cell:expr) => {
+        match $cell {
+            Cell::Uuid(v) => $query.bind(v),
+            Cell::Text(v) => $query.bind(v),
+            Cell::OptText(v) => $query.bind(v),
+            Cell::Int(v) => $query.bind(v),
+            Cell::BigInt(v) => $query.bind(v),
+            Cell::Date(v) => $query.bind(v),
+            Cell::Timestamp(v) => $query.bind(v),
+            Cell::Bool(v) => $query.bind(v),
+        }
+    };
+}
+
 pub type SqliteQuery<'q> = sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments>;
 pub type PgQuery<'q> = sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>;
 
 fn bind_sqlite(query: SqliteQuery<'static>, cell: Cell) -> SqliteQuery<'static> {
-    match cell {
-        Cell::Uuid(v) => query.bind(v),
-        Cell::Text(v) => query.bind(v),
-        Cell::Int(v) => query.bind(v),
-        Cell::BigInt(v) => query.bind(v),
-        Cell::Date(v) => query.bind(v),
-        Cell::Timestamp(v) => query.bind(v),
-        Cell::Bool(v) => query.bind(v),
-    }
+    bind_cell!(query, cell)
 }
 
 fn bind_pg(query: PgQuery<'static>, cell: Cell) -> PgQuery<'static> {
-    match cell {
-        Cell::Uuid(v) => query.bind(v),
-        Cell::Text(v) => query.bind(v),
-        Cell::Int(v) => query.bind(v),
-        Cell::BigInt(v) => query.bind(v),
-        Cell::Date(v) => query.bind(v),
-        Cell::Timestamp(v) => query.bind(v),
-        Cell::Bool(v) => query.bind(v),
-    }
+    bind_cell!(query, cell)
 }
 
 /// One column of a chunk, as the typed array PostgreSQL's `unnest` takes.
 enum Column {
     Uuid(Vec<Option<Uuid>>),
     Text(Vec<String>),
+    OptText(Vec<Option<String>>),
     Int(Vec<Option<i32>>),
     BigInt(Vec<Option<i64>>),
     Date(Vec<Option<NaiveDate>>),
@@ -336,6 +338,7 @@ impl Column {
         match col {
             Col::Uuid => Column::Uuid(Vec::with_capacity(capacity)),
             Col::Text => Column::Text(Vec::with_capacity(capacity)),
+            Col::OptText => Column::OptText(Vec::with_capacity(capacity)),
             Col::Int => Column::Int(Vec::with_capacity(capacity)),
             Col::BigInt => Column::BigInt(Vec::with_capacity(capacity)),
             Col::Date => Column::Date(Vec::with_capacity(capacity)),
@@ -348,6 +351,7 @@ impl Column {
         match (self, cell) {
             (Column::Uuid(v), Cell::Uuid(x)) => v.push(x),
             (Column::Text(v), Cell::Text(x)) => v.push(x),
+            (Column::OptText(v), Cell::OptText(x)) => v.push(x),
             (Column::Int(v), Cell::Int(x)) => v.push(x),
             (Column::BigInt(v), Cell::BigInt(x)) => v.push(x),
             (Column::Date(v), Cell::Date(x)) => v.push(x),
@@ -366,6 +370,7 @@ impl Column {
         match self {
             Column::Uuid(v) => query.bind(v),
             Column::Text(v) => query.bind(v),
+            Column::OptText(v) => query.bind(v),
             Column::Int(v) => query.bind(v),
             Column::BigInt(v) => query.bind(v),
             Column::Date(v) => query.bind(v),
@@ -378,7 +383,7 @@ impl Column {
 fn pg_array_type(col: Col) -> &'static str {
     match col {
         Col::Uuid => "uuid[]",
-        Col::Text => "text[]",
+        Col::Text | Col::OptText => "text[]",
         Col::Int => "int4[]",
         Col::BigInt => "int8[]",
         Col::Date => "date[]",
@@ -487,5 +492,43 @@ mod tests {
             numbered("UPDATE t SET a = ?, b = ? WHERE id = ?"),
             "UPDATE t SET a = $1, b = $2 WHERE id = $3"
         );
+    }
+}
+
+/// Reads rows of a query written with `?` placeholders straight into tuples,
+/// on either database (the paths that read per account: sea-orm's dynamic
+/// rows cost more than the query).
+pub async fn fetch_all<T>(
+    db: &DatabaseConnection,
+    sql: &str,
+    cells: Vec<Cell>,
+) -> Result<Vec<T>, DbErr>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin,
+{
+    match db.get_database_backend() {
+        DatabaseBackend::Postgres => {
+            let mut query = sqlx::query_as::<Postgres, T>(sqlx::AssertSqlSafe(numbered(sql)));
+            for cell in cells {
+                query = bind_cell!(query, cell);
+            }
+            query
+                .fetch_all(db.get_postgres_connection_pool())
+                .await
+                .map_err(db_err)
+        }
+        _ => {
+            let mut query = sqlx::query_as::<Sqlite, T>(sqlx::AssertSqlSafe(sql.to_string()));
+            for cell in cells {
+                query = bind_cell!(query, cell);
+            }
+            query
+                .fetch_all(db.get_sqlite_connection_pool())
+                .await
+                .map_err(db_err)
+        }
     }
 }

@@ -24,7 +24,7 @@ const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
 pub const CODE_ATTEMPTS: i32 = 5;
 pub const CODE_VALID_DAYS: i64 = 120;
 
-fn code_hash(account_id: Uuid, code: &str) -> String {
+pub(crate) fn code_hash(account_id: Uuid, code: &str) -> String {
     let normal: String = code
         .chars()
         .filter(|c| c.is_ascii_alphanumeric())
@@ -36,11 +36,21 @@ fn code_hash(account_id: Uuid, code: &str) -> String {
 fn new_code() -> AppResult<String> {
     let mut bytes = [0u8; 10];
     getrandom::fill(&mut bytes).map_err(|e| AppError::Internal(format!("no randomness: {e}")))?;
+    Ok(format_code(&bytes))
+}
+
+/// Ten bytes as a code of ten unambiguous characters: `ABCDE-23456`.
+pub(crate) fn format_code(bytes: &[u8]) -> String {
     let chars: String = bytes
         .iter()
+        .take(10)
         .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
         .collect();
-    Ok(format!("{}-{}", &chars[..5], &chars[5..]))
+    format!(
+        "{}-{}",
+        &chars[..5.min(chars.len())],
+        &chars[5.min(chars.len())..]
+    )
 }
 
 fn urlencode(text: &str) -> String {

@@ -51,6 +51,20 @@ impl Period {
         }
     }
 
+    pub fn prev(self) -> Period {
+        if self.month == 1 {
+            Period {
+                year: self.year - 1,
+                month: 12,
+            }
+        } else {
+            Period {
+                year: self.year,
+                month: self.month - 1,
+            }
+        }
+    }
+
     pub fn last_day(self) -> NaiveDate {
         self.next().first_day().pred_opt().unwrap_or(NaiveDate::MAX)
     }

@@ -1,14 +1,22 @@
 //! Billing: services, tariffs, periods, charges and receipts.
 //!
-//! So far: the arithmetic of charges (`calc`), the payment QR payloads of
-//! receipts (`qr`) and the catalogue of services and tariffs (`catalogue`,
-//! with its GraphQL in `types`, `query` and `mutation`).
+//! The arithmetic of charges (`calc`) and of one account's receipt
+//! (`compute`), the payment QR payloads of receipts (`qr`), the catalogue of
+//! services, tariffs and norms (`catalogue`), the organisation's settings and
+//! privileged categories (`settings`), the billing run (`run`) and what
+//! follows it (`periods`: closing, recalculations, receipts), with their
+//! GraphQL in `types`, `query` and `mutation`.
 
 pub mod calc;
 pub mod catalogue;
+pub mod compute;
 pub mod mutation;
+pub mod periods;
 pub mod qr;
 pub mod query;
+pub mod run;
+pub mod settings;
 pub mod types;
 
 pub use catalogue::Catalogue;
+pub use run::Billing;

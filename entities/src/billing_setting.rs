@@ -1,0 +1,31 @@
+use sea_orm::entity::prelude::*;
+
+/// An organisation's billing rules and receipt template (see the migration
+/// billing_periods); absent: the built-in defaults.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
+#[sea_orm(table_name = "billing_settings")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub organisation_id: Uuid,
+    /// `gost`, `pix` or `epc`.
+    pub qr_standard: String,
+    /// Day of the next month by which a receipt is due.
+    pub due_day: i32,
+    pub pix_key: Option<String>,
+    pub pix_city: Option<String>,
+    pub average_months: i32,
+    pub min_months: i32,
+    pub max_average_periods: i32,
+    /// Template texts; `{placeholders}` are filled per receipt.
+    pub receipt_title: String,
+    pub receipt_note: String,
+    pub receipt_footer: String,
+    /// `#rrggbb`.
+    pub accent_color: String,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

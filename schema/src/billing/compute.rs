@@ -1,0 +1,725 @@
+//! One account's receipt lines for a period, from what the run has read: the
+//! account, its premises' meters and their readings, the organisation's
+//! services with tariffs and norms, its benefit categories and the account's
+//! recalculations. Pure: no database, no clock; the run calls it per account.
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, NaiveDate};
+use entities::{norm, service, tariff, CalculationMethod, NormBasis};
+use rust_decimal::Decimal;
+use sea_orm::ActiveEnum;
+use uuid::Uuid;
+
+use super::calc::{
+    self, benefit, heating_volume, norm_people, price, CalcError, Line, MeterMonth, MissingRules,
+    Period, TariffVersion, VolumeSource,
+};
+use super::catalogue::resolve;
+use crate::error::{AppError, AppResult};
+
+/// A service as the run bills it.
+pub struct Svc {
+    pub model: service::Model,
+    pub coefficient: Decimal,
+    pub tariffs: Vec<tariff::Model>,
+    pub norms: Vec<norm::Model>,
+}
+
+/// A privileged category.
+pub struct Category {
+    pub code: String,
+    pub name: String,
+    pub percent: Decimal,
+    pub services: Vec<String>,
+    pub per_person: bool,
+    pub social_norm: Option<Decimal>,
+}
+
+/// A house's areas (m²).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HouseArea {
+    pub total: Decimal,
+    pub common: Decimal,
+}
+
+/// What does not change from account to account within a run.
+pub struct Plan {
+    pub period: Period,
+    pub rules: MissingRules,
+    pub services: Vec<Svc>,
+    pub categories: Vec<Category>,
+    pub houses: HashMap<Uuid, HouseArea>,
+    /// House meters' volume for the period by (house, resource): heating F3.
+    pub house_volumes: HashMap<(Uuid, String), Decimal>,
+    tariffs: HashMap<(usize, Uuid), Vec<TariffVersion>>,
+    norms: HashMap<(usize, Uuid, NormBasis), Option<Decimal>>,
+}
+
+pub struct AccountRow {
+    pub id: Uuid,
+    pub house_id: Uuid,
+    pub premises_id: Uuid,
+    pub share_num: i64,
+    pub share_den: i64,
+    pub registered: i32,
+    pub categories: String,
+    pub area_micro: i64,
+    pub owners: u32,
+}
+
+pub struct MeterRow {
+    pub id: Uuid,
+    pub premises_id: Option<Uuid>,
+    pub resource: String,
+    pub zones: i32,
+    pub failed: bool,
+    pub verification_due: Option<NaiveDate>,
+    pub initial: [i64; 3],
+    pub digits: Option<i32>,
+}
+
+pub struct ReadingRow {
+    pub meter_id: Uuid,
+    pub taken_on: NaiveDate,
+    pub values: [i64; 3],
+    pub rollover: bool,
+}
+
+pub struct RecalcRow {
+    pub account_id: Uuid,
+    pub service_id: Uuid,
+    pub period_of: String,
+    pub reason: String,
+    pub quantity: Option<String>,
+    pub amount_minor: i64,
+}
+
+/// One computed line of a receipt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutLine {
+    pub kind: &'static str,
+    pub service_id: Option<Uuid>,
+    pub label: String,
+    pub source: String,
+    pub quantity: Decimal,
+    pub unit: String,
+    pub tariff: Decimal,
+    pub amount: Decimal,
+}
+
+fn bad(field: &'static str, e: CalcError) -> AppError {
+    AppError::validation(field, "calculation", e.to_string())
+}
+
+fn micro(v: i64) -> Decimal {
+    Decimal::new(v, 6)
+}
+
+fn months_between(a: NaiveDate, b: NaiveDate) -> i32 {
+    (b.year() - a.year()) * 12 + b.month() as i32 - a.month() as i32
+}
+
+impl Plan {
+    pub fn new(
+        period: Period,
+        rules: MissingRules,
+        services: Vec<Svc>,
+        categories: Vec<Category>,
+        houses: HashMap<Uuid, HouseArea>,
+    ) -> Plan {
+        Plan {
+            period,
+            rules,
+            services,
+            categories,
+            houses,
+            house_volumes: HashMap::new(),
+            tariffs: HashMap::new(),
+            norms: HashMap::new(),
+        }
+    }
+
+    fn versions(&mut self, k: usize, house: Uuid) -> AppResult<&Vec<TariffVersion>> {
+        if !self.tariffs.contains_key(&(k, house)) {
+            let v = resolve(&self.services[k].tariffs, house, self.period)?;
+            self.tariffs.insert((k, house), v);
+        }
+        Ok(&self.tariffs[&(k, house)])
+    }
+
+    /// The norm in force on the period's last day, the house's over the
+    /// organisation's.
+    fn norm(&mut self, k: usize, house: Uuid, basis: NormBasis) -> Option<Decimal> {
+        let day = self.period.last_day();
+        *self.norms.entry((k, house, basis)).or_insert_with(|| {
+            let covers = |n: &&norm::Model| {
+                n.basis == basis && n.valid_from <= day && n.valid_to.is_none_or(|t| t >= day)
+            };
+            let all = &self.services[k].norms;
+            all.iter()
+                .filter(covers)
+                .find(|n| n.house_id == Some(house))
+                .or_else(|| all.iter().filter(covers).find(|n| n.house_id.is_none()))
+                .and_then(|n| n.value.parse().ok())
+        })
+    }
+
+    fn priced(&mut self, k: usize, house: Uuid, volume: &[Decimal]) -> AppResult<Decimal> {
+        let period = self.period;
+        let code = self.services[k].model.code.clone();
+        let versions = self.versions(k, house)?;
+        price(period, versions, volume).map_err(|e| match e {
+            CalcError::NoTariff(day) => AppError::validation(
+                "period",
+                "no_tariff",
+                format!("the service {code} has no tariff in force on {day}"),
+            ),
+            e => bad("tariff", e),
+        })
+    }
+
+    /// The volume per zone of one meter this period and where it came from,
+    /// before the norm: `None` when it falls back to the norm.
+    pub fn meter_month(&self, m: &MeterRow, readings: &[&ReadingRow]) -> MeterMonth {
+        let first = self.period.first_day();
+        let last = self.period.last_day();
+        let zones = m.zones.clamp(1, 3) as usize;
+        let capacity = m
+            .digits
+            .map(|d| Decimal::from(10i64.pow(d.clamp(1, 12) as u32)));
+        let delta = |from: &[i64; 3], to: &ReadingRow| -> Vec<Decimal> {
+            (0..zones)
+                .map(|z| {
+                    let mut d = micro(to.values[z]) - micro(from[z]);
+                    if d < Decimal::ZERO {
+                        if let (true, Some(c)) = (to.rollover, capacity) {
+                            d += c;
+                        }
+                    }
+                    d.max(Decimal::ZERO)
+                })
+                .collect()
+        };
+        let before: Vec<&&ReadingRow> = readings.iter().filter(|r| r.taken_on < first).collect();
+        let start = before.last().map_or(m.initial, |r| r.values);
+        let within = readings
+            .iter()
+            .rfind(|r| r.taken_on >= first && r.taken_on <= last);
+        let read = within.map(|r| delta(&start, r).iter().sum::<Decimal>());
+        let faulty = m.failed || m.verification_due.is_some_and(|d| d < first);
+        // The average over the readings before the period: the span between
+        // the earliest and the latest, per month.
+        let (history, averaged_before) = match (before.first(), before.last()) {
+            (Some(a), Some(b)) if months_between(a.taken_on, b.taken_on) > 0 => {
+                let months = months_between(a.taken_on, b.taken_on);
+                let total: Decimal = delta(&a.values, b).iter().sum();
+                let avg = total / Decimal::from(months);
+                let n = (months as usize).min(self.rules.average_months);
+                let gap = months_between(b.taken_on, first) - 1;
+                (vec![avg; n], gap.max(0) as u32)
+            }
+            _ => (Vec::new(), 0),
+        };
+        MeterMonth {
+            read,
+            history,
+            averaged_before,
+            faulty,
+        }
+    }
+
+    /// Per zone volume of a meter by the same rule (zones kept apart for
+    /// readings and averages; a norm goes to the first zone).
+    fn meter_zones(
+        &self,
+        m: &MeterRow,
+        readings: &[&ReadingRow],
+        norm_volume: Decimal,
+    ) -> (Vec<Decimal>, VolumeSource) {
+        let month = self.meter_month(m, readings);
+        let zones = m.zones.clamp(1, 3) as usize;
+        let (total, source) = calc::volume(&month, self.rules, norm_volume);
+        let mut out = vec![Decimal::ZERO; zones];
+        match source {
+            VolumeSource::Reading | VolumeSource::Average if zones > 1 => {
+                // Split the total as the zones' own deltas (or their average) do.
+                let per = self.zone_split(m, readings, source);
+                let sum: Decimal = per.iter().sum();
+                for (z, v) in per.into_iter().enumerate() {
+                    out[z] = if sum.is_zero() {
+                        Decimal::ZERO
+                    } else {
+                        total * v / sum
+                    };
+                }
+            }
+            _ => out[0] = total,
+        }
+        (out, source)
+    }
+
+    fn zone_split(
+        &self,
+        m: &MeterRow,
+        readings: &[&ReadingRow],
+        source: VolumeSource,
+    ) -> Vec<Decimal> {
+        let first = self.period.first_day();
+        let zones = m.zones.clamp(1, 3) as usize;
+        let before: Vec<&&ReadingRow> = readings.iter().filter(|r| r.taken_on < first).collect();
+        let (from, to) = match source {
+            VolumeSource::Reading => (
+                before.last().map_or(m.initial, |r| r.values),
+                readings.last().map_or(m.initial, |r| r.values),
+            ),
+            _ => (
+                before.first().map_or(m.initial, |r| r.values),
+                before.last().map_or(m.initial, |r| r.values),
+            ),
+        };
+        (0..zones)
+            .map(|z| (micro(to[z]) - micro(from[z])).max(Decimal::ZERO))
+            .collect()
+    }
+
+    /// The lines of one account: charges in the catalogue's order, then each
+    /// charge's benefits, then recalculations.
+    pub fn account(
+        &mut self,
+        a: &AccountRow,
+        meters: &[&MeterRow],
+        readings: &HashMap<Uuid, Vec<&ReadingRow>>,
+        recalcs: &[&RecalcRow],
+    ) -> AppResult<Vec<OutLine>> {
+        let share = if a.share_den > 0 {
+            Decimal::from(a.share_num) / Decimal::from(a.share_den)
+        } else {
+            Decimal::ONE
+        };
+        let area = micro(a.area_micro) * share;
+        let people = Decimal::from(norm_people(a.registered.max(0) as u32, a.owners));
+        let house = self.houses.get(&a.house_id).copied().unwrap_or_default();
+        let mut lines: Vec<OutLine> = Vec::new();
+        let mut water = Decimal::ZERO;
+        let mut sewage: Vec<usize> = Vec::new();
+        let none: Vec<&ReadingRow> = Vec::new();
+        for k in 0..self.services.len() {
+            let s = &self.services[k].model;
+            if s.archived {
+                continue;
+            }
+            let method = s.method;
+            let resource = s.resource.map(|r| r.to_value());
+            let coefficient = self.services[k].coefficient;
+            let (quantity, source, exact) = match method {
+                CalculationMethod::Metered => {
+                    let norm = self
+                        .norm(k, a.house_id, NormBasis::Person)
+                        .unwrap_or_default()
+                        * people;
+                    let mine: Vec<&&MeterRow> = meters
+                        .iter()
+                        .filter(|m| Some(&m.resource) == resource.as_ref())
+                        .collect();
+                    let zones = self.services[k].model.zones.clamp(1, 3) as usize;
+                    let mut volume = vec![Decimal::ZERO; zones];
+                    let mut source = VolumeSource::Reading;
+                    if mine.is_empty() {
+                        volume[0] = norm;
+                        source = VolumeSource::NormRaised;
+                    }
+                    for (i, m) in mine.iter().enumerate() {
+                        // The norm is counted once per premises, not per meter.
+                        let n = if i == 0 { norm } else { Decimal::ZERO };
+                        let rs = readings.get(&m.id).unwrap_or(&none);
+                        let (v, src) = self.meter_zones(m, rs, n);
+                        for (z, x) in v.into_iter().enumerate().take(zones) {
+                            volume[z] += x * share;
+                        }
+                        if source == VolumeSource::Reading {
+                            source = src;
+                        }
+                    }
+                    let mut exact = self.priced(k, a.house_id, &volume)?;
+                    if source == VolumeSource::NormRaised {
+                        exact *= coefficient;
+                    }
+                    let total: Decimal = volume.iter().sum();
+                    if matches!(resource.as_deref(), Some("cold_water" | "hot_water")) {
+                        water += total;
+                    }
+                    let src = match source {
+                        VolumeSource::Reading => "reading",
+                        VolumeSource::Average => "average",
+                        VolumeSource::Norm => "norm",
+                        VolumeSource::NormRaised => "norm_raised",
+                    };
+                    (total, src, exact)
+                }
+                CalculationMethod::Norm => {
+                    let q = self
+                        .norm(k, a.house_id, NormBasis::Person)
+                        .unwrap_or_default()
+                        * people;
+                    (q, "norm", self.priced(k, a.house_id, &[q])?)
+                }
+                CalculationMethod::Area => (area, "area", self.priced(k, a.house_id, &[area])?),
+                CalculationMethod::PerPerson => {
+                    let q = Decimal::from(a.registered.max(0));
+                    (q, "people", self.priced(k, a.house_id, &[q])?)
+                }
+                CalculationMethod::Fixed => (share, "fixed", self.priced(k, a.house_id, &[share])?),
+                CalculationMethod::Heating => {
+                    let by_meter = resource
+                        .as_ref()
+                        .and_then(|r| self.house_volumes.get(&(a.house_id, r.clone())))
+                        .map(|v| (*v, house.total));
+                    let norm = self
+                        .norm(k, a.house_id, NormBasis::Area)
+                        .unwrap_or_default();
+                    let q = heating_volume(area, norm, by_meter).map_err(|e| bad("house", e))?;
+                    let src = if by_meter.is_some() {
+                        "house_meter"
+                    } else {
+                        "norm"
+                    };
+                    (q, src, self.priced(k, a.house_id, &[q])?)
+                }
+                CalculationMethod::CommonHouse => {
+                    let norm = self
+                        .norm(k, a.house_id, NormBasis::CommonArea)
+                        .unwrap_or_default();
+                    let q = calc::common_house_volume(&calc::CommonHouse {
+                        house_volume: None,
+                        premises_volume: Decimal::ZERO,
+                        other_volume: Decimal::ZERO,
+                        norm_per_common_m2: norm,
+                        common_area: house.common,
+                        premises_area: area,
+                        house_area: house.total,
+                        capped: true,
+                    })
+                    .unwrap_or(Decimal::ZERO);
+                    (q, "common_norm", self.priced(k, a.house_id, &[q])?)
+                }
+                CalculationMethod::Sewage => {
+                    sewage.push(k);
+                    continue;
+                }
+            };
+            let s = &self.services[k].model;
+            lines.push(charge_line(s, quantity, source, exact));
+        }
+        for k in sewage {
+            let exact = self.priced(k, a.house_id, &[water])?;
+            lines.push(charge_line(
+                &self.services[k].model,
+                water,
+                "water_sum",
+                exact,
+            ));
+        }
+        let benefits = self.benefits(a, people, &lines);
+        lines.extend(benefits);
+        for r in recalcs {
+            let s = self.services.iter().find(|s| s.model.id == r.service_id);
+            lines.push(OutLine {
+                kind: "recalculation",
+                service_id: Some(r.service_id),
+                label: s.map_or_else(String::new, |s| s.model.name.clone()),
+                source: format!("{}:{}", r.reason, r.period_of),
+                quantity: r
+                    .quantity
+                    .as_deref()
+                    .and_then(|q| q.parse().ok())
+                    .unwrap_or_default(),
+                unit: s.map_or_else(String::new, |s| s.model.unit.clone()),
+                tariff: Decimal::ZERO,
+                amount: Decimal::new(r.amount_minor, 2),
+            });
+        }
+        Ok(lines)
+    }
+
+    /// Benefit lines of an account's charges by its privileged categories.
+    fn benefits(&self, a: &AccountRow, people: Decimal, lines: &[OutLine]) -> Vec<OutLine> {
+        let codes: Vec<String> = serde_json::from_str(&a.categories).unwrap_or_default();
+        let mut out = Vec::new();
+        for code in &codes {
+            let Some(cat) = self.categories.iter().find(|c| &c.code == code) else {
+                continue;
+            };
+            for l in lines.iter().filter(|l| l.kind == "charge") {
+                let Some(svc) = self
+                    .services
+                    .iter()
+                    .find(|s| Some(s.model.id) == l.service_id)
+                else {
+                    continue;
+                };
+                if !cat.services.contains(&svc.model.code) || l.amount <= Decimal::ZERO {
+                    continue;
+                }
+                let entitled = if cat.per_person && people > Decimal::ZERO {
+                    Decimal::ONE / people
+                } else {
+                    Decimal::ONE
+                };
+                let mut covered = l.quantity * entitled;
+                if let Some(norm) = cat.social_norm {
+                    let persons = if cat.per_person {
+                        Decimal::ONE
+                    } else {
+                        people.max(Decimal::ONE)
+                    };
+                    covered = covered.min(norm * persons);
+                }
+                let share = if l.quantity.is_zero() {
+                    entitled
+                } else {
+                    covered / l.quantity
+                };
+                let charge = Line {
+                    service: l.label.clone(),
+                    quantity: l.quantity,
+                    tariff: l.tariff,
+                    amount: l.amount,
+                };
+                let b = benefit(cat.name.clone(), &charge, cat.percent, Some(share));
+                if b.amount.is_zero() {
+                    continue;
+                }
+                out.push(OutLine {
+                    kind: "benefit",
+                    service_id: l.service_id,
+                    label: cat.name.clone(),
+                    source: cat.code.clone(),
+                    quantity: b.quantity.round_dp(6).normalize(),
+                    unit: l.unit.clone(),
+                    tariff: cat.percent,
+                    amount: b.amount,
+                });
+            }
+        }
+        out
+    }
+}
+
+fn charge_line(s: &service::Model, quantity: Decimal, source: &str, exact: Decimal) -> OutLine {
+    let quantity = quantity.round_dp(6).normalize();
+    let line = Line::new(s.name.clone(), quantity, exact);
+    OutLine {
+        kind: "charge",
+        service_id: Some(s.id),
+        label: s.name.clone(),
+        source: source.to_string(),
+        quantity,
+        unit: s.unit.clone(),
+        tariff: line.tariff,
+        amount: line.amount,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use chrono::Utc;
+    use entities::Resource;
+    use std::str::FromStr;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn svc(code: &str, method: CalculationMethod, resource: Option<Resource>, price: &str) -> Svc {
+        let id = Uuid::now_v7();
+        Svc {
+            model: service::Model {
+                id,
+                organisation_id: Uuid::nil(),
+                code: code.into(),
+                name: code.into(),
+                unit: "u".into(),
+                method,
+                resource,
+                zones: 1,
+                norm_coefficient: None,
+                provider_name: None,
+                provider_tax_id: None,
+                provider_account: None,
+                provider_bank_id: None,
+                archived: false,
+                created_at: Utc::now(),
+                updated_at: Utc::now(),
+            },
+            coefficient: d("1.5"),
+            tariffs: vec![tariff::Model {
+                id: Uuid::now_v7(),
+                organisation_id: Uuid::nil(),
+                service_id: id,
+                house_id: None,
+                valid_from: day("2026-01-01"),
+                valid_to: None,
+                prices: format!(r#"[[{{"upTo":null,"price":"{price}"}}]]"#),
+                created_at: Utc::now(),
+            }],
+            norms: vec![norm::Model {
+                id: Uuid::now_v7(),
+                organisation_id: Uuid::nil(),
+                service_id: id,
+                house_id: None,
+                basis: NormBasis::Person,
+                valid_from: day("2026-01-01"),
+                valid_to: None,
+                value: "4.5".into(),
+                created_at: Utc::now(),
+            }],
+        }
+    }
+
+    fn plan(categories: Vec<Category>) -> Plan {
+        Plan::new(
+            Period::new(2026, 11).unwrap(),
+            MissingRules::default(),
+            vec![
+                svc(
+                    "cold_water",
+                    CalculationMethod::Metered,
+                    Some(Resource::ColdWater),
+                    "50",
+                ),
+                svc("maintenance", CalculationMethod::Area, None, "30.15"),
+                svc("sewage", CalculationMethod::Sewage, None, "40"),
+            ],
+            categories,
+            HashMap::new(),
+        )
+    }
+
+    fn account(categories: &str) -> AccountRow {
+        AccountRow {
+            id: Uuid::now_v7(),
+            house_id: Uuid::now_v7(),
+            premises_id: Uuid::now_v7(),
+            share_num: 1,
+            share_den: 1,
+            registered: 3,
+            categories: categories.into(),
+            area_micro: 54_300_000,
+            owners: 1,
+        }
+    }
+
+    fn meter() -> MeterRow {
+        MeterRow {
+            id: Uuid::now_v7(),
+            premises_id: None,
+            resource: "cold_water".into(),
+            zones: 1,
+            failed: false,
+            verification_due: None,
+            initial: [0; 3],
+            digits: Some(5),
+        }
+    }
+
+    fn reading(m: &MeterRow, on: &str, v: &str) -> ReadingRow {
+        ReadingRow {
+            meter_id: m.id,
+            taken_on: day(on),
+            values: [(d(v) * d("1000000")).try_into().unwrap(), 0, 0],
+            rollover: false,
+        }
+    }
+
+    #[test]
+    fn a_metered_account_pays_its_reading_area_and_sewage_of_the_water() {
+        let mut p = plan(vec![]);
+        let m = meter();
+        let rs = [
+            reading(&m, "2026-10-25", "100"),
+            reading(&m, "2026-11-24", "107.5"),
+        ];
+        let map = HashMap::from([(m.id, rs.iter().collect::<Vec<_>>())]);
+        let lines = p.account(&account("[]"), &[&m], &map, &[]).unwrap();
+        let got: Vec<(&str, String, Decimal)> = lines
+            .iter()
+            .map(|l| (l.source.as_str(), l.quantity.to_string(), l.amount))
+            .collect();
+        // 7.5 m³ × 50; 54.3 m² × 30.15 = 1637.145 → 1637.15; sewage 7.5 × 40.
+        assert_eq!(
+            got,
+            vec![
+                ("reading", "7.5".into(), d("375.00")),
+                ("area", "54.3".into(), d("1637.15")),
+                ("water_sum", "7.5".into(), d("300.00")),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_missing_reading_is_billed_by_average_then_by_norm() {
+        let mut p = plan(vec![]);
+        let m = meter();
+        let rs = [
+            reading(&m, "2026-05-20", "10"),
+            reading(&m, "2026-08-20", "22"),
+        ];
+        let map = HashMap::from([(m.id, rs.iter().collect::<Vec<_>>())]);
+        let lines = p.account(&account("[]"), &[&m], &map, &[]).unwrap();
+        // 12 m³ over 3 months, 2 months without readings since August.
+        assert_eq!(
+            (lines[0].source.as_str(), lines[0].quantity),
+            ("average", d("4"))
+        );
+        let rs = [
+            reading(&m, "2026-03-20", "10"),
+            reading(&m, "2026-06-20", "22"),
+        ];
+        let map = HashMap::from([(m.id, rs.iter().collect::<Vec<_>>())]);
+        let lines = p.account(&account("[]"), &[&m], &map, &[]).unwrap();
+        // Four months by average already: the norm, 4.5 × 3 people.
+        assert_eq!(
+            (lines[0].source.as_str(), lines[0].quantity),
+            ("norm", d("13.5"))
+        );
+        // No meter at all: the norm raised by the coefficient (payment, not volume).
+        let lines = p
+            .account(&account("[]"), &[], &HashMap::new(), &[])
+            .unwrap();
+        assert_eq!(
+            (lines[0].source.as_str(), lines[0].quantity, lines[0].amount),
+            ("norm_raised", d("13.5"), d("1012.50"))
+        );
+    }
+
+    #[test]
+    fn a_benefit_per_person_within_a_social_norm_is_its_own_negative_line() {
+        let mut p = plan(vec![Category {
+            code: "veteran".into(),
+            name: "Veteran".into(),
+            percent: d("50"),
+            services: vec!["maintenance".into()],
+            per_person: true,
+            social_norm: Some(d("18")),
+        }]);
+        let lines = p
+            .account(&account(r#"["veteran"]"#), &[], &HashMap::new(), &[])
+            .unwrap();
+        let b = lines.iter().find(|l| l.kind == "benefit").unwrap();
+        // One of three people: 54.3 / 3 = 18.1 m², capped at 18 m²:
+        // 1637.15 × 18 / 54.3 = 542.7017 × 50 % = 271.35.
+        assert_eq!((b.quantity, b.amount), (d("18"), d("-271.35")));
+        let total: Decimal = lines.iter().map(|l| l.amount).sum();
+        assert_eq!(
+            total,
+            d("1012.50") + d("1637.15") + d("540.00") - d("271.35")
+        );
+    }
+}

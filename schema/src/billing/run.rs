@@ -1,0 +1,950 @@
+//! The billing run: every open account of an organisation, in chunks of
+//! accounts by id, each chunk read, computed (`compute`) and written in one
+//! transaction that first replaces the chunk's earlier charges and receipts.
+//!
+//! Invariants:
+//! - one run at a time per period: a run holds the period's lease
+//!   (`lock_token` until `locked_until`), and each chunk's transaction renews
+//!   it and fails if another run has taken it over; a run killed half-way
+//!   leaves a lease that expires;
+//! - a rerun of the same inputs writes the same lines (receipt ids and access
+//!   codes are derived from the period, not drawn at random), and a chunk
+//!   replaces whatever an interrupted run had written for its accounts, so an
+//!   interrupted run started again ends exactly as an uninterrupted one;
+//! - a closed period is never written.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use entities::{billing_period, house, norm, organisation, service, tariff};
+use rust_decimal::Decimal;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::calc::{MissingRules, Period};
+use super::compute::{
+    AccountRow, Category, HouseArea, MeterRow, OutLine, Plan, ReadingRow, RecalcRow, Svc,
+};
+use super::settings::{self, Settings};
+use crate::audit::{self, Author};
+use crate::auth::Target;
+use crate::bulk::{fetch_all, BulkTx, Cell, Col, Table};
+use crate::clock::Clock;
+use crate::error::{AppError, AppResult};
+use crate::events::{self, Events, NewEvent};
+
+/// Accounts per chunk: a chunk's lines fit one statement per table.
+pub const CHUNK: usize = 2_000;
+
+pub const TOPIC_PROGRESS: &str = "billing.progress";
+
+/// How far a run has come.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Progress {
+    pub period_id: Uuid,
+    pub period: String,
+    pub status: String,
+    pub done: u32,
+    pub total: u32,
+    pub lines: u64,
+}
+
+#[derive(Clone)]
+pub struct Billing {
+    pub(crate) db: DatabaseConnection,
+    pub(crate) clock: Arc<dyn Clock>,
+    events: Option<Events>,
+    lease: Duration,
+}
+
+const CHARGES: Table = Table {
+    name: "charges",
+    columns: &[
+        ("id", Col::Uuid),
+        ("organisation_id", Col::Uuid),
+        ("period", Col::Text),
+        ("account_id", Col::Uuid),
+        ("house_id", Col::Uuid),
+        ("position", Col::Int),
+        ("kind", Col::Text),
+        ("service_id", Col::Uuid),
+        ("label", Col::Text),
+        ("source", Col::Text),
+        ("quantity", Col::Text),
+        ("unit", Col::Text),
+        ("tariff", Col::Text),
+        ("amount_minor", Col::BigInt),
+    ],
+};
+
+const RECEIPTS: Table = Table {
+    name: "receipts",
+    columns: &[
+        ("id", Col::Uuid),
+        ("organisation_id", Col::Uuid),
+        ("period", Col::Text),
+        ("account_id", Col::Uuid),
+        ("house_id", Col::Uuid),
+        ("opening_minor", Col::BigInt),
+        ("charged_minor", Col::BigInt),
+        ("benefits_minor", Col::BigInt),
+        ("recalculated_minor", Col::BigInt),
+        ("paid_minor", Col::BigInt),
+        ("due_minor", Col::BigInt),
+        ("due_date", Col::Date),
+        ("access_code", Col::OptText),
+        ("created_at", Col::Timestamp),
+    ],
+};
+
+const ACCESS_CODES: Table = Table {
+    name: "access_codes",
+    columns: &[
+        ("account_id", Col::Uuid),
+        ("organisation_id", Col::Uuid),
+        ("code_hash", Col::Text),
+        ("issued_by", Col::Uuid),
+        ("attempts", Col::Int),
+        ("expires_at", Col::Timestamp),
+        ("created_at", Col::Timestamp),
+    ],
+};
+
+type AccountTuple = (Uuid, Uuid, Uuid, i64, i64, i32, String, i64);
+type MeterTuple = (
+    Uuid,
+    Option<Uuid>,
+    String,
+    i32,
+    String,
+    Option<NaiveDate>,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<i32>,
+);
+type ReadingTuple = (Uuid, NaiveDate, i64, Option<i64>, Option<i64>, bool);
+
+const ACCOUNTS_SQL: &str = "SELECT a.id, a.house_id, a.premises_id, a.share_num, a.share_den, \
+     a.registered_residents, a.privileged_categories, p.area_micro \
+     FROM accounts a JOIN premises p ON p.id = a.premises_id \
+     WHERE a.organisation_id = ? AND a.id > ? AND a.opened_on <= ? \
+     AND (a.closed_on IS NULL OR a.closed_on >= ?) ORDER BY a.id LIMIT ?";
+/// The chunk's accounts as a range of ids: `(lo, hi]`.
+const RANGE: &str =
+    "SELECT premises_id FROM accounts WHERE organisation_id = ? AND id > ? AND id <= ?";
+
+/// A receipt's id: the same for an account and period in every run.
+pub fn receipt_id(account: Uuid, period: &str) -> Uuid {
+    let digest = Sha256::digest(format!("receipt:{account}:{period}").as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+}
+
+/// The access code printed on an account's receipt, derived from the
+/// period's secret: the same in every run of the period.
+pub fn receipt_code(salt: &str, account: Uuid) -> String {
+    let digest = Sha256::digest(format!("code:{salt}:{account}").as_bytes());
+    crate::auth::residents::format_code(&digest[..10])
+}
+
+fn money(minor: Decimal) -> i64 {
+    (minor * Decimal::ONE_HUNDRED)
+        .round()
+        .try_into()
+        .unwrap_or(i64::MAX)
+}
+
+impl Billing {
+    pub fn new(db: DatabaseConnection, clock: Arc<dyn Clock>, events: Option<Events>) -> Self {
+        Billing {
+            db,
+            clock,
+            events,
+            lease: Duration::seconds(60),
+        }
+    }
+
+    /// How long a run's lease lasts without a renewal (each chunk renews it).
+    pub fn with_lease(mut self, lease: std::time::Duration) -> Self {
+        self.lease = Duration::from_std(lease).unwrap_or(self.lease);
+        self
+    }
+
+    /// The period's row, created open on first use.
+    pub async fn period_row(&self, org: Uuid, period: Period) -> AppResult<billing_period::Model> {
+        let text = period.to_string();
+        let find = || {
+            billing_period::Entity::find()
+                .filter(billing_period::Column::OrganisationId.eq(org))
+                .filter(billing_period::Column::Period.eq(text.clone()))
+        };
+        if let Some(row) = find().one(&self.db).await? {
+            return Ok(row);
+        }
+        let now = self.clock.now();
+        let mut salt = [0u8; 16];
+        getrandom::fill(&mut salt)
+            .map_err(|e| AppError::Internal(format!("no randomness: {e}")))?;
+        let created = billing_period::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            organisation_id: Set(org),
+            period: Set(text.clone()),
+            status: Set("open".into()),
+            lock_token: Set(None),
+            locked_until: Set(None),
+            accounts_total: Set(0),
+            accounts_done: Set(0),
+            code_salt: Set(crate::auth::sessions::hex(&salt)),
+            calculated_at: Set(None),
+            closed_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&self.db)
+        .await;
+        match created {
+            Ok(row) => Ok(row),
+            // Another run created it at the same moment.
+            Err(_) => find()
+                .one(&self.db)
+                .await?
+                .ok_or_else(|| AppError::Internal("billing period vanished".into())),
+        }
+    }
+
+    /// Calculates (or recalculates) an organisation's period. `progress` hears
+    /// of every chunk.
+    pub async fn calculate(
+        &self,
+        by: &Author,
+        org: Uuid,
+        period: Period,
+        progress: &(dyn Fn(&Progress) + Send + Sync),
+    ) -> AppResult<billing_period::Model> {
+        by.check(Target::WholeOrganisation(org))?;
+        let row = self.period_row(org, period).await?;
+        if row.status == "closed" {
+            return Err(AppError::validation(
+                "period",
+                "period_closed",
+                format!("the period {period} is closed"),
+            ));
+        }
+        let total = self.count_accounts(org, period).await?;
+        let token = Uuid::now_v7();
+        self.acquire(&row, token, total).await?;
+        let result = self
+            .run(by, org, period, &row, token, total, progress)
+            .await;
+        if result.is_err() {
+            self.release(row.id, token).await;
+        }
+        result
+    }
+
+    async fn count_accounts(&self, org: Uuid, period: Period) -> AppResult<u32> {
+        let rows: Vec<(i64,)> = fetch_all(
+            &self.db,
+            "SELECT COUNT(*) FROM accounts WHERE organisation_id = ? AND opened_on <= ? \
+             AND (closed_on IS NULL OR closed_on >= ?)",
+            vec![
+                Cell::Uuid(Some(org)),
+                Cell::Date(Some(period.last_day())),
+                Cell::Date(Some(period.first_day())),
+            ],
+        )
+        .await?;
+        Ok(rows.first().map_or(0, |r| r.0 as u32))
+    }
+
+    async fn acquire(&self, row: &billing_period::Model, token: Uuid, total: u32) -> AppResult<()> {
+        let now = self.clock.now();
+        let mut tx = BulkTx::begin(&self.db).await?;
+        let taken = tx
+            .execute(
+                "UPDATE billing_periods SET lock_token = ?, locked_until = ?, status = 'open', \
+                 accounts_total = ?, accounts_done = 0, updated_at = ? \
+                 WHERE id = ? AND status <> 'closed' AND (lock_token IS NULL OR locked_until < ?)",
+                vec![
+                    Cell::Uuid(Some(token)),
+                    Cell::Timestamp(now + self.lease),
+                    Cell::Int(Some(total as i32)),
+                    Cell::Timestamp(now),
+                    Cell::Uuid(Some(row.id)),
+                    Cell::Timestamp(now),
+                ],
+            )
+            .await?;
+        tx.commit().await?;
+        if taken == 1 {
+            return Ok(());
+        }
+        let current = billing_period::Entity::find_by_id(row.id)
+            .one(&self.db)
+            .await?;
+        match current {
+            Some(c) if c.status == "closed" => Err(AppError::validation(
+                "period",
+                "period_closed",
+                format!("the period {} is closed", c.period),
+            )),
+            Some(c) => Err(AppError::conflict(
+                "period",
+                "running",
+                format!(
+                    "another run of {} is in progress (its lease ends at {})",
+                    c.period,
+                    c.locked_until.map_or_else(String::new, |t| t.to_rfc3339())
+                ),
+            )),
+            None => Err(AppError::not_found("billing period")),
+        }
+    }
+
+    async fn release(&self, id: Uuid, token: Uuid) {
+        let Ok(mut tx) = BulkTx::begin(&self.db).await else {
+            return;
+        };
+        let done = tx
+            .execute(
+                "UPDATE billing_periods SET lock_token = NULL, locked_until = NULL WHERE id = ? AND lock_token = ?",
+                vec![Cell::Uuid(Some(id)), Cell::Uuid(Some(token))],
+            )
+            .await;
+        if done.is_ok() {
+            let _ = tx.commit().await;
+        }
+    }
+
+    /// What every account of the run shares.
+    async fn plan(
+        &self,
+        org: &organisation::Model,
+        period: Period,
+        s: &Settings,
+    ) -> AppResult<Plan> {
+        let services = service::Entity::find()
+            .filter(service::Column::OrganisationId.eq(org.id))
+            .filter(service::Column::Archived.eq(false))
+            .order_by_asc(service::Column::CreatedAt)
+            .order_by_asc(service::Column::Id)
+            .all(&self.db)
+            .await?;
+        let mut tariffs: HashMap<Uuid, Vec<tariff::Model>> = HashMap::new();
+        for t in tariff::Entity::find()
+            .filter(tariff::Column::OrganisationId.eq(org.id))
+            .all(&self.db)
+            .await?
+        {
+            tariffs.entry(t.service_id).or_default().push(t);
+        }
+        let mut norms: HashMap<Uuid, Vec<norm::Model>> = HashMap::new();
+        for n in norm::Entity::find()
+            .filter(norm::Column::OrganisationId.eq(org.id))
+            .all(&self.db)
+            .await?
+        {
+            norms.entry(n.service_id).or_default().push(n);
+        }
+        let svcs = services
+            .into_iter()
+            .map(|m| Svc {
+                coefficient: m
+                    .norm_coefficient
+                    .as_deref()
+                    .and_then(|c| c.parse().ok())
+                    .unwrap_or(Decimal::ONE),
+                tariffs: tariffs.remove(&m.id).unwrap_or_default(),
+                norms: norms.remove(&m.id).unwrap_or_default(),
+                model: m,
+            })
+            .collect();
+        let categories = settings::categories(&self.db, org.id)
+            .await?
+            .into_iter()
+            .map(|c| Category {
+                percent: c.percent.parse().unwrap_or_default(),
+                services: serde_json::from_str(&c.service_codes).unwrap_or_default(),
+                social_norm: c.social_norm.as_deref().and_then(|n| n.parse().ok()),
+                per_person: c.per_person,
+                code: c.code,
+                name: c.name,
+            })
+            .collect();
+        let houses = house::Entity::find()
+            .filter(house::Column::OrganisationId.eq(org.id))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|h| {
+                (
+                    h.id,
+                    HouseArea {
+                        total: Decimal::new(h.total_area_micro.unwrap_or(0), 6),
+                        common: Decimal::new(h.common_area_micro.unwrap_or(0), 6),
+                    },
+                )
+            })
+            .collect();
+        let rules = MissingRules {
+            average_months: s.average_months.clamp(1, 12) as usize,
+            min_months: s.min_months.clamp(1, 12) as usize,
+            max_average_periods: s.max_average_periods.clamp(0, 12) as u32,
+        };
+        let mut plan = Plan::new(period, rules, svcs, categories, houses);
+        // House meters: their period's volume, for heating by the house meter.
+        let meters: Vec<MeterTuple> = fetch_all(
+            &self.db,
+            "SELECT id, premises_id, resource, zones, status, verification_due, initial1_micro, \
+             initial2_micro, initial3_micro, digits FROM meters \
+             WHERE organisation_id = ? AND premises_id IS NULL AND status <> 'archived'",
+            vec![Cell::Uuid(Some(org.id))],
+        )
+        .await?;
+        if !meters.is_empty() {
+            let readings: Vec<ReadingTuple> = fetch_all(
+                &self.db,
+                "SELECT r.meter_id, r.taken_on, r.value1_micro, r.value2_micro, r.value3_micro, r.rollover \
+                 FROM readings r JOIN meters m ON m.id = r.meter_id \
+                 WHERE r.organisation_id = ? AND m.premises_id IS NULL AND r.status = 'accepted' \
+                 AND r.taken_on >= ? AND r.taken_on <= ? ORDER BY r.meter_id, r.taken_on, r.created_at, r.id",
+                vec![
+                    Cell::Uuid(Some(org.id)),
+                    Cell::Date(Some(window_start(period, s))),
+                    Cell::Date(Some(period.last_day())),
+                ],
+            )
+            .await?;
+            let readings: Vec<ReadingRow> = readings.into_iter().map(reading_row).collect();
+            let houses: HashMap<Uuid, Uuid> = house_of_meters(&self.db, org.id).await?;
+            for m in meters.into_iter().map(meter_row) {
+                let rs: Vec<&ReadingRow> = readings.iter().filter(|r| r.meter_id == m.id).collect();
+                let month = plan.meter_month(&m, &rs);
+                if let (Some(v), Some(h)) = (month.read, houses.get(&m.id)) {
+                    *plan
+                        .house_volumes
+                        .entry((*h, m.resource.clone()))
+                        .or_default() += v;
+                }
+            }
+        }
+        Ok(plan)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn run(
+        &self,
+        by: &Author,
+        org: Uuid,
+        period: Period,
+        row: &billing_period::Model,
+        token: Uuid,
+        total: u32,
+        progress: &(dyn Fn(&Progress) + Send + Sync),
+    ) -> AppResult<billing_period::Model> {
+        let organisation = organisation::Entity::find_by_id(org)
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| AppError::not_found("organisation"))?;
+        let s = settings::load(&self.db, &organisation).await?;
+        let mut plan = self.plan(&organisation, period, &s).await?;
+        let text = period.to_string();
+        let due = settings::due_date(period, s.due_day);
+        let mut lo = Uuid::nil();
+        let mut done = 0u32;
+        let mut lines_written = 0u64;
+        let mut report = Progress {
+            period_id: row.id,
+            period: text.clone(),
+            status: "running".into(),
+            done: 0,
+            total,
+            lines: 0,
+        };
+        progress(&report);
+        loop {
+            let accounts: Vec<AccountTuple> = fetch_all(
+                &self.db,
+                ACCOUNTS_SQL,
+                vec![
+                    Cell::Uuid(Some(org)),
+                    Cell::Uuid(Some(lo)),
+                    Cell::Date(Some(period.last_day())),
+                    Cell::Date(Some(period.first_day())),
+                    Cell::BigInt(Some(CHUNK as i64)),
+                ],
+            )
+            .await?;
+            let Some(last) = accounts.last() else {
+                break;
+            };
+            let hi = last.0;
+            let chunk = self
+                .chunk(&mut plan, org, period, &s, row, lo, hi, accounts, due)
+                .await?;
+            done += chunk.accounts;
+            lines_written += chunk.charges.len() as u64;
+            self.write(org, &text, row.id, token, lo, Some(hi), done, chunk)
+                .await?;
+            lo = hi;
+            report.done = done;
+            report.lines = lines_written;
+            progress(&report);
+            self.announce(org, &report).await;
+        }
+        // Accounts beyond the last (closed since an earlier run) lose their lines.
+        let now = self.clock.now();
+        let mut tx = BulkTx::begin(&self.db).await?;
+        renew(&mut tx, row.id, token, now + self.lease, done).await?;
+        delete_range(&mut tx, org, &text, lo, None).await?;
+        tx.execute(
+            "UPDATE billing_periods SET status = 'calculated', lock_token = NULL, locked_until = NULL, \
+             accounts_total = ?, accounts_done = ?, calculated_at = ?, updated_at = ? WHERE id = ?",
+            vec![
+                Cell::Int(Some(done as i32)),
+                Cell::Int(Some(done as i32)),
+                Cell::Timestamp(now),
+                Cell::Timestamp(now),
+                Cell::Uuid(Some(row.id)),
+            ],
+        )
+        .await?;
+        tx.commit().await?;
+        let txn = crate::tx::begin_write(&self.db).await?;
+        audit::record(
+            &txn,
+            by,
+            org,
+            "billing_period",
+            Some(row.id),
+            serde_json::json!({ "after": { "period": text, "status": "calculated", "accounts": done, "lines": lines_written } }),
+            now,
+        )
+        .await?;
+        txn.commit().await?;
+        report.status = "calculated".into();
+        report.total = done;
+        progress(&report);
+        self.announce(org, &report).await;
+        billing_period::Entity::find_by_id(row.id)
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| AppError::not_found("billing period"))
+    }
+
+    /// Tells subscribers how far the run is (an event of its own, after the
+    /// chunk's commit: progress is news, not a record).
+    async fn announce(&self, org: Uuid, p: &Progress) {
+        let now = self.clock.now();
+        let result = async {
+            let txn = crate::tx::begin_write(&self.db).await?;
+            let event = events::emit(
+                &txn,
+                NewEvent {
+                    organisation_id: org,
+                    topic: TOPIC_PROGRESS,
+                    house_id: None,
+                    premises_id: None,
+                    account_id: None,
+                    object_id: Some(p.period_id),
+                    payload: serde_json::to_value(p).unwrap_or_default(),
+                },
+                now,
+            )
+            .await?;
+            txn.commit().await?;
+            Ok::<_, AppError>(event)
+        }
+        .await;
+        match result {
+            Ok(event) => {
+                if let Some(events) = &self.events {
+                    events.committed(vec![event]);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "billing progress not announced"),
+        }
+    }
+
+    /// Reads and computes one chunk of accounts `(lo, hi]`.
+    #[allow(clippy::too_many_arguments)]
+    async fn chunk(
+        &self,
+        plan: &mut Plan,
+        org: Uuid,
+        period: Period,
+        s: &Settings,
+        row: &billing_period::Model,
+        lo: Uuid,
+        hi: Uuid,
+        accounts: Vec<AccountTuple>,
+        due: NaiveDate,
+    ) -> AppResult<Chunk> {
+        let range = || {
+            vec![
+                Cell::Uuid(Some(org)),
+                Cell::Uuid(Some(lo)),
+                Cell::Uuid(Some(hi)),
+            ]
+        };
+        let text = period.to_string();
+        let mut args = vec![Cell::Uuid(Some(org))];
+        args.extend(range());
+        let meters: Vec<MeterTuple> = fetch_all(
+            &self.db,
+            &format!(
+                "SELECT id, premises_id, resource, zones, status, verification_due, initial1_micro, \
+                 initial2_micro, initial3_micro, digits FROM meters \
+                 WHERE organisation_id = ? AND status <> 'archived' AND premises_id IN ({RANGE})"
+            ),
+            args.clone(),
+        )
+        .await?;
+        let mut args = vec![
+            Cell::Uuid(Some(org)),
+            Cell::Date(Some(window_start(period, s))),
+            Cell::Date(Some(period.last_day())),
+            Cell::Uuid(Some(org)),
+        ];
+        args.extend(range());
+        let readings: Vec<ReadingTuple> = fetch_all(
+            &self.db,
+            &format!(
+                "SELECT r.meter_id, r.taken_on, r.value1_micro, r.value2_micro, r.value3_micro, r.rollover \
+                 FROM readings r WHERE r.status = 'accepted' AND r.organisation_id = ? \
+                 AND r.taken_on >= ? AND r.taken_on <= ? AND r.meter_id IN \
+                 (SELECT id FROM meters WHERE organisation_id = ? AND premises_id IN ({RANGE})) \
+                 ORDER BY r.meter_id, r.taken_on, r.created_at, r.id"
+            ),
+            args,
+        )
+        .await?;
+        let mut args = vec![Cell::Date(Some(period.first_day())), Cell::Uuid(Some(org))];
+        args.extend(range());
+        let owners: Vec<(Uuid, i64)> = fetch_all(
+            &self.db,
+            &format!(
+                "SELECT premises_id, COUNT(*) FROM occupancies WHERE role = 'owner' \
+                 AND (until IS NULL OR until >= ?) AND premises_id IN ({RANGE}) GROUP BY premises_id"
+            ),
+            args,
+        )
+        .await?;
+        let mut args = vec![Cell::Text(text.clone())];
+        args.extend(range());
+        let recalcs: Vec<(Uuid, Uuid, String, String, Option<String>, i64)> = fetch_all(
+            &self.db,
+            "SELECT account_id, service_id, period_of, reason, quantity, amount_minor FROM recalculations \
+             WHERE applied_in = ? AND organisation_id = ? AND account_id > ? AND account_id <= ? \
+             ORDER BY account_id, created_at, id",
+            args,
+        )
+        .await?;
+        let mut args = vec![Cell::Text(period_before(period))];
+        args.extend(range());
+        let previous: Vec<(Uuid, i64)> = fetch_all(
+            &self.db,
+            "SELECT account_id, due_minor FROM receipts WHERE period = ? AND organisation_id = ? \
+             AND account_id > ? AND account_id <= ?",
+            args,
+        )
+        .await?;
+        let linked: Vec<(Uuid,)> = fetch_all(
+            &self.db,
+            "SELECT DISTINCT account_id FROM resident_links WHERE organisation_id = ? \
+             AND account_id > ? AND account_id <= ?",
+            range(),
+        )
+        .await?;
+
+        let meters: Vec<MeterRow> = meters.into_iter().map(meter_row).collect();
+        let readings: Vec<ReadingRow> = readings.into_iter().map(reading_row).collect();
+        let recalcs: Vec<RecalcRow> = recalcs
+            .into_iter()
+            .map(
+                |(account_id, service_id, period_of, reason, quantity, amount_minor)| RecalcRow {
+                    account_id,
+                    service_id,
+                    period_of,
+                    reason,
+                    quantity,
+                    amount_minor,
+                },
+            )
+            .collect();
+        let mut by_premises: HashMap<Uuid, Vec<&MeterRow>> = HashMap::new();
+        for m in &meters {
+            if let Some(p) = m.premises_id {
+                by_premises.entry(p).or_default().push(m);
+            }
+        }
+        let mut by_meter: HashMap<Uuid, Vec<&ReadingRow>> = HashMap::new();
+        for r in &readings {
+            by_meter.entry(r.meter_id).or_default().push(r);
+        }
+        let mut recalc_of: HashMap<Uuid, Vec<&RecalcRow>> = HashMap::new();
+        for r in &recalcs {
+            recalc_of.entry(r.account_id).or_default().push(r);
+        }
+        let owners: HashMap<Uuid, i64> = owners.into_iter().collect();
+        let previous: HashMap<Uuid, i64> = previous.into_iter().collect();
+        let linked: std::collections::HashSet<Uuid> = linked.into_iter().map(|r| r.0).collect();
+
+        let now = self.clock.now();
+        let mut out = Chunk {
+            accounts: accounts.len() as u32,
+            ..Chunk::default()
+        };
+        for (id, house_id, premises_id, share_num, share_den, registered, categories, area_micro) in
+            accounts
+        {
+            let a = AccountRow {
+                id,
+                house_id,
+                premises_id,
+                share_num,
+                share_den,
+                registered,
+                categories,
+                area_micro,
+                owners: owners.get(&premises_id).copied().unwrap_or(0) as u32,
+            };
+            let meters = by_premises.get(&premises_id).map_or(&[][..], |v| &v[..]);
+            let recalcs = recalc_of.get(&id).map_or(&[][..], |v| &v[..]);
+            let lines = plan.account(&a, meters, &by_meter, recalcs)?;
+            let opening = previous.get(&id).copied().unwrap_or(0);
+            let sum = |kind: &str| -> i64 {
+                lines
+                    .iter()
+                    .filter(|l| l.kind == kind)
+                    .map(|l| money(l.amount))
+                    .sum()
+            };
+            let (charged, benefits, recalculated) =
+                (sum("charge"), sum("benefit"), sum("recalculation"));
+            let code = (!linked.contains(&id)).then(|| receipt_code(&row.code_salt, id));
+            if let Some(code) = &code {
+                out.codes.push(vec![
+                    Cell::Uuid(Some(id)),
+                    Cell::Uuid(Some(org)),
+                    Cell::Text(crate::auth::residents::code_hash(id, code)),
+                    Cell::Uuid(None),
+                    Cell::Int(Some(0)),
+                    Cell::Timestamp(
+                        DateTime::<Utc>::from_naive_utc_and_offset(
+                            due.and_hms_opt(0, 0, 0).unwrap_or_default(),
+                            Utc,
+                        ) + Duration::days(crate::auth::residents::CODE_VALID_DAYS),
+                    ),
+                    Cell::Timestamp(now),
+                ]);
+            }
+            out.receipts.push(vec![
+                Cell::Uuid(Some(receipt_id(id, &text))),
+                Cell::Uuid(Some(org)),
+                Cell::Text(text.clone()),
+                Cell::Uuid(Some(id)),
+                Cell::Uuid(Some(house_id)),
+                Cell::BigInt(Some(opening)),
+                Cell::BigInt(Some(charged)),
+                Cell::BigInt(Some(benefits)),
+                Cell::BigInt(Some(recalculated)),
+                Cell::BigInt(Some(0)),
+                Cell::BigInt(Some(opening + charged + benefits + recalculated)),
+                Cell::Date(Some(due)),
+                Cell::OptText(code),
+                Cell::Timestamp(now),
+            ]);
+            for (position, l) in lines.into_iter().enumerate() {
+                out.charges
+                    .push(charge_cells(org, &text, id, house_id, position, l));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Replaces the chunk's lines in one transaction that holds the lease.
+    #[allow(clippy::too_many_arguments)]
+    async fn write(
+        &self,
+        org: Uuid,
+        period: &str,
+        id: Uuid,
+        token: Uuid,
+        lo: Uuid,
+        hi: Option<Uuid>,
+        done: u32,
+        chunk: Chunk,
+    ) -> AppResult<()> {
+        let now = self.clock.now();
+        let mut tx = BulkTx::begin(&self.db).await?;
+        renew(&mut tx, id, token, now + self.lease, done).await?;
+        delete_range(&mut tx, org, period, lo, hi).await?;
+        let mut args = vec![Cell::Uuid(Some(org)), Cell::Uuid(Some(lo))];
+        let mut sql =
+            String::from("DELETE FROM access_codes WHERE organisation_id = ? AND account_id > ?");
+        if let Some(hi) = hi {
+            sql.push_str(" AND account_id <= ?");
+            args.push(Cell::Uuid(Some(hi)));
+        }
+        sql.push_str(
+            " AND account_id NOT IN (SELECT account_id FROM resident_links WHERE organisation_id = ?)",
+        );
+        args.push(Cell::Uuid(Some(org)));
+        tx.execute(&sql, args).await?;
+        let prepared = crate::bulk::Prepared::insert(
+            tx.backend(),
+            vec![
+                (&CHARGES, chunk.charges),
+                (&RECEIPTS, chunk.receipts),
+                (&ACCESS_CODES, chunk.codes),
+            ],
+        )?;
+        tx.run(prepared).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+struct Chunk {
+    accounts: u32,
+    charges: Vec<Vec<Cell>>,
+    receipts: Vec<Vec<Cell>>,
+    codes: Vec<Vec<Cell>>,
+}
+
+fn charge_cells(
+    org: Uuid,
+    period: &str,
+    account: Uuid,
+    house: Uuid,
+    position: usize,
+    l: OutLine,
+) -> Vec<Cell> {
+    vec![
+        Cell::Uuid(Some(Uuid::now_v7())),
+        Cell::Uuid(Some(org)),
+        Cell::Text(period.to_string()),
+        Cell::Uuid(Some(account)),
+        Cell::Uuid(Some(house)),
+        Cell::Int(Some(position as i32)),
+        Cell::Text(l.kind.to_string()),
+        Cell::Uuid(l.service_id),
+        Cell::Text(l.label),
+        Cell::Text(l.source),
+        Cell::Text(l.quantity.normalize().to_string()),
+        Cell::Text(l.unit),
+        Cell::Text(l.tariff.normalize().to_string()),
+        Cell::BigInt(Some(money(l.amount))),
+    ]
+}
+
+/// Renews the lease inside a chunk's transaction; fails when the run lost it.
+async fn renew(
+    tx: &mut BulkTx,
+    id: Uuid,
+    token: Uuid,
+    until: DateTime<Utc>,
+    done: u32,
+) -> AppResult<()> {
+    let n = tx
+        .execute(
+            "UPDATE billing_periods SET locked_until = ?, accounts_done = ? \
+             WHERE id = ? AND lock_token = ? AND status <> 'closed'",
+            vec![
+                Cell::Timestamp(until),
+                Cell::Int(Some(done as i32)),
+                Cell::Uuid(Some(id)),
+                Cell::Uuid(Some(token)),
+            ],
+        )
+        .await?;
+    if n == 1 {
+        Ok(())
+    } else {
+        Err(AppError::conflict(
+            "period",
+            "lease_lost",
+            "the run lost its lease on the period to another run",
+        ))
+    }
+}
+
+async fn delete_range(
+    tx: &mut BulkTx,
+    org: Uuid,
+    period: &str,
+    lo: Uuid,
+    hi: Option<Uuid>,
+) -> AppResult<()> {
+    for table in ["charges", "receipts"] {
+        let mut args = vec![
+            Cell::Uuid(Some(org)),
+            Cell::Text(period.to_string()),
+            Cell::Uuid(Some(lo)),
+        ];
+        let mut sql = format!(
+            "DELETE FROM {table} WHERE organisation_id = ? AND period = ? AND account_id > ?"
+        );
+        if let Some(hi) = hi {
+            sql.push_str(" AND account_id <= ?");
+            args.push(Cell::Uuid(Some(hi)));
+        }
+        tx.execute(&sql, args).await?;
+    }
+    Ok(())
+}
+
+fn window_start(period: Period, s: &Settings) -> NaiveDate {
+    let mut p = period;
+    for _ in 0..=s.average_months.clamp(1, 12) {
+        p = p.prev();
+    }
+    p.first_day()
+}
+
+fn period_before(period: Period) -> String {
+    period.prev().to_string()
+}
+
+fn meter_row(t: MeterTuple) -> MeterRow {
+    let (id, premises_id, resource, zones, status, verification_due, i1, i2, i3, digits) = t;
+    MeterRow {
+        id,
+        premises_id,
+        resource,
+        zones,
+        failed: status == "failed",
+        verification_due,
+        initial: [i1, i2.unwrap_or(0), i3.unwrap_or(0)],
+        digits,
+    }
+}
+
+fn reading_row(t: ReadingTuple) -> ReadingRow {
+    let (meter_id, taken_on, v1, v2, v3, rollover) = t;
+    ReadingRow {
+        meter_id,
+        taken_on,
+        values: [v1, v2.unwrap_or(0), v3.unwrap_or(0)],
+        rollover,
+    }
+}
+
+async fn house_of_meters(db: &DatabaseConnection, org: Uuid) -> AppResult<HashMap<Uuid, Uuid>> {
+    let rows: Vec<(Uuid, Uuid)> = fetch_all(
+        db,
+        "SELECT id, house_id FROM meters WHERE organisation_id = ? AND premises_id IS NULL",
+        vec![Cell::Uuid(Some(org))],
+    )
+    .await?;
+    Ok(rows.into_iter().collect())
+}
