@@ -13,6 +13,8 @@ pub struct Model {
     pub due_day: i32,
     pub pix_key: Option<String>,
     pub pix_city: Option<String>,
+    /// GOST: the bank's correspondent account (20 digits).
+    pub corresp_account: Option<String>,
     pub average_months: i32,
     pub min_months: i32,
     pub max_average_periods: i32,

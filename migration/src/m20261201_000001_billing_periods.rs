@@ -33,6 +33,7 @@ CREATE TABLE billing_settings (
     due_day INTEGER NOT NULL,
     pix_key TEXT,
     pix_city TEXT,
+    corresp_account TEXT,
     average_months INTEGER NOT NULL,
     min_months INTEGER NOT NULL,
     max_average_periods INTEGER NOT NULL,

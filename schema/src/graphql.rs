@@ -12,7 +12,8 @@ use crate::auth::query::AuthQuery;
 use crate::auth::Auth;
 use crate::billing::mutation::BillingMutation;
 use crate::billing::query::BillingQuery;
-use crate::billing::Catalogue;
+use crate::billing::receipts::{BillingSubscription, PeriodsMutation, PeriodsQuery};
+use crate::billing::{Billing, Catalogue};
 use crate::clock::Clock;
 use crate::events::Events;
 use crate::readings::mutation::ReadingsMutation;
@@ -33,6 +34,7 @@ pub struct Query(
     AuditQuery,
     ReadingsQuery,
     BillingQuery,
+    PeriodsQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -41,10 +43,11 @@ pub struct Mutation(
     RegistryMutation,
     ReadingsMutation,
     BillingMutation,
+    PeriodsMutation,
 );
 
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(ReadingsSubscription);
+pub struct Subscription(ReadingsSubscription, BillingSubscription);
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
@@ -62,6 +65,8 @@ pub struct Deps {
     pub introspection: bool,
     /// "Did you mean …" hints in validation errors.
     pub field_suggestions: bool,
+    /// How long a billing run's lease on its period lasts without renewal.
+    pub billing_lease: std::time::Duration,
 }
 
 /// A DataLoader for one request: its batches run in the request's tenancy scope
@@ -113,6 +118,14 @@ pub fn build_schema(deps: Deps) -> AppSchema {
     .data(registry)
     .data(readings)
     .data(Catalogue::new(deps.db.clone(), deps.clock.clone()))
+    .data(
+        Billing::new(
+            deps.db.clone(),
+            deps.clock.clone(),
+            Some(deps.events.clone()),
+        )
+        .with_lease(deps.billing_lease),
+    )
     .data(deps.events)
     // Subscriptions keep a handle each: an Arc, not a copy.
     .data(std::sync::Arc::new(deps.auth.clone()))

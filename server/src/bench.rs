@@ -277,6 +277,7 @@ async fn run_one(
         events: crate::local_events(db, Arc::new(SystemClock)),
         introspection: false,
         field_suggestions: false,
+        billing_lease: std::time::Duration::from_secs(60),
     });
     let as_system = schema::auth::RequestCtx {
         principal: Some(Arc::new(schema::auth::Principal::system("kvartal bench"))),

@@ -180,6 +180,7 @@ async fn run(
         events: crate::local_events(db, clock.clone()),
         introspection: false,
         field_suggestions: false,
+        billing_lease: std::time::Duration::from_secs(60),
     });
     let meta = RequestMeta {
         request_id: "bench".into(),

@@ -60,6 +60,11 @@ pub enum Command {
         #[command(subcommand)]
         what: AuditWhat,
     },
+    /// Billing periods.
+    Billing {
+        #[command(subcommand)]
+        what: BillingWhat,
+    },
     /// Benchmarks that print their figures.
     Bench {
         #[command(subcommand)]
@@ -83,6 +88,28 @@ pub enum ImportWhat {
         /// Organisation id or exact name.
         #[arg(long)]
         org: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BillingWhat {
+    /// Calculates (or recalculates, while open) an organisation's period:
+    /// charges and receipts of every account, with a progress bar. Safe to
+    /// start again after an interruption; refused while another run holds it.
+    Run {
+        /// Organisation id or exact name.
+        #[arg(long)]
+        org: String,
+        /// The month, `2026-11`.
+        #[arg(long)]
+        period: String,
+    },
+    /// Closes a calculated period: its receipts never change again.
+    Close {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        period: String,
     },
 }
 
@@ -279,6 +306,11 @@ async fn run_command(cli: Cli) -> anyhow::Result<()> {
             )
             .await
         }
+        Command::Billing { what } => {
+            let db = crate::db::connect(&settings).await?;
+            crate::db::migrate(&db).await?;
+            billing(&db, &settings, what).await
+        }
         Command::Audit {
             what: AuditWhat::Verify { org },
         } => {
@@ -424,6 +456,68 @@ pub fn on_progress(bar: &ProgressBar) -> impl Fn(Progress) + Send + Sync + '_ {
         bar.set_length(p.total_bytes);
         bar.set_position(p.bytes);
         bar.set_message(format!("{} lines", p.lines));
+    }
+}
+
+async fn billing(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    what: BillingWhat,
+) -> anyhow::Result<()> {
+    let clock: Arc<dyn schema::clock::Clock> = Arc::new(SystemClock);
+    // Progress goes to the outbox too: a running server's subscribers see it.
+    let billing = schema::billing::Billing::new(
+        db.clone(),
+        clock.clone(),
+        Some(crate::local_events(db, clock)),
+    )
+    .with_lease(std::time::Duration::from_secs(settings.billing_lease_secs));
+    match what {
+        BillingWhat::Run { org, period } => {
+            let org = find_org(db, &org).await?;
+            let period = schema::billing::calc::Period::parse(&period)
+                .with_context(|| format!("'{period}' is not a month like 2026-11"))?;
+            let by =
+                schema::audit::Author::system("kvartal billing run", "Mutation.calculatePeriod");
+            let bar = ProgressBar::new(0);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{prefix:>10} [{bar:40}] {pos}/{len} accounts {msg} ({elapsed}, {eta} left)",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            bar.set_prefix(period.to_string());
+            let started = std::time::Instant::now();
+            let row = billing
+                .calculate(&by, org, period, &|p| {
+                    bar.set_length(u64::from(p.total));
+                    bar.set_position(u64::from(p.done));
+                    bar.set_message(format!("{} lines", p.lines));
+                })
+                .await
+                .map_err(|e| anyhow::anyhow!("the run failed: {e}"))?;
+            bar.finish_and_clear();
+            println!(
+                "{period}: {} accounts calculated in {:.1} s; the period is {}",
+                row.accounts_done,
+                started.elapsed().as_secs_f64(),
+                row.status
+            );
+            Ok(())
+        }
+        BillingWhat::Close { org, period } => {
+            let org = find_org(db, &org).await?;
+            let period = schema::billing::calc::Period::parse(&period)
+                .with_context(|| format!("'{period}' is not a month like 2026-11"))?;
+            let by = schema::audit::Author::system("kvartal billing close", "Mutation.closePeriod");
+            let row = billing
+                .close(&by, org, period)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{period}: {}", row.status);
+            Ok(())
+        }
     }
 }
 

@@ -45,6 +45,9 @@ pub struct Settings {
     pub ws_init_timeout_secs: u64,
     /// How often an open websocket checks that its session still holds.
     pub ws_session_check_secs: u64,
+    /// How long a billing run's lease on its period lasts without renewal (a
+    /// run killed half-way blocks a new one this long).
+    pub billing_lease_secs: u64,
     /// "Did you mean …" hints in validation errors (off in production if wished).
     pub field_suggestions: bool,
     /// `development` or `production`. In development without SMTP, sign-in codes
@@ -101,6 +104,7 @@ impl Default for Settings {
             request_timeout_secs: 30,
             ws_init_timeout_secs: 10,
             ws_session_check_secs: 15,
+            billing_lease_secs: 60,
             field_suggestions: true,
             environment: Environment::Development,
             smtp_host: None,
@@ -265,6 +269,12 @@ impl Settings {
             }
             "EVENT_RETENTION_HOURS" => {
                 self.event_retention_hours = value.parse().context("a whole number")?
+            }
+            "BILLING_LEASE_SECS" => {
+                self.billing_lease_secs = value.parse().context("a whole number")?;
+                if self.billing_lease_secs == 0 {
+                    bail!("at least 1");
+                }
             }
             "WS_SESSION_CHECK_SECS" => {
                 self.ws_session_check_secs = value.parse().context("a whole number")?

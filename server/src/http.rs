@@ -39,6 +39,7 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub auth: Auth,
     pub registry: schema::registry::Registry,
+    pub billing: schema::billing::Billing,
     pub metrics: Arc<Metrics>,
     /// This instance's live events (its hub counts the open subscriptions).
     pub events: schema::events::Events,
@@ -59,6 +60,11 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/graphql/ws", get(crate::ws::upgrade))
+        .route("/receipts/{file}", get(crate::receipts::one))
+        .route(
+            "/houses/{house}/receipts/{file}",
+            get(crate::receipts::house),
+        )
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -117,7 +123,7 @@ pub fn client_address(state: &AppState, headers: &HeaderMap, peer: Option<Socket
 }
 
 /// Who calls, from where: the request's context for the resolvers.
-async fn request_ctx(
+pub(crate) async fn request_ctx(
     state: &AppState,
     headers: &HeaderMap,
     peer: Option<SocketAddr>,

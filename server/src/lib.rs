@@ -10,6 +10,7 @@ pub mod db;
 pub mod demo;
 pub mod http;
 pub mod metrics;
+pub mod receipts;
 pub mod security;
 pub mod web;
 pub mod ws;
@@ -188,11 +189,13 @@ pub async fn start(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result
         events: events.clone(),
         introspection: settings.introspection,
         field_suggestions: settings.field_suggestions,
+        billing_lease: std::time::Duration::from_secs(settings.billing_lease_secs),
     });
     let state = AppState {
         schema,
         db: db.clone(),
         registry: schema::registry::Registry::new(db.clone(), clock.clone()),
+        billing: schema::billing::Billing::new(db.clone(), clock.clone(), Some(events.clone())),
         auth,
         metrics: Arc::new(metrics::Metrics::default()),
         events: events.clone(),

@@ -10,10 +10,13 @@
 pub mod calc;
 pub mod catalogue;
 pub mod compute;
+pub mod documents;
 pub mod mutation;
+pub mod pdf;
 pub mod periods;
 pub mod qr;
 pub mod query;
+pub mod receipts;
 pub mod run;
 pub mod settings;
 pub mod types;

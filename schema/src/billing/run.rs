@@ -52,6 +52,17 @@ pub struct Progress {
     pub done: u32,
     pub total: u32,
     pub lines: u64,
+    /// Why a run stopped (status `failed`).
+    pub error: Option<String>,
+}
+
+/// A run that holds its period's lease and has yet to calculate.
+pub struct Started {
+    pub row: billing_period::Model,
+    token: Uuid,
+    total: u32,
+    org: Uuid,
+    period: Period,
 }
 
 #[derive(Clone)]
@@ -228,6 +239,13 @@ impl Billing {
         period: Period,
         progress: &(dyn Fn(&Progress) + Send + Sync),
     ) -> AppResult<billing_period::Model> {
+        let started = self.start(by, org, period).await?;
+        self.execute(by, started, progress).await
+    }
+
+    /// Takes the period's lease for a run: refused when the period is closed
+    /// or another run holds it.
+    pub async fn start(&self, by: &Author, org: Uuid, period: Period) -> AppResult<Started> {
         by.check(Target::WholeOrganisation(org))?;
         let row = self.period_row(org, period).await?;
         if row.status == "closed" {
@@ -240,11 +258,43 @@ impl Billing {
         let total = self.count_accounts(org, period).await?;
         let token = Uuid::now_v7();
         self.acquire(&row, token, total).await?;
+        let row = billing_period::Entity::find_by_id(row.id)
+            .one(&self.db)
+            .await?
+            .unwrap_or(row);
+        Ok(Started {
+            row,
+            token,
+            total,
+            org,
+            period,
+        })
+    }
+
+    /// Runs a started calculation to its end; on failure the lease is given
+    /// back and subscribers hear why.
+    pub async fn execute(
+        &self,
+        by: &Author,
+        s: Started,
+        progress: &(dyn Fn(&Progress) + Send + Sync),
+    ) -> AppResult<billing_period::Model> {
         let result = self
-            .run(by, org, period, &row, token, total, progress)
+            .run(by, s.org, s.period, &s.row, s.token, s.total, progress)
             .await;
-        if result.is_err() {
-            self.release(row.id, token).await;
+        if let Err(e) = &result {
+            self.release(s.row.id, s.token).await;
+            let failed = Progress {
+                period_id: s.row.id,
+                period: s.period.to_string(),
+                status: "failed".into(),
+                done: 0,
+                total: s.total,
+                lines: 0,
+                error: Some(e.to_string()),
+            };
+            progress(&failed);
+            self.announce(s.org, &failed).await;
         }
         result
     }
@@ -467,6 +517,7 @@ impl Billing {
             done: 0,
             total,
             lines: 0,
+            error: None,
         };
         progress(&report);
         loop {

@@ -32,6 +32,7 @@ pub struct Settings {
     pub due_day: i32,
     pub pix_key: Option<String>,
     pub pix_city: Option<String>,
+    pub corresp_account: Option<String>,
     pub average_months: i32,
     pub min_months: i32,
     pub max_average_periods: i32,
@@ -55,6 +56,7 @@ impl Settings {
             due_day: 15,
             pix_key: None,
             pix_city: None,
+            corresp_account: None,
             average_months: 6,
             min_months: 3,
             max_average_periods: 3,
@@ -71,6 +73,7 @@ impl Settings {
             due_day: m.due_day,
             pix_key: m.pix_key,
             pix_city: m.pix_city,
+            corresp_account: m.corresp_account,
             average_months: m.average_months,
             min_months: m.min_months,
             max_average_periods: m.max_average_periods,
@@ -115,6 +118,17 @@ impl Settings {
             {
                 return v("pixCity", "the city, at most 15 characters");
             }
+        }
+        if self.qr_standard == "gost"
+            && self
+                .corresp_account
+                .as_deref()
+                .is_some_and(|c| c.len() != 20 || !c.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return v(
+                "correspAccount",
+                "the bank's correspondent account, 20 digits",
+            );
         }
         for (field, text, max) in [
             ("receiptTitle", &self.receipt_title, 120),
@@ -204,6 +218,7 @@ impl Billing {
             due_day: Set(s.due_day),
             pix_key: Set(s.pix_key.clone()),
             pix_city: Set(s.pix_city.clone()),
+            corresp_account: Set(s.corresp_account.clone()),
             average_months: Set(s.average_months),
             min_months: Set(s.min_months),
             max_average_periods: Set(s.max_average_periods),
