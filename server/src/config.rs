@@ -123,11 +123,12 @@ impl Default for Settings {
     }
 }
 
-const ENV_KEYS: [&str; 29] = [
+const ENV_KEYS: [&str; 30] = [
     "EVENTS_POLL_MS",
     "EVENT_RETENTION_HOURS",
     "WS_INIT_TIMEOUT_SECS",
     "WS_SESSION_CHECK_SECS",
+    "BILLING_LEASE_SECS",
     "LOGIN_ATTEMPTS_PER_ACCOUNT",
     "LOGIN_ATTEMPTS_PER_ADDRESS",
     "ENVIRONMENT",

@@ -278,3 +278,169 @@ db_test! {
         std::fs::remove_dir_all(&dir).ok();
     }
 }
+
+fn binary() -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .unwrap()
+        .join("kvartal");
+    assert!(
+        bin.exists(),
+        "{} is missing: build it first (cargo build -p kvartal)",
+        bin.display()
+    );
+    bin
+}
+
+/// `kvartal billing run` against the app's database, as a process of its own.
+fn cli_run(app: &TestApp, org: &str, lease_secs: u64) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(binary());
+    cmd.args(["billing", "run", "--org", org, "--period", PERIOD])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("KVARTAL_DATA_DIR", app.data_dir())
+        .env("KVARTAL_BILLING_LEASE_SECS", lease_secs.to_string())
+        .env("KVARTAL_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    if let Some(url) = &app.database_url {
+        cmd.env("KVARTAL_DATABASE_URL", url);
+    }
+    cmd
+}
+
+/// Every line and receipt of the period, in a stable order, as text.
+async fn snapshot(app: &TestApp) -> (Vec<String>, Vec<String>) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let db = app.db();
+    let backend = db.get_database_backend();
+    let rows = |sql: &'static str| async move {
+        schema::tenancy::as_system(db.query_all_raw(Statement::from_string(backend, sql)))
+            .await
+            .unwrap()
+    };
+    let lines = rows("SELECT account_id, position, kind, label, source, quantity, unit, tariff, amount_minor FROM charges WHERE period = '2026-11' ORDER BY account_id, position").await;
+    let lines = lines
+        .iter()
+        .map(|r| {
+            let id: uuid::Uuid = r.try_get("", "account_id").unwrap();
+            let pos: i32 = r.try_get("", "position").unwrap();
+            let text = |c: &str| -> String { r.try_get("", c).unwrap() };
+            let amount: i64 = r.try_get("", "amount_minor").unwrap();
+            format!(
+                "{id} {pos} {} {} {} {} {} {} {amount}",
+                text("kind"),
+                text("label"),
+                text("source"),
+                text("quantity"),
+                text("unit"),
+                text("tariff")
+            )
+        })
+        .collect();
+    let receipts = rows("SELECT id, account_id, opening_minor, charged_minor, benefits_minor, due_minor, access_code FROM receipts WHERE period = '2026-11' ORDER BY account_id").await;
+    let receipts = receipts
+        .iter()
+        .map(|r| {
+            let id: uuid::Uuid = r.try_get("", "id").unwrap();
+            let account: uuid::Uuid = r.try_get("", "account_id").unwrap();
+            let n = |c: &str| -> i64 { r.try_get("", c).unwrap() };
+            let code: Option<String> = r.try_get("", "access_code").unwrap();
+            format!(
+                "{id} {account} {} {} {} {} {code:?}",
+                n("opening_minor"),
+                n("charged_minor"),
+                n("benefits_minor"),
+                n("due_minor")
+            )
+        })
+        .collect();
+    (lines, receipts)
+}
+
+async fn progress(app: &TestApp, org: &str) -> (String, i64) {
+    let p = app
+        .ok("query($org: ID!) { billingPeriods(organisationId: $org) { period status accountsDone } }", json!({ "org": org }))
+        .await;
+    let p = p["billingPeriods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["period"] == PERIOD)
+        .cloned()
+        .unwrap_or(json!({}));
+    (
+        p["status"].as_str().unwrap_or("NONE").to_string(),
+        p["accountsDone"].as_i64().unwrap_or(0),
+    )
+}
+
+db_test! {
+    async fn a_run_killed_half_way_ends_as_an_uninterrupted_one_and_two_runs_never_overlap(app: &TestApp) {
+        let org = app.create_org("УК Надёжная").await;
+        // 7000 accounts (four chunks) with a cold-water and a two-zone electricity meter each.
+        let file = app.data_dir().join("registry.csv");
+        kvartal::bench::generate(&file, 7_000).unwrap();
+        let imported = crate::import::upload(app, &org, "registry.csv", &std::fs::read_to_string(&file).unwrap()).await;
+        assert_eq!(imported["data"]["importRegistry"]["ok"], true, "{imported}");
+        let water = service(app, &org, json!({ "code": "cold_water", "name": "Холодная вода", "unit": "м³", "method": "METERED", "resource": "COLD_WATER" }), json!([{ "tiers": [{ "price": "48.17" }] }])).await;
+        app.ok(
+            "mutation($input: SetNormInput!) { setNorm(input: $input) { norm { id } } }",
+            json!({ "input": { "serviceId": water, "basis": "PERSON", "validFrom": "2026-01-01", "value": "4.85" } }),
+        )
+        .await;
+        service(app, &org, json!({ "code": "electricity", "name": "Электроэнергия", "unit": "кВт·ч", "method": "METERED", "resource": "ELECTRICITY", "zones": 2 }), json!([{ "tiers": [{ "price": "6.43" }] }, { "tiers": [{ "price": "2.91" }] }])).await;
+        service(app, &org, json!({ "code": "maintenance", "name": "Содержание", "unit": "м²", "method": "AREA" }), json!([{ "tiers": [{ "price": "31.07" }] }])).await;
+        service(app, &org, json!({ "code": "waste", "name": "Обращение с ТКО", "unit": "чел.", "method": "PER_PERSON" }), json!([{ "tiers": [{ "price": "117.3" }] }])).await;
+
+        // The reference: one uninterrupted run.
+        let out = cli_run(app, &org, 60).output().await.unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let reference = snapshot(app).await;
+        assert_eq!(reference.1.len(), 7_000);
+        assert!(reference.0.len() >= 28_000, "{} lines", reference.0.len());
+
+        // Killed (SIGKILL) once it has written a chunk but not finished.
+        let mut child = cli_run(app, &org, 2).spawn().unwrap();
+        let mut killed_at = None;
+        for _ in 0..2_000 {
+            let (status, done) = progress(app, &org).await;
+            if status == "OPEN" && done > 0 {
+                child.start_kill().unwrap();
+                child.wait().await.unwrap();
+                killed_at = Some(done);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let done = killed_at.expect("the run was not caught half-way");
+        let (status, after) = progress(app, &org).await;
+        assert_eq!(status, "OPEN", "killed after {done} accounts");
+        assert!(after < 7_000, "killed after {after} accounts");
+
+        // While its lease holds, no other run starts: not through GraphQL…
+        let refused = app
+            .graphql("mutation($org: ID!) { calculatePeriod(organisationId: $org, period: \"2026-11\") { status } }", json!({ "org": org }))
+            .await;
+        assert_eq!(refused["errors"][0]["extensions"]["code"], "CONFLICT", "{refused}");
+        // …and once it lapses, the run starts again and ends as the reference.
+        tokio::time::sleep(Duration::from_millis(2_100)).await;
+        let out = cli_run(app, &org, 60).output().await.unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let again = snapshot(app).await;
+        assert_eq!(again.1, reference.1, "receipts differ after an interrupted run");
+        assert_eq!(again.0.len(), reference.0.len());
+        assert!(again.0 == reference.0, "lines differ after an interrupted run");
+
+        // Two runs started together: one calculates, the other is refused.
+        let (a, b) = tokio::join!(cli_run(app, &org, 60).output(), cli_run(app, &org, 60).output());
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert!(a.status.success() != b.status.success(), "both or neither ran: {a:?} {b:?}");
+        let refused = if a.status.success() { b } else { a };
+        assert!(String::from_utf8_lossy(&refused.stderr).contains("another run"), "{refused:?}");
+        assert!(snapshot(app).await == reference);
+    }
+}

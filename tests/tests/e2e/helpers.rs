@@ -248,6 +248,11 @@ impl TestApp {
     }
 
     /// A client without a session.
+    /// The directory of this app's files (and its SQLite database).
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
     pub fn anonymous(&self) -> Caller {
         Caller {
             token: None,
