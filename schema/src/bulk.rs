@@ -482,19 +482,6 @@ impl Buffer {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn placeholders_are_numbered_for_postgres() {
-        assert_eq!(
-            numbered("UPDATE t SET a = ?, b = ? WHERE id = ?"),
-            "UPDATE t SET a = $1, b = $2 WHERE id = $3"
-        );
-    }
-}
-
 /// Reads rows of a query written with `?` placeholders straight into tuples,
 /// on either database (the paths that read per account: sea-orm's dynamic
 /// rows cost more than the query).
@@ -530,5 +517,18 @@ where
                 .await
                 .map_err(db_err)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_for_postgres() {
+        assert_eq!(
+            numbered("UPDATE t SET a = ?, b = ? WHERE id = ?"),
+            "UPDATE t SET a = $1, b = $2 WHERE id = $3"
+        );
     }
 }
