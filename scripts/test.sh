@@ -3,7 +3,7 @@
 # fresh database per test), and the browser test in headless Chromium.
 #
 # It starts PostgreSQL and Redis when they are installed but stopped, installs
-# what a fresh machine lacks (PostgreSQL, Redis, aiosmtpd, zbar-tools, Chromium, Node.js,
+# what a fresh machine lacks (PostgreSQL, Redis, aiosmtpd, zbar-tools, poppler-utils, Chromium, Node.js,
 # playwright-core) when it runs as root, and otherwise fails with a clear
 # message. It never skips a part silently.
 set -euo pipefail
@@ -66,9 +66,13 @@ ensure_smtp() {
   python3 -c 'import aiosmtpd' || die "python3 cannot import aiosmtpd"
 }
 
-# Receipts' QR codes are read back with a decoder of its own (zbarimg).
+# Receipts' QR codes are read back with a decoder of its own (zbarimg), from
+# the receipt's PDF rendered to an image (pdftoppm); its text is read with
+# pdftotext and its pages counted with pdfinfo (poppler-utils).
 ensure_qr_decoder() {
   command -v zbarimg >/dev/null || { say "installing zbar-tools"; apt_install zbar-tools; }
+  { command -v pdftoppm && command -v pdftotext && command -v pdfinfo; } >/dev/null \
+    || { say "installing poppler-utils"; apt_install poppler-utils; }
 }
 
 ensure_browser() {
