@@ -12,7 +12,8 @@
 //! per account and period with its totals. A chunk replaces its accounts'
 //! charges and receipts in one transaction, so a rerun never duplicates.
 //! `recalculations` correct a past period: the difference is billed in the
-//! open period `applied_in`, the past one never changes.
+//! open period `applied_in`, the past one never changes. `accounts_org_id`
+//! lets a run walk an organisation's accounts by id, chunk by chunk.
 
 use sea_orm_migration::prelude::*;
 
@@ -122,10 +123,12 @@ CREATE TABLE receipts (
     created_at {ts} NOT NULL
 );
 CREATE UNIQUE INDEX receipts_account ON receipts (organisation_id, period, account_id);
-CREATE INDEX receipts_house ON receipts (organisation_id, period, house_id)
+CREATE INDEX receipts_house ON receipts (organisation_id, period, house_id);
+CREATE INDEX accounts_org_id ON accounts (organisation_id, id)
 "#;
 
 const DOWN: &str = r#"
+DROP INDEX accounts_org_id;
 DROP TABLE receipts;
 DROP TABLE charges;
 DROP TABLE recalculations;

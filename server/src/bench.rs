@@ -68,7 +68,7 @@ pub fn generate(path: &Path, accounts: u64) -> anyhow::Result<()> {
 }
 
 /// Peak resident memory of this process since the last reset, in bytes.
-fn peak_rss() -> Option<u64> {
+pub fn peak_rss() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
@@ -76,7 +76,7 @@ fn peak_rss() -> Option<u64> {
 }
 
 /// Resets the peak so that each database's run is measured alone.
-fn reset_peak_rss() {
+pub fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
@@ -122,12 +122,30 @@ pub async fn registry(
         size as f64 / 1e6
     );
     let result = async {
-        if database == BenchDatabase::Sqlite {
-            let url = format!("sqlite://{}?mode=rwc", dir.join("bench.db").display());
-            let db = crate::db::connect_url(&url, 4).await?;
-            run_one("sqlite", &db, &file, accounts, searches).await?;
-            db.close().await?;
-        }
+        let bench = BenchDb::open(database, postgres_url, &dir).await?;
+        let r = run_one(bench.label, &bench.db, &file, accounts, searches).await;
+        bench.close().await?;
+        r
+    }
+    .await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+/// A fresh database for one benchmark: a SQLite file in `dir`, or a new
+/// PostgreSQL database dropped by `close`.
+pub struct BenchDb {
+    pub db: DatabaseConnection,
+    pub label: &'static str,
+    postgres: Option<(DatabaseConnection, String)>,
+}
+
+impl BenchDb {
+    pub async fn open(
+        database: BenchDatabase,
+        postgres_url: &str,
+        dir: &Path,
+    ) -> anyhow::Result<Self> {
         if database == BenchDatabase::Postgres {
             let name = format!("kvartal_bench_{}", uuid::Uuid::now_v7().simple());
             let admin = crate::db::connect_url(postgres_url, 1)
@@ -136,24 +154,30 @@ pub async fn registry(
             admin
                 .execute_unprepared(&format!("CREATE DATABASE {name}"))
                 .await?;
-            let url = replace_database(postgres_url, &name);
-            let outcome = async {
-                let db = crate::db::connect_url(&url, 4).await?;
-                let r = run_one("postgres", &db, &file, accounts, searches).await;
-                db.close().await?;
-                r
-            }
-            .await;
+            let db = crate::db::connect_url(&replace_database(postgres_url, &name), 4).await?;
+            return Ok(BenchDb {
+                db,
+                label: "postgres",
+                postgres: Some((admin, name)),
+            });
+        }
+        let url = format!("sqlite://{}?mode=rwc", dir.join("bench.db").display());
+        Ok(BenchDb {
+            db: crate::db::connect_url(&url, 4).await?,
+            label: "sqlite",
+            postgres: None,
+        })
+    }
+
+    pub async fn close(self) -> anyhow::Result<()> {
+        self.db.close().await?;
+        if let Some((admin, name)) = self.postgres {
             admin
                 .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                 .await?;
-            outcome?;
         }
-        anyhow::Ok(())
+        Ok(())
     }
-    .await;
-    let _ = std::fs::remove_dir_all(&dir);
-    result
 }
 
 /// The same server URL with another user (no password: trust authentication).

@@ -212,6 +212,22 @@ pub enum BenchWhat {
         #[arg(long)]
         events: usize,
     },
+    /// A billing run over generated accounts: run time, accounts and lines per
+    /// second, peak memory, the bulk-insert reference, receipts rendered to PDF.
+    Billing {
+        #[arg(long, default_value_t = 100_000)]
+        accounts: u64,
+        #[arg(long, value_enum, default_value_t = BenchDatabase::Both)]
+        database: BenchDatabase,
+        #[arg(
+            long,
+            default_value = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+        )]
+        postgres_url: String,
+        /// Receipts rendered to PDF.
+        #[arg(long, default_value_t = 500)]
+        pdfs: usize,
+    },
     /// Login latency, the policy's cost on a list query, the audit row's cost.
     Access {
         #[arg(long, default_value_t = 20_000)]
@@ -327,6 +343,15 @@ async fn run_command(cli: Cli) -> anyhow::Result<()> {
                     searches,
                 },
         } => crate::bench::registry(accounts, database, &postgres_url, searches).await,
+        Command::Bench {
+            what:
+                BenchWhat::Billing {
+                    accounts,
+                    database,
+                    postgres_url,
+                    pdfs,
+                },
+        } => crate::bench_billing::billing(accounts, database, &postgres_url, pdfs).await,
         Command::Bench {
             what:
                 BenchWhat::Access {

@@ -12,7 +12,9 @@ use rust_decimal::Decimal;
 use schema::clock::SystemClock;
 use schema::registry::drafts::{HouseDraft, MeterDraft, OrganisationDraft};
 use schema::registry::Registry;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+};
 
 use crate::cli::DemoLocale;
 
@@ -700,14 +702,120 @@ pub async fn load(db: &DatabaseConnection, locale: DemoLocale) -> anyhow::Result
     let users = demo_users(db, org.id).await?;
     let readings = demo_readings(db, org.id).await?;
     let services = demo_catalogue(db, org.id, locale).await?;
+    let billing = demo_billing(db, &org, locale).await?;
     Ok(format!(
-        "demo organisation '{}' loaded (id {}): 3 houses, {} premises, {} accounts, {} people, {} meters, {readings} readings, {services} services with their tariffs\n{users}",
+        "demo organisation '{}' loaded (id {}): 3 houses, {} premises, {} accounts, {} people, {} meters, {readings} readings, {services} services with their tariffs; {billing}\n{users}",
         org.name,
         org.id,
         report.premises.created,
         report.accounts.created,
         report.people.created,
         report.meters.created + 9,
+    ))
+}
+
+/// Billing of the demo organisation: its settings (payment QR of its
+/// country), a privileged category on a tenth of the accounts, last month
+/// calculated and closed, this month calculated.
+async fn demo_billing(
+    db: &DatabaseConnection,
+    org: &entities::organisation::Model,
+    locale: DemoLocale,
+) -> anyhow::Result<String> {
+    use rust_decimal::Decimal;
+    use schema::billing::settings::{CategoryDraft, Settings};
+    let clock: std::sync::Arc<dyn schema::clock::Clock> =
+        std::sync::Arc::new(schema::clock::SystemClock);
+    let billing = schema::billing::Billing::new(
+        db.clone(),
+        clock.clone(),
+        Some(crate::local_events(db, clock.clone())),
+    );
+    let by = |op| schema::audit::Author::system("kvartal demo", op);
+    let fail = |e: schema::error::AppError| anyhow::anyhow!("demo billing: {e}");
+    let mut settings = Settings::defaults(org);
+    let (category, upkeep) = match locale {
+        DemoLocale::Ru => {
+            settings.corresp_account = Some("30101810400000000225".into());
+            settings.receipt_note = "Показания счётчиков передавайте с 15 по 25 число в личном кабинете. Аварийная служба: 8-800-000-00-00.".into();
+            settings.receipt_footer =
+                "{org} · лицевой счёт {account} · оплатите до {due_date}".into();
+            ("Ветеран труда", "upkeep")
+        }
+        DemoLocale::PtBr => {
+            settings.pix_key = Some("financeiro@kvartal.com.br".into());
+            settings.pix_city = Some("Sao Paulo".into());
+            settings.receipt_note =
+                "Dúvidas sobre a cobrança: fale com a administração pelo app.".into();
+            ("Idoso (Estatuto do Idoso)", "condominio")
+        }
+        DemoLocale::En => {
+            settings.receipt_note =
+                "Questions about your bill? Write to the management office in the app.".into();
+            ("Senior citizen", "upkeep")
+        }
+    };
+    billing
+        .set_settings(&by("Mutation.setBillingSettings"), org.id, settings)
+        .await
+        .map_err(fail)?;
+    let services: Vec<String> = entities::service::Entity::find()
+        .filter(entities::service::Column::OrganisationId.eq(org.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| s.code)
+        .filter(|c| c == upkeep || c == "upkeep")
+        .collect();
+    if !services.is_empty() {
+        billing
+            .set_category(
+                &by("Mutation.setBenefitCategory"),
+                org.id,
+                CategoryDraft {
+                    code: "veteran".into(),
+                    name: category.into(),
+                    percent: Decimal::from(50),
+                    services,
+                    per_person: true,
+                    social_norm: Some(Decimal::from(18)),
+                },
+            )
+            .await
+            .map_err(fail)?;
+        db.execute_raw(sea_orm::Statement::from_sql_and_values(
+            db.get_database_backend(),
+            if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+                "UPDATE accounts SET privileged_categories = '[\"veteran\"]' WHERE organisation_id = $1 AND number LIKE '%7'"
+            } else {
+                "UPDATE accounts SET privileged_categories = '[\"veteran\"]' WHERE organisation_id = ? AND number LIKE '%7'"
+            },
+            [org.id.into()],
+        ))
+        .await?;
+    }
+    let today = clock.now().date_naive();
+    let this = schema::billing::calc::Period::new(
+        chrono::Datelike::year(&today),
+        chrono::Datelike::month(&today),
+    )
+    .context("this month")?;
+    let last = this.prev();
+    billing
+        .calculate(&by("Mutation.calculatePeriod"), org.id, last, &|_| {})
+        .await
+        .map_err(fail)?;
+    billing
+        .close(&by("Mutation.closePeriod"), org.id, last)
+        .await
+        .map_err(fail)?;
+    let row = billing
+        .calculate(&by("Mutation.calculatePeriod"), org.id, this, &|_| {})
+        .await
+        .map_err(fail)?;
+    Ok(format!(
+        "billing: {last} closed, {this} calculated ({} receipts)",
+        row.accounts_done
     ))
 }
 
@@ -908,7 +1016,8 @@ async fn demo_catalogue(
     Ok(n)
 }
 
-/// Three months of readings for the flats' meters (from the import, as a
+/// Four months of readings for the flats' meters (enough for an average
+/// when this month's reading is still missing) (from the import, as a
 /// management office loads a meter-reading contractor's file), a few of them
 /// flagged for review. Returns how many.
 async fn demo_readings(db: &DatabaseConnection, org: uuid::Uuid) -> anyhow::Result<u64> {
@@ -941,7 +1050,7 @@ async fn demo_readings(db: &DatabaseConnection, org: uuid::Uuid) -> anyhow::Resu
             m.initial1_micro / 1_000_000,
             m.initial2_micro.unwrap_or(0) / 1_000_000,
         ];
-        for back in (1..=3).rev() {
+        for back in (1..=4).rev() {
             let Some(month) = today.checked_sub_months(Months::new(back)) else {
                 continue;
             };

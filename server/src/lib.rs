@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod bench;
 pub mod bench_access;
+pub mod bench_billing;
 pub mod bench_live;
 pub mod cli;
 pub mod config;

@@ -38,6 +38,10 @@ fn pdf(name: String, bytes: Vec<u8>) -> Response {
                 format!("inline; filename=\"{name}\""),
             ),
             (header::CACHE_CONTROL, "private, no-store".to_string()),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; frame-ancestors 'self'".to_string(),
+            ),
         ],
         bytes,
     )

@@ -86,7 +86,14 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // A receipt's PDF may be previewed in a frame of our own pages.
+    let pdf = h
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == b"application/pdf");
+    h.insert(
+        header::X_FRAME_OPTIONS,
+        HeaderValue::from_static(if pdf { "SAMEORIGIN" } else { "DENY" }),
+    );
     h.insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),

@@ -8,6 +8,7 @@ import { Login, Security, ResidentAccess, ME, explain, logout } from './auth.js'
 import { StaffView, AuditView } from './admin.js';
 import { ReadingsFeed, MyMeters } from './readings.js';
 import { TariffsView } from './billing.js';
+import { BillingView, MyReceipts } from './receipts.js';
 
 const PAGE = 50;
 
@@ -320,11 +321,13 @@ function App() {
   else if (section === 'premises' && id) view = html`<${PremisesCard} id=${id} i18n=${i18n} />`;
   else if (section === 'people' && id) view = html`<${PersonCard} id=${id} i18n=${i18n} />`;
   else if (!staff && section === 'meters' && me.accounts.length) view = html`<${MyMeters} me=${me} i18n=${i18n} />`;
+  else if (!staff && section === 'receipts' && me.accounts.length) view = html`<${MyReceipts} me=${me} i18n=${i18n} />`;
   else if (!staff) view = me.accounts.length ? html`<${MyAccounts} me=${me} i18n=${i18n} />` : html`<p>${t('noOrganisation')}</p>`;
   else if (org) {
     if (section === 'staff' && oversees) view = html`<${StaffView} org=${org} i18n=${i18n} canEdit=${roles.includes('ADMIN')} />`;
     else if (section === 'audit' && oversees) view = html`<${AuditView} org=${org} i18n=${i18n} />`;
     else if (section === 'readings' && readsReadings) view = html`<${ReadingsFeed} org=${org} i18n=${i18n} />`;
+    else if (section === 'billing' && seesTariffs) view = html`<${BillingView} org=${org} i18n=${i18n} canRun=${bills} />`;
     else if (section === 'tariffs' && seesTariffs) view = html`<${TariffsView} org=${org} i18n=${i18n} canEdit=${bills} />`;
     else if (section === 'premises') view = html`<${PremisesView} org=${org} house=${house} i18n=${i18n} />`;
     else if (section === 'accounts') view = html`<${AccountsView} org=${org} house=${house} i18n=${i18n} />`;
@@ -332,8 +335,8 @@ function App() {
   }
   return html`<header class="top">
       <a class="brand" href="#/">Kvartal</a>
-      <nav>${staff ? [tab('houses'), tab('premises'), tab('accounts'), readsReadings && tab('readings'), seesTariffs && tab('tariffs'), oversees && tab('staff'), oversees && tab('audit', t('auditLog'))]
-        : [tab('my', t('myAccounts')), tab('meters', t('myMeters'))]}</nav>
+      <nav>${staff ? [tab('houses'), tab('premises'), tab('accounts'), readsReadings && tab('readings'), seesTariffs && tab('tariffs'), seesTariffs && tab('billing'), oversees && tab('staff'), oversees && tab('audit', t('auditLog'))]
+        : [tab('my', t('myAccounts')), tab('receipts', t('myReceipts')), tab('meters', t('myMeters'))]}</nav>
       ${staff && org && html`<${SearchBox} org=${org} i18n=${i18n} />`}
       <span class="spacer"></span>
       ${orgs.length > 1 && html`<select aria-label=${t('organisation')} value=${org} onChange=${(e) => setOrg(e.target.value)}>

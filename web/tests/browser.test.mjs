@@ -6,6 +6,8 @@
 // /usr/bin/chromium). The server runs on a free port over a fresh SQLite file.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
 import { startServer, PASSWORD, api as call } from './server.mjs';
 
@@ -259,6 +261,52 @@ test('a resident submits a reading and it appears on the dispatcher\'s live feed
   await row.first().locator('[data-test=review]').waitFor({ state: 'detached' });
   await staffContext.close();
   await residentContext.close();
+});
+
+test('an accountant recalculates the month and watches it live; the resident downloads the receipt and the PDF opens', async () => {
+  const context = await browser.newContext({ locale: 'en-US', acceptDownloads: true });
+  await context.addInitScript(() => localStorage.setItem('kvartal.locale', 'en'));
+  const page = await context.newPage();
+  await signIn(page, 'accountant@kvartal.demo');
+  await page.click('[data-test=nav-billing]');
+  // The demo closed last month and calculated this one.
+  const periods = page.locator('[data-test=period]');
+  await periods.nth(1).waitFor();
+  const month = new Date().toISOString().slice(0, 7);
+  assert.equal(await page.locator(`[data-test=period][data-period="${month}"]`).getAttribute('data-status'), 'CALCULATED');
+  assert.equal(await periods.nth(1).getAttribute('data-status'), 'CLOSED');
+  await page.fill('[data-test=run-period]', month);
+  await page.click('[data-test=run]');
+  // Progress arrives over the websocket, chunk by chunk, until the run ends.
+  await page.locator('[data-test=run-progress][data-status=calculated]').waitFor({ timeout: 30000 });
+  assert.match(await page.locator('[data-test=run-progress]').innerText(), /calculated/);
+  await page.locator(`[data-test=period][data-period="${month}"] a`).click();
+  await page.locator('[data-test=receipt]').first().waitFor();
+  const preview = page.waitForResponse((r) => r.url().includes('/receipts/') && r.url().endsWith('.pdf'));
+  await page.locator('[data-test=receipt] [data-test=preview]').first().click();
+  const shown = await preview;
+  assert.equal(shown.status(), 200);
+  assert.equal(shown.headers()['content-type'], 'application/pdf');
+  assert.equal(shown.headers()['x-frame-options'], 'SAMEORIGIN');
+  await page.locator('[data-test=pdf-preview]').waitFor();
+  await context.close();
+
+  const resident = await browser.newContext({ locale: 'en-US', acceptDownloads: true });
+  const rpage = await resident.newPage();
+  await signIn(rpage, 'resident@kvartal.demo');
+  await rpage.click('[data-test=nav-receipts]');
+  await rpage.locator('[data-test=my-receipt]').nth(1).waitFor();
+  assert.equal(await rpage.locator('[data-test=qr] path').count(), 1, 'the QR to pay');
+  const download = rpage.waitForEvent('download');
+  await rpage.click('[data-test=receipt-pdf]');
+  const file = await (await download).path();
+  const bytes = readFileSync(file);
+  assert.equal(bytes.subarray(0, 5).toString(), '%PDF-');
+  // The PDF opens: poppler reads its pages and text.
+  const text = execFileSync('pdftotext', [file, '-']).toString();
+  assert.match(text, /Amount due|К оплате|Total a pagar/);
+  assert.match(execFileSync('pdfinfo', [file]).toString(), /Pages:\s+1/);
+  await resident.close();
 });
 
 test('an accountant sets new prices (the ones before end the day before), a norm, and adds a service', async () => {

@@ -309,6 +309,12 @@ impl Plan {
             if s.archived {
                 continue;
             }
+            // A service without a price this month (not yet, or no longer) is
+            // not billed.
+            if self.versions(k, a.house_id)?.is_empty() {
+                continue;
+            }
+            let s = &self.services[k].model;
             let method = s.method;
             let resource = s.resource.map(|r| r.to_value());
             let coefficient = self.services[k].coefficient;
@@ -408,10 +414,16 @@ impl Plan {
                     continue;
                 }
             };
+            if quantity.is_zero() && exact.is_zero() {
+                continue;
+            }
             let s = &self.services[k].model;
             lines.push(charge_line(s, quantity, source, exact));
         }
         for k in sewage {
+            if self.versions(k, a.house_id)?.is_empty() {
+                continue;
+            }
             let exact = self.priced(k, a.house_id, &[water])?;
             lines.push(charge_line(
                 &self.services[k].model,
@@ -721,5 +733,75 @@ mod tests {
             total,
             d("1012.50") + d("1637.15") + d("540.00") - d("271.35")
         );
+    }
+
+    #[test]
+    fn any_account_gets_lines_in_cents_whose_benefits_never_exceed_their_charges() {
+        let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n.max(1)
+        };
+        let mut p = plan(vec![Category {
+            code: "veteran".into(),
+            name: "Veteran".into(),
+            percent: d("37.5"),
+            services: vec!["maintenance".into(), "cold_water".into()],
+            per_person: true,
+            social_norm: Some(d("18")),
+        }]);
+        for _ in 0..2_000 {
+            let mut a = account(if next(2) == 0 { r#"["veteran"]"# } else { "[]" });
+            a.registered = next(6) as i32;
+            a.owners = next(3) as u32;
+            a.area_micro = 10_000_000 + next(200_000_000) as i64;
+            a.share_num = 1 + next(3) as i64;
+            a.share_den = a.share_num + next(3) as i64;
+            let m = meter();
+            let mut rs = Vec::new();
+            let mut value = next(1_000_000) as i64;
+            for month in 1..=11u32 {
+                if next(3) > 0 {
+                    value += next(20_000_000) as i64;
+                    rs.push(ReadingRow {
+                        meter_id: m.id,
+                        taken_on: NaiveDate::from_ymd_opt(2026, month, 1 + next(28) as u32)
+                            .unwrap(),
+                        values: [value, 0, 0],
+                        rollover: false,
+                    });
+                }
+            }
+            let map = HashMap::from([(m.id, rs.iter().collect::<Vec<_>>())]);
+            let meters: Vec<&MeterRow> = if next(4) == 0 { vec![] } else { vec![&m] };
+            let lines = p.account(&a, &meters, &map, &[]).unwrap();
+            for l in &lines {
+                assert!(l.amount.scale() <= 2, "{l:?}");
+                if l.kind == "benefit" {
+                    let charge = lines
+                        .iter()
+                        .find(|c| c.kind == "charge" && c.service_id == l.service_id)
+                        .unwrap();
+                    assert!(
+                        l.amount <= Decimal::ZERO && -l.amount <= charge.amount,
+                        "{l:?} {charge:?}"
+                    );
+                }
+            }
+            let charged: Decimal = lines
+                .iter()
+                .filter(|l| l.kind == "charge")
+                .map(|l| l.amount)
+                .sum();
+            let benefits: Decimal = lines
+                .iter()
+                .filter(|l| l.kind == "benefit")
+                .map(|l| l.amount)
+                .sum();
+            let total: Decimal = lines.iter().map(|l| l.amount).sum();
+            assert_eq!(charged + benefits, total);
+        }
     }
 }

@@ -198,9 +198,13 @@ impl Billing {
             .map(|p| (p.id, p.full_name))
             .collect();
         let mut lines: HashMap<(Uuid, String), Vec<charge::Model>> = HashMap::new();
+        let mut periods: Vec<String> = receipts.iter().map(|r| r.period.clone()).collect();
+        periods.sort();
+        periods.dedup();
         for chunk in ids.chunks(500) {
             for c in charge::Entity::find()
                 .filter(charge::Column::OrganisationId.eq(org))
+                .filter(charge::Column::Period.is_in(periods.clone()))
                 .filter(charge::Column::AccountId.is_in(chunk.to_vec()))
                 .order_by_asc(charge::Column::Position)
                 .all(&self.db)
@@ -277,25 +281,46 @@ impl Billing {
                 due: minor(r.due_minor),
                 due_date: r.due_date,
                 access_code: r.access_code.clone(),
-                lines: lines
-                    .remove(&(r.account_id, r.period.clone()))
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|c| DocLine {
-                        kind: c.kind,
-                        label: c.label,
-                        source: c.source,
-                        quantity: c.quantity.parse().unwrap_or_default(),
-                        unit: c.unit,
-                        tariff: c.tariff.parse().unwrap_or_default(),
-                        amount: minor(c.amount_minor),
-                    })
-                    .collect(),
+                lines: printed(
+                    lines
+                        .remove(&(r.account_id, r.period.clone()))
+                        .unwrap_or_default(),
+                )
+                .into_iter()
+                .map(|(c, source)| DocLine {
+                    kind: c.kind,
+                    label: c.label,
+                    source,
+                    quantity: c.quantity.parse().unwrap_or_default(),
+                    unit: c.unit,
+                    tariff: c.tariff.parse().unwrap_or_default(),
+                    amount: minor(c.amount_minor),
+                })
+                .collect(),
                 qr,
             });
         }
         Ok(docs)
     }
+}
+
+/// Lines with their basis as printed: a benefit names the charge it discounts.
+fn printed(lines: Vec<charge::Model>) -> Vec<(charge::Model, String)> {
+    let names: HashMap<Uuid, String> = lines
+        .iter()
+        .filter(|c| c.kind == "charge")
+        .filter_map(|c| c.service_id.map(|s| (s, c.label.clone())))
+        .collect();
+    lines
+        .into_iter()
+        .map(|c| {
+            let source = match (c.kind.as_str(), c.service_id) {
+                ("benefit", Some(s)) => names.get(&s).cloned().unwrap_or_else(|| c.source.clone()),
+                _ => c.source.clone(),
+            };
+            (c, source)
+        })
+        .collect()
 }
 
 /// The payee's requisites as printed under its name.

@@ -139,16 +139,22 @@ type MeterTuple = (
     Option<i64>,
     Option<i32>,
 );
-type ReadingTuple = (Uuid, NaiveDate, i64, Option<i64>, Option<i64>, bool);
+type ReadingTuple = (
+    Uuid,
+    NaiveDate,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    bool,
+    DateTime<Utc>,
+    Uuid,
+);
 
 const ACCOUNTS_SQL: &str = "SELECT a.id, a.house_id, a.premises_id, a.share_num, a.share_den, \
      a.registered_residents, a.privileged_categories, p.area_micro \
      FROM accounts a JOIN premises p ON p.id = a.premises_id \
      WHERE a.organisation_id = ? AND a.id > ? AND a.opened_on <= ? \
      AND (a.closed_on IS NULL OR a.closed_on >= ?) ORDER BY a.id LIMIT ?";
-/// The chunk's accounts as a range of ids: `(lo, hi]`.
-const RANGE: &str =
-    "SELECT premises_id FROM accounts WHERE organisation_id = ? AND id > ? AND id <= ?";
 
 /// A receipt's id: the same for an account and period in every run.
 pub fn receipt_id(account: Uuid, period: &str) -> Uuid {
@@ -461,7 +467,7 @@ impl Billing {
         if !meters.is_empty() {
             let readings: Vec<ReadingTuple> = fetch_all(
                 &self.db,
-                "SELECT r.meter_id, r.taken_on, r.value1_micro, r.value2_micro, r.value3_micro, r.rollover \
+                "SELECT r.meter_id, r.taken_on, r.value1_micro, r.value2_micro, r.value3_micro, r.rollover, r.created_at, r.id \
                  FROM readings r JOIN meters m ON m.id = r.meter_id \
                  WHERE r.organisation_id = ? AND m.premises_id IS NULL AND r.status = 'accepted' \
                  AND r.taken_on >= ? AND r.taken_on <= ? ORDER BY r.meter_id, r.taken_on, r.created_at, r.id",
@@ -520,36 +526,58 @@ impl Billing {
             error: None,
         };
         progress(&report);
-        loop {
-            let accounts: Vec<AccountTuple> = fetch_all(
-                &self.db,
-                ACCOUNTS_SQL,
-                vec![
-                    Cell::Uuid(Some(org)),
-                    Cell::Uuid(Some(lo)),
-                    Cell::Date(Some(period.last_day())),
-                    Cell::Date(Some(period.first_day())),
-                    Cell::BigInt(Some(CHUNK as i64)),
-                ],
-            )
-            .await?;
-            let Some(last) = accounts.last() else {
-                break;
-            };
-            let hi = last.0;
-            let chunk = self
-                .chunk(&mut plan, org, period, &s, row, lo, hi, accounts, due)
-                .await?;
+        // Chunks are read and computed one ahead of the one being written: the
+        // reads and the arithmetic overlap the writes (another connection).
+        let (sender, mut chunks) = tokio::sync::mpsc::channel::<AppResult<(Uuid, Uuid, Chunk)>>(1);
+        let reader = {
+            let this = self.clone();
+            let (s, row) = (s.clone(), row.clone());
+            crate::tenancy::scoped(crate::tenancy::current(), async move {
+                let mut lo = Uuid::nil();
+                loop {
+                    let next = this
+                        .next_chunk(&mut plan, org, period, &s, &row, lo, due)
+                        .await;
+                    let (hi, stop) = match &next {
+                        Ok(Some((hi, _))) => (*hi, false),
+                        Ok(None) => return,
+                        Err(_) => (lo, true),
+                    };
+                    let item = next.map(|c| c.map(|(hi, chunk)| (lo, hi, chunk)));
+                    let Some(item) = item.transpose() else {
+                        return;
+                    };
+                    if sender.send(item).await.is_err() || stop {
+                        return;
+                    }
+                    lo = hi;
+                }
+            })
+        };
+        let reader = tokio::spawn(reader);
+        let mut announced = std::time::Instant::now();
+        while let Some(item) = chunks.recv().await {
+            let (from, hi, chunk) = item?;
+            let started = std::time::Instant::now();
             done += chunk.accounts;
             lines_written += chunk.charges.len() as u64;
-            self.write(org, &text, row.id, token, lo, Some(hi), done, chunk)
+            self.write(org, &text, row.id, token, from, Some(hi), done, chunk)
                 .await?;
+            tracing::debug!(elapsed = ?started.elapsed(), "billing chunk written");
             lo = hi;
             report.done = done;
             report.lines = lines_written;
             progress(&report);
-            self.announce(org, &report).await;
+            // Subscribers hear of progress twice a second at most: each news
+            // is a commit of its own.
+            if announced.elapsed() >= std::time::Duration::from_millis(500) {
+                self.announce(org, &report).await;
+                announced = std::time::Instant::now();
+            }
         }
+        reader
+            .await
+            .map_err(|e| AppError::Internal(format!("the billing reader stopped: {e}")))?;
         // Accounts beyond the last (closed since an earlier run) lose their lines.
         let now = self.clock.now();
         let mut tx = BulkTx::begin(&self.db).await?;
@@ -624,6 +652,42 @@ impl Billing {
         }
     }
 
+    /// The next chunk of accounts after `lo`, read and computed; none at the end.
+    #[allow(clippy::too_many_arguments)]
+    async fn next_chunk(
+        &self,
+        plan: &mut Plan,
+        org: Uuid,
+        period: Period,
+        s: &Settings,
+        row: &billing_period::Model,
+        lo: Uuid,
+        due: NaiveDate,
+    ) -> AppResult<Option<(Uuid, Chunk)>> {
+        let accounts: Vec<AccountTuple> = fetch_all(
+            &self.db,
+            ACCOUNTS_SQL,
+            vec![
+                Cell::Uuid(Some(org)),
+                Cell::Uuid(Some(lo)),
+                Cell::Date(Some(period.last_day())),
+                Cell::Date(Some(period.first_day())),
+                Cell::BigInt(Some(CHUNK as i64)),
+            ],
+        )
+        .await?;
+        let Some(last) = accounts.last() else {
+            return Ok(None);
+        };
+        let hi = last.0;
+        let started = std::time::Instant::now();
+        let chunk = self
+            .chunk(plan, org, period, s, row, lo, hi, accounts, due)
+            .await?;
+        tracing::debug!(elapsed = ?started.elapsed(), "billing chunk read and computed");
+        Ok(Some((hi, chunk)))
+    }
+
     /// Reads and computes one chunk of accounts `(lo, hi]`.
     #[allow(clippy::too_many_arguments)]
     async fn chunk(
@@ -646,75 +710,76 @@ impl Billing {
             ]
         };
         let text = period.to_string();
-        let mut args = vec![Cell::Uuid(Some(org))];
-        args.extend(range());
-        let meters: Vec<MeterTuple> = fetch_all(
-            &self.db,
-            &format!(
-                "SELECT id, premises_id, resource, zones, status, verification_due, initial1_micro, \
-                 initial2_micro, initial3_micro, digits FROM meters \
-                 WHERE organisation_id = ? AND status <> 'archived' AND premises_id IN ({RANGE})"
+        // Each read walks the chunk's accounts by id and joins from there, so
+        // a chunk costs what it reads, however many accounts come before it;
+        // the reads run at once, on connections of their own. Premises shared
+        // by several accounts repeat their meters and readings: deduplicated
+        // and ordered here rather than by the database.
+        let mut reading_args = range();
+        reading_args.push(Cell::Date(Some(window_start(period, s))));
+        reading_args.push(Cell::Date(Some(period.last_day())));
+        let mut owner_args = range();
+        owner_args.push(Cell::Date(Some(period.first_day())));
+        let mut recalc_args = vec![Cell::Text(text.clone())];
+        recalc_args.extend(range());
+        let mut previous_args = vec![Cell::Text(period_before(period))];
+        previous_args.extend(range());
+        type RecalcTuple = (Uuid, Uuid, String, String, Option<String>, i64);
+        let (meters, readings, owners, recalcs, previous, linked) = tokio::try_join!(
+            fetch_all::<MeterTuple>(
+                &self.db,
+                "SELECT m.id, m.premises_id, m.resource, m.zones, m.status, m.verification_due, \
+                 m.initial1_micro, m.initial2_micro, m.initial3_micro, m.digits \
+                 FROM accounts a JOIN meters m ON m.premises_id = a.premises_id \
+                 WHERE a.organisation_id = ? AND a.id > ? AND a.id <= ? AND m.status <> 'archived'",
+                range(),
             ),
-            args.clone(),
-        )
-        .await?;
-        let mut args = vec![
-            Cell::Uuid(Some(org)),
-            Cell::Date(Some(window_start(period, s))),
-            Cell::Date(Some(period.last_day())),
-            Cell::Uuid(Some(org)),
-        ];
-        args.extend(range());
-        let readings: Vec<ReadingTuple> = fetch_all(
-            &self.db,
-            &format!(
-                "SELECT r.meter_id, r.taken_on, r.value1_micro, r.value2_micro, r.value3_micro, r.rollover \
-                 FROM readings r WHERE r.status = 'accepted' AND r.organisation_id = ? \
-                 AND r.taken_on >= ? AND r.taken_on <= ? AND r.meter_id IN \
-                 (SELECT id FROM meters WHERE organisation_id = ? AND premises_id IN ({RANGE})) \
-                 ORDER BY r.meter_id, r.taken_on, r.created_at, r.id"
+            fetch_all::<ReadingTuple>(
+                &self.db,
+                "SELECT r.meter_id, r.taken_on, r.value1_micro, r.value2_micro, r.value3_micro, \
+                 r.rollover, r.created_at, r.id \
+                 FROM accounts a JOIN meters m ON m.premises_id = a.premises_id \
+                 JOIN readings r ON r.meter_id = m.id \
+                 WHERE a.organisation_id = ? AND a.id > ? AND a.id <= ? \
+                 AND r.taken_on >= ? AND r.taken_on <= ? AND r.status = 'accepted'",
+                reading_args,
             ),
-            args,
-        )
-        .await?;
-        let mut args = vec![Cell::Date(Some(period.first_day())), Cell::Uuid(Some(org))];
-        args.extend(range());
-        let owners: Vec<(Uuid, i64)> = fetch_all(
-            &self.db,
-            &format!(
-                "SELECT premises_id, COUNT(*) FROM occupancies WHERE role = 'owner' \
-                 AND (until IS NULL OR until >= ?) AND premises_id IN ({RANGE}) GROUP BY premises_id"
+            fetch_all::<(Uuid, i64)>(
+                &self.db,
+                "SELECT o.premises_id, COUNT(DISTINCT o.id) FROM accounts a \
+                 JOIN occupancies o ON o.premises_id = a.premises_id \
+                 WHERE a.organisation_id = ? AND a.id > ? AND a.id <= ? AND o.role = 'owner' \
+                 AND (o.until IS NULL OR o.until >= ?) GROUP BY o.premises_id",
+                owner_args,
             ),
-            args,
-        )
-        .await?;
-        let mut args = vec![Cell::Text(text.clone())];
-        args.extend(range());
-        let recalcs: Vec<(Uuid, Uuid, String, String, Option<String>, i64)> = fetch_all(
-            &self.db,
-            "SELECT account_id, service_id, period_of, reason, quantity, amount_minor FROM recalculations \
-             WHERE applied_in = ? AND organisation_id = ? AND account_id > ? AND account_id <= ? \
-             ORDER BY account_id, created_at, id",
-            args,
-        )
-        .await?;
-        let mut args = vec![Cell::Text(period_before(period))];
-        args.extend(range());
-        let previous: Vec<(Uuid, i64)> = fetch_all(
-            &self.db,
-            "SELECT account_id, due_minor FROM receipts WHERE period = ? AND organisation_id = ? \
-             AND account_id > ? AND account_id <= ?",
-            args,
-        )
-        .await?;
-        let linked: Vec<(Uuid,)> = fetch_all(
-            &self.db,
-            "SELECT DISTINCT account_id FROM resident_links WHERE organisation_id = ? \
-             AND account_id > ? AND account_id <= ?",
-            range(),
-        )
-        .await?;
+            fetch_all::<RecalcTuple>(
+                &self.db,
+                "SELECT account_id, service_id, period_of, reason, quantity, amount_minor FROM recalculations \
+                 WHERE applied_in = ? AND organisation_id = ? AND account_id > ? AND account_id <= ? \
+                 ORDER BY account_id, created_at, id",
+                recalc_args,
+            ),
+            fetch_all::<(Uuid, i64)>(
+                &self.db,
+                "SELECT account_id, due_minor FROM receipts WHERE period = ? AND organisation_id = ? \
+                 AND account_id > ? AND account_id <= ?",
+                previous_args,
+            ),
+            fetch_all::<(Uuid,)>(
+                &self.db,
+                "SELECT DISTINCT account_id FROM resident_links WHERE organisation_id = ? \
+                 AND account_id > ? AND account_id <= ?",
+                range(),
+            ),
+        )?;
+        let mut meters = meters;
+        meters.sort_unstable_by_key(|m| m.0);
+        meters.dedup_by_key(|m| m.0);
+        let mut readings = readings;
+        readings.sort_unstable_by_key(|r| (r.0, r.1, r.6, r.7));
+        readings.dedup_by_key(|r| r.7);
 
+        let computing = std::time::Instant::now();
         let meters: Vec<MeterRow> = meters.into_iter().map(meter_row).collect();
         let readings: Vec<ReadingRow> = readings.into_iter().map(reading_row).collect();
         let recalcs: Vec<RecalcRow> = recalcs
@@ -818,6 +883,7 @@ impl Billing {
                     .push(charge_cells(org, &text, id, house_id, position, l));
             }
         }
+        tracing::debug!(elapsed = ?computing.elapsed(), "billing chunk computed");
         Ok(out)
     }
 
@@ -981,7 +1047,7 @@ fn meter_row(t: MeterTuple) -> MeterRow {
 }
 
 fn reading_row(t: ReadingTuple) -> ReadingRow {
-    let (meter_id, taken_on, v1, v2, v3, rollover) = t;
+    let (meter_id, taken_on, v1, v2, v3, rollover, _, _) = t;
     ReadingRow {
         meter_id,
         taken_on,
