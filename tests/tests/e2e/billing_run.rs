@@ -401,7 +401,8 @@ db_test! {
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let reference = snapshot(app).await;
         assert_eq!(reference.1.len(), 7_000);
-        assert!(reference.0.len() >= 28_000, "{} lines", reference.0.len());
+        // Water and upkeep on every receipt at least (zero lines are not printed).
+        assert!(reference.0.len() >= 14_000, "{} lines", reference.0.len());
 
         // Killed (SIGKILL) once it has written a chunk but not finished.
         let mut child = cli_run(app, &org, 2).spawn().unwrap();
