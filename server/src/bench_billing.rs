@@ -18,9 +18,10 @@ use rust_decimal::Decimal;
 use schema::audit::Author;
 use schema::billing::calc::Period;
 use schema::billing::catalogue::{Catalogue, NormDraft, ServiceDraft, StoredTier, TariffDraft};
+use schema::billing::run::{CHARGES, RECEIPTS};
 use schema::billing::settings::{CategoryDraft, Settings};
 use schema::billing::Billing;
-use schema::bulk::{BulkTx, Cell, Col, Table};
+use schema::bulk::{BulkTx, Cell};
 use schema::clock::SystemClock;
 use schema::registry::drafts::OrganisationDraft;
 use schema::registry::Registry;
@@ -442,46 +443,6 @@ async fn catalogue(
     Ok(())
 }
 
-const REF_CHARGES: Table = Table {
-    name: "charges",
-    columns: &[
-        ("id", Col::Uuid),
-        ("organisation_id", Col::Uuid),
-        ("period", Col::Text),
-        ("account_id", Col::Uuid),
-        ("house_id", Col::Uuid),
-        ("position", Col::Int),
-        ("kind", Col::Text),
-        ("service_id", Col::Uuid),
-        ("label", Col::Text),
-        ("source", Col::Text),
-        ("quantity", Col::Text),
-        ("unit", Col::Text),
-        ("tariff", Col::Text),
-        ("amount_minor", Col::BigInt),
-    ],
-};
-
-const REF_RECEIPTS: Table = Table {
-    name: "receipts",
-    columns: &[
-        ("id", Col::Uuid),
-        ("organisation_id", Col::Uuid),
-        ("period", Col::Text),
-        ("account_id", Col::Uuid),
-        ("house_id", Col::Uuid),
-        ("opening_minor", Col::BigInt),
-        ("charged_minor", Col::BigInt),
-        ("benefits_minor", Col::BigInt),
-        ("recalculated_minor", Col::BigInt),
-        ("paid_minor", Col::BigInt),
-        ("due_minor", Col::BigInt),
-        ("due_date", Col::Date),
-        ("access_code", Col::OptText),
-        ("created_at", Col::Timestamp),
-    ],
-};
-
 /// Inserts `lines` charge rows and `others` receipt rows of another period,
 /// built beforehand, in transactions of one run chunk's size; answers the
 /// seconds the inserts took, and removes the rows again.
@@ -551,7 +512,7 @@ async fn reference_insert(
         let mut tx = BulkTx::begin(db).await?;
         let prepared = schema::bulk::Prepared::insert(
             tx.backend(),
-            vec![(&REF_CHARGES, charges), (&REF_RECEIPTS, receipts)],
+            vec![(&CHARGES, charges), (&RECEIPTS, receipts)],
         )?;
         tx.run(prepared).await?;
         tx.commit().await?;

@@ -62,6 +62,20 @@ pub fn parse_period(field: &str, text: &str) -> AppResult<Period> {
 }
 
 impl Billing {
+    /// The account, if `by` may act on it.
+    async fn visible_account(&self, by: &Author, id: Uuid) -> AppResult<account::Model> {
+        let acc = account::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| AppError::not_found("account"))?;
+        by.check(Target::Account {
+            org: acc.organisation_id,
+            house: acc.house_id,
+            id: acc.id,
+        })?;
+        Ok(acc)
+    }
+
     pub async fn periods(&self, by: &Author, org: Uuid) -> AppResult<Vec<billing_period::Model>> {
         by.check(Target::Organisation(org))?;
         Ok(billing_period::Entity::find()
@@ -147,16 +161,8 @@ impl Billing {
         by: &Author,
         d: RecalcDraft,
     ) -> AppResult<recalculation::Model> {
-        let acc = account::Entity::find_by_id(d.account_id)
-            .one(&self.db)
-            .await?
-            .ok_or_else(|| AppError::not_found("account"))?;
+        let acc = self.visible_account(by, d.account_id).await?;
         let org = acc.organisation_id;
-        by.check(Target::Account {
-            org,
-            house: acc.house_id,
-            id: acc.id,
-        })?;
         let period_of = parse_period("periodOf", &d.period_of)?;
         if !REASONS.contains(&d.reason.as_str()) {
             return Err(AppError::validation(
@@ -295,15 +301,7 @@ impl Billing {
         by: &Author,
         account_id: Uuid,
     ) -> AppResult<Vec<recalculation::Model>> {
-        let acc = account::Entity::find_by_id(account_id)
-            .one(&self.db)
-            .await?
-            .ok_or_else(|| AppError::not_found("account"))?;
-        by.check(Target::Account {
-            org: acc.organisation_id,
-            house: acc.house_id,
-            id: acc.id,
-        })?;
+        self.visible_account(by, account_id).await?;
         Ok(recalculation::Entity::find()
             .filter(recalculation::Column::AccountId.eq(account_id))
             .order_by_desc(recalculation::Column::CreatedAt)
@@ -376,15 +374,7 @@ impl Billing {
         by: &Author,
         account_id: Uuid,
     ) -> AppResult<Vec<receipt::Model>> {
-        let acc = account::Entity::find_by_id(account_id)
-            .one(&self.db)
-            .await?
-            .ok_or_else(|| AppError::not_found("account"))?;
-        by.check(Target::Account {
-            org: acc.organisation_id,
-            house: acc.house_id,
-            id: acc.id,
-        })?;
+        self.visible_account(by, account_id).await?;
         Ok(receipt::Entity::find()
             .filter(receipt::Column::AccountId.eq(account_id))
             .order_by_desc(receipt::Column::Period)

@@ -73,7 +73,8 @@ pub struct Billing {
     lease: Duration,
 }
 
-const CHARGES: Table = Table {
+/// A receipt's lines as the run writes them.
+pub const CHARGES: Table = Table {
     name: "charges",
     columns: &[
         ("id", Col::Uuid),
@@ -93,7 +94,8 @@ const CHARGES: Table = Table {
     ],
 };
 
-const RECEIPTS: Table = Table {
+/// Receipts as the run writes them.
+pub const RECEIPTS: Table = Table {
     name: "receipts",
     columns: &[
         ("id", Col::Uuid),
