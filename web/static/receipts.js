@@ -121,9 +121,16 @@ export function MyReceipts({ me, i18n }) {
   const [byAccount, setByAccount] = useState(null);
   const [error, setError] = useState(null);
   useEffect(() => {
-    Promise.all(me.accounts.map((a) => gql(`query($id: ID!) { accountReceipts(accountId: $id) { id period amountDue dueDate pdfUrl
-      payment { standard payload size svgPath } } }`, { id: a.id }).then((d) => [a, d.accountReceipts])))
-      .then(setByAccount, setError);
+    // The QR is drawn for the latest receipt only: one payment code per account.
+    const latest = async (a) => {
+      const { accountReceipts: list } = await gql('query($id: ID!) { accountReceipts(accountId: $id) { id period amountDue dueDate pdfUrl } }', { id: a.id });
+      if (list.length) {
+        const { receipt } = await gql('query($id: ID!) { receipt(id: $id) { payment { standard payload size svgPath } } }', { id: list[0].id });
+        list[0] = { ...list[0], payment: receipt.payment };
+      }
+      return [a, list];
+    };
+    Promise.all(me.accounts.map(latest)).then(setByAccount, setError);
   }, [me]);
   if (error) return html`<p class="error" role="alert">${failure(error, t)}</p>`;
   if (!byAccount) return html`<p class="muted">${t('loading')}</p>`;

@@ -102,15 +102,7 @@ pub fn payload(
 impl Billing {
     /// One receipt as a PDF, if `by` may see its account.
     pub async fn receipt_pdf(&self, by: &Author, id: Uuid) -> AppResult<(String, Vec<u8>)> {
-        let r = receipt::Entity::find_by_id(id)
-            .one(&self.db)
-            .await?
-            .ok_or_else(|| AppError::not_found("receipt"))?;
-        by.check(Target::Account {
-            org: r.organisation_id,
-            house: r.house_id,
-            id: r.account_id,
-        })?;
+        let r = self.receipt(by, id).await?;
         let docs = self.documents(r.organisation_id, vec![r]).await?;
         let name = docs
             .first()

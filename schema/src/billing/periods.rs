@@ -309,12 +309,8 @@ impl Billing {
             .await?)
     }
 
-    /// A receipt with its lines, if `by` may see its account.
-    pub async fn receipt(
-        &self,
-        by: &Author,
-        id: Uuid,
-    ) -> AppResult<(receipt::Model, Vec<charge::Model>)> {
+    /// A receipt, if `by` may see its account.
+    pub async fn receipt(&self, by: &Author, id: Uuid) -> AppResult<receipt::Model> {
         let r = receipt::Entity::find_by_id(id)
             .one(&self.db)
             .await?
@@ -324,8 +320,7 @@ impl Billing {
             house: r.house_id,
             id: r.account_id,
         })?;
-        let lines = self.lines(&r).await?;
-        Ok((r, lines))
+        Ok(r)
     }
 
     pub async fn lines(&self, r: &receipt::Model) -> AppResult<Vec<charge::Model>> {

@@ -518,7 +518,7 @@ impl PeriodsQuery {
     async fn receipt(&self, ctx: &Context<'_>, id: ID) -> Result<Receipt> {
         let by = author(ctx, "Query.receipt")?;
         let id = uuid("id", &id)?;
-        let (r, _) = ctx.data::<Billing>()?.receipt(&by, id).await?;
+        let r = ctx.data::<Billing>()?.receipt(&by, id).await?;
         Ok(Receipt(r))
     }
 
