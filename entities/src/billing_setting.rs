@@ -18,6 +18,8 @@ pub struct Model {
     pub average_months: i32,
     pub min_months: i32,
     pub max_average_periods: i32,
+    /// Common-house needs by the house meter are capped at the norm.
+    pub common_house_capped: bool,
     /// Template texts; `{placeholders}` are filled per receipt.
     pub receipt_title: String,
     pub receipt_note: String,

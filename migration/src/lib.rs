@@ -12,6 +12,7 @@ mod m20261128_000001_events_readings;
 mod m20261129_000001_event_relay;
 mod m20261130_000001_billing_catalogue;
 mod m20261201_000001_billing_periods;
+mod m20261202_000001_common_house_cap;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000001_event_relay::Migration),
             Box::new(m20261130_000001_billing_catalogue::Migration),
             Box::new(m20261201_000001_billing_periods::Migration),
+            Box::new(m20261202_000001_common_house_cap::Migration),
         ]
     }
 }

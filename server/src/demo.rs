@@ -885,6 +885,15 @@ async fn demo_catalogue(
                 &["7.02", "2.81"],
             ),
             (
+                "cold_water_common",
+                "ХВС на содержание общего имущества",
+                "м³",
+                M::CommonHouse,
+                Some(R::ColdWater),
+                &["49.13"],
+                &["53.80"],
+            ),
+            (
                 "upkeep",
                 "Содержание жилого помещения",
                 "м²",
@@ -996,7 +1005,23 @@ async fn demo_catalogue(
                 .await
                 .map_err(|e| anyhow::anyhow!("demo tariff {code}: {e}"))?;
         }
-        if resource == Some(R::ColdWater) {
+        if method == M::CommonHouse {
+            // Cold water for the common areas: 0.0365 m³ per m² a month.
+            catalogue
+                .set_norm(
+                    &norm_by,
+                    NormDraft {
+                        service_id: service.id,
+                        house_id: None,
+                        basis: entities::NormBasis::CommonArea,
+                        valid_from: "2026-01-01".parse()?,
+                        valid_to: None,
+                        value: d("0.0365"),
+                    },
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("demo norm {code}: {e}"))?;
+        } else if resource == Some(R::ColdWater) {
             catalogue
                 .set_norm(
                     &norm_by,
@@ -1016,10 +1041,11 @@ async fn demo_catalogue(
     Ok(n)
 }
 
-/// Four months of readings for the flats' meters (enough for an average
-/// when this month's reading is still missing) (from the import, as a
-/// management office loads a meter-reading contractor's file), a few of them
-/// flagged for review. Returns how many.
+/// Four months of readings for the flats' meters and the house meters
+/// (enough for an average when this month's reading is still missing; a house
+/// meter counts more than its flats, the common areas' share), from the
+/// import, as a management office loads a meter-reading contractor's file, a
+/// few of them flagged for review. Returns how many.
 async fn demo_readings(db: &DatabaseConnection, org: uuid::Uuid) -> anyhow::Result<u64> {
     use chrono::{Datelike, Months};
     use entities::meter;
@@ -1027,10 +1053,20 @@ async fn demo_readings(db: &DatabaseConnection, org: uuid::Uuid) -> anyhow::Resu
     let today = schema::readings::today_in("UTC", clock.now());
     let meters = meter::Entity::find()
         .filter(meter::Column::OrganisationId.eq(org))
-        .filter(meter::Column::PremisesId.is_not_null())
         .filter(meter::Column::Status.eq(entities::MeterStatus::Active))
+        .order_by_asc(meter::Column::Serial)
         .all(db)
         .await?;
+    // A house meter counts its premises' consumption (metered or by norm)
+    // and the common areas'.
+    let mut flats: std::collections::HashMap<uuid::Uuid, i64> = std::collections::HashMap::new();
+    for p in entities::premises::Entity::find()
+        .filter(entities::premises::Column::OrganisationId.eq(org))
+        .all(db)
+        .await?
+    {
+        *flats.entry(p.house_id).or_default() += 1;
+    }
     let mut rng = Rng::new(2026);
     let mut csv = String::from("serial;resource;date;value1;value2\n");
     for (i, m) in meters.iter().enumerate() {
@@ -1042,6 +1078,7 @@ async fn demo_readings(db: &DatabaseConnection, org: uuid::Uuid) -> anyhow::Resu
             entities::Resource::Gas => "gas",
         };
         let per_month = match m.resource {
+            _ if m.premises_id.is_none() => flats.get(&m.house_id).copied().unwrap_or(0) * 25 + 40,
             entities::Resource::Electricity => 150 + rng.below(200) as i64,
             entities::Resource::Gas => 10 + rng.below(30) as i64,
             _ => 3 + rng.below(6) as i64,
@@ -1060,7 +1097,7 @@ async fn demo_readings(db: &DatabaseConnection, org: uuid::Uuid) -> anyhow::Resu
             values[0] += per_month;
             values[1] += per_month / 2;
             // Every fortieth meter had a month far above its usual: flagged for a check.
-            if back == 1 && i % 40 == 7 {
+            if back == 1 && i % 40 == 7 && m.premises_id.is_some() {
                 values[0] += per_month * 12;
             }
             let second = if m.zones > 1 {

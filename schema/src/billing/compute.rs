@@ -50,8 +50,15 @@ pub struct Plan {
     pub services: Vec<Svc>,
     pub categories: Vec<Category>,
     pub houses: HashMap<Uuid, HouseArea>,
-    /// House meters' volume for the period by (house, resource): heating F3.
+    /// House meters' volume for the period by (house, resource): heating F3
+    /// and common-house needs F12.
     pub house_volumes: HashMap<(Uuid, String), Decimal>,
+    /// What the premises of a house consumed by (house, resource), as billed
+    /// (metered, average and norm volumes): F12 subtracts it from the house
+    /// meter. Filled by the run before the first chunk.
+    pub premises_volumes: HashMap<(Uuid, String), Decimal>,
+    /// Common-house needs by the house meter are capped at the norm.
+    pub common_capped: bool,
     tariffs: HashMap<(usize, Uuid), Vec<TariffVersion>>,
     norms: HashMap<(usize, Uuid, NormBasis), Option<Decimal>>,
 }
@@ -135,6 +142,8 @@ impl Plan {
             categories,
             houses,
             house_volumes: HashMap::new(),
+            premises_volumes: HashMap::new(),
+            common_capped: true,
             tariffs: HashMap::new(),
             norms: HashMap::new(),
         }
@@ -393,21 +402,36 @@ impl Plan {
                     (q, src, self.priced(k, a.house_id, &[q])?)
                 }
                 CalculationMethod::CommonHouse => {
-                    let norm = self
-                        .norm(k, a.house_id, NormBasis::CommonArea)
+                    let norm = self.norm(k, a.house_id, NormBasis::CommonArea);
+                    let key = resource.as_ref().map(|r| (a.house_id, r.clone()));
+                    let house_volume = key
+                        .as_ref()
+                        .and_then(|k| self.house_volumes.get(k))
+                        .copied();
+                    let premises_volume = key
+                        .as_ref()
+                        .and_then(|k| self.premises_volumes.get(k))
+                        .copied()
                         .unwrap_or_default();
                     let q = calc::common_house_volume(&calc::CommonHouse {
-                        house_volume: None,
-                        premises_volume: Decimal::ZERO,
+                        house_volume,
+                        premises_volume,
                         other_volume: Decimal::ZERO,
-                        norm_per_common_m2: norm,
+                        norm_per_common_m2: norm.unwrap_or_default(),
                         common_area: house.common,
                         premises_area: area,
                         house_area: house.total,
-                        capped: true,
+                        // Capped where the organisation says so and a norm
+                        // for common areas is set.
+                        capped: self.common_capped && norm.is_some(),
                     })
                     .unwrap_or(Decimal::ZERO);
-                    (q, "common_norm", self.priced(k, a.house_id, &[q])?)
+                    let src = if house_volume.is_some() {
+                        "common_meter"
+                    } else {
+                        "common_norm"
+                    };
+                    (q, src, self.priced(k, a.house_id, &[q])?)
                 }
                 CalculationMethod::Sewage => {
                     sewage.push(k);
@@ -455,6 +479,46 @@ impl Plan {
     }
 
     /// Benefit lines of an account's charges by its privileged categories.
+    /// The resources whose individual consumption F12 subtracts from a house
+    /// meter: those of the common-house services.
+    pub fn common_resources(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .services
+            .iter()
+            .filter(|s| !s.model.archived && s.model.method == CalculationMethod::CommonHouse)
+            .filter_map(|s| s.model.resource.map(|r| r.to_value()))
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Adds an account's own consumption of `resource` (its metered and norm
+    /// charge lines) to its house's total for F12.
+    pub fn count_consumption(&mut self, house: Uuid, resource: &str, lines: &[OutLine]) {
+        let mut sum = Decimal::ZERO;
+        for l in lines.iter().filter(|l| l.kind == "charge") {
+            let Some(s) = self
+                .services
+                .iter()
+                .find(|s| Some(s.model.id) == l.service_id)
+            else {
+                continue;
+            };
+            let own = matches!(
+                s.model.method,
+                CalculationMethod::Metered | CalculationMethod::Norm
+            );
+            if own && s.model.resource.map(|r| r.to_value()).as_deref() == Some(resource) {
+                sum += l.quantity;
+            }
+        }
+        *self
+            .premises_volumes
+            .entry((house, resource.to_string()))
+            .or_default() += sum;
+    }
+
     fn benefits(&self, a: &AccountRow, people: Decimal, lines: &[OutLine]) -> Vec<OutLine> {
         let codes: Vec<String> = serde_json::from_str(&a.categories).unwrap_or_default();
         let mut out = Vec::new();
@@ -672,6 +736,32 @@ mod tests {
                 ("area", "54.3".into(), d("1637.15")),
                 ("water_sum", "7.5".into(), d("300.00")),
             ]
+        );
+    }
+
+    #[test]
+    fn a_house_counts_its_premises_own_water_not_their_area_or_sewage() {
+        let mut p = plan(vec![]);
+        let m = meter();
+        let rs = [
+            reading(&m, "2026-10-25", "100"),
+            reading(&m, "2026-11-24", "107.5"),
+        ];
+        let map = HashMap::from([(m.id, rs.iter().collect::<Vec<_>>())]);
+        let a = account("[]");
+        let lines = p.account(&a, &[&m], &map, &[]).unwrap();
+        p.count_consumption(a.house_id, "cold_water", &lines);
+        // Without a meter: the norm, 4.5 × 3 people.
+        let lines = p.account(&a, &[], &map, &[]).unwrap();
+        p.count_consumption(a.house_id, "cold_water", &lines);
+        p.count_consumption(a.house_id, "hot_water", &lines);
+        assert_eq!(
+            p.premises_volumes[&(a.house_id, "cold_water".to_string())],
+            d("21")
+        );
+        assert_eq!(
+            p.premises_volumes[&(a.house_id, "hot_water".to_string())],
+            d("0")
         );
     }
 

@@ -11,6 +11,7 @@ pub mod calc;
 pub mod catalogue;
 pub mod compute;
 pub mod documents;
+mod inputs;
 pub mod mutation;
 pub mod pdf;
 pub mod periods;

@@ -118,6 +118,10 @@ pub struct BillingSettings {
     pub average_months: i32,
     pub min_months: i32,
     pub max_average_periods: i32,
+    /// Common-house needs measured by the house meter (house meter minus the
+    /// premises' own consumption, shared by area) are capped at the norm for
+    /// common areas.
+    pub common_house_capped: bool,
     /// The receipt template's texts; `{org}`, `{period}`, `{account}`,
     /// `{payer}`, `{due_date}` and `{amount_due}` are filled per receipt.
     pub receipt_title: String,
@@ -142,6 +146,7 @@ impl From<Settings> for BillingSettings {
             average_months: s.average_months,
             min_months: s.min_months,
             max_average_periods: s.max_average_periods,
+            common_house_capped: s.common_house_capped,
             receipt_title: s.receipt_title,
             receipt_note: s.receipt_note,
             receipt_footer: s.receipt_footer,
@@ -164,6 +169,8 @@ pub struct BillingSettingsInput {
     pub min_months: i32,
     #[graphql(default = 3)]
     pub max_average_periods: i32,
+    #[graphql(default = true)]
+    pub common_house_capped: bool,
     #[graphql(default)]
     pub receipt_title: String,
     #[graphql(default)]
@@ -306,7 +313,7 @@ impl ReceiptLine {
     }
     /// How the quantity was found: `reading`, `average`, `norm`,
     /// `norm_raised`, `area`, `people`, `fixed`, `house_meter`,
-    /// `common_norm`, `water_sum`; a benefit's category; a recalculation's
+    /// `common_norm`, `common_meter`, `water_sum`; a benefit's category; a recalculation's
     /// `reason:period`.
     async fn source(&self) -> &str {
         &self.0.source
@@ -564,6 +571,7 @@ impl PeriodsMutation {
             average_months: input.average_months,
             min_months: input.min_months,
             max_average_periods: input.max_average_periods,
+            common_house_capped: input.common_house_capped,
             receipt_title: input.receipt_title,
             receipt_note: input.receipt_note,
             receipt_footer: input.receipt_footer,

@@ -26,9 +26,8 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::calc::{MissingRules, Period};
-use super::compute::{
-    AccountRow, Category, HouseArea, MeterRow, OutLine, Plan, ReadingRow, RecalcRow, Svc,
-};
+use super::compute::{Category, HouseArea, OutLine, Plan, RecalcRow, Svc};
+use super::inputs::{self, AccountTuple, Premises, Scope};
 use super::settings::{self, Settings};
 use crate::audit::{self, Author};
 use crate::auth::Target;
@@ -127,36 +126,6 @@ const ACCESS_CODES: Table = Table {
         ("created_at", Col::Timestamp),
     ],
 };
-
-type AccountTuple = (Uuid, Uuid, Uuid, i64, i64, i32, String, i64);
-type MeterTuple = (
-    Uuid,
-    Option<Uuid>,
-    String,
-    i32,
-    String,
-    Option<NaiveDate>,
-    i64,
-    Option<i64>,
-    Option<i64>,
-    Option<i32>,
-);
-type ReadingTuple = (
-    Uuid,
-    NaiveDate,
-    i64,
-    Option<i64>,
-    Option<i64>,
-    bool,
-    DateTime<Utc>,
-    Uuid,
-);
-
-const ACCOUNTS_SQL: &str = "SELECT a.id, a.house_id, a.premises_id, a.share_num, a.share_den, \
-     a.registered_residents, a.privileged_categories, p.area_micro \
-     FROM accounts a JOIN premises p ON p.id = a.premises_id \
-     WHERE a.organisation_id = ? AND a.id > ? AND a.opened_on <= ? \
-     AND (a.closed_on IS NULL OR a.closed_on >= ?) ORDER BY a.id LIMIT ?";
 
 /// A receipt's id: the same for an account and period in every run.
 pub fn receipt_id(account: Uuid, period: &str) -> Uuid {
@@ -457,42 +426,9 @@ impl Billing {
             max_average_periods: s.max_average_periods.clamp(0, 12) as u32,
         };
         let mut plan = Plan::new(period, rules, svcs, categories, houses);
-        // House meters: their period's volume, for heating by the house meter.
-        let meters: Vec<MeterTuple> = fetch_all(
-            &self.db,
-            "SELECT id, premises_id, resource, zones, status, verification_due, initial1_micro, \
-             initial2_micro, initial3_micro, digits FROM meters \
-             WHERE organisation_id = ? AND premises_id IS NULL AND status <> 'archived'",
-            vec![Cell::Uuid(Some(org.id))],
-        )
-        .await?;
-        if !meters.is_empty() {
-            let readings: Vec<ReadingTuple> = fetch_all(
-                &self.db,
-                "SELECT r.meter_id, r.taken_on, r.value1_micro, r.value2_micro, r.value3_micro, r.rollover, r.created_at, r.id \
-                 FROM readings r JOIN meters m ON m.id = r.meter_id \
-                 WHERE r.organisation_id = ? AND m.premises_id IS NULL AND r.status = 'accepted' \
-                 AND r.taken_on >= ? AND r.taken_on <= ? ORDER BY r.meter_id, r.taken_on, r.created_at, r.id",
-                vec![
-                    Cell::Uuid(Some(org.id)),
-                    Cell::Date(Some(window_start(period, s))),
-                    Cell::Date(Some(period.last_day())),
-                ],
-            )
-            .await?;
-            let readings: Vec<ReadingRow> = readings.into_iter().map(reading_row).collect();
-            let houses: HashMap<Uuid, Uuid> = house_of_meters(&self.db, org.id).await?;
-            for m in meters.into_iter().map(meter_row) {
-                let rs: Vec<&ReadingRow> = readings.iter().filter(|r| r.meter_id == m.id).collect();
-                let month = plan.meter_month(&m, &rs);
-                if let (Some(v), Some(h)) = (month.read, houses.get(&m.id)) {
-                    *plan
-                        .house_volumes
-                        .entry((*h, m.resource.clone()))
-                        .or_default() += v;
-                }
-            }
-        }
+        plan.common_capped = s.common_house_capped;
+        inputs::house_volumes(&self.db, &mut plan, org.id, period, s).await?;
+        inputs::house_consumption(&self.db, &mut plan, org.id, period, s).await?;
         Ok(plan)
     }
 
@@ -666,18 +602,7 @@ impl Billing {
         lo: Uuid,
         due: NaiveDate,
     ) -> AppResult<Option<(Uuid, Chunk)>> {
-        let accounts: Vec<AccountTuple> = fetch_all(
-            &self.db,
-            ACCOUNTS_SQL,
-            vec![
-                Cell::Uuid(Some(org)),
-                Cell::Uuid(Some(lo)),
-                Cell::Date(Some(period.last_day())),
-                Cell::Date(Some(period.first_day())),
-                Cell::BigInt(Some(CHUNK as i64)),
-            ],
-        )
-        .await?;
+        let accounts = inputs::accounts_after(&self.db, org, period, lo, CHUNK).await?;
         let Some(last) = accounts.last() else {
             return Ok(None);
         };
@@ -712,48 +637,13 @@ impl Billing {
             ]
         };
         let text = period.to_string();
-        // Each read walks the chunk's accounts by id and joins from there, so
-        // a chunk costs what it reads, however many accounts come before it;
-        // the reads run at once, on connections of their own. Premises shared
-        // by several accounts repeat their meters and readings: deduplicated
-        // and ordered here rather than by the database.
-        let mut reading_args = range();
-        reading_args.push(Cell::Date(Some(window_start(period, s))));
-        reading_args.push(Cell::Date(Some(period.last_day())));
-        let mut owner_args = range();
-        owner_args.push(Cell::Date(Some(period.first_day())));
         let mut recalc_args = vec![Cell::Text(text.clone())];
         recalc_args.extend(range());
-        let mut previous_args = vec![Cell::Text(period_before(period))];
+        let mut previous_args = vec![Cell::Text(period.prev().to_string())];
         previous_args.extend(range());
         type RecalcTuple = (Uuid, Uuid, String, String, Option<String>, i64);
-        let (meters, readings, owners, recalcs, previous, linked) = tokio::try_join!(
-            fetch_all::<MeterTuple>(
-                &self.db,
-                "SELECT m.id, m.premises_id, m.resource, m.zones, m.status, m.verification_due, \
-                 m.initial1_micro, m.initial2_micro, m.initial3_micro, m.digits \
-                 FROM accounts a JOIN meters m ON m.premises_id = a.premises_id \
-                 WHERE a.organisation_id = ? AND a.id > ? AND a.id <= ? AND m.status <> 'archived'",
-                range(),
-            ),
-            fetch_all::<ReadingTuple>(
-                &self.db,
-                "SELECT r.meter_id, r.taken_on, r.value1_micro, r.value2_micro, r.value3_micro, \
-                 r.rollover, r.created_at, r.id \
-                 FROM accounts a JOIN meters m ON m.premises_id = a.premises_id \
-                 JOIN readings r ON r.meter_id = m.id \
-                 WHERE a.organisation_id = ? AND a.id > ? AND a.id <= ? \
-                 AND r.taken_on >= ? AND r.taken_on <= ? AND r.status = 'accepted'",
-                reading_args,
-            ),
-            fetch_all::<(Uuid, i64)>(
-                &self.db,
-                "SELECT o.premises_id, COUNT(DISTINCT o.id) FROM accounts a \
-                 JOIN occupancies o ON o.premises_id = a.premises_id \
-                 WHERE a.organisation_id = ? AND a.id > ? AND a.id <= ? AND o.role = 'owner' \
-                 AND (o.until IS NULL OR o.until >= ?) GROUP BY o.premises_id",
-                owner_args,
-            ),
+        let (premises, recalcs, previous, linked) = tokio::try_join!(
+            Premises::read(&self.db, org, period, s, Scope::Range(lo, hi)),
             fetch_all::<RecalcTuple>(
                 &self.db,
                 "SELECT account_id, service_id, period_of, reason, quantity, amount_minor FROM recalculations \
@@ -774,16 +664,7 @@ impl Billing {
                 range(),
             ),
         )?;
-        let mut meters = meters;
-        meters.sort_unstable_by_key(|m| m.0);
-        meters.dedup_by_key(|m| m.0);
-        let mut readings = readings;
-        readings.sort_unstable_by_key(|r| (r.0, r.1, r.6, r.7));
-        readings.dedup_by_key(|r| r.7);
-
         let computing = std::time::Instant::now();
-        let meters: Vec<MeterRow> = meters.into_iter().map(meter_row).collect();
-        let readings: Vec<ReadingRow> = readings.into_iter().map(reading_row).collect();
         let recalcs: Vec<RecalcRow> = recalcs
             .into_iter()
             .map(
@@ -797,21 +678,12 @@ impl Billing {
                 },
             )
             .collect();
-        let mut by_premises: HashMap<Uuid, Vec<&MeterRow>> = HashMap::new();
-        for m in &meters {
-            if let Some(p) = m.premises_id {
-                by_premises.entry(p).or_default().push(m);
-            }
-        }
-        let mut by_meter: HashMap<Uuid, Vec<&ReadingRow>> = HashMap::new();
-        for r in &readings {
-            by_meter.entry(r.meter_id).or_default().push(r);
-        }
+        let by_premises = premises.by_premises();
+        let by_meter = premises.by_meter();
         let mut recalc_of: HashMap<Uuid, Vec<&RecalcRow>> = HashMap::new();
         for r in &recalcs {
             recalc_of.entry(r.account_id).or_default().push(r);
         }
-        let owners: HashMap<Uuid, i64> = owners.into_iter().collect();
         let previous: HashMap<Uuid, i64> = previous.into_iter().collect();
         let linked: std::collections::HashSet<Uuid> = linked.into_iter().map(|r| r.0).collect();
 
@@ -820,21 +692,10 @@ impl Billing {
             accounts: accounts.len() as u32,
             ..Chunk::default()
         };
-        for (id, house_id, premises_id, share_num, share_den, registered, categories, area_micro) in
-            accounts
-        {
-            let a = AccountRow {
-                id,
-                house_id,
-                premises_id,
-                share_num,
-                share_den,
-                registered,
-                categories,
-                area_micro,
-                owners: owners.get(&premises_id).copied().unwrap_or(0) as u32,
-            };
-            let meters = by_premises.get(&premises_id).map_or(&[][..], |v| &v[..]);
+        for t in accounts {
+            let a = premises.account(t);
+            let (id, house_id) = (a.id, a.house_id);
+            let meters = by_premises.get(&a.premises_id).map_or(&[][..], |v| &v[..]);
             let recalcs = recalc_of.get(&id).map_or(&[][..], |v| &v[..]);
             let lines = plan.account(&a, meters, &by_meter, recalcs)?;
             let opening = previous.get(&id).copied().unwrap_or(0);
@@ -1020,50 +881,4 @@ async fn delete_range(
         tx.execute(&sql, args).await?;
     }
     Ok(())
-}
-
-fn window_start(period: Period, s: &Settings) -> NaiveDate {
-    let mut p = period;
-    for _ in 0..=s.average_months.clamp(1, 12) {
-        p = p.prev();
-    }
-    p.first_day()
-}
-
-fn period_before(period: Period) -> String {
-    period.prev().to_string()
-}
-
-fn meter_row(t: MeterTuple) -> MeterRow {
-    let (id, premises_id, resource, zones, status, verification_due, i1, i2, i3, digits) = t;
-    MeterRow {
-        id,
-        premises_id,
-        resource,
-        zones,
-        failed: status == "failed",
-        verification_due,
-        initial: [i1, i2.unwrap_or(0), i3.unwrap_or(0)],
-        digits,
-    }
-}
-
-fn reading_row(t: ReadingTuple) -> ReadingRow {
-    let (meter_id, taken_on, v1, v2, v3, rollover, _, _) = t;
-    ReadingRow {
-        meter_id,
-        taken_on,
-        values: [v1, v2.unwrap_or(0), v3.unwrap_or(0)],
-        rollover,
-    }
-}
-
-async fn house_of_meters(db: &DatabaseConnection, org: Uuid) -> AppResult<HashMap<Uuid, Uuid>> {
-    let rows: Vec<(Uuid, Uuid)> = fetch_all(
-        db,
-        "SELECT id, house_id FROM meters WHERE organisation_id = ? AND premises_id IS NULL",
-        vec![Cell::Uuid(Some(org))],
-    )
-    .await?;
-    Ok(rows.into_iter().collect())
 }

@@ -4,7 +4,8 @@
 //! - without a row of its own an organisation bills by the defaults: the QR
 //!   standard of its currency (RUB: GOST R 56042, BRL: PIX, EUR: EPC069),
 //!   due on the 15th of the next month, averages over 6 months (at least 3) for
-//!   at most 3 periods;
+//!   at most 3 periods, and caps common-house needs measured by the house
+//!   meter at the norm;
 //! - a PIX organisation names its key and city; the payee's requisites come
 //!   from the organisation;
 //! - a category's code is unique in its organisation, its percent within
@@ -36,6 +37,8 @@ pub struct Settings {
     pub average_months: i32,
     pub min_months: i32,
     pub max_average_periods: i32,
+    /// Common-house needs by the house meter are capped at the norm.
+    pub common_house_capped: bool,
     pub receipt_title: String,
     pub receipt_note: String,
     pub receipt_footer: String,
@@ -60,6 +63,7 @@ impl Settings {
             average_months: 6,
             min_months: 3,
             max_average_periods: 3,
+            common_house_capped: true,
             receipt_title: String::new(),
             receipt_note: String::new(),
             receipt_footer: String::new(),
@@ -77,6 +81,7 @@ impl Settings {
             average_months: m.average_months,
             min_months: m.min_months,
             max_average_periods: m.max_average_periods,
+            common_house_capped: m.common_house_capped,
             receipt_title: m.receipt_title,
             receipt_note: m.receipt_note,
             receipt_footer: m.receipt_footer,
@@ -222,6 +227,7 @@ impl Billing {
             average_months: Set(s.average_months),
             min_months: Set(s.min_months),
             max_average_periods: Set(s.max_average_periods),
+            common_house_capped: Set(s.common_house_capped),
             receipt_title: Set(s.receipt_title.clone()),
             receipt_note: Set(s.receipt_note.clone()),
             receipt_footer: Set(s.receipt_footer.clone()),

@@ -53,7 +53,7 @@ async fn wait_calculated(app: &TestApp, org: &str, period: &str) {
     panic!("the period {period} was not calculated in time");
 }
 
-async fn service(app: &TestApp, org: &str, input: Value, price: Value) -> String {
+pub async fn service(app: &TestApp, org: &str, input: Value, price: Value) -> String {
     let mut input = input;
     input["organisationId"] = json!(org);
     let id = app

@@ -7,6 +7,7 @@ mod helpers;
 mod access;
 mod audit;
 mod billing;
+mod billing_common;
 mod billing_run;
 mod events;
 mod http;

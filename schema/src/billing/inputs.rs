@@ -1,0 +1,348 @@
+//! What the run reads besides the catalogue: the accounts, their premises'
+//! meters with the readings of the averaging window, and the owners, for a
+//! chunk of accounts by id or for one house; and the house meters' volumes.
+//!
+//! Common-house needs by the house meter (F12) subtract what every premises
+//! of the house consumed, and a house's accounts span chunks: so before the
+//! first chunk the run bills each such house's accounts once, only to count
+//! their consumption (`house_consumption`).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{DatabaseConnection, DbErr};
+use uuid::Uuid;
+
+use super::calc::Period;
+use super::compute::{AccountRow, MeterRow, Plan, ReadingRow};
+use super::settings::Settings;
+use crate::bulk::{fetch_all, Cell};
+use crate::error::AppResult;
+
+pub(super) type AccountTuple = (Uuid, Uuid, Uuid, i64, i64, i32, String, i64);
+type MeterTuple = (
+    Uuid,
+    Option<Uuid>,
+    String,
+    i32,
+    String,
+    Option<NaiveDate>,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<i32>,
+);
+type HouseMeterTuple = (
+    Uuid,
+    Uuid,
+    Option<Uuid>,
+    String,
+    i32,
+    String,
+    Option<NaiveDate>,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<i32>,
+);
+type ReadingTuple = (
+    Uuid,
+    NaiveDate,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    bool,
+    DateTime<Utc>,
+    Uuid,
+);
+
+const METER_COLUMNS: &str = "m.id, m.premises_id, m.resource, m.zones, m.status, \
+     m.verification_due, m.initial1_micro, m.initial2_micro, m.initial3_micro, m.digits";
+const READING_COLUMNS: &str = "r.meter_id, r.taken_on, r.value1_micro, r.value2_micro, \
+     r.value3_micro, r.rollover, r.created_at, r.id";
+
+/// Which accounts a read covers.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Scope {
+    /// A chunk: the accounts with `lo < id <= hi`.
+    Range(Uuid, Uuid),
+    House(Uuid),
+}
+
+impl Scope {
+    /// The condition on `accounts a`, after its organisation.
+    fn filter(self) -> &'static str {
+        match self {
+            Scope::Range(..) => "a.id > ? AND a.id <= ?",
+            Scope::House(_) => "a.house_id = ?",
+        }
+    }
+
+    fn args(self, org: Uuid) -> Vec<Cell> {
+        match self {
+            Scope::Range(lo, hi) => vec![
+                Cell::Uuid(Some(org)),
+                Cell::Uuid(Some(lo)),
+                Cell::Uuid(Some(hi)),
+            ],
+            Scope::House(h) => vec![Cell::Uuid(Some(org)), Cell::Uuid(Some(h))],
+        }
+    }
+}
+
+/// The accounts open in the period after `lo`, at most `limit`, by id.
+pub(super) async fn accounts_after(
+    db: &DatabaseConnection,
+    org: Uuid,
+    period: Period,
+    lo: Uuid,
+    limit: usize,
+) -> AppResult<Vec<AccountTuple>> {
+    Ok(fetch_all(
+        db,
+        &accounts_sql("a.id > ?", " ORDER BY a.id LIMIT ?"),
+        vec![
+            Cell::Uuid(Some(org)),
+            Cell::Uuid(Some(lo)),
+            Cell::Date(Some(period.last_day())),
+            Cell::Date(Some(period.first_day())),
+            Cell::BigInt(Some(limit as i64)),
+        ],
+    )
+    .await?)
+}
+
+fn accounts_sql(filter: &str, tail: &str) -> String {
+    format!(
+        "SELECT a.id, a.house_id, a.premises_id, a.share_num, a.share_den, \
+         a.registered_residents, a.privileged_categories, p.area_micro \
+         FROM accounts a JOIN premises p ON p.id = a.premises_id \
+         WHERE a.organisation_id = ? AND {filter} AND a.opened_on <= ? \
+         AND (a.closed_on IS NULL OR a.closed_on >= ?){tail}"
+    )
+}
+
+/// The first day of the readings an average may need.
+pub(super) fn window_start(period: Period, s: &Settings) -> NaiveDate {
+    let mut p = period;
+    for _ in 0..=s.average_months.clamp(1, 12) {
+        p = p.prev();
+    }
+    p.first_day()
+}
+
+/// The meters, readings and owners of some accounts' premises.
+pub(super) struct Premises {
+    meters: Vec<MeterRow>,
+    readings: Vec<ReadingRow>,
+    owners: HashMap<Uuid, i64>,
+}
+
+impl Premises {
+    /// Reads them at once, on connections of their own. Each read walks the
+    /// scope's accounts and joins from there, so it costs what it reads.
+    /// Premises shared by several accounts repeat their meters and readings:
+    /// deduplicated and ordered here rather than by the database.
+    pub(super) async fn read(
+        db: &DatabaseConnection,
+        org: Uuid,
+        period: Period,
+        s: &Settings,
+        scope: Scope,
+    ) -> Result<Premises, DbErr> {
+        let filter = scope.filter();
+        let meter_sql = format!(
+            "SELECT {METER_COLUMNS} FROM accounts a JOIN meters m ON m.premises_id = a.premises_id \
+             WHERE a.organisation_id = ? AND {filter} AND m.status <> 'archived'"
+        );
+        let reading_sql = format!(
+            "SELECT {READING_COLUMNS} FROM accounts a \
+             JOIN meters m ON m.premises_id = a.premises_id JOIN readings r ON r.meter_id = m.id \
+             WHERE a.organisation_id = ? AND {filter} \
+             AND r.taken_on >= ? AND r.taken_on <= ? AND r.status = 'accepted'"
+        );
+        let owner_sql = format!(
+            "SELECT o.premises_id, COUNT(DISTINCT o.id) FROM accounts a \
+             JOIN occupancies o ON o.premises_id = a.premises_id \
+             WHERE a.organisation_id = ? AND {filter} AND o.role = 'owner' \
+             AND (o.until IS NULL OR o.until >= ?) GROUP BY o.premises_id"
+        );
+        let mut reading_args = scope.args(org);
+        reading_args.push(Cell::Date(Some(window_start(period, s))));
+        reading_args.push(Cell::Date(Some(period.last_day())));
+        let mut owner_args = scope.args(org);
+        owner_args.push(Cell::Date(Some(period.first_day())));
+        let (mut meters, mut readings, owners) = tokio::try_join!(
+            fetch_all::<MeterTuple>(db, &meter_sql, scope.args(org)),
+            fetch_all::<ReadingTuple>(db, &reading_sql, reading_args),
+            fetch_all::<(Uuid, i64)>(db, &owner_sql, owner_args),
+        )?;
+        meters.sort_unstable_by_key(|m| m.0);
+        meters.dedup_by_key(|m| m.0);
+        readings.sort_unstable_by_key(|r| (r.0, r.1, r.6, r.7));
+        readings.dedup_by_key(|r| r.7);
+        Ok(Premises {
+            meters: meters.into_iter().map(meter_row).collect(),
+            readings: readings.into_iter().map(reading_row).collect(),
+            owners: owners.into_iter().collect(),
+        })
+    }
+
+    pub(super) fn by_premises(&self) -> HashMap<Uuid, Vec<&MeterRow>> {
+        let mut out: HashMap<Uuid, Vec<&MeterRow>> = HashMap::new();
+        for m in &self.meters {
+            if let Some(p) = m.premises_id {
+                out.entry(p).or_default().push(m);
+            }
+        }
+        out
+    }
+
+    pub(super) fn by_meter(&self) -> HashMap<Uuid, Vec<&ReadingRow>> {
+        let mut out: HashMap<Uuid, Vec<&ReadingRow>> = HashMap::new();
+        for r in &self.readings {
+            out.entry(r.meter_id).or_default().push(r);
+        }
+        out
+    }
+
+    pub(super) fn account(&self, t: AccountTuple) -> AccountRow {
+        let (id, house_id, premises_id, share_num, share_den, registered, categories, area_micro) =
+            t;
+        AccountRow {
+            id,
+            house_id,
+            premises_id,
+            share_num,
+            share_den,
+            registered,
+            categories,
+            area_micro,
+            owners: self.owners.get(&premises_id).copied().unwrap_or(0) as u32,
+        }
+    }
+}
+
+/// The house meters' volumes of the period, by (house, resource).
+pub(super) async fn house_volumes(
+    db: &DatabaseConnection,
+    plan: &mut Plan,
+    org: Uuid,
+    period: Period,
+    s: &Settings,
+) -> AppResult<()> {
+    let meters: Vec<(Uuid, MeterTuple)> = fetch_all::<HouseMeterTuple>(
+        db,
+        &format!(
+            "SELECT m.house_id, {METER_COLUMNS} FROM meters m \
+             WHERE m.organisation_id = ? AND m.premises_id IS NULL AND m.status <> 'archived'"
+        ),
+        vec![Cell::Uuid(Some(org))],
+    )
+    .await?
+    .into_iter()
+    .map(|(h, a, b, c, d, e, f, g, i, j, k)| (h, (a, b, c, d, e, f, g, i, j, k)))
+    .collect();
+    if meters.is_empty() {
+        return Ok(());
+    }
+    let readings: Vec<ReadingRow> = fetch_all::<ReadingTuple>(
+        db,
+        &format!(
+            "SELECT {READING_COLUMNS} FROM readings r JOIN meters m ON m.id = r.meter_id \
+             WHERE r.organisation_id = ? AND m.premises_id IS NULL AND r.status = 'accepted' \
+             AND r.taken_on >= ? AND r.taken_on <= ? ORDER BY r.meter_id, r.taken_on, r.created_at, r.id"
+        ),
+        vec![
+            Cell::Uuid(Some(org)),
+            Cell::Date(Some(window_start(period, s))),
+            Cell::Date(Some(period.last_day())),
+        ],
+    )
+    .await?
+    .into_iter()
+    .map(reading_row)
+    .collect();
+    for (house, m) in meters {
+        let m = meter_row(m);
+        let rs: Vec<&ReadingRow> = readings.iter().filter(|r| r.meter_id == m.id).collect();
+        if let Some(v) = plan.meter_month(&m, &rs).read {
+            *plan
+                .house_volumes
+                .entry((house, m.resource.clone()))
+                .or_default() += v;
+        }
+    }
+    Ok(())
+}
+
+/// F12's pre-pass: for each house whose house meter measured a resource that
+/// a common-house service bills, what its premises consumed of it, as their
+/// own lines bill it.
+pub(super) async fn house_consumption(
+    db: &DatabaseConnection,
+    plan: &mut Plan,
+    org: Uuid,
+    period: Period,
+    s: &Settings,
+) -> AppResult<()> {
+    let resources = plan.common_resources();
+    let mut houses: HashMap<Uuid, Vec<String>> = HashMap::new();
+    for (house, resource) in plan.house_volumes.keys() {
+        if resources.contains(resource) {
+            houses.entry(*house).or_default().push(resource.clone());
+        }
+    }
+    let mut houses: Vec<(Uuid, Vec<String>)> = houses.into_iter().collect();
+    houses.sort();
+    for (house, resources) in houses {
+        let scope = Scope::House(house);
+        let mut args = scope.args(org);
+        args.push(Cell::Date(Some(period.last_day())));
+        args.push(Cell::Date(Some(period.first_day())));
+        let sql = accounts_sql(scope.filter(), "");
+        let (accounts, premises) = tokio::try_join!(
+            fetch_all::<AccountTuple>(db, &sql, args),
+            Premises::read(db, org, period, s, scope),
+        )?;
+        let by_premises = premises.by_premises();
+        let by_meter = premises.by_meter();
+        for t in accounts {
+            let a = premises.account(t);
+            let meters = by_premises.get(&a.premises_id).map_or(&[][..], |v| &v[..]);
+            let lines = plan.account(&a, meters, &by_meter, &[])?;
+            for r in &resources {
+                plan.count_consumption(house, r, &lines);
+            }
+        }
+        // Premises without an account this period consumed nothing billed.
+        for r in &resources {
+            plan.premises_volumes.entry((house, r.clone())).or_default();
+        }
+    }
+    Ok(())
+}
+
+fn meter_row(t: MeterTuple) -> MeterRow {
+    let (id, premises_id, resource, zones, status, verification_due, i1, i2, i3, digits) = t;
+    MeterRow {
+        id,
+        premises_id,
+        resource,
+        zones,
+        failed: status == "failed",
+        verification_due,
+        initial: [i1, i2.unwrap_or(0), i3.unwrap_or(0)],
+        digits,
+    }
+}
+
+fn reading_row(t: ReadingTuple) -> ReadingRow {
+    let (meter_id, taken_on, v1, v2, v3, rollover, _, _) = t;
+    ReadingRow {
+        meter_id,
+        taken_on,
+        values: [v1, v2.unwrap_or(0), v3.unwrap_or(0)],
+        rollover,
+    }
+}
