@@ -3,6 +3,13 @@ export const LOCALES = { en: 'English', ru: 'Русский', 'pt-BR': 'Portugu�
 
 const messages = {
   en: {
+    billingSettings: 'Billing settings and receipt template', save: 'Save', bs_saved: 'Saved: the next calculation and every PDF use them.',
+    bs_qrStandard: 'Payment QR', qr_GOST: 'GOST R 56042 (Russia)', qr_PIX: 'PIX BR Code (Brazil)', qr_EPC: 'EPC069-12 SEPA (Europe)',
+    bs_dueDay: 'Due on day of the next month', bs_pixKey: 'PIX key', bs_pixCity: 'PIX city', bs_correspAccount: 'Correspondent account',
+    bs_averageMonths: 'Average over months', bs_minMonths: 'At least months of readings', bs_maxAveragePeriods: 'Bill by average for at most periods',
+    bs_commonHouseCapped: 'Cap common-house needs by the house meter at the norm',
+    bs_receiptTitle: 'Receipt title', bs_receiptNote: 'Note under the lines', bs_receiptFooter: 'Footer', bs_accentColor: 'Accent colour',
+    bs_placeholders: 'The texts may use:',
     billing: 'Billing', receipts: 'Receipts', charged: 'Charged', benefitsTotal: 'Benefits', amountDue: 'Amount due', dueDate: 'Pay by',
     preview: 'Preview', lines: 'lines', calculate: 'Calculate', closePeriod: 'Close', calculatedAt: 'Calculated',
     closeConfirm: 'Close {period}? Its receipts will never change again; corrections go to the next period.',
@@ -77,6 +84,13 @@ const messages = {
     m_password: 'password', m_passkey: 'passkey', m_email_code: 'e-mail code', m_join: 'joined',
   },
   ru: {
+    billingSettings: 'Настройки начислений и шаблон квитанции', save: 'Сохранить', bs_saved: 'Сохранено: их используют следующий расчёт и все PDF.',
+    bs_qrStandard: 'QR для оплаты', qr_GOST: 'ГОСТ Р 56042 (Россия)', qr_PIX: 'PIX BR Code (Бразилия)', qr_EPC: 'EPC069-12 SEPA (Европа)',
+    bs_dueDay: 'Оплатить до числа следующего месяца', bs_pixKey: 'Ключ PIX', bs_pixCity: 'Город PIX', bs_correspAccount: 'Корреспондентский счёт',
+    bs_averageMonths: 'Среднее за месяцев', bs_minMonths: 'Не меньше месяцев показаний', bs_maxAveragePeriods: 'По среднему не больше периодов',
+    bs_commonHouseCapped: 'Ограничить ОДН по ОДПУ нормативом',
+    bs_receiptTitle: 'Заголовок квитанции', bs_receiptNote: 'Примечание под строками', bs_receiptFooter: 'Нижний колонтитул', bs_accentColor: 'Цвет акцента',
+    bs_placeholders: 'В текстах можно использовать:',
     billing: 'Начисления', receipts: 'Квитанции', charged: 'Начислено', benefitsTotal: 'Льготы', amountDue: 'К оплате', dueDate: 'Оплатить до',
     preview: 'Просмотр', lines: 'строк', calculate: 'Рассчитать', closePeriod: 'Закрыть', calculatedAt: 'Рассчитан',
     closeConfirm: 'Закрыть {period}? Квитанции периода больше не изменятся; исправления пойдут перерасчётом в следующий период.',
@@ -151,6 +165,13 @@ const messages = {
     m_password: 'пароль', m_passkey: 'ключ доступа', m_email_code: 'код по почте', m_join: 'подключение',
   },
   'pt-BR': {
+    billingSettings: 'Configurações de cobrança e modelo do boleto', save: 'Salvar', bs_saved: 'Salvo: o próximo cálculo e todos os PDFs as usam.',
+    bs_qrStandard: 'QR de pagamento', qr_GOST: 'GOST R 56042 (Rússia)', qr_PIX: 'PIX BR Code (Brasil)', qr_EPC: 'EPC069-12 SEPA (Europa)',
+    bs_dueDay: 'Vencimento no dia do mês seguinte', bs_pixKey: 'Chave PIX', bs_pixCity: 'Cidade PIX', bs_correspAccount: 'Conta correspondente',
+    bs_averageMonths: 'Média de meses', bs_minMonths: 'Pelo menos meses de leituras', bs_maxAveragePeriods: 'Cobrar pela média no máximo períodos',
+    bs_commonHouseCapped: 'Limitar o consumo comum pelo medidor geral à norma',
+    bs_receiptTitle: 'Título do boleto', bs_receiptNote: 'Observação abaixo das linhas', bs_receiptFooter: 'Rodapé', bs_accentColor: 'Cor de destaque',
+    bs_placeholders: 'Os textos podem usar:',
     billing: 'Cobrança', receipts: 'Boletos', charged: 'Cobrado', benefitsTotal: 'Descontos', amountDue: 'Total a pagar', dueDate: 'Vencimento',
     preview: 'Visualizar', lines: 'linhas', calculate: 'Calcular', closePeriod: 'Fechar', calculatedAt: 'Calculado',
     closeConfirm: 'Fechar {period}? Os boletos não mudarão mais; correções vão para o próximo período.',

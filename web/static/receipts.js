@@ -6,6 +6,7 @@ import { html, useState, useEffect } from './vendor/htm-preact-standalone.module
 import { gql } from './api.js';
 import { explain } from './auth.js';
 import { follow } from './live.js';
+import { BillingSettings } from './billing_settings.js';
 
 const PERIODS = `query($org: ID!) { billingPeriods(organisationId: $org) { id period status running accountsTotal accountsDone calculatedAt closedAt } }`;
 const RECEIPTS = `query($org: ID!, $period: String!, $offset: Int!) { receipts(organisationId: $org, period: $period, offset: $offset, limit: 50) {
@@ -93,6 +94,7 @@ export function BillingView({ org, i18n, canRun }) {
     } catch (e) { setError(e); }
   };
   return html`<h1>${t('billing')}</h1>
+    <${BillingSettings} org=${org} i18n=${i18n} canEdit=${canRun} />
     ${error && html`<p class="error" role="alert" data-test="billing-error">${failure(error, t)}</p>`}
     ${canRun && html`<form class="toolbar" onSubmit=${(e) => { e.preventDefault(); calculate(month); }}>
       <label>${t('period')} <input type="month" required data-test="run-period" value=${month} onInput=${(e) => setMonth(e.target.value)} /></label>

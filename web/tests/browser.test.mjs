@@ -6,7 +6,9 @@
 // /usr/bin/chromium). The server runs on a free port over a fresh SQLite file.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
 import { startServer, PASSWORD, api as call } from './server.mjs';
@@ -275,6 +277,11 @@ test('an accountant recalculates the month and watches it live; the resident dow
   const month = new Date().toISOString().slice(0, 7);
   assert.equal(await page.locator(`[data-test=period][data-period="${month}"]`).getAttribute('data-status'), 'CALCULATED');
   assert.equal(await periods.nth(1).getAttribute('data-status'), 'CLOSED');
+  // The receipt template: a note with a placeholder, used by every PDF from now on.
+  await page.click('[data-test=billing-settings] summary');
+  await page.fill('[data-test=bs-receiptNote]', 'Questions about your charges: {org}, account {account}.');
+  await page.click('[data-test=bs-save]');
+  await page.locator('[data-test=bs-saved]').waitFor();
   await page.fill('[data-test=run-period]', month);
   await page.click('[data-test=run]');
   // Progress arrives over the websocket, chunk by chunk, until the run ends.
@@ -288,6 +295,12 @@ test('an accountant recalculates the month and watches it live; the resident dow
   assert.equal(shown.status(), 200);
   assert.equal(shown.headers()['content-type'], 'application/pdf');
   assert.equal(shown.headers()['x-frame-options'], 'SAMEORIGIN');
+  const previewed = join(tmpdir(), `kvartal-preview-${process.pid}.pdf`);
+  // The same PDF fetched with the accountant's session (the preview's body is Chromium's viewer).
+  writeFileSync(previewed, await (await page.request.get(shown.url())).body());
+  const note = execFileSync('pdftotext', [previewed, '-']).toString().replace(/\s+/g, ' ');
+  assert.match(note, /Questions about your charges: [^{]+, account \d+\./, 'the template note, filled in');
+  rmSync(previewed);
   await page.locator('[data-test=pdf-preview]').waitFor();
   await context.close();
 
