@@ -15,6 +15,7 @@ pub mod fold;
 pub mod graphql;
 pub mod mirror;
 pub mod pagination;
+pub mod payments;
 pub mod readings;
 pub mod registry;
 pub mod search;
