@@ -13,6 +13,7 @@ mod m20261129_000001_event_relay;
 mod m20261130_000001_billing_catalogue;
 mod m20261201_000001_billing_periods;
 mod m20261202_000001_common_house_cap;
+mod m20261203_000001_billing_read_indexes;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000001_billing_catalogue::Migration),
             Box::new(m20261201_000001_billing_periods::Migration),
             Box::new(m20261202_000001_common_house_cap::Migration),
+            Box::new(m20261203_000001_billing_read_indexes::Migration),
         ]
     }
 }
