@@ -1005,33 +1005,24 @@ async fn demo_catalogue(
                 .await
                 .map_err(|e| anyhow::anyhow!("demo tariff {code}: {e}"))?;
         }
-        if method == M::CommonHouse {
-            // Cold water for the common areas: 0.0365 m³ per m² a month.
+        // Cold water: a norm per person where there is no meter, and for the
+        // common areas 0.0365 m³ per m² a month.
+        let norm = match (method, resource) {
+            (M::CommonHouse, _) => Some((entities::NormBasis::CommonArea, d("0.0365"))),
+            (_, Some(R::ColdWater)) => Some((entities::NormBasis::Person, d(water_norm))),
+            _ => None,
+        };
+        if let Some((basis, value)) = norm {
             catalogue
                 .set_norm(
                     &norm_by,
                     NormDraft {
                         service_id: service.id,
                         house_id: None,
-                        basis: entities::NormBasis::CommonArea,
+                        basis,
                         valid_from: "2026-01-01".parse()?,
                         valid_to: None,
-                        value: d("0.0365"),
-                    },
-                )
-                .await
-                .map_err(|e| anyhow::anyhow!("demo norm {code}: {e}"))?;
-        } else if resource == Some(R::ColdWater) {
-            catalogue
-                .set_norm(
-                    &norm_by,
-                    NormDraft {
-                        service_id: service.id,
-                        house_id: None,
-                        basis: entities::NormBasis::Person,
-                        valid_from: "2026-01-01".parse()?,
-                        valid_to: None,
-                        value: d(water_norm),
+                        value,
                     },
                 )
                 .await
