@@ -478,7 +478,6 @@ impl Plan {
         Ok(lines)
     }
 
-    /// Benefit lines of an account's charges by its privileged categories.
     /// The resources whose individual consumption F12 subtracts from a house
     /// meter: those of the common-house services.
     pub fn common_resources(&self) -> Vec<String> {
@@ -519,6 +518,7 @@ impl Plan {
             .or_default() += sum;
     }
 
+    /// Benefit lines of an account's charges by its privileged categories.
     fn benefits(&self, a: &AccountRow, people: Decimal, lines: &[OutLine]) -> Vec<OutLine> {
         let codes: Vec<String> = serde_json::from_str(&a.categories).unwrap_or_default();
         let mut out = Vec::new();
