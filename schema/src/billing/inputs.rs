@@ -78,7 +78,8 @@ impl Scope {
         }
     }
 
-    fn args(self, org: Uuid) -> Vec<Cell> {
+    /// The organisation, then the scope's own arguments.
+    pub(super) fn args(self, org: Uuid) -> Vec<Cell> {
         match self {
             Scope::Range(lo, hi) => vec![
                 Cell::Uuid(Some(org)),

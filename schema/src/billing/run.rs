@@ -629,13 +629,8 @@ impl Billing {
         accounts: Vec<AccountTuple>,
         due: NaiveDate,
     ) -> AppResult<Chunk> {
-        let range = || {
-            vec![
-                Cell::Uuid(Some(org)),
-                Cell::Uuid(Some(lo)),
-                Cell::Uuid(Some(hi)),
-            ]
-        };
+        let scope = Scope::Range(lo, hi);
+        let range = || scope.args(org);
         let text = period.to_string();
         let mut recalc_args = vec![Cell::Text(text.clone())];
         recalc_args.extend(range());
@@ -643,7 +638,7 @@ impl Billing {
         previous_args.extend(range());
         type RecalcTuple = (Uuid, Uuid, String, String, Option<String>, i64);
         let (premises, recalcs, previous, linked) = tokio::try_join!(
-            Premises::read(&self.db, org, period, s, Scope::Range(lo, hi)),
+            Premises::read(&self.db, org, period, s, scope),
             fetch_all::<RecalcTuple>(
                 &self.db,
                 "SELECT account_id, service_id, period_of, reason, quantity, amount_minor FROM recalculations \
