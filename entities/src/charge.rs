@@ -1,17 +1,19 @@
 use sea_orm::entity::prelude::*;
 
-/// One line of a receipt.
+/// One line of a receipt, known by its place on it.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
-#[sea_orm(table_name = "charges")]
+#[sea_orm(table_name = "charge_lines")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
     pub organisation_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
     pub period: String,
+    #[sea_orm(primary_key, auto_increment = false)]
     pub account_id: Uuid,
-    pub house_id: Uuid,
     /// Order on the receipt.
+    #[sea_orm(primary_key, auto_increment = false)]
     pub position: i32,
+    pub house_id: Uuid,
     /// `charge`, `benefit` or `recalculation`.
     pub kind: String,
     pub service_id: Option<Uuid>,

@@ -14,6 +14,7 @@ mod m20261130_000001_billing_catalogue;
 mod m20261201_000001_billing_periods;
 mod m20261202_000001_common_house_cap;
 mod m20261203_000001_billing_read_indexes;
+mod m20261204_000001_charges_key;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000001_billing_periods::Migration),
             Box::new(m20261202_000001_common_house_cap::Migration),
             Box::new(m20261203_000001_billing_read_indexes::Migration),
+            Box::new(m20261204_000001_charges_key::Migration),
         ]
     }
 }

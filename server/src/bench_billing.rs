@@ -168,7 +168,7 @@ async fn run_one(
     let run = started.elapsed().as_secs_f64();
     bar.finish_and_clear();
     let peak = peak_rss().unwrap_or(0) as f64 / 1e6;
-    let lines = count(db, "SELECT COUNT(*) AS n FROM charges").await?;
+    let lines = count(db, "SELECT COUNT(*) AS n FROM charge_lines").await?;
     let receipts = count(db, "SELECT COUNT(*) AS n FROM receipts").await?;
     let codes = count(db, "SELECT COUNT(*) AS n FROM access_codes").await?;
     let rows = lines + receipts + codes;
@@ -186,7 +186,7 @@ async fn run_one(
     let rerun = started.elapsed().as_secs_f64();
     println!(
         "[{label}] rerun of the same period (replaces every line): {rerun:.2} s; lines now {}",
-        count(db, "SELECT COUNT(*) AS n FROM charges").await?
+        count(db, "SELECT COUNT(*) AS n FROM charge_lines").await?
     );
 
     // The physical reference: as many rows, of the same shape, into the same
@@ -468,12 +468,11 @@ async fn reference_insert(
         let charges: Vec<Vec<Cell>> = (0..n_lines)
             .map(|i| {
                 vec![
-                    Cell::Uuid(Some(Uuid::now_v7())),
                     Cell::Uuid(Some(org)),
                     Cell::Text("2099-01".into()),
                     Cell::Uuid(Some(account)),
-                    Cell::Uuid(Some(account)),
                     Cell::Int(Some(i as i32)),
+                    Cell::Uuid(Some(account)),
                     Cell::Text("charge".into()),
                     Cell::Uuid(Some(account)),
                     Cell::Text("Холодное водоснабжение".into()),
@@ -518,7 +517,7 @@ async fn reference_insert(
         tx.commit().await?;
     }
     let elapsed = started.elapsed().as_secs_f64();
-    for table in ["charges", "receipts"] {
+    for table in ["charge_lines", "receipts"] {
         db.execute_raw(Statement::from_string(
             db.get_database_backend(),
             format!("DELETE FROM {table} WHERE period = '2099-01'"),

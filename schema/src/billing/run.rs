@@ -20,7 +20,8 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use entities::{billing_period, house, norm, organisation, service, tariff};
 use rust_decimal::Decimal;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -74,14 +75,13 @@ pub struct Billing {
 
 /// A receipt's lines as the run writes them.
 pub const CHARGES: Table = Table {
-    name: "charges",
+    name: "charge_lines",
     columns: &[
-        ("id", Col::Uuid),
         ("organisation_id", Col::Uuid),
         ("period", Col::Text),
         ("account_id", Col::Uuid),
-        ("house_id", Col::Uuid),
         ("position", Col::Int),
+        ("house_id", Col::Uuid),
         ("kind", Col::Text),
         ("service_id", Col::Uuid),
         ("label", Col::Text),
@@ -464,9 +464,12 @@ impl Billing {
             error: None,
         };
         progress(&report);
-        // Chunks are read and computed one ahead of the one being written: the
-        // reads and the arithmetic overlap the writes (another connection).
-        let (sender, mut chunks) = tokio::sync::mpsc::channel::<AppResult<(Uuid, Uuid, Chunk)>>(1);
+        // A pipeline of three: chunks are read and computed, then encoded for
+        // the database (on a blocking thread), then written; each stage works
+        // on its own chunk, so the reads, the arithmetic and the encoding
+        // overlap the writes (another connection).
+        let (sender, mut computed) =
+            tokio::sync::mpsc::channel::<AppResult<(Uuid, Uuid, Chunk)>>(1);
         let reader = {
             let this = self.clone();
             let (s, row) = (s.clone(), row.clone());
@@ -493,13 +496,40 @@ impl Billing {
             })
         };
         let reader = tokio::spawn(reader);
+        let (encoded, mut chunks) = tokio::sync::mpsc::channel::<AppResult<(Uuid, Uuid, Ready)>>(1);
+        let backend = self.db.get_database_backend();
+        let encoder = tokio::spawn(async move {
+            while let Some(item) = computed.recv().await {
+                let item = match item {
+                    // SQLite's own work is in this process: encoding where the
+                    // chunk arrives measured faster than on a blocking thread
+                    // (9.9 s against 11.5–12.1 s for 100 000 accounts).
+                    Ok((lo, hi, chunk)) if backend != DatabaseBackend::Postgres => {
+                        chunk.encode(backend).map(|r| (lo, hi, r))
+                    }
+                    Ok((lo, hi, chunk)) => {
+                        match tokio::task::spawn_blocking(move || chunk.encode(backend)).await {
+                            Ok(ready) => ready.map(|r| (lo, hi, r)),
+                            Err(e) => Err(AppError::Internal(format!(
+                                "the billing encoder stopped: {e}"
+                            ))),
+                        }
+                    }
+                    Err(e) => Err(e),
+                };
+                let stop = item.is_err();
+                if encoded.send(item).await.is_err() || stop {
+                    return;
+                }
+            }
+        });
         let mut announced = std::time::Instant::now();
         while let Some(item) = chunks.recv().await {
             let (from, hi, chunk) = item?;
             let started = std::time::Instant::now();
             done += chunk.accounts;
-            lines_written += chunk.charges.len() as u64;
-            self.write(org, &text, row.id, token, from, Some(hi), done, chunk)
+            lines_written += chunk.lines;
+            self.write(org, &text, row.id, token, from, Some(hi), done, chunk.rows)
                 .await?;
             tracing::debug!(elapsed = ?started.elapsed(), "billing chunk written");
             lo = hi;
@@ -516,6 +546,9 @@ impl Billing {
         reader
             .await
             .map_err(|e| AppError::Internal(format!("the billing reader stopped: {e}")))?;
+        encoder
+            .await
+            .map_err(|e| AppError::Internal(format!("the billing encoder stopped: {e}")))?;
         // Accounts beyond the last (closed since an earlier run) lose their lines.
         let now = self.clock.now();
         let mut tx = BulkTx::begin(&self.db).await?;
@@ -756,10 +789,18 @@ impl Billing {
         lo: Uuid,
         hi: Option<Uuid>,
         done: u32,
-        chunk: Chunk,
+        rows: crate::bulk::Prepared,
     ) -> AppResult<()> {
         let now = self.clock.now();
         let mut tx = BulkTx::begin(&self.db).await?;
+        // A chunk's commit need not wait for its WAL to reach the disk: the run
+        // ends with a synchronous commit (the period's new status) that makes
+        // every earlier chunk durable, and a crash before it leaves the period
+        // to a rerun, which rewrites every line.
+        if tx.backend() == DatabaseBackend::Postgres {
+            tx.execute("SET LOCAL synchronous_commit = off", vec![])
+                .await?;
+        }
         renew(&mut tx, id, token, now + self.lease, done).await?;
         delete_range(&mut tx, org, period, lo, hi).await?;
         let mut args = vec![Cell::Uuid(Some(org)), Cell::Uuid(Some(lo))];
@@ -774,18 +815,17 @@ impl Billing {
         );
         args.push(Cell::Uuid(Some(org)));
         tx.execute(&sql, args).await?;
-        let prepared = crate::bulk::Prepared::insert(
-            tx.backend(),
-            vec![
-                (&CHARGES, chunk.charges),
-                (&RECEIPTS, chunk.receipts),
-                (&ACCESS_CODES, chunk.codes),
-            ],
-        )?;
-        tx.run(prepared).await?;
+        tx.run(rows).await?;
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// A chunk ready to be written.
+struct Ready {
+    accounts: u32,
+    lines: u64,
+    rows: crate::bulk::Prepared,
 }
 
 #[derive(Default)]
@@ -794,6 +834,24 @@ struct Chunk {
     charges: Vec<Vec<Cell>>,
     receipts: Vec<Vec<Cell>>,
     codes: Vec<Vec<Cell>>,
+}
+
+impl Chunk {
+    /// Binds the chunk's rows as the database's statements (CPU only).
+    fn encode(self, backend: DatabaseBackend) -> AppResult<Ready> {
+        Ok(Ready {
+            accounts: self.accounts,
+            lines: self.charges.len() as u64,
+            rows: crate::bulk::Prepared::insert(
+                backend,
+                vec![
+                    (&CHARGES, self.charges),
+                    (&RECEIPTS, self.receipts),
+                    (&ACCESS_CODES, self.codes),
+                ],
+            )?,
+        })
+    }
 }
 
 fn charge_cells(
@@ -805,12 +863,11 @@ fn charge_cells(
     l: OutLine,
 ) -> Vec<Cell> {
     vec![
-        Cell::Uuid(Some(Uuid::now_v7())),
         Cell::Uuid(Some(org)),
         Cell::Text(period.to_string()),
         Cell::Uuid(Some(account)),
-        Cell::Uuid(Some(house)),
         Cell::Int(Some(position as i32)),
+        Cell::Uuid(Some(house)),
         Cell::Text(l.kind.to_string()),
         Cell::Uuid(l.service_id),
         Cell::Text(l.label),
@@ -860,7 +917,7 @@ async fn delete_range(
     lo: Uuid,
     hi: Option<Uuid>,
 ) -> AppResult<()> {
-    for table in ["charges", "receipts"] {
+    for table in ["charge_lines", "receipts"] {
         let mut args = vec![
             Cell::Uuid(Some(org)),
             Cell::Text(period.to_string()),

@@ -32,7 +32,7 @@ pub async fn calculated(app: &TestApp, org: &str, period: &str) -> Vec<Value> {
         .clone()
 }
 
-async fn wait_calculated(app: &TestApp, org: &str, period: &str) {
+pub async fn wait_calculated(app: &TestApp, org: &str, period: &str) {
     for _ in 0..600 {
         let periods = app
             .ok(
@@ -322,7 +322,7 @@ async fn snapshot(app: &TestApp) -> (Vec<String>, Vec<String>) {
             .await
             .unwrap()
     };
-    let lines = rows("SELECT account_id, position, kind, label, source, quantity, unit, tariff, amount_minor FROM charges WHERE period = '2026-11' ORDER BY account_id, position").await;
+    let lines = rows("SELECT account_id, position, kind, label, source, quantity, unit, tariff, amount_minor FROM charge_lines WHERE period = '2026-11' ORDER BY account_id, position").await;
     let lines = lines
         .iter()
         .map(|r| {
