@@ -26,6 +26,8 @@ pub struct Model {
     pub receipt_footer: String,
     /// `#rrggbb`.
     pub accent_color: String,
+    /// Where a payment goes: `oldest_first` or `proportional` (by service).
+    pub allocation: String,
     pub updated_at: DateTimeUtc,
 }
 

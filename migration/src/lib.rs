@@ -15,6 +15,7 @@ mod m20261201_000001_billing_periods;
 mod m20261202_000001_common_house_cap;
 mod m20261203_000001_billing_read_indexes;
 mod m20261204_000001_charges_key;
+mod m20261205_000001_ledger_payments;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000001_common_house_cap::Migration),
             Box::new(m20261203_000001_billing_read_indexes::Migration),
             Box::new(m20261204_000001_charges_key::Migration),
+            Box::new(m20261205_000001_ledger_payments::Migration),
         ]
     }
 }

@@ -16,6 +16,8 @@ use crate::billing::receipts::{BillingSubscription, PeriodsMutation, PeriodsQuer
 use crate::billing::{Billing, Catalogue};
 use crate::clock::Clock;
 use crate::events::Events;
+use crate::payments::types::{PaymentsMutation, PaymentsQuery, PaymentsSubscription};
+use crate::payments::Payments;
 use crate::readings::mutation::ReadingsMutation;
 use crate::readings::query::ReadingsQuery;
 use crate::readings::subscription::ReadingsSubscription;
@@ -35,6 +37,7 @@ pub struct Query(
     ReadingsQuery,
     BillingQuery,
     PeriodsQuery,
+    PaymentsQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -44,10 +47,15 @@ pub struct Mutation(
     ReadingsMutation,
     BillingMutation,
     PeriodsMutation,
+    PaymentsMutation,
 );
 
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(ReadingsSubscription, BillingSubscription);
+pub struct Subscription(
+    ReadingsSubscription,
+    BillingSubscription,
+    PaymentsSubscription,
+);
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
@@ -126,6 +134,11 @@ pub fn build_schema(deps: Deps) -> AppSchema {
         )
         .with_lease(deps.billing_lease),
     )
+    .data(Payments::new(
+        deps.db.clone(),
+        deps.clock.clone(),
+        Some(deps.events.clone()),
+    ))
     .data(deps.events)
     // Subscriptions keep a handle each: an Arc, not a copy.
     .data(std::sync::Arc::new(deps.auth.clone()))

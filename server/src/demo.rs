@@ -809,14 +809,72 @@ async fn demo_billing(
         .close(&by("Mutation.closePeriod"), org.id, last)
         .await
         .map_err(fail)?;
+    let paid = demo_payments(db, org.id, last, this, clock.clone()).await?;
     let row = billing
         .calculate(&by("Mutation.calculatePeriod"), org.id, this, &|_| {})
         .await
         .map_err(fail)?;
     Ok(format!(
-        "billing: {last} closed, {this} calculated ({} receipts)",
+        "billing: {last} closed, {paid} of its receipts paid, {this} calculated ({} receipts)",
         row.accounts_done
     ))
+}
+
+/// Payments on last month's receipts, early this month: most in full (by
+/// transfer with a bank reference, by card or in cash), one in ten half,
+/// one in ten nothing, so the ledger has debtors and the new receipts show
+/// what was paid. Returns how many were paid.
+async fn demo_payments(
+    db: &DatabaseConnection,
+    org: uuid::Uuid,
+    last: schema::billing::calc::Period,
+    this: schema::billing::calc::Period,
+    clock: std::sync::Arc<dyn schema::clock::Clock>,
+) -> anyhow::Result<usize> {
+    use schema::payments::service::NewPayment;
+    let payments = schema::payments::Payments::new(
+        db.clone(),
+        clock.clone(),
+        Some(crate::local_events(db, clock.clone())),
+    );
+    let by = schema::audit::Author::system("kvartal demo", "Mutation.recordPayment");
+    let today = clock.now().date_naive();
+    let paid_on = chrono::NaiveDate::from_ymd_opt(this.year, this.month, 8)
+        .context("a payment day")?
+        .min(today);
+    let receipts = entities::receipt::Entity::find()
+        .filter(entities::receipt::Column::OrganisationId.eq(org))
+        .filter(entities::receipt::Column::Period.eq(last.to_string()))
+        .order_by_asc(entities::receipt::Column::AccountId)
+        .all(db)
+        .await?;
+    let mut paid = 0;
+    for (i, r) in receipts.iter().enumerate() {
+        let amount = match i % 10 {
+            3 => continue,
+            5 => r.due_minor / 2,
+            _ => r.due_minor,
+        };
+        if amount <= 0 {
+            continue;
+        }
+        let method = ["transfer", "card", "cash"][i % 3];
+        let new = NewPayment {
+            account_id: r.account_id,
+            amount_minor: amount,
+            method: method.into(),
+            paid_on,
+            bank_reference: (method == "transfer").then(|| format!("DEMO-{last}-{i:05}")),
+            payer: None,
+            purpose: Some(format!("{last}")),
+        };
+        payments
+            .record(&by, new, None, "staff")
+            .await
+            .map_err(|e| anyhow::anyhow!("demo payments: {e}"))?;
+        paid += 1;
+    }
+    Ok(paid)
 }
 
 /// The services the demo organisation bills and their prices this year, in

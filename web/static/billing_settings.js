@@ -1,12 +1,12 @@
 // An organisation's billing rules and receipt template, for accountants and
 // admins: the payment QR standard and its requisites, the due day, how a
 // missing reading is billed, the common-house cap, and the template's texts
-// and colour; the next calculation and every receipt's PDF use them.
+// and colour, and where payments go; the next calculation and every receipt's PDF use them.
 import { html, useState, useEffect } from './vendor/htm-preact-standalone.module.js';
 import { gql } from './api.js';
 import { explain } from './auth.js';
 
-const FIELDS = 'qrStandard dueDay pixKey pixCity correspAccount averageMonths minMonths maxAveragePeriods commonHouseCapped receiptTitle receiptNote receiptFooter accentColor';
+const FIELDS = 'qrStandard dueDay pixKey pixCity correspAccount averageMonths minMonths maxAveragePeriods commonHouseCapped receiptTitle receiptNote receiptFooter accentColor allocation';
 const NUMBERS = ['dueDay', 'averageMonths', 'minMonths', 'maxAveragePeriods'];
 const PLACEHOLDERS = '{org} {period} {account} {payer} {due_date} {amount_due}';
 
@@ -48,6 +48,8 @@ export function BillingSettings({ org, i18n, canEdit }) {
       ${text('averageMonths', { type: 'number', min: 1, max: 12, required: true })}
       ${text('minMonths', { type: 'number', min: 1, max: 12, required: true })}
       ${text('maxAveragePeriods', { type: 'number', min: 0, max: 12, required: true })}
+      <label>${t('bs_allocation')} <select data-test="bs-allocation" disabled=${!canEdit} value=${form.allocation} onChange=${set('allocation')}>
+        ${['OLDEST_FIRST', 'PROPORTIONAL'].map((a) => html`<option value=${a}>${t(`alloc_${a}`)}</option>`)}</select></label>
       <label class="check"><input type="checkbox" data-test="bs-commonHouseCapped" disabled=${!canEdit} checked=${form.commonHouseCapped} onChange=${set('commonHouseCapped')} /> ${t('bs_commonHouseCapped')}</label>
       ${text('receiptTitle', { maxlength: 120 })}
       <label>${t('bs_accentColor')} <input type="color" data-test="bs-accentColor" disabled=${!canEdit} value=${form.accentColor} onInput=${set('accentColor')} /></label>

@@ -110,6 +110,7 @@ impl Billing {
             ));
         }
         let before = row.clone();
+        crate::payments::service::post_period(&txn, org, period, now).await?;
         let mut am: billing_period::ActiveModel = row.into();
         am.status = Set("closed".into());
         am.closed_at = Set(Some(now));

@@ -129,6 +129,26 @@ pub struct BillingSettings {
     pub receipt_footer: String,
     /// `#rrggbb`.
     pub accent_color: String,
+    /// Where a payment goes.
+    pub allocation: AllocationRule,
+}
+
+/// Where a payment goes among an account's debts.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum AllocationRule {
+    /// The oldest period's debt first; within a period, service by service.
+    OldestFirst,
+    /// Every debt in proportion to what is owed on it, across periods and services.
+    Proportional,
+}
+
+impl AllocationRule {
+    pub fn code(self) -> &'static str {
+        match self {
+            AllocationRule::OldestFirst => "oldest_first",
+            AllocationRule::Proportional => "proportional",
+        }
+    }
 }
 
 impl From<Settings> for BillingSettings {
@@ -151,6 +171,10 @@ impl From<Settings> for BillingSettings {
             receipt_note: s.receipt_note,
             receipt_footer: s.receipt_footer,
             accent_color: s.accent_color,
+            allocation: match s.allocation.as_str() {
+                "proportional" => AllocationRule::Proportional,
+                _ => AllocationRule::OldestFirst,
+            },
         }
     }
 }
@@ -179,6 +203,8 @@ pub struct BillingSettingsInput {
     pub receipt_footer: String,
     #[graphql(default_with = "\"#1f4e79\".to_string()")]
     pub accent_color: String,
+    #[graphql(default_with = "AllocationRule::OldestFirst")]
+    pub allocation: AllocationRule,
 }
 
 pub struct BenefitCategory(pub benefit_category::Model);
@@ -576,6 +602,7 @@ impl PeriodsMutation {
             receipt_note: input.receipt_note,
             receipt_footer: input.receipt_footer,
             accent_color: input.accent_color.trim().to_lowercase(),
+            allocation: input.allocation.code().into(),
         };
         let saved = ctx
             .data::<Billing>()?

@@ -667,10 +667,10 @@ impl Billing {
         let text = period.to_string();
         let mut recalc_args = vec![Cell::Text(text.clone())];
         recalc_args.extend(range());
-        let mut previous_args = vec![Cell::Text(period.prev().to_string())];
-        previous_args.extend(range());
+        let mut ledger_args = vec![Cell::Text(text.clone()), Cell::Text(text.clone())];
+        ledger_args.extend(range());
         type RecalcTuple = (Uuid, Uuid, String, String, Option<String>, i64);
-        let (premises, recalcs, previous, linked) = tokio::try_join!(
+        let (premises, recalcs, ledger, linked) = tokio::try_join!(
             Premises::read(&self.db, org, period, s, scope),
             fetch_all::<RecalcTuple>(
                 &self.db,
@@ -679,11 +679,16 @@ impl Billing {
                  ORDER BY account_id, created_at, id",
                 recalc_args,
             ),
-            fetch_all::<(Uuid, i64)>(
+            // The ledger: what was owed before the period (its opening
+            // balance) and what the period has received so far.
+            fetch_all::<(Uuid, i64, i64)>(
                 &self.db,
-                "SELECT account_id, due_minor FROM receipts WHERE period = ? AND organisation_id = ? \
-                 AND account_id > ? AND account_id <= ?",
-                previous_args,
+                "SELECT account_id, \
+                 CAST(SUM(CASE WHEN period < ? THEN amount_minor ELSE 0 END) AS BIGINT), \
+                 CAST(SUM(CASE WHEN period = ? THEN -amount_minor ELSE 0 END) AS BIGINT) \
+                 FROM ledger_entries WHERE organisation_id = ? AND account_id > ? AND account_id <= ? \
+                 GROUP BY account_id",
+                ledger_args,
             ),
             fetch_all::<(Uuid,)>(
                 &self.db,
@@ -712,7 +717,8 @@ impl Billing {
         for r in &recalcs {
             recalc_of.entry(r.account_id).or_default().push(r);
         }
-        let previous: HashMap<Uuid, i64> = previous.into_iter().collect();
+        let ledger: HashMap<Uuid, (i64, i64)> =
+            ledger.into_iter().map(|(a, o, p)| (a, (o, p))).collect();
         let linked: std::collections::HashSet<Uuid> = linked.into_iter().map(|r| r.0).collect();
 
         let now = self.clock.now();
@@ -726,7 +732,7 @@ impl Billing {
             let meters = by_premises.get(&a.premises_id).map_or(&[][..], |v| &v[..]);
             let recalcs = recalc_of.get(&id).map_or(&[][..], |v| &v[..]);
             let lines = plan.account(&a, meters, &by_meter, recalcs)?;
-            let opening = previous.get(&id).copied().unwrap_or(0);
+            let (opening, paid) = ledger.get(&id).copied().unwrap_or((0, 0));
             let sum = |kind: &str| -> i64 {
                 lines
                     .iter()
@@ -763,8 +769,8 @@ impl Billing {
                 Cell::BigInt(Some(charged)),
                 Cell::BigInt(Some(benefits)),
                 Cell::BigInt(Some(recalculated)),
-                Cell::BigInt(Some(0)),
-                Cell::BigInt(Some(opening + charged + benefits + recalculated)),
+                Cell::BigInt(Some(paid)),
+                Cell::BigInt(Some(opening + charged + benefits + recalculated - paid)),
                 Cell::Date(Some(due)),
                 Cell::OptText(code),
                 Cell::Timestamp(now),

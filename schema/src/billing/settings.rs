@@ -43,6 +43,8 @@ pub struct Settings {
     pub receipt_note: String,
     pub receipt_footer: String,
     pub accent_color: String,
+    /// Where a payment goes: `oldest_first` or `proportional` (by service).
+    pub allocation: String,
 }
 
 pub const QR_STANDARDS: [&str; 3] = ["gost", "pix", "epc"];
@@ -68,6 +70,7 @@ impl Settings {
             receipt_note: String::new(),
             receipt_footer: String::new(),
             accent_color: "#1f4e79".into(),
+            allocation: "oldest_first".into(),
         }
     }
 
@@ -86,6 +89,7 @@ impl Settings {
             receipt_note: m.receipt_note,
             receipt_footer: m.receipt_footer,
             accent_color: m.accent_color,
+            allocation: m.allocation,
         }
     }
 
@@ -95,6 +99,9 @@ impl Settings {
             |field: &str, why: &str| Err(AppError::validation(field, "invalid", why.to_string()));
         if !QR_STANDARDS.contains(&self.qr_standard.as_str()) {
             return v("qrStandard", "one of GOST, PIX, EPC");
+        }
+        if !["oldest_first", "proportional"].contains(&self.allocation.as_str()) {
+            return v("allocation", "OLDEST_FIRST or PROPORTIONAL");
         }
         if !(1..=28).contains(&self.due_day) {
             return v("dueDay", "a day from 1 to 28 of the next month");
@@ -232,6 +239,7 @@ impl Billing {
             receipt_note: Set(s.receipt_note.clone()),
             receipt_footer: Set(s.receipt_footer.clone()),
             accent_color: Set(s.accent_color.clone()),
+            allocation: Set(s.allocation.clone()),
             updated_at: Set(now),
         }
         .insert(&txn)

@@ -117,6 +117,7 @@ pub struct NewEvent {
 pub mod topics {
     pub const READING_SUBMITTED: &str = "reading.submitted";
     pub const READING_FLAGGED: &str = "reading.flagged";
+    pub const PAYMENT_CONFIRMED: &str = "payment.confirmed";
 }
 
 fn sql(backend: DatabaseBackend, text: &str) -> String {

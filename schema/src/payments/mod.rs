@@ -1,7 +1,11 @@
-//! Payments and debt. The pure cores so far: where a payment goes
-//! (`allocation`) and late-payment penalties (`penalty`); bank statements
-//! are read by the `statements` crate. The ledger, recording payments and
-//! statement import build on them (issue 6).
+//! Payments and debt: the pure cores — where a payment goes (`allocation`)
+//! and late-payment penalties (`penalty`); bank statements are read by the
+//! `statements` crate — and the ledger with payments recorded exactly once
+//! (`service`), over GraphQL (`types`).
 
 pub mod allocation;
 pub mod penalty;
+pub mod service;
+pub mod types;
+
+pub use service::Payments;

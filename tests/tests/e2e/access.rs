@@ -81,6 +81,8 @@ pub struct Side {
     pub service: String,
     pub receipt: String,
     pub receipt2: String,
+    pub payment: String,
+    pub payment2: String,
 }
 
 async fn seed(app: &TestApp, name: &str) -> Side {
@@ -175,9 +177,22 @@ async fn seed(app: &TestApp, name: &str) -> Side {
             .to_string()
     };
     let (receipt, receipt2) = (receipt_of(&account), receipt_of(&account2));
+    let pay = |account: String| async move {
+        app.ok(
+            "mutation($input: RecordPaymentInput!) { recordPayment(input: $input) { payment { id } } }",
+            json!({ "input": { "accountId": account, "amount": "100000.00", "method": "CASH", "paidOn": "2026-01-20" } }),
+        )
+        .await["recordPayment"]["payment"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (payment, payment2) = (pay(account.clone()).await, pay(account2.clone()).await);
     Side {
         receipt,
         receipt2,
+        payment,
+        payment2,
         org,
         house,
         house2,
@@ -689,6 +704,64 @@ fn calls() -> BTreeMap<&'static str, Call> {
         "query($id: ID!) { recalculations(accountId: $id) { id } }",
         |s, _| json!({ "id": s.account }),
         Some(|s, _| json!({ "id": s.account2 })),
+        true,
+    );
+    add(
+        "Query.payments",
+        "query($org: ID!) { payments(organisationId: $org) { id } }",
+        |s, _| json!({ "org": s.org }),
+        None,
+        true,
+    );
+    add(
+        "Query.accountPayments",
+        "query($id: ID!) { accountPayments(accountId: $id) { id } }",
+        |s, _| json!({ "id": s.account }),
+        Some(|s, _| json!({ "id": s.account2 })),
+        true,
+    );
+    add(
+        "Query.payment",
+        "query($id: ID!) { payment(id: $id) { id amount returns { kind } } }",
+        |s, _| json!({ "id": s.payment }),
+        Some(|s, _| json!({ "id": s.payment2 })),
+        true,
+    );
+    add(
+        "Query.accountBalance",
+        "query($id: ID!) { accountBalance(accountId: $id) { balance } }",
+        |s, _| json!({ "id": s.account }),
+        Some(|s, _| json!({ "id": s.account2 })),
+        true,
+    );
+    add(
+        "Query.ledger",
+        "query($id: ID!) { ledger(accountId: $id) { amount } }",
+        |s, _| json!({ "id": s.account }),
+        Some(|s, _| json!({ "id": s.account2 })),
+        true,
+    );
+    add(
+        "Mutation.recordPayment",
+        "mutation($input: RecordPaymentInput!) { recordPayment(input: $input) { replayed } }",
+        |s, _| json!({ "input": { "accountId": s.account, "amount": "1.00", "method": "CARD", "paidOn": "2026-01-21" } }),
+        Some(
+            |s, _| json!({ "input": { "accountId": s.account2, "amount": "1.00", "method": "CARD", "paidOn": "2026-01-21" } }),
+        ),
+        true,
+    );
+    add(
+        "Mutation.refundPayment",
+        "mutation($input: RefundPaymentInput!) { refundPayment(input: $input) { paymentReturn { kind } } }",
+        |s, _| json!({ "input": { "paymentId": s.payment, "amount": "0.01", "reason": "переплата" } }),
+        Some(|s, _| json!({ "input": { "paymentId": s.payment2, "amount": "0.01", "reason": "переплата" } })),
+        true,
+    );
+    add(
+        "Mutation.reversePayment",
+        "mutation($input: ReversePaymentInput!) { reversePayment(input: $input) { paymentReturn { kind } } }",
+        |s, _| json!({ "input": { "paymentId": s.payment, "reason": "ошибка" } }),
+        Some(|s, _| json!({ "input": { "paymentId": s.payment2, "reason": "ошибка" } })),
         true,
     );
     add(

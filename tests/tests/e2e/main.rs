@@ -12,6 +12,7 @@ mod billing_run;
 mod events;
 mod http;
 mod import;
+mod payments;
 mod readings;
 mod registry;
 mod search;
