@@ -246,6 +246,7 @@ impl Payments {
                 ));
             }
         }
+        lock_account(&txn, acc.id).await?;
         let period = landing_period(&txn, org, new.paid_on).await?;
         let row = payment::ActiveModel {
             id: Set(id),
@@ -329,6 +330,7 @@ impl Payments {
         let p = self.payment(by, payment_id).await?;
         let now = self.clock.now();
         let txn = crate::tx::begin_write(&self.db).await?;
+        lock_account(&txn, p.account_id).await?;
         if returns(&txn, p.organisation_id, p.id, Some("reversal"))
             .await?
             .is_some()
@@ -388,6 +390,7 @@ impl Payments {
         let p = self.payment(by, payment_id).await?;
         let now = self.clock.now();
         let txn = crate::tx::begin_write(&self.db).await?;
+        lock_account(&txn, p.account_id).await?;
         if returns(&txn, p.organisation_id, p.id, Some("reversal"))
             .await?
             .is_some()
@@ -608,6 +611,18 @@ impl Payments {
             events.committed(vec![event]);
         }
     }
+}
+
+/// Payments on one account take their turn: each reads the debts it
+/// settles. (SQLite's write transactions take theirs already.)
+async fn lock_account(txn: &DatabaseTransaction, id: Uuid) -> AppResult<()> {
+    if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        account::Entity::find_by_id(id)
+            .lock_exclusive()
+            .one(txn)
+            .await?;
+    }
+    Ok(())
 }
 
 fn caller(by: &Author) -> String {
