@@ -327,48 +327,16 @@ impl Payments {
         reason: &str,
     ) -> AppResult<payment_return::Model> {
         let reason = reason_of(reason)?;
-        let p = self.payment(by, payment_id).await?;
-        let now = self.clock.now();
-        let txn = crate::tx::begin_write(&self.db).await?;
-        lock_account(&txn, p.account_id).await?;
-        if returns(&txn, p.organisation_id, p.id, Some("reversal"))
+        let (p, txn) = self.open_return(by, payment_id).await?;
+        let entries: Vec<Bucket> = by_document(&txn, p.organisation_id, p.id)
             .await?
-            .is_some()
-        {
-            return Err(AppError::conflict(
-                "paymentId",
-                "already_reversed",
-                "the payment is reversed already",
-            ));
-        }
-        let written = by_document(&txn, p.organisation_id, p.id).await?;
-        let period = landing_period(&txn, p.organisation_id, now.date_naive()).await?;
-        let entries: Vec<Bucket> = written
             .into_iter()
             .filter(|(_, _, amount)| *amount != 0)
             .map(|(debt, service, amount)| (debt, service, -amount))
             .collect();
-        let ctx = Posting {
-            org: p.organisation_id,
-            account: p.account_id,
-            house: p.house_id,
-            period,
-            document: p.id,
-        };
-        post(&txn, &ctx, "reversal", entries, now).await?;
-        let row = self
-            .returned(&txn, by, &p, "reversal", p.amount_minor, reason, period)
-            .await?;
-        let acc = account::Entity::find_by_id(p.account_id)
-            .one(&txn)
-            .await?
-            .ok_or_else(|| AppError::not_found("account"))?;
-        let event = self
-            .confirm(&txn, &acc, p.id, "reversal", p.amount_minor, now)
-            .await?;
-        txn.commit().await?;
-        self.announce(event);
-        Ok(row)
+        let amount = p.amount_minor;
+        self.close_return(txn, by, &p, "reversal", amount, reason, entries)
+            .await
     }
 
     /// Pays back part of what is left of a payment's advance.
@@ -387,20 +355,7 @@ impl Payments {
                 "a refund is more than zero",
             ));
         }
-        let p = self.payment(by, payment_id).await?;
-        let now = self.clock.now();
-        let txn = crate::tx::begin_write(&self.db).await?;
-        lock_account(&txn, p.account_id).await?;
-        if returns(&txn, p.organisation_id, p.id, Some("reversal"))
-            .await?
-            .is_some()
-        {
-            return Err(AppError::conflict(
-                "paymentId",
-                "already_reversed",
-                "the payment is reversed already",
-            ));
-        }
+        let (p, txn) = self.open_return(by, payment_id).await?;
         let left: i64 = -by_document(&txn, p.organisation_id, p.id)
             .await?
             .into_iter()
@@ -417,24 +372,66 @@ impl Payments {
                 ),
             ));
         }
+        let entries = vec![(None, None, amount_minor)];
+        self.close_return(txn, by, &p, "refund", amount_minor, reason, entries)
+            .await
+    }
+
+    /// The payment, in a transaction that holds its account, unless it is
+    /// reversed already.
+    async fn open_return(
+        &self,
+        by: &Author,
+        payment_id: Uuid,
+    ) -> AppResult<(payment::Model, DatabaseTransaction)> {
+        let p = self.payment(by, payment_id).await?;
+        let txn = crate::tx::begin_write(&self.db).await?;
+        lock_account(&txn, p.account_id).await?;
+        if returns(&txn, p.organisation_id, p.id, Some("reversal"))
+            .await?
+            .is_some()
+        {
+            return Err(AppError::conflict(
+                "paymentId",
+                "already_reversed",
+                "the payment is reversed already",
+            ));
+        }
+        Ok((p, txn))
+    }
+
+    /// Posts a reversal's or refund's entries under the payment, records the
+    /// document, commits and confirms it.
+    #[allow(clippy::too_many_arguments)]
+    async fn close_return(
+        &self,
+        txn: DatabaseTransaction,
+        by: &Author,
+        p: &payment::Model,
+        kind: &str,
+        amount_minor: i64,
+        reason: String,
+        entries: Vec<Bucket>,
+    ) -> AppResult<payment_return::Model> {
+        let now = self.clock.now();
         let period = landing_period(&txn, p.organisation_id, now.date_naive()).await?;
-        let ctx = Posting {
+        let at = Posting {
             org: p.organisation_id,
             account: p.account_id,
             house: p.house_id,
             period,
             document: p.id,
         };
-        post(&txn, &ctx, "refund", vec![(None, None, amount_minor)], now).await?;
+        post(&txn, &at, kind, entries, now).await?;
         let row = self
-            .returned(&txn, by, &p, "refund", amount_minor, reason, period)
+            .returned(&txn, by, p, kind, amount_minor, reason, period)
             .await?;
         let acc = account::Entity::find_by_id(p.account_id)
             .one(&txn)
             .await?
             .ok_or_else(|| AppError::not_found("account"))?;
         let event = self
-            .confirm(&txn, &acc, p.id, "refund", amount_minor, now)
+            .confirm(&txn, &acc, p.id, kind, amount_minor, now)
             .await?;
         txn.commit().await?;
         self.announce(event);
