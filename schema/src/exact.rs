@@ -10,6 +10,25 @@ use crate::error::{AppError, AppResult};
 
 pub const MICRO_SCALE: u32 = 6;
 
+/// Money from minor units (cents, kopecks).
+pub fn from_minor(minor: i64) -> Decimal {
+    Decimal::new(minor, 2)
+}
+
+/// Money as minor units, refusing more than two decimal places.
+pub fn to_minor(field: &str, amount: Decimal) -> AppResult<i64> {
+    let scaled = amount * Decimal::ONE_HUNDRED;
+    if scaled.fract() != Decimal::ZERO {
+        return Err(AppError::validation(
+            field,
+            "too_precise",
+            "at most two decimals",
+        ));
+    }
+    i64::try_from(scaled.trunc())
+        .map_err(|_| AppError::validation(field, "too_large", "out of range"))
+}
+
 /// Converts a decimal to micro-units, refusing more than six decimal places.
 pub fn to_micro(field: &str, value: Decimal) -> AppResult<i64> {
     let normalized = value.normalize();

@@ -15,12 +15,9 @@ use super::Billing;
 use crate::auth::{author, principal, Target};
 use crate::error::AppError;
 use crate::events::{follow, Events};
+use crate::exact::from_minor as money;
 use crate::pagination::uuid;
 use crate::registry::mutation::InInput;
-
-fn money(minor: i64) -> Decimal {
-    Decimal::new(minor, 2)
-}
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 pub enum BillingPeriodStatus {

@@ -13,26 +13,9 @@ use super::service::{Confirmed, NewPayment, Payments};
 use crate::auth::{author, principal, Target};
 use crate::error::AppError;
 use crate::events::{follow, topics, Events, FollowError};
+use crate::exact::{from_minor as money, to_minor as minor};
 use crate::pagination::{opt_uuid, uuid};
 use crate::registry::mutation::InInput;
-
-fn money(minor: i64) -> Decimal {
-    Decimal::new(minor, 2)
-}
-
-/// Money as minor units: at most two decimals, no more.
-fn minor(field: &str, amount: Decimal) -> Result<i64, AppError> {
-    let scaled = amount * Decimal::ONE_HUNDRED;
-    if scaled.fract() != Decimal::ZERO {
-        return Err(AppError::validation(
-            field,
-            "too_precise",
-            "at most two decimals",
-        ));
-    }
-    i64::try_from(scaled.trunc())
-        .map_err(|_| AppError::validation(field, "too_large", "out of range"))
-}
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 pub enum PaymentMethod {

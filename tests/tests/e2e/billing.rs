@@ -4,23 +4,11 @@
 use serde_json::{json, Value};
 
 use crate::db_test;
+use crate::helpers::{refusal, refused};
 
 const CREATE: &str = "mutation($input: CreateServiceInput!) { createService(input: $input) { service { id code method resource zones normCoefficient provider { name taxId } archived } } }";
 const SET: &str = "mutation($input: SetTariffInput!) { setTariff(input: $input) { tariff { id validFrom validTo zones { tiers { upTo price } } } } }";
 const TARIFFS: &str = "query($id: ID!, $house: ID) { tariffs(serviceId: $id, houseId: $house) { validFrom validTo houseId zones { tiers { upTo price } } } }";
-
-fn refusal(response: &Value) -> (String, String, String) {
-    let e = &response["errors"][0]["extensions"];
-    (
-        e["code"].as_str().unwrap_or_default().to_string(),
-        e["field"].as_str().unwrap_or_default().to_string(),
-        e["reason"].as_str().unwrap_or_default().to_string(),
-    )
-}
-
-fn refused(code: &str, field: &str, reason: &str) -> (String, String, String) {
-    (code.into(), field.into(), reason.into())
-}
 
 fn flat(price: &str) -> Value {
     json!([{ "tiers": [{ "price": price }] }])

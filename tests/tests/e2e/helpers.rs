@@ -424,3 +424,18 @@ macro_rules! db_test {
         }
     };
 }
+
+/// A refusal's `(code, field, reason)`, from its first error.
+pub fn refusal(response: &Value) -> (String, String, String) {
+    let e = &response["errors"][0]["extensions"];
+    (
+        e["code"].as_str().unwrap_or_default().to_string(),
+        e["field"].as_str().unwrap_or_default().to_string(),
+        e["reason"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+/// The refusal a test expects, to compare with [`refusal`].
+pub fn refused(code: &str, field: &str, reason: &str) -> (String, String, String) {
+    (code.into(), field.into(), reason.into())
+}

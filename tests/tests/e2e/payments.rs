@@ -6,7 +6,7 @@
 use serde_json::{json, Value};
 
 use crate::db_test;
-use crate::helpers::{Caller, TestApp};
+use crate::helpers::{refusal, refused, Caller, TestApp};
 use crate::ws::{connect, init, next, send};
 
 const RECORD: &str = "mutation($input: RecordPaymentInput!) { recordPayment(input: $input) { replayed payment { id amount method period source bankReference } } }";
@@ -16,19 +16,6 @@ const REFUND: &str = "mutation($input: RefundPaymentInput!) { refundPayment(inpu
 const LEDGER: &str =
     "query($id: ID!) { ledger(accountId: $id) { period debtPeriod kind amount document } }";
 const RECEIPTS: &str = "query($id: ID!) { accountReceipts(accountId: $id) { period openingBalance paid charged amountDue } }";
-
-fn refusal(response: &Value) -> (String, String, String) {
-    let e = &response["errors"][0]["extensions"];
-    (
-        e["code"].as_str().unwrap_or_default().to_string(),
-        e["field"].as_str().unwrap_or_default().to_string(),
-        e["reason"].as_str().unwrap_or_default().to_string(),
-    )
-}
-
-fn refused(code: &str, field: &str, reason: &str) -> (String, String, String) {
-    (code.into(), field.into(), reason.into())
-}
 
 fn pay(account: &str, amount: &str) -> Value {
     json!({ "input": { "accountId": account, "amount": amount, "method": "TRANSFER", "paidOn": "2026-11-20" } })

@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use crate::db_test;
-use crate::helpers::{Caller, TestApp};
+use crate::helpers::{refusal, refused, Caller, TestApp};
 
 pub const SUBMIT: &str = "mutation($input: SubmitReadingInput!) { submitReading(input: $input) { reading { id values consumption source authorName flagged rollover status } } }";
 
@@ -88,19 +88,6 @@ async fn enter(app: &TestApp, meter: &str, on: &str, value: &str) -> Value {
     )
     .await["submitReading"]["reading"]
         .clone()
-}
-
-fn refusal(response: &Value) -> (String, String, String) {
-    let e = &response["errors"][0]["extensions"];
-    (
-        e["code"].as_str().unwrap_or_default().to_string(),
-        e["field"].as_str().unwrap_or_default().to_string(),
-        e["reason"].as_str().unwrap_or_default().to_string(),
-    )
-}
-
-fn refused(code: &str, field: &str, reason: &str) -> (String, String, String) {
-    (code.into(), field.into(), reason.into())
 }
 
 db_test! {
