@@ -853,14 +853,16 @@ pub(crate) async fn post_period(
     )
     .await?;
     // Advances (money received before it was owed) meet the new debts.
-    let advances: Vec<(Uuid, Uuid, i64)> = ledger_entry::Entity::find()
+    let advances: Vec<(Uuid, Uuid, Uuid, i64)> = ledger_entry::Entity::find()
         .select_only()
         .column(ledger_entry::Column::AccountId)
+        .column(ledger_entry::Column::HouseId)
         .column(ledger_entry::Column::DocumentId)
         .column_as(sum_bigint(), "amount")
         .filter(ledger_entry::Column::OrganisationId.eq(org))
         .filter(ledger_entry::Column::DebtPeriod.is_null())
         .group_by(ledger_entry::Column::AccountId)
+        .group_by(ledger_entry::Column::HouseId)
         .group_by(ledger_entry::Column::DocumentId)
         .having(Expr::cust("SUM(amount_minor) < 0"))
         .order_by_asc(ledger_entry::Column::AccountId)
@@ -875,13 +877,9 @@ pub(crate) async fn post_period(
     let mut i = 0;
     while i < advances.len() {
         let account_id = advances[i].0;
-        let acc = account::Entity::find_by_id(account_id)
-            .one(txn)
-            .await?
-            .ok_or_else(|| AppError::not_found("account"))?;
         let mut debts = debts(txn, org, account_id).await?;
         while i < advances.len() && advances[i].0 == account_id {
-            let (_, document, amount) = advances[i];
+            let (_, house, document, amount) = advances[i];
             i += 1;
             let split = allocate(-amount, &debts, rule);
             if split.parts.is_empty() {
@@ -898,7 +896,7 @@ pub(crate) async fn post_period(
             let at = Posting {
                 org,
                 account: account_id,
-                house: acc.house_id,
+                house,
                 period,
                 document,
             };
