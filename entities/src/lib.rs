@@ -26,6 +26,7 @@ pub mod occupancy;
 pub mod one_time_code;
 pub mod organisation;
 pub mod passkey;
+pub mod payer_match;
 pub mod payment;
 pub mod payment_return;
 pub mod person;
@@ -38,6 +39,8 @@ pub mod receipt;
 pub mod resident_link;
 pub mod service;
 pub mod session;
+pub mod statement_import;
+pub mod statement_line;
 pub mod tariff;
 pub mod user;
 

@@ -16,6 +16,7 @@ mod m20261202_000001_common_house_cap;
 mod m20261203_000001_billing_read_indexes;
 mod m20261204_000001_charges_key;
 mod m20261205_000001_ledger_payments;
+mod m20261206_000001_statements;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000001_billing_read_indexes::Migration),
             Box::new(m20261204_000001_charges_key::Migration),
             Box::new(m20261205_000001_ledger_payments::Migration),
+            Box::new(m20261206_000001_statements::Migration),
         ]
     }
 }

@@ -51,6 +51,21 @@ fn db_err(e: sqlx::Error) -> DbErr {
     DbErr::Custom(e.to_string())
 }
 
+macro_rules! bind_cell {
+    ($query:expr, $cell:expr) => {
+        match $cell {
+            Cell::Uuid(v) => $query.bind(v),
+            Cell::Text(v) => $query.bind(v),
+            Cell::OptText(v) => $query.bind(v),
+            Cell::Int(v) => $query.bind(v),
+            Cell::BigInt(v) => $query.bind(v),
+            Cell::Date(v) => $query.bind(v),
+            Cell::Timestamp(v) => $query.bind(v),
+            Cell::Bool(v) => $query.bind(v),
+        }
+    };
+}
+
 /// SQLite allows 32 766 bound values per statement.
 const SQLITE_MAX_VARS: usize = 32_766;
 const SQLITE_MAX_ROWS: usize = 1_000;
@@ -131,6 +146,33 @@ impl BulkTx {
                     .fetch_optional(&mut **tx)
                     .await
                     .map_err(db_err)
+            }
+        }
+    }
+
+    /// Reads rows of a query written with `?` placeholders inside this
+    /// transaction, straight into tuples.
+    pub async fn fetch_all<T>(&mut self, sql: &str, cells: Vec<Cell>) -> Result<Vec<T>, DbErr>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+            + Send
+            + Unpin,
+    {
+        match self {
+            BulkTx::Sqlite(tx) => {
+                let mut query = sqlx::query_as::<Sqlite, T>(sqlx::AssertSqlSafe(sql.to_string()));
+                for cell in cells {
+                    query = bind_cell!(query, cell);
+                }
+                query.fetch_all(&mut **tx).await.map_err(db_err)
+            }
+            BulkTx::Postgres(tx) => {
+                let mut query = sqlx::query_as::<Postgres, T>(sqlx::AssertSqlSafe(numbered(sql)));
+                for cell in cells {
+                    query = bind_cell!(query, cell);
+                }
+                query.fetch_all(&mut **tx).await.map_err(db_err)
             }
         }
     }
@@ -293,21 +335,6 @@ pub(crate) fn numbered(sql: &str) -> String {
         }
     }
     out
-}
-
-macro_rules! bind_cell {
-    ($query:expr, $cell:expr) => {
-        match $cell {
-            Cell::Uuid(v) => $query.bind(v),
-            Cell::Text(v) => $query.bind(v),
-            Cell::OptText(v) => $query.bind(v),
-            Cell::Int(v) => $query.bind(v),
-            Cell::BigInt(v) => $query.bind(v),
-            Cell::Date(v) => $query.bind(v),
-            Cell::Timestamp(v) => $query.bind(v),
-            Cell::Bool(v) => $query.bind(v),
-        }
-    };
 }
 
 pub type SqliteQuery<'q> = sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments>;

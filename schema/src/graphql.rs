@@ -16,6 +16,7 @@ use crate::billing::receipts::{BillingSubscription, PeriodsMutation, PeriodsQuer
 use crate::billing::{Billing, Catalogue};
 use crate::clock::Clock;
 use crate::events::Events;
+use crate::payments::statement_types::{StatementsMutation, StatementsQuery};
 use crate::payments::types::{PaymentsMutation, PaymentsQuery, PaymentsSubscription};
 use crate::payments::Payments;
 use crate::readings::mutation::ReadingsMutation;
@@ -38,6 +39,7 @@ pub struct Query(
     BillingQuery,
     PeriodsQuery,
     PaymentsQuery,
+    StatementsQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -48,6 +50,7 @@ pub struct Mutation(
     BillingMutation,
     PeriodsMutation,
     PaymentsMutation,
+    StatementsMutation,
 );
 
 #[derive(MergedSubscription, Default)]

@@ -198,6 +198,73 @@ pub async fn emit<C: ConnectionTrait>(
     Ok(Event::written(new, seq, at))
 }
 
+/// Reserves `n` numbers at once: the counter row stays locked until the
+/// transaction ends, like [`emit`]'s.
+const RESERVE: &str = "INSERT INTO event_heads (organisation_id, seq) VALUES (?, ?) \
+     ON CONFLICT (organisation_id) DO UPDATE SET seq = event_heads.seq + excluded.seq RETURNING seq";
+
+const EVENTS: crate::bulk::Table = crate::bulk::Table {
+    name: "events",
+    columns: &[
+        ("organisation_id", crate::bulk::Col::Uuid),
+        ("seq", crate::bulk::Col::BigInt),
+        ("topic", crate::bulk::Col::Text),
+        ("house_id", crate::bulk::Col::Uuid),
+        ("premises_id", crate::bulk::Col::Uuid),
+        ("account_id", crate::bulk::Col::Uuid),
+        ("object_id", crate::bulk::Col::Uuid),
+        ("payload", crate::bulk::Col::Text),
+        ("created_at", crate::bulk::Col::Timestamp),
+    ],
+};
+
+/// [`emit`] for many events of one organisation in a bulk transaction (an
+/// import): their numbers are reserved in one statement, near the end of the
+/// transaction, and the rows written in chunks.
+pub async fn emit_bulk(
+    tx: &mut crate::bulk::BulkTx,
+    org: Uuid,
+    news: Vec<NewEvent>,
+    at: DateTime<Utc>,
+) -> Result<Vec<Event>, DbErr> {
+    use crate::bulk::Cell;
+    if news.is_empty() {
+        return Ok(Vec::new());
+    }
+    let at = at.trunc_subsecs(6);
+    let n = news.len() as i64;
+    let last: Vec<(i64,)> = tx
+        .fetch_all(RESERVE, vec![Cell::Uuid(Some(org)), Cell::BigInt(Some(n))])
+        .await?;
+    let last = last
+        .first()
+        .map(|r| r.0)
+        .ok_or_else(|| DbErr::RecordNotFound("event head".into()))?;
+    let first = last - n + 1;
+    let mut out = Vec::with_capacity(news.len());
+    let mut rows = Vec::with_capacity(news.len().min(10_000));
+    for (i, new) in news.into_iter().enumerate() {
+        let seq = first + i as i64;
+        rows.push(vec![
+            Cell::Uuid(Some(org)),
+            Cell::BigInt(Some(seq)),
+            Cell::Text(new.topic.to_string()),
+            Cell::Uuid(new.house_id),
+            Cell::Uuid(new.premises_id),
+            Cell::Uuid(new.account_id),
+            Cell::Uuid(new.object_id),
+            Cell::Text(new.payload.to_string()),
+            Cell::Timestamp(at),
+        ]);
+        out.push(Event::written(new, seq, at));
+        if rows.len() == 10_000 {
+            tx.insert(&EVENTS, std::mem::take(&mut rows)).await?;
+        }
+    }
+    tx.insert(&EVENTS, rows).await?;
+    Ok(out)
+}
+
 const COLUMNS: &str =
     "organisation_id, seq, topic, house_id, premises_id, account_id, object_id, payload, created_at";
 

@@ -4,8 +4,12 @@
 //! (`service`), over GraphQL (`types`).
 
 pub mod allocation;
+pub mod matching;
 pub mod penalty;
+pub mod queue;
 pub mod service;
+pub mod statement;
+pub mod statement_types;
 pub mod types;
 
 pub use service::Payments;

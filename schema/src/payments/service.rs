@@ -100,7 +100,7 @@ impl NewPayment {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -136,14 +136,39 @@ pub struct Balance {
     pub debts: Vec<Debt>,
 }
 
-#[derive(Clone)]
-pub struct Payments {
-    db: DatabaseConnection,
-    clock: Arc<dyn Clock>,
-    events: Option<Events>,
+impl Balance {
+    /// An account's standing from its ledger summed by debt period and service.
+    pub(crate) fn of(buckets: impl IntoIterator<Item = Bucket>) -> Balance {
+        let mut b = Balance::default();
+        for (debt, service, amount) in buckets {
+            b.balance_minor += amount;
+            match debt {
+                None => b.advance_minor -= amount,
+                Some(period) if amount > 0 => b.debts.push(Debt {
+                    period,
+                    service_id: service,
+                    outstanding_minor: amount,
+                }),
+                // A period and service paid beyond what it owed (a benefit or
+                // recalculation after its payment) counts as advance.
+                Some(_) => b.advance_minor -= amount,
+            }
+        }
+        b.debts.sort_by(|x, y| {
+            (x.period.as_str(), x.service_id).cmp(&(y.period.as_str(), y.service_id))
+        });
+        b
+    }
 }
 
-type Bucket = (Option<String>, Option<Uuid>, i64);
+#[derive(Clone)]
+pub struct Payments {
+    pub(super) db: DatabaseConnection,
+    pub(super) clock: Arc<dyn Clock>,
+    pub(super) events: Option<Events>,
+}
+
+pub(crate) type Bucket = (Option<String>, Option<Uuid>, i64);
 
 impl Payments {
     pub fn new(db: DatabaseConnection, clock: Arc<dyn Clock>, events: Option<Events>) -> Self {
@@ -232,11 +257,33 @@ impl Payments {
                 });
             }
         }
+        let (row, event) = self.write(&txn, by, &acc, &new, id, source).await?;
+        txn.commit().await?;
+        self.announce(event);
+        Ok(Recorded {
+            payment: row,
+            replayed: false,
+        })
+    }
+
+    /// Writes a payment in `txn`: the document, its ledger entries, its
+    /// audit row and its event (to announce after the commit).
+    pub(crate) async fn write(
+        &self,
+        txn: &DatabaseTransaction,
+        by: &Author,
+        acc: &account::Model,
+        new: &NewPayment,
+        id: Uuid,
+        source: &str,
+    ) -> AppResult<(payment::Model, Event)> {
+        let now = self.clock.now();
+        let org = acc.organisation_id;
         if let Some(r) = &new.bank_reference {
             let seen = payment::Entity::find()
                 .filter(payment::Column::OrganisationId.eq(org))
                 .filter(payment::Column::BankReference.eq(r.clone()))
-                .one(&txn)
+                .one(txn)
                 .await?;
             if seen.is_some() {
                 return Err(AppError::conflict(
@@ -246,8 +293,8 @@ impl Payments {
                 ));
             }
         }
-        lock_account(&txn, acc.id).await?;
-        let period = landing_period(&txn, org, new.paid_on).await?;
+        lock_account(txn, acc.id).await?;
+        let period = landing_period(txn, org, new.paid_on).await?;
         let row = payment::ActiveModel {
             id: Set(id),
             organisation_id: Set(org),
@@ -264,7 +311,7 @@ impl Payments {
             recorded_by: Set(caller(by)),
             created_at: Set(now),
         }
-        .insert(&txn)
+        .insert(txn)
         .await
         .map_err(|e| {
             crate::registry::service::unique_as_conflict(
@@ -273,8 +320,8 @@ impl Payments {
                 "a payment with this bank reference is recorded already",
             )
         })?;
-        let rule = rule(&txn, org).await?;
-        let debts = debts(&txn, org, acc.id).await?;
+        let rule = rule(txn, org).await?;
+        let debts = debts(txn, org, acc.id).await?;
         let split = allocate(new.amount_minor, &debts, rule);
         let mut entries: Vec<(Option<String>, Option<Uuid>, i64)> = split
             .parts
@@ -297,9 +344,9 @@ impl Payments {
             period,
             document: id,
         };
-        post(&txn, &ctx, "payment", entries, now).await?;
+        post(txn, &ctx, "payment", entries, now).await?;
         record(
-            &txn,
+            txn,
             by,
             org,
             "payment",
@@ -309,14 +356,9 @@ impl Payments {
         )
         .await?;
         let event = self
-            .confirm(&txn, &acc, id, "payment", new.amount_minor, now)
+            .confirm(txn, acc, id, "payment", new.amount_minor, now)
             .await?;
-        txn.commit().await?;
-        self.announce(event);
-        Ok(Recorded {
-            payment: row,
-            replayed: false,
-        })
+        Ok((row, event))
     }
 
     /// Reverses a payment as a whole (a wrong account, a bounced transfer).
@@ -622,7 +664,7 @@ async fn lock_account(txn: &DatabaseTransaction, id: Uuid) -> AppResult<()> {
     Ok(())
 }
 
-fn caller(by: &Author) -> String {
+pub(crate) fn caller(by: &Author) -> String {
     if by.principal.system {
         format!("system:{}", by.principal.email)
     } else {
@@ -728,24 +770,7 @@ pub(crate) async fn balance<C: ConnectionTrait>(
         .into_tuple::<Bucket>()
         .all(conn)
         .await?;
-    let mut b = Balance::default();
-    for (debt, service, amount) in buckets {
-        b.balance_minor += amount;
-        match debt {
-            None => b.advance_minor -= amount,
-            Some(period) if amount > 0 => b.debts.push(Debt {
-                period,
-                service_id: service,
-                outstanding_minor: amount,
-            }),
-            // A period and service paid beyond what it owed (a benefit or
-            // recalculation after its payment) counts as advance.
-            Some(_) => b.advance_minor -= amount,
-        }
-    }
-    b.debts
-        .sort_by(|x, y| (x.period.as_str(), x.service_id).cmp(&(y.period.as_str(), y.service_id)));
-    Ok(b)
+    Ok(Balance::of(buckets))
 }
 
 async fn debts<C: ConnectionTrait>(conn: &C, org: Uuid, account: Uuid) -> AppResult<Vec<Debt>> {
@@ -765,6 +790,20 @@ pub(crate) async fn rule<C: ConnectionTrait>(conn: &C, org: Uuid) -> AppResult<R
     })
 }
 
+/// The organisation's last closed period.
+pub(crate) async fn last_closed<C: ConnectionTrait>(
+    conn: &C,
+    org: Uuid,
+) -> AppResult<Option<Period>> {
+    Ok(billing_period::Entity::find()
+        .filter(billing_period::Column::OrganisationId.eq(org))
+        .filter(billing_period::Column::Status.eq("closed"))
+        .order_by_desc(billing_period::Column::Period)
+        .one(conn)
+        .await?
+        .and_then(|p| Period::parse(&p.period)))
+}
+
 /// The period whose receipt shows money moved on `day`: its month's, or the
 /// first one after the last closed period.
 pub(crate) async fn landing_period<C: ConnectionTrait>(
@@ -774,14 +813,7 @@ pub(crate) async fn landing_period<C: ConnectionTrait>(
 ) -> AppResult<Period> {
     let month = Period::new(day.year(), day.month())
         .ok_or_else(|| AppError::validation("paidOn", "invalid", "not a date"))?;
-    let last_closed = billing_period::Entity::find()
-        .filter(billing_period::Column::OrganisationId.eq(org))
-        .filter(billing_period::Column::Status.eq("closed"))
-        .order_by_desc(billing_period::Column::Period)
-        .one(conn)
-        .await?
-        .and_then(|p| Period::parse(&p.period));
-    Ok(match last_closed {
+    Ok(match last_closed(conn, org).await? {
         Some(closed) if closed >= month => closed.next(),
         _ => month,
     })

@@ -83,6 +83,7 @@ pub struct Side {
     pub receipt2: String,
     pub payment: String,
     pub payment2: String,
+    pub statement_import: String,
 }
 
 async fn seed(app: &TestApp, name: &str) -> Side {
@@ -188,7 +189,11 @@ async fn seed(app: &TestApp, name: &str) -> Side {
             .to_string()
     };
     let (payment, payment2) = (pay(account.clone()).await, pay(account2.clone()).await);
+    let statement_import = waiting_credit(app, &org, &format!("SEED-{}", name.len()))
+        .await
+        .0;
     Side {
+        statement_import,
         receipt,
         receipt2,
         payment,
@@ -765,6 +770,48 @@ fn calls() -> BTreeMap<&'static str, Call> {
         true,
     );
     add(
+        "Query.statementImports",
+        "query($org: ID!) { statementImports(organisationId: $org) { id } }",
+        |s, _| json!({ "org": s.org }),
+        None,
+        true,
+    );
+    add(
+        "Query.statementImport",
+        "query($id: ID!) { statementImport(id: $id) { id lines { id } } }",
+        |s, _| json!({ "id": s.statement_import }),
+        None,
+        true,
+    );
+    add(
+        "Query.statementQueue",
+        "query($org: ID!) { statementQueue(organisationId: $org) { total } }",
+        |s, _| json!({ "org": s.org }),
+        None,
+        true,
+    );
+    add(
+        "Mutation.importStatement",
+        crate::statements::IMPORT,
+        |s, u| json!({ "org": s.org, "unique": u }),
+        None,
+        true,
+    );
+    add(
+        "Mutation.matchStatementLine",
+        "mutation($input: MatchStatementLineInput!) { matchStatementLine(input: $input) { line { status } } }",
+        |s, u| json!({ "org": s.org, "account": s.account, "unique": u }),
+        None,
+        true,
+    );
+    add(
+        "Mutation.dismissStatementLine",
+        "mutation($input: DismissStatementLineInput!) { dismissStatementLine(input: $input) { line { status } } }",
+        |s, u| json!({ "org": s.org, "unique": u }),
+        None,
+        true,
+    );
+    add(
         "Mutation.setBillingSettings",
         "mutation($input: BillingSettingsInput!) { setBillingSettings(input: $input) { dueDay } }",
         |s, _| json!({ "input": { "organisationId": s.org, "qrStandard": "GOST", "dueDay": 15 } }),
@@ -855,7 +902,74 @@ fn reading_value(unique: &str) -> String {
     format!("{}", 10 + n * 10)
 }
 
+/// Imports a statement (as the admin) with one credit that names no account:
+/// the import's id and the waiting line's.
+async fn waiting_credit(app: &TestApp, org: &str, reference: &str) -> (String, String) {
+    let rows = crate::statements::csv(&[(
+        "20.01.2026",
+        "10,00",
+        "Плательщик",
+        "",
+        "без номера",
+        reference,
+    )]);
+    let done = crate::statements::import(app, &app.admin, org, "seed.csv", rows, json!({})).await;
+    let id = done["data"]["importStatement"]["import"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{done}"))
+        .to_string();
+    let lines = app
+        .ok(
+            "query($id: ID!) { statementImport(id: $id) { lines { id } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let line = lines["statementImport"]["lines"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (id, line)
+}
+
 async fn run(app: &TestApp, caller: &Caller, op: &str, call: &Call, vars: Value) -> Value {
+    if op == "Mutation.importStatement" {
+        let reference = format!(
+            "IMP-{}-{}",
+            vars["org"].as_str().unwrap(),
+            vars["unique"].as_str().unwrap()
+        );
+        let rows = crate::statements::csv(&[(
+            "20.01.2026",
+            "10,00",
+            "Плательщик",
+            "",
+            "без номера",
+            &reference,
+        )]);
+        return crate::statements::import(
+            app,
+            caller,
+            vars["org"].as_str().unwrap(),
+            "s.csv",
+            rows,
+            json!({}),
+        )
+        .await;
+    }
+    if op == "Mutation.matchStatementLine" || op == "Mutation.dismissStatementLine" {
+        let reference = format!(
+            "Q-{}-{}",
+            vars["org"].as_str().unwrap(),
+            vars["unique"].as_str().unwrap()
+        );
+        let (_, line) = waiting_credit(app, vars["org"].as_str().unwrap(), &reference).await;
+        let input = if op == "Mutation.matchStatementLine" {
+            json!({ "input": { "lineId": line, "accountId": vars["account"] } })
+        } else {
+            json!({ "input": { "lineId": line, "reason": "не платёж жильца" } })
+        };
+        return caller.graphql(call.query, input).await;
+    }
     if op == "Mutation.correctReading" {
         // A reading of its own for each call: a corrected one is superseded.
         let fresh = app

@@ -49,15 +49,29 @@ async fn upload_document(
     name: &str,
     content: &str,
 ) -> Value {
-    let operations = json!({ "query": query, "variables": { "input": { "organisationId": org, "file": null } } });
+    let input = json!({ "organisationId": org, "file": null });
+    upload_file(app, caller, query, input, name, content.as_bytes().to_vec()).await
+}
+
+/// Sends `input` (whose `file` is null) with a file as a GraphQL multipart
+/// request (the upload spec), as `caller`.
+pub async fn upload_file(
+    app: &TestApp,
+    caller: &crate::helpers::Caller,
+    query: &str,
+    input: Value,
+    name: &str,
+    bytes: Vec<u8>,
+) -> Value {
+    let operations = json!({ "query": query, "variables": { "input": input } });
     let form = reqwest::multipart::Form::new()
         .text("operations", operations.to_string())
         .text("map", json!({ "0": ["variables.input.file"] }).to_string())
         .part(
             "0",
-            reqwest::multipart::Part::bytes(content.as_bytes().to_vec())
+            reqwest::multipart::Part::bytes(bytes)
                 .file_name(name.to_string())
-                .mime_str("text/csv")
+                .mime_str("application/octet-stream")
                 .unwrap(),
         );
     let mut request = app

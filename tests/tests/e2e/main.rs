@@ -17,4 +17,5 @@ mod readings;
 mod registry;
 mod search;
 mod sessions;
+mod statements;
 mod ws;

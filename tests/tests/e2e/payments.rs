@@ -95,7 +95,7 @@ db_test! {
     }
 }
 
-async fn upkeep(app: &TestApp, org: &str) {
+pub(crate) async fn upkeep(app: &TestApp, org: &str) {
     let id = app
         .ok(
             "mutation($input: CreateServiceInput!) { createService(input: $input) { service { id } } }",
@@ -112,7 +112,7 @@ async fn upkeep(app: &TestApp, org: &str) {
     .await;
 }
 
-async fn period(app: &TestApp, org: &str, op: &str, period: &str) {
+pub(crate) async fn period(app: &TestApp, org: &str, op: &str, period: &str) {
     app.ok(
         &format!("mutation($org: ID!, $p: String!) {{ {op}(organisationId: $org, period: $p) {{ status }} }}"),
         json!({ "org": org, "p": period }),
