@@ -137,6 +137,8 @@ pub async fn registry(
 pub struct BenchDb {
     pub db: DatabaseConnection,
     pub label: &'static str,
+    /// Where another process (a server) finds the same database.
+    pub url: String,
     postgres: Option<(DatabaseConnection, String)>,
 }
 
@@ -154,9 +156,11 @@ impl BenchDb {
             admin
                 .execute_unprepared(&format!("CREATE DATABASE {name}"))
                 .await?;
-            let db = crate::db::connect_url(&replace_database(postgres_url, &name), 4).await?;
+            let url = replace_database(postgres_url, &name);
+            let db = crate::db::connect_url(&url, 4).await?;
             return Ok(BenchDb {
                 db,
+                url,
                 label: "postgres",
                 postgres: Some((admin, name)),
             });
@@ -164,6 +168,7 @@ impl BenchDb {
         let url = format!("sqlite://{}?mode=rwc", dir.join("bench.db").display());
         Ok(BenchDb {
             db: crate::db::connect_url(&url, 4).await?,
+            url,
             label: "sqlite",
             postgres: None,
         })

@@ -31,7 +31,7 @@ use uuid::Uuid;
 use crate::bench::{generate, peak_rss, reset_peak_rss, BenchDb};
 use crate::cli::BenchDatabase;
 
-const PERIOD: Period = Period {
+pub(crate) const PERIOD: Period = Period {
     year: 2026,
     month: 11,
 };
@@ -78,13 +78,14 @@ pub async fn billing(
     result
 }
 
-async fn run_one(
+/// A billed organisation: the generated registry imported, readings, the
+/// catalogue (six services a premises), a benefit category and settings.
+pub(crate) async fn setup(
     label: &str,
     db: &DatabaseConnection,
     file: &std::path::Path,
     accounts: u64,
-    pdfs: usize,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<(Uuid, Billing)> {
     crate::db::migrate(db).await?;
     let clock: Arc<dyn schema::clock::Clock> = Arc::new(SystemClock);
     let registry = Registry::new(db.clone(), clock.clone());
@@ -154,13 +155,23 @@ async fn run_one(
         .set_settings(&system("Mutation.setBillingSettings"), org.id, settings)
         .await
         .map_err(err)?;
+    Ok((org.id, billing))
+}
 
+async fn run_one(
+    label: &str,
+    db: &DatabaseConnection,
+    file: &std::path::Path,
+    accounts: u64,
+    pdfs: usize,
+) -> anyhow::Result<()> {
+    let (org_id, billing) = setup(label, db, file, accounts).await?;
     // The run.
     reset_peak_rss();
     let bar = indicatif::ProgressBar::new(accounts);
     let started = Instant::now();
     let row = billing
-        .calculate(&system("Mutation.calculatePeriod"), org.id, PERIOD, &|p| {
+        .calculate(&system("Mutation.calculatePeriod"), org_id, PERIOD, &|p| {
             bar.set_position(u64::from(p.done))
         })
         .await
@@ -180,7 +191,7 @@ async fn run_one(
     );
     let started = Instant::now();
     billing
-        .calculate(&system("Mutation.calculatePeriod"), org.id, PERIOD, &|_| {})
+        .calculate(&system("Mutation.calculatePeriod"), org_id, PERIOD, &|_| {})
         .await
         .map_err(err)?;
     let rerun = started.elapsed().as_secs_f64();
@@ -191,7 +202,7 @@ async fn run_one(
 
     // The physical reference: as many rows, of the same shape, into the same
     // tables, by the same bulk writer, in as many transactions.
-    let insert = reference_insert(db, org.id, lines, receipts + codes).await?;
+    let insert = reference_insert(db, org_id, lines, receipts + codes).await?;
     println!(
         "[{label}] reference: bulk insert of {rows} rows into the same tables in {insert:.2} s = {:.0} rows/s; run / insert = {:.2}",
         rows as f64 / insert,
@@ -211,7 +222,7 @@ async fn run_one(
     let mut bytes = 0;
     for r in &first {
         let docs = billing
-            .documents(org.id, vec![r.clone()])
+            .documents(org_id, vec![r.clone()])
             .await
             .map_err(err)?;
         bytes += schema::billing::pdf::render(&docs)
@@ -221,7 +232,7 @@ async fn run_one(
     let single = started.elapsed().as_secs_f64();
     let started = Instant::now();
     let docs = billing
-        .documents(org.id, first.clone())
+        .documents(org_id, first.clone())
         .await
         .map_err(err)?;
     let batch = schema::billing::pdf::render(&docs).map_err(|e| anyhow::anyhow!(e))?;

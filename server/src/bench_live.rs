@@ -32,7 +32,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::bench::{generate, percentile, replace_database, with_user};
 
-const PASSWORD: &str = "bench password 2026";
+pub(crate) const PASSWORD: &str = "bench password 2026";
 const SUBMIT: &str = "mutation Submit($input: SubmitReadingInput!) { submitReading(input: $input) { reading { id } } }";
 const FEED: &str = "subscription Feed($org: ID!) { readingSubmitted(organisationId: $org) { eventId committedAt reading { meterSerial values address premisesNumber } } }";
 
@@ -53,7 +53,7 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-fn summary(mut v: Vec<Duration>) -> String {
+pub(crate) fn summary(mut v: Vec<Duration>) -> String {
     v.sort();
     format!(
         "p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms ({} samples)",
@@ -154,14 +154,14 @@ impl CpuMeter {
     }
 }
 
-struct Server {
-    child: tokio::process::Child,
-    base: String,
-    http: reqwest::Client,
+pub(crate) struct Server {
+    pub(crate) child: tokio::process::Child,
+    pub(crate) base: String,
+    pub(crate) http: reqwest::Client,
 }
 
 impl Server {
-    async fn start(
+    pub(crate) async fn start(
         database_url: &str,
         redis: Option<(&str, &str)>,
         pool: u32,
@@ -204,7 +204,7 @@ impl Server {
         self.child.id().unwrap_or(0)
     }
 
-    async fn graphql(
+    pub(crate) async fn graphql(
         &self,
         token: Option<&str>,
         query: &str,
@@ -224,7 +224,7 @@ impl Server {
         Ok(body["data"].clone())
     }
 
-    async fn login(&self, email: &str) -> anyhow::Result<String> {
+    pub(crate) async fn login(&self, email: &str) -> anyhow::Result<String> {
         let data = self
             .graphql(
                 None,
@@ -249,7 +249,7 @@ impl Server {
             .unwrap_or(0)
     }
 
-    async fn stop(mut self) {
+    pub(crate) async fn stop(mut self) {
         let _ = self.child.kill().await;
     }
 }

@@ -255,6 +255,24 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 500)]
         pdfs: usize,
     },
+    /// A bank statement of N credits imported (matched, allocated, written in
+    /// one transaction), and recordPayment through GraphQL at a fixed rate.
+    Payments {
+        #[arg(long, default_value_t = 100_000)]
+        accounts: u64,
+        #[arg(long, value_enum, default_value_t = BenchDatabase::Both)]
+        database: BenchDatabase,
+        #[arg(
+            long,
+            default_value = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+        )]
+        postgres_url: String,
+        /// recordPayment calls a second.
+        #[arg(long, default_value_t = 500)]
+        rate: u64,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
     /// Login latency, the policy's cost on a list query, the audit row's cost.
     Access {
         #[arg(long, default_value_t = 20_000)]
@@ -392,6 +410,18 @@ async fn run_command(cli: Cli) -> anyhow::Result<()> {
                     pdfs,
                 },
         } => crate::bench_billing::billing(accounts, database, &postgres_url, pdfs).await,
+        Command::Bench {
+            what:
+                BenchWhat::Payments {
+                    accounts,
+                    database,
+                    postgres_url,
+                    rate,
+                    seconds,
+                },
+        } => {
+            crate::bench_payments::payments(accounts, database, &postgres_url, rate, seconds).await
+        }
         Command::Bench {
             what:
                 BenchWhat::Access {

@@ -5,6 +5,7 @@ pub mod bench;
 pub mod bench_access;
 pub mod bench_billing;
 pub mod bench_live;
+pub mod bench_payments;
 pub mod cli;
 pub mod config;
 pub mod db;
