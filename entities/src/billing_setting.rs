@@ -28,6 +28,17 @@ pub struct Model {
     pub accent_color: String,
     /// Where a payment goes: `oldest_first` or `proportional` (by service).
     pub allocation: String,
+    /// Late-payment penalties: `none`, `graduated` or `fine_interest`.
+    pub penalty_rule: String,
+    /// Graduated: the annual rate in percent; fine and interest: the monthly
+    /// interest in percent. Decimal text.
+    pub penalty_rate: String,
+    /// Fine and interest: the fine in percent, once. Decimal text.
+    pub penalty_fine: String,
+    /// Fine and interest: days after the due date without a penalty.
+    pub penalty_grace_days: i32,
+    /// Graduated: from which day late each divisor applies, `31:300,91:130`.
+    pub penalty_steps: String,
     pub updated_at: DateTimeUtc,
 }
 

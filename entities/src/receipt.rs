@@ -15,6 +15,8 @@ pub struct Model {
     pub charged_minor: i64,
     pub benefits_minor: i64,
     pub recalculated_minor: i64,
+    /// Late-payment penalties on earlier debts.
+    pub penalties_minor: i64,
     pub paid_minor: i64,
     pub due_minor: i64,
     pub due_date: Date,

@@ -17,6 +17,7 @@ mod m20261203_000001_billing_read_indexes;
 mod m20261204_000001_charges_key;
 mod m20261205_000001_ledger_payments;
 mod m20261206_000001_statements;
+mod m20261207_000001_penalties;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000001_charges_key::Migration),
             Box::new(m20261205_000001_ledger_payments::Migration),
             Box::new(m20261206_000001_statements::Migration),
+            Box::new(m20261207_000001_penalties::Migration),
         ]
     }
 }

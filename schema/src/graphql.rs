@@ -16,6 +16,7 @@ use crate::billing::receipts::{BillingSubscription, PeriodsMutation, PeriodsQuer
 use crate::billing::{Billing, Catalogue};
 use crate::clock::Clock;
 use crate::events::Events;
+use crate::payments::debtors_types::DebtorsQuery;
 use crate::payments::statement_types::{StatementsMutation, StatementsQuery};
 use crate::payments::types::{PaymentsMutation, PaymentsQuery, PaymentsSubscription};
 use crate::payments::Payments;
@@ -40,6 +41,7 @@ pub struct Query(
     PeriodsQuery,
     PaymentsQuery,
     StatementsQuery,
+    DebtorsQuery,
 );
 
 #[derive(MergedObject, Default)]

@@ -14,6 +14,7 @@ use schema::registry::drafts::{HouseDraft, MeterDraft, OrganisationDraft};
 use schema::registry::Registry;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 
 use crate::cli::DemoLocale;
@@ -810,12 +811,13 @@ async fn demo_billing(
         .await
         .map_err(fail)?;
     let paid = demo_payments(db, org.id, last, this, clock.clone()).await?;
+    let statement = demo_statement(db, org.id, this, clock.clone()).await?;
     let row = billing
         .calculate(&by("Mutation.calculatePeriod"), org.id, this, &|_| {})
         .await
         .map_err(fail)?;
     Ok(format!(
-        "billing: {last} closed, {paid} of its receipts paid, {this} calculated ({} receipts)",
+        "billing: {last} closed, {paid} of its receipts paid, a bank statement imported ({statement}), {this} calculated ({} receipts)",
         row.accounts_done
     ))
 }
@@ -875,6 +877,69 @@ async fn demo_payments(
         paid += 1;
     }
     Ok(paid)
+}
+
+/// A bank statement of this month: credits naming an account number (or a
+/// receipt's reference), and two that name none and wait in the queue.
+async fn demo_statement(
+    db: &DatabaseConnection,
+    org: uuid::Uuid,
+    this: schema::billing::calc::Period,
+    clock: std::sync::Arc<dyn schema::clock::Clock>,
+) -> anyhow::Result<String> {
+    let accounts = entities::account::Entity::find()
+        .filter(entities::account::Column::OrganisationId.eq(org))
+        .order_by_asc(entities::account::Column::Number)
+        .limit(40)
+        .all(db)
+        .await?;
+    let day = chrono::NaiveDate::from_ymd_opt(this.year, this.month, 10)
+        .context("a statement day")?
+        .min(clock.now().date_naive());
+    let date = day.format("%d.%m.%Y");
+    let mut csv = String::from("Data;Valor;Pagador;Conta do pagador;Histórico;Referência\n");
+    for (i, a) in accounts.iter().enumerate().skip(20).take(12) {
+        let text = if i % 4 == 0 {
+            format!("PIX {}{}", a.number, this.to_string().replace('-', ""))
+        } else {
+            format!("Оплата ЖКУ л/с {} / pagamento conta {}", a.number, a.number)
+        };
+        csv.push_str(&format!(
+            "{date};{},{:02};Payer {i};40817810{i:012};{text};DEMO-ST-{this}-{i}\n",
+            1000 + 37 * i,
+            (i * 13) % 100
+        ));
+    }
+    csv.push_str(&format!(
+        "{date};2500,00;Сидоров С. С.;40817810999900000001;квартплата / condomínio;DEMO-ST-{this}-Q1\n"
+    ));
+    csv.push_str(&format!(
+        "{date};3,17;Bank;;juros / проценты на остаток;DEMO-ST-{this}-Q2\n"
+    ));
+    let payments = schema::payments::Payments::new(
+        db.clone(),
+        clock.clone(),
+        Some(crate::local_events(db, clock.clone())),
+    );
+    let by = schema::audit::Author::system("kvartal demo", "Mutation.importStatement");
+    let request = schema::payments::statement::Request {
+        file_name: format!("statement-{this}.csv"),
+        format: Some(statements::Format::Csv),
+        mapping: Some(statements::CsvMapping {
+            payer_account: Some(3),
+            text: 4,
+            reference: Some(5),
+            ..statements::CsvMapping::default()
+        }),
+    };
+    let done = payments
+        .import_statement(&by, org, csv.into_bytes(), request, &|_| {})
+        .await
+        .map_err(|e| anyhow::anyhow!("demo statement: {e}"))?;
+    Ok(format!(
+        "{} credits paid, {} waiting in the queue",
+        done.import.matched, done.import.unmatched
+    ))
 }
 
 /// The services the demo organisation bills and their prices this year, in

@@ -40,6 +40,7 @@ pub struct AppState {
     pub auth: Auth,
     pub registry: schema::registry::Registry,
     pub billing: schema::billing::Billing,
+    pub payments: schema::payments::Payments,
     pub metrics: Arc<Metrics>,
     /// This instance's live events (its hub counts the open subscriptions).
     pub events: schema::events::Events,
@@ -65,6 +66,7 @@ pub fn router(state: AppState) -> Router {
             "/houses/{house}/receipts/{file}",
             get(crate::receipts::house),
         )
+        .route("/reports/{file}", get(crate::reports::debtors))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -345,11 +347,14 @@ async fn graphql_post(State(state): State<AppState>, request: Request) -> Respon
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0);
     let headers = request.headers().clone();
-    let content_type = headers
+    // The boundary of a multipart body is case-sensitive (browsers use mixed
+    // case): compare the lower-cased type, hand on the header as sent.
+    let sent_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
-        .to_ascii_lowercase();
+        .to_string();
+    let content_type = sent_type.to_ascii_lowercase();
     let (limit, multipart) = if content_type.starts_with("application/json") {
         (MAX_JSON_BODY, false)
     } else if content_type.starts_with("multipart/form-data") {
@@ -391,7 +396,7 @@ async fn graphql_post(State(state): State<AppState>, request: Request) -> Respon
         .max_file_size(MAX_UPLOAD_BODY)
         .max_num_files(4);
     let reader = futures_util::io::Cursor::new(body.to_vec());
-    match async_graphql::http::receive_body(Some(content_type.as_str()), reader, options).await {
+    match async_graphql::http::receive_body(Some(sent_type.as_str()), reader, options).await {
         Ok(gql) => match request_ctx(&state, &headers, peer).await {
             Ok(ctx) => execute(&state, gql, ctx).await,
             Err(r) => r,

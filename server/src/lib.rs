@@ -13,6 +13,7 @@ pub mod demo;
 pub mod http;
 pub mod metrics;
 pub mod receipts;
+pub mod reports;
 pub mod security;
 pub mod web;
 pub mod ws;
@@ -198,6 +199,7 @@ pub async fn start(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result
         db: db.clone(),
         registry: schema::registry::Registry::new(db.clone(), clock.clone()),
         billing: schema::billing::Billing::new(db.clone(), clock.clone(), Some(events.clone())),
+        payments: schema::payments::Payments::new(db.clone(), clock.clone(), Some(events.clone())),
         auth,
         metrics: Arc::new(metrics::Metrics::default()),
         events: events.clone(),

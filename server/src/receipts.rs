@@ -14,7 +14,7 @@ use schema::error::AppError;
 
 use crate::http::{error_response, request_ctx, AppState};
 
-fn failure(e: AppError) -> Response {
+pub(crate) fn failure(e: AppError) -> Response {
     let status = match e.code() {
         "NOT_FOUND" => StatusCode::NOT_FOUND,
         "FORBIDDEN" => StatusCode::FORBIDDEN,
@@ -48,7 +48,7 @@ fn pdf(name: String, bytes: Vec<u8>) -> Response {
         .into_response()
 }
 
-async fn author(
+pub(crate) async fn author(
     state: &AppState,
     request: Request,
     operation: &'static str,

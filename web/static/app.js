@@ -9,6 +9,7 @@ import { StaffView, AuditView } from './admin.js';
 import { ReadingsFeed, MyMeters } from './readings.js';
 import { TariffsView } from './billing.js';
 import { BillingView, MyReceipts } from './receipts.js';
+import { PaymentsView, MyPayments } from './payments.js';
 
 const PAGE = 50;
 
@@ -322,12 +323,14 @@ function App() {
   else if (section === 'people' && id) view = html`<${PersonCard} id=${id} i18n=${i18n} />`;
   else if (!staff && section === 'meters' && me.accounts.length) view = html`<${MyMeters} me=${me} i18n=${i18n} />`;
   else if (!staff && section === 'receipts' && me.accounts.length) view = html`<${MyReceipts} me=${me} i18n=${i18n} />`;
+  else if (!staff && section === 'payments' && me.accounts.length) view = html`<${MyPayments} me=${me} i18n=${i18n} />`;
   else if (!staff) view = me.accounts.length ? html`<${MyAccounts} me=${me} i18n=${i18n} />` : html`<p>${t('noOrganisation')}</p>`;
   else if (org) {
     if (section === 'staff' && oversees) view = html`<${StaffView} org=${org} i18n=${i18n} canEdit=${roles.includes('ADMIN')} />`;
     else if (section === 'audit' && oversees) view = html`<${AuditView} org=${org} i18n=${i18n} />`;
     else if (section === 'readings' && readsReadings) view = html`<${ReadingsFeed} org=${org} i18n=${i18n} />`;
     else if (section === 'billing' && seesTariffs) view = html`<${BillingView} org=${org} i18n=${i18n} canRun=${bills} />`;
+    else if (section === 'payments' && seesTariffs) view = html`<${PaymentsView} org=${org} i18n=${i18n} canRecord=${bills} tab=${route.params.get('tab')} />`;
     else if (section === 'tariffs' && seesTariffs) view = html`<${TariffsView} org=${org} i18n=${i18n} canEdit=${bills} />`;
     else if (section === 'premises') view = html`<${PremisesView} org=${org} house=${house} i18n=${i18n} />`;
     else if (section === 'accounts') view = html`<${AccountsView} org=${org} house=${house} i18n=${i18n} />`;
@@ -335,8 +338,8 @@ function App() {
   }
   return html`<header class="top">
       <a class="brand" href="#/">Kvartal</a>
-      <nav>${staff ? [tab('houses'), tab('premises'), tab('accounts'), readsReadings && tab('readings'), seesTariffs && tab('tariffs'), seesTariffs && tab('billing'), oversees && tab('staff'), oversees && tab('audit', t('auditLog'))]
-        : [tab('my', t('myAccounts')), tab('receipts', t('myReceipts')), tab('meters', t('myMeters'))]}</nav>
+      <nav>${staff ? [tab('houses'), tab('premises'), tab('accounts'), readsReadings && tab('readings'), seesTariffs && tab('tariffs'), seesTariffs && tab('billing'), seesTariffs && tab('payments'), oversees && tab('staff'), oversees && tab('audit', t('auditLog'))]
+        : [tab('my', t('myAccounts')), tab('receipts', t('myReceipts')), tab('payments', t('myPayments')), tab('meters', t('myMeters'))]}</nav>
       ${staff && org && html`<${SearchBox} org=${org} i18n=${i18n} />`}
       <span class="spacer"></span>
       ${orgs.length > 1 && html`<select aria-label=${t('organisation')} value=${org} onChange=${(e) => setOrg(e.target.value)}>

@@ -367,3 +367,90 @@ test('an accountant sets new prices (the ones before end the day before), a norm
   await page.locator('[data-test=tariff-versions] h2', { hasText: 'Intercom' }).waitFor();
   await context.close();
 });
+
+test('an accountant records a payment and the resident\'s open page shows the new balance without a reload', async () => {
+  const residentContext = await browser.newContext({ locale: 'ru-RU' });
+  await residentContext.addInitScript(() => localStorage.setItem('kvartal.locale', 'ru'));
+  const resident = await residentContext.newPage();
+  await signIn(resident, 'resident@kvartal.demo');
+  await resident.click('[data-test=nav-payments]');
+  await resident.locator('[data-test=payments-live][data-status=live]').waitFor();
+  const mine = resident.locator('[data-test=my-payments]').first();
+  await mine.locator('[data-test=balance]').waitFor();
+  const balanceBefore = await mine.locator('[data-test=balance]').innerText();
+  const paymentsBefore = await mine.locator('[data-test=my-payment]').count();
+  const number = (await mine.locator('h2').innerText()).match(/\d{6,}/)[0];
+
+  const staffContext = await browser.newContext({ locale: 'en-US' });
+  await staffContext.addInitScript(() => localStorage.setItem('kvartal.locale', 'en'));
+  const staff = await staffContext.newPage();
+  await signIn(staff, 'accountant@kvartal.demo');
+  await staff.click('[data-test=nav-payments]');
+  await staff.locator('[data-test=journal-row]').first().waitFor();
+  // An unknown account is refused in words, nothing recorded.
+  await staff.fill('[data-test=pay-account]', '99999999');
+  await staff.fill('[data-test=pay-amount]', '10');
+  await staff.click('[data-test=pay-submit]');
+  await staff.locator('[data-test=pay-error]').waitFor();
+  assert.match(await staff.locator('[data-test=pay-error]').innerText(), /No account with this number/);
+  await staff.fill('[data-test=pay-account]', number);
+  await staff.fill('[data-test=pay-amount]', '1,234.56');
+  await staff.selectOption('[data-test=pay-method]', 'CARD');
+  await staff.click('[data-test=pay-submit]');
+  await staff.locator('[data-test=pay-done]').waitFor();
+  assert.match(await staff.locator('[data-test=pay-done]').innerText(), new RegExp(`1,234\\.56 recorded on account ${number}`));
+  await staff.locator('[data-test=journal-row]', { hasText: number }).filter({ hasText: '1,234.56' }).filter({ hasText: 'card' }).first().waitFor();
+
+  // The resident's page: the payment and the new balance, pushed, not reloaded.
+  await mine.locator('[data-test=my-payment]').nth(paymentsBefore).waitFor();
+  assert.match(await mine.locator('[data-test=my-payment]').first().innerText(), /1\s?234,56/);
+  await resident.waitForFunction(([before]) => document.querySelector('[data-test=balance]').innerText !== before, [balanceBefore]);
+  await staffContext.close();
+  await residentContext.close();
+});
+
+test('an accountant imports a bank statement, pays the waiting credit by hand and downloads the debtors', async () => {
+  const context = await browser.newContext({ locale: 'en-US', acceptDownloads: true });
+  await context.addInitScript(() => localStorage.setItem('kvartal.locale', 'en'));
+  const page = await context.newPage();
+  await signIn(page, 'accountant@kvartal.demo');
+  await page.goto(base + '/#/payments?tab=statements');
+  await page.locator('[data-test=queue-total]').waitFor();
+  const stamp = Date.now();
+  const csv = '\ufeffДата;Сумма;Плательщик;Назначение\n'
+    + `20.11.2026;500,00;Иванов И. И.;Оплата ЖКУ л/с 01000002 ${stamp}\n`
+    + `21.11.2026;250,00;Петров П. П.;квартплата ${stamp}\n`;
+  const file = join(tmpdir(), `statement-${process.pid}.csv`);
+  writeFileSync(file, csv);
+  await page.setInputFiles('[data-test=statement-file]', file);
+  await page.selectOption('[data-test=statement-format]', 'CSV');
+  await page.locator('[data-test=csv-mapping]').waitFor();
+  await page.click('[data-test=statement-import]');
+  await page.locator('[data-test=import-result], [data-test=import-error]').first().waitFor();
+  assert.equal(await page.locator('[data-test=import-error]').count(), 0, await page.locator('[data-test=import-error]').first().innerText().catch(() => ''));
+  assert.match(await page.locator('[data-test=import-result]').innerText(), /2 entries: 1 paid onto accounts \(500\.00\), 1 waiting for you/);
+  // The same file again changes nothing.
+  await page.click('[data-test=statement-import]');
+  await page.waitForFunction(() => /imported before/.test(document.querySelector('[data-test=import-result]')?.innerText || ''));
+  rmSync(file);
+  const line = page.locator('[data-test=queue-line]', { hasText: String(stamp) });
+  await line.waitFor();
+  await line.locator('[data-test=queue-account]').fill('01000003');
+  await line.locator('[data-test=queue-match]').click();
+  await line.waitFor({ state: 'detached' });
+
+  await page.click('[data-test=payments-debtors]');
+  await page.locator('[data-test=debtor]').first().waitFor();
+  const total = await page.locator('[data-test=debtors-total]').innerText();
+  assert.match(total, /^[\d,]+\.\d\d$/);
+  const csvDownload = page.waitForEvent('download');
+  await page.click('[data-test=debtors-csv]');
+  const text = readFileSync(await (await csvDownload).path()).toString('utf8');
+  assert.match(text, /^\ufeff(Лицевой счёт|Account|Conta)[;,]/);
+  assert.ok(text.trim().split('\n').length >= 3, 'a header, debtors and the total');
+  const xlsxDownload = page.waitForEvent('download');
+  await page.click('[data-test=debtors-xlsx]');
+  const xlsx = readFileSync(await (await xlsxDownload).path());
+  assert.equal(xlsx.subarray(0, 2).toString(), 'PK');
+  await context.close();
+});

@@ -128,6 +128,40 @@ pub struct BillingSettings {
     pub accent_color: String,
     /// Where a payment goes.
     pub allocation: AllocationRule,
+    /// Late-payment penalties, added to the next receipt as their own lines.
+    pub penalty_rule: PenaltyRule,
+    /// GRADUATED: the annual rate in percent (e.g. the key rate, capped as the
+    /// law says); FINE_INTEREST: the monthly interest in percent.
+    pub penalty_rate: Decimal,
+    /// FINE_INTEREST: the fine in percent, charged once.
+    pub penalty_fine: Decimal,
+    /// FINE_INTEREST: days after the due date without a penalty.
+    pub penalty_grace_days: i32,
+    /// GRADUATED: from which day late each divisor applies, `31:300,91:130`.
+    pub penalty_steps: String,
+}
+
+/// How late payment is charged.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum PenaltyRule {
+    /// No penalties.
+    #[graphql(name = "NONE")]
+    Off,
+    /// The debt × the rate ÷ a divisor a day, by days late (Russia: ÷300
+    /// from day 31, ÷130 from day 91).
+    Graduated,
+    /// A fine once, then monthly interest pro rata (Brazil's condominiums).
+    FineInterest,
+}
+
+impl PenaltyRule {
+    pub fn code(self) -> &'static str {
+        match self {
+            PenaltyRule::Off => "none",
+            PenaltyRule::Graduated => "graduated",
+            PenaltyRule::FineInterest => "fine_interest",
+        }
+    }
 }
 
 /// Where a payment goes among an account's debts.
@@ -172,6 +206,15 @@ impl From<Settings> for BillingSettings {
                 "proportional" => AllocationRule::Proportional,
                 _ => AllocationRule::OldestFirst,
             },
+            penalty_rule: match s.penalty_rule.as_str() {
+                "graduated" => PenaltyRule::Graduated,
+                "fine_interest" => PenaltyRule::FineInterest,
+                _ => PenaltyRule::Off,
+            },
+            penalty_rate: s.penalty_rate,
+            penalty_fine: s.penalty_fine,
+            penalty_grace_days: s.penalty_grace_days,
+            penalty_steps: s.penalty_steps,
         }
     }
 }
@@ -202,6 +245,16 @@ pub struct BillingSettingsInput {
     pub accent_color: String,
     #[graphql(default_with = "AllocationRule::OldestFirst")]
     pub allocation: AllocationRule,
+    #[graphql(default_with = "PenaltyRule::Off")]
+    pub penalty_rule: PenaltyRule,
+    #[graphql(default)]
+    pub penalty_rate: Decimal,
+    #[graphql(default)]
+    pub penalty_fine: Decimal,
+    #[graphql(default)]
+    pub penalty_grace_days: i32,
+    #[graphql(default_with = "crate::billing::settings::DEFAULT_STEPS.to_string()")]
+    pub penalty_steps: String,
 }
 
 pub struct BenefitCategory(pub benefit_category::Model);
@@ -600,6 +653,11 @@ impl PeriodsMutation {
             receipt_footer: input.receipt_footer,
             accent_color: input.accent_color.trim().to_lowercase(),
             allocation: input.allocation.code().into(),
+            penalty_rule: input.penalty_rule.code().into(),
+            penalty_rate: input.penalty_rate,
+            penalty_fine: input.penalty_fine,
+            penalty_grace_days: input.penalty_grace_days,
+            penalty_steps: input.penalty_steps.trim().to_string(),
         };
         let saved = ctx
             .data::<Billing>()?

@@ -45,9 +45,53 @@ pub struct Settings {
     pub accent_color: String,
     /// Where a payment goes: `oldest_first` or `proportional` (by service).
     pub allocation: String,
+    /// Late-payment penalties: `none`, `graduated` or `fine_interest`.
+    pub penalty_rule: String,
+    /// Graduated: the annual rate in percent (the key rate, capped as the law
+    /// says); fine and interest: the monthly interest in percent.
+    pub penalty_rate: Decimal,
+    /// Fine and interest: the fine in percent, once.
+    pub penalty_fine: Decimal,
+    /// Fine and interest: days after the due date without a penalty.
+    pub penalty_grace_days: i32,
+    /// Graduated: from which day late each divisor applies, `31:300,91:130`.
+    pub penalty_steps: String,
 }
 
 pub const QR_STANDARDS: [&str; 3] = ["gost", "pix", "epc"];
+pub const PENALTY_RULES: [&str; 3] = ["none", "graduated", "fine_interest"];
+/// Russia's Housing Code: the rate ÷ 300 from day 31, ÷ 130 from day 91.
+pub const DEFAULT_STEPS: &str = "31:300,91:130";
+
+/// The graduated rule's steps, `31:300,91:130`: days ascending, divisors
+/// more than zero.
+pub fn steps(text: &str) -> Result<Vec<(i64, Decimal)>, String> {
+    let mut out: Vec<(i64, Decimal)> = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (day, divisor) = part
+            .split_once(':')
+            .ok_or_else(|| format!("{part}: a day and a divisor, as 31:300"))?;
+        let day: i64 = day
+            .trim()
+            .parse()
+            .map_err(|_| format!("{part}: the day is a whole number"))?;
+        let divisor: Decimal = divisor
+            .trim()
+            .parse()
+            .map_err(|_| format!("{part}: the divisor is a number"))?;
+        if day < 1 || divisor <= Decimal::ZERO {
+            return Err(format!("{part}: a day from 1 and a divisor above 0"));
+        }
+        if out.last().is_some_and(|(d, _)| *d >= day) {
+            return Err(format!("{part}: the days go up"));
+        }
+        out.push((day, divisor));
+    }
+    if out.is_empty() || out.len() > 10 {
+        return Err("from one to ten steps, as 31:300,91:130".into());
+    }
+    Ok(out)
+}
 
 impl Settings {
     pub fn defaults(org: &organisation::Model) -> Settings {
@@ -71,6 +115,28 @@ impl Settings {
             receipt_footer: String::new(),
             accent_color: "#1f4e79".into(),
             allocation: "oldest_first".into(),
+            penalty_rule: "none".into(),
+            penalty_rate: Decimal::ZERO,
+            penalty_fine: Decimal::ZERO,
+            penalty_grace_days: 0,
+            penalty_steps: DEFAULT_STEPS.into(),
+        }
+    }
+
+    /// The penalty rule to bill by, if any.
+    pub fn penalty(&self) -> Option<crate::payments::penalty::Rule> {
+        use crate::payments::penalty::Rule;
+        match self.penalty_rule.as_str() {
+            "graduated" => Some(Rule::Graduated {
+                rate_percent: self.penalty_rate,
+                steps: steps(&self.penalty_steps).ok()?,
+            }),
+            "fine_interest" => Some(Rule::FineAndInterest {
+                grace_days: i64::from(self.penalty_grace_days),
+                fine_percent: self.penalty_fine,
+                monthly_interest_percent: self.penalty_rate,
+            }),
+            _ => None,
         }
     }
 
@@ -90,6 +156,11 @@ impl Settings {
             receipt_footer: m.receipt_footer,
             accent_color: m.accent_color,
             allocation: m.allocation,
+            penalty_rule: m.penalty_rule,
+            penalty_rate: m.penalty_rate.parse().unwrap_or_default(),
+            penalty_fine: m.penalty_fine.parse().unwrap_or_default(),
+            penalty_grace_days: m.penalty_grace_days,
+            penalty_steps: m.penalty_steps,
         }
     }
 
@@ -102,6 +173,21 @@ impl Settings {
         }
         if !["oldest_first", "proportional"].contains(&self.allocation.as_str()) {
             return v("allocation", "OLDEST_FIRST or PROPORTIONAL");
+        }
+        if !PENALTY_RULES.contains(&self.penalty_rule.as_str()) {
+            return v("penaltyRule", "NONE, GRADUATED or FINE_INTEREST");
+        }
+        if self.penalty_rate < Decimal::ZERO || self.penalty_rate > Decimal::from(100) {
+            return v("penaltyRate", "a rate in percent from 0 to 100");
+        }
+        if self.penalty_fine < Decimal::ZERO || self.penalty_fine > Decimal::from(100) {
+            return v("penaltyFine", "a fine in percent from 0 to 100");
+        }
+        if !(0..=365).contains(&self.penalty_grace_days) {
+            return v("penaltyGraceDays", "from 0 to 365 days");
+        }
+        if let Err(why) = steps(&self.penalty_steps) {
+            return Err(AppError::validation("penaltySteps", "invalid", why));
         }
         if !(1..=28).contains(&self.due_day) {
             return v("dueDay", "a day from 1 to 28 of the next month");
@@ -240,6 +326,11 @@ impl Billing {
             receipt_footer: Set(s.receipt_footer.clone()),
             accent_color: Set(s.accent_color.clone()),
             allocation: Set(s.allocation.clone()),
+            penalty_rule: Set(s.penalty_rule.clone()),
+            penalty_rate: Set(s.penalty_rate.normalize().to_string()),
+            penalty_fine: Set(s.penalty_fine.normalize().to_string()),
+            penalty_grace_days: Set(s.penalty_grace_days),
+            penalty_steps: Set(s.penalty_steps.clone()),
             updated_at: Set(now),
         }
         .insert(&txn)

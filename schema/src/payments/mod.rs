@@ -4,6 +4,8 @@
 //! (`service`), over GraphQL (`types`).
 
 pub mod allocation;
+pub mod debtors;
+pub mod debtors_types;
 pub mod matching;
 pub mod penalty;
 pub mod queue;

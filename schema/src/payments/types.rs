@@ -54,6 +54,24 @@ impl Payment {
     async fn house_id(&self) -> ID {
         ID(self.0.house_id.to_string())
     }
+    /// The account, checked like `account(id)` (loaded in batches).
+    async fn account(&self, ctx: &Context<'_>) -> Result<crate::registry::types::Account> {
+        use crate::registry::loaders::{AccountId, RegistryLoader};
+        let loader = ctx.data::<async_graphql::dataloader::DataLoader<RegistryLoader>>()?;
+        let account = loader
+            .load_one(AccountId(self.0.account_id))
+            .await?
+            .ok_or(AppError::not_found("account"))?;
+        principal(ctx)?.check(
+            "Query.account",
+            Target::Account {
+                org: account.organisation_id,
+                house: account.house_id,
+                id: account.id,
+            },
+        )?;
+        Ok(crate::registry::types::Account(account))
+    }
     async fn amount(&self) -> Decimal {
         money(self.0.amount_minor)
     }

@@ -784,6 +784,13 @@ fn calls() -> BTreeMap<&'static str, Call> {
         true,
     );
     add(
+        "Query.debtors",
+        "query($org: ID!) { debtors(organisationId: $org) { count debtors { number } } }",
+        |s, _| json!({ "org": s.org }),
+        None,
+        true,
+    );
+    add(
         "Query.statementQueue",
         "query($org: ID!) { statementQueue(organisationId: $org) { total } }",
         |s, _| json!({ "org": s.org }),
