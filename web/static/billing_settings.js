@@ -6,8 +6,8 @@ import { html, useState, useEffect } from './vendor/htm-preact-standalone.module
 import { gql } from './api.js';
 import { explain } from './auth.js';
 
-const FIELDS = 'qrStandard dueDay pixKey pixCity correspAccount averageMonths minMonths maxAveragePeriods commonHouseCapped receiptTitle receiptNote receiptFooter accentColor allocation';
-const NUMBERS = ['dueDay', 'averageMonths', 'minMonths', 'maxAveragePeriods'];
+const FIELDS = 'qrStandard dueDay pixKey pixCity correspAccount averageMonths minMonths maxAveragePeriods commonHouseCapped receiptTitle receiptNote receiptFooter accentColor allocation penaltyRule penaltyRate penaltyFine penaltyGraceDays penaltySteps';
+const NUMBERS = ['dueDay', 'averageMonths', 'minMonths', 'maxAveragePeriods', 'penaltyGraceDays'];
 const PLACEHOLDERS = '{org} {period} {account} {payer} {due_date} {amount_due}';
 
 export function BillingSettings({ org, i18n, canEdit }) {
@@ -50,6 +50,11 @@ export function BillingSettings({ org, i18n, canEdit }) {
       ${text('maxAveragePeriods', { type: 'number', min: 0, max: 12, required: true })}
       <label>${t('bs_allocation')} <select data-test="bs-allocation" disabled=${!canEdit} value=${form.allocation} onChange=${set('allocation')}>
         ${['OLDEST_FIRST', 'PROPORTIONAL'].map((a) => html`<option value=${a}>${t(`alloc_${a}`)}</option>`)}</select></label>
+      <label>${t('bs_penaltyRule')} <select data-test="bs-penaltyRule" disabled=${!canEdit} value=${form.penaltyRule} onChange=${set('penaltyRule')}>
+        ${['NONE', 'GRADUATED', 'FINE_INTEREST'].map((r) => html`<option value=${r}>${t(`pen_${r}`)}</option>`)}</select></label>
+      ${form.penaltyRule !== 'NONE' && text('penaltyRate', { inputmode: 'decimal', required: true, title: t(`bs_penaltyRate_${form.penaltyRule}`) })}
+      ${form.penaltyRule === 'GRADUATED' && text('penaltySteps', { required: true, pattern: '\\s*\\d+\\s*:\\s*[0-9.]+\\s*(,\\s*\\d+\\s*:\\s*[0-9.]+\\s*)*' })}
+      ${form.penaltyRule === 'FINE_INTEREST' && html`${text('penaltyFine', { inputmode: 'decimal', required: true })}${text('penaltyGraceDays', { type: 'number', min: 0, max: 365, required: true })}`}
       <label class="check"><input type="checkbox" data-test="bs-commonHouseCapped" disabled=${!canEdit} checked=${form.commonHouseCapped} onChange=${set('commonHouseCapped')} /> ${t('bs_commonHouseCapped')}</label>
       ${text('receiptTitle', { maxlength: 120 })}
       <label>${t('bs_accentColor')} <input type="color" data-test="bs-accentColor" disabled=${!canEdit} value=${form.accentColor} onInput=${set('accentColor')} /></label>

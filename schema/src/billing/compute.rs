@@ -59,6 +59,8 @@ pub struct Plan {
     pub premises_volumes: HashMap<(Uuid, String), Decimal>,
     /// Common-house needs by the house meter are capped at the norm.
     pub common_capped: bool,
+    /// Late-payment penalties to add, when the organisation charges them.
+    pub penalties: Option<PenaltyPlan>,
     tariffs: HashMap<(usize, Uuid), Vec<TariffVersion>>,
     norms: HashMap<(usize, Uuid, NormBasis), Option<Decimal>>,
 }
@@ -127,6 +129,40 @@ fn months_between(a: NaiveDate, b: NaiveDate) -> i32 {
     (b.year() - a.year()) * 12 + b.month() as i32 - a.month() as i32
 }
 
+/// How a run adds penalties: the rule, the days it charges (the month
+/// before the period), and how debts fall due.
+#[derive(Debug, Clone)]
+pub struct PenaltyPlan {
+    pub rule: crate::payments::penalty::Rule,
+    pub window: (chrono::NaiveDate, chrono::NaiveDate),
+    pub due_day: i32,
+    pub locale: String,
+}
+
+impl PenaltyPlan {
+    /// The line of a debt's penalty, with its calculation.
+    pub fn line(&self, debt_period: &str, p: &crate::payments::penalty::Penalty) -> OutLine {
+        let shown = Period::parse(debt_period)
+            .map(|d| format!("{:02}.{}", d.month, d.year))
+            .unwrap_or_else(|| debt_period.to_string());
+        let label = match self.locale.as_str() {
+            l if l.starts_with("ru") => format!("Пени за {shown}"),
+            l if l.starts_with("pt") => format!("Multa e juros de {}", shown.replace('.', "/")),
+            _ => format!("Late-payment penalty for {debt_period}"),
+        };
+        OutLine {
+            kind: "penalty",
+            service_id: None,
+            label,
+            source: crate::payments::penalty::describe(&self.rule, p, &self.locale),
+            quantity: Decimal::ZERO,
+            unit: String::new(),
+            tariff: Decimal::ZERO,
+            amount: p.amount,
+        }
+    }
+}
+
 impl Plan {
     pub fn new(
         period: Period,
@@ -144,6 +180,7 @@ impl Plan {
             house_volumes: HashMap::new(),
             premises_volumes: HashMap::new(),
             common_capped: true,
+            penalties: None,
             tariffs: HashMap::new(),
             norms: HashMap::new(),
         }

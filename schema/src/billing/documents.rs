@@ -269,6 +269,7 @@ impl Billing {
                 charged: minor(r.charged_minor),
                 benefits: minor(r.benefits_minor),
                 recalculated: minor(r.recalculated_minor),
+                penalties: minor(r.penalties_minor),
                 paid: minor(r.paid_minor),
                 due: minor(r.due_minor),
                 due_date: r.due_date,

@@ -66,6 +66,7 @@ pub struct ReceiptDoc {
     pub charged: Decimal,
     pub benefits: Decimal,
     pub recalculated: Decimal,
+    pub penalties: Decimal,
     pub paid: Decimal,
     pub due: Decimal,
     pub due_date: NaiveDate,
@@ -137,6 +138,7 @@ struct Labels {
     amount: &'static str,
     benefits: &'static str,
     recalculations: &'static str,
+    penalties: &'static str,
     opening: &'static str,
     charged: &'static str,
     paid: &'static str,
@@ -165,6 +167,7 @@ const EN: Labels = Labels {
     amount: "Amount",
     benefits: "Benefits",
     recalculations: "Recalculations",
+    penalties: "Late-payment penalties",
     opening: "Balance at the start of the period",
     charged: "Charged for the period",
     paid: "Payments received",
@@ -206,6 +209,7 @@ const RU: Labels = Labels {
     amount: "Сумма",
     benefits: "Льготы",
     recalculations: "Перерасчёты",
+    penalties: "Пени",
     opening: "Задолженность (аванс) на начало периода",
     charged: "Начислено за период",
     paid: "Поступило оплат",
@@ -247,6 +251,7 @@ const PT: Labels = Labels {
     amount: "Valor",
     benefits: "Descontos",
     recalculations: "Ajustes",
+    penalties: "Multa e juros",
     opening: "Saldo anterior",
     charged: "Cobrado no período",
     paid: "Pagamentos recebidos",
@@ -632,6 +637,7 @@ fn table_rows(doc: &ReceiptDoc, l: &Labels) -> Vec<Row> {
         ("charge", None),
         ("benefit", Some(l.benefits)),
         ("recalculation", Some(l.recalculations)),
+        ("penalty", Some(l.penalties)),
     ] {
         let lines: Vec<&DocLine> = doc.lines.iter().filter(|x| x.kind == kind).collect();
         if lines.is_empty() {
@@ -723,12 +729,13 @@ fn table(pen: &mut Pen, doc: &ReceiptDoc, l: &Labels, rows: &[Row], mut y: f32) 
             Row::Line(x) => {
                 let label = pen.fit(&x.label, 8.5, false, COLS[1] - COLS[0] - 6.0);
                 pen.text(COLS[0], y, 8.5, false, &label);
-                let basis = pen.fit(
-                    &source_label(loc, &x.source),
-                    7.5,
-                    false,
-                    COLS[2] - COLS[1] - 50.0,
-                );
+                // A penalty's calculation takes the empty quantity and rate columns.
+                let room = if x.kind == "penalty" {
+                    COLS[4] - COLS[1] - 10.0
+                } else {
+                    COLS[2] - COLS[1] - 50.0
+                };
+                let basis = pen.fit(&source_label(loc, &x.source), 7.5, false, room);
                 pen.text(COLS[1], y, 7.5, false, &basis);
                 if !x.quantity.is_zero() {
                     pen.right(COLS[2], y, 8.5, false, &quantity(loc, x.quantity));
@@ -738,7 +745,7 @@ fn table(pen: &mut Pen, doc: &ReceiptDoc, l: &Labels, rows: &[Row], mut y: f32) 
                     "benefit" => {
                         format!("{} %", number(loc, x.tariff, x.tariff.normalize().scale()))
                     }
-                    "recalculation" => String::new(),
+                    "recalculation" | "penalty" => String::new(),
                     _ => number(loc, x.tariff, x.tariff.normalize().scale().clamp(2, 4)),
                 };
                 pen.right(COLS[4], y, 8.5, false, &rate);
@@ -757,6 +764,7 @@ fn totals(pen: &mut Pen, doc: &ReceiptDoc, l: &Labels, mut y: f32) {
         (l.charged, doc.charged, false),
         (l.benefits, doc.benefits, false),
         (l.recalculations, doc.recalculated, false),
+        (l.penalties, doc.penalties, false),
         (l.paid, -doc.paid, false),
         (l.due, doc.due, true),
     ];

@@ -368,6 +368,8 @@ pub enum ReceiptLineKind {
     Charge,
     Benefit,
     Recalculation,
+    /// A late-payment penalty on an earlier month's debt; `source` shows the calculation.
+    Penalty,
 }
 
 pub struct ReceiptLine(pub charge::Model);
@@ -378,6 +380,7 @@ impl ReceiptLine {
         match self.0.kind.as_str() {
             "benefit" => ReceiptLineKind::Benefit,
             "recalculation" => ReceiptLineKind::Recalculation,
+            "penalty" => ReceiptLineKind::Penalty,
             _ => ReceiptLineKind::Charge,
         }
     }
@@ -454,6 +457,10 @@ impl Receipt {
     }
     async fn recalculated(&self) -> Decimal {
         money(self.0.recalculated_minor)
+    }
+    /// Late-payment penalties on earlier debts (their lines show how).
+    async fn penalties(&self) -> Decimal {
+        money(self.0.penalties_minor)
     }
     async fn paid(&self) -> Decimal {
         money(self.0.paid_minor)

@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use entities::{billing_period, house, norm, organisation, service, tariff};
 use rust_decimal::Decimal;
 use sea_orm::{
@@ -27,7 +27,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::calc::{MissingRules, Period};
-use super::compute::{Category, HouseArea, OutLine, Plan, RecalcRow, Svc};
+use super::compute::{self, Category, HouseArea, OutLine, Plan, RecalcRow, Svc};
 use super::inputs::{self, AccountTuple, Premises, Scope};
 use super::settings::{self, Settings};
 use crate::audit::{self, Author};
@@ -106,6 +106,7 @@ pub const RECEIPTS: Table = Table {
         ("charged_minor", Col::BigInt),
         ("benefits_minor", Col::BigInt),
         ("recalculated_minor", Col::BigInt),
+        ("penalties_minor", Col::BigInt),
         ("paid_minor", Col::BigInt),
         ("due_minor", Col::BigInt),
         ("due_date", Col::Date),
@@ -449,6 +450,15 @@ impl Billing {
             .ok_or_else(|| AppError::not_found("organisation"))?;
         let s = settings::load(&self.db, &organisation).await?;
         let mut plan = self.plan(&organisation, period, &s).await?;
+        plan.penalties = s.penalty().map(|rule| {
+            let before = period.first_day() - Duration::days(1);
+            compute::PenaltyPlan {
+                rule,
+                window: (before.with_day(1).unwrap_or(before), before),
+                due_day: s.due_day,
+                locale: organisation.locale.clone(),
+            }
+        });
         let text = period.to_string();
         let due = settings::due_date(period, s.due_day);
         let mut lo = Uuid::nil();
@@ -697,6 +707,10 @@ impl Billing {
                 range(),
             ),
         )?;
+        let histories = match &plan.penalties {
+            Some(pp) => self.histories(org, period, lo, hi, pp.due_day).await?,
+            None => HashMap::new(),
+        };
         let computing = std::time::Instant::now();
         let recalcs: Vec<RecalcRow> = recalcs
             .into_iter()
@@ -731,7 +745,12 @@ impl Billing {
             let (id, house_id) = (a.id, a.house_id);
             let meters = by_premises.get(&a.premises_id).map_or(&[][..], |v| &v[..]);
             let recalcs = recalc_of.get(&id).map_or(&[][..], |v| &v[..]);
-            let lines = plan.account(&a, meters, &by_meter, recalcs)?;
+            let mut lines = plan.account(&a, meters, &by_meter, recalcs)?;
+            if let (Some(pp), Some(debts)) = (&plan.penalties, histories.get(&id)) {
+                for (debt, p) in crate::payments::penalty::for_window(&pp.rule, pp.window, debts) {
+                    lines.push(pp.line(&debt, &p));
+                }
+            }
             let (opening, paid) = ledger.get(&id).copied().unwrap_or((0, 0));
             let sum = |kind: &str| -> i64 {
                 lines
@@ -740,8 +759,12 @@ impl Billing {
                     .map(|l| money(l.amount))
                     .sum()
             };
-            let (charged, benefits, recalculated) =
-                (sum("charge"), sum("benefit"), sum("recalculation"));
+            let (charged, benefits, recalculated, penalties) = (
+                sum("charge"),
+                sum("benefit"),
+                sum("recalculation"),
+                sum("penalty"),
+            );
             let code = (!linked.contains(&id)).then(|| receipt_code(&row.code_salt, id));
             if let Some(code) = &code {
                 out.codes.push(vec![
@@ -769,8 +792,11 @@ impl Billing {
                 Cell::BigInt(Some(charged)),
                 Cell::BigInt(Some(benefits)),
                 Cell::BigInt(Some(recalculated)),
+                Cell::BigInt(Some(penalties)),
                 Cell::BigInt(Some(paid)),
-                Cell::BigInt(Some(opening + charged + benefits + recalculated - paid)),
+                Cell::BigInt(Some(
+                    opening + charged + benefits + recalculated + penalties - paid,
+                )),
                 Cell::Date(Some(due)),
                 Cell::OptText(code),
                 Cell::Timestamp(now),
@@ -781,6 +807,56 @@ impl Billing {
             }
         }
         tracing::debug!(elapsed = ?computing.elapsed(), "billing chunk computed");
+        Ok(out)
+    }
+
+    /// The accounts' earlier debts `(lo, hi]` as the ledger tells them, for
+    /// penalties: what each period charged and what settled it, by the day
+    /// the money was paid (penalty lines themselves bear none).
+    async fn histories(
+        &self,
+        org: Uuid,
+        period: Period,
+        lo: Uuid,
+        hi: Uuid,
+        due_day: i32,
+    ) -> AppResult<HashMap<Uuid, Vec<crate::payments::penalty::History>>> {
+        let rows: Vec<(Uuid, String, Option<NaiveDate>, i64)> = fetch_all(
+            &self.db,
+            "SELECT l.account_id, l.debt_period, p.paid_on, CAST(SUM(l.amount_minor) AS BIGINT) \
+             FROM ledger_entries l LEFT JOIN payments p ON p.id = l.document_id \
+             WHERE l.organisation_id = ? AND l.account_id > ? AND l.account_id <= ? \
+             AND l.debt_period IS NOT NULL AND l.debt_period < ? AND l.service_id IS NOT NULL \
+             GROUP BY l.account_id, l.debt_period, p.paid_on \
+             ORDER BY l.account_id, l.debt_period",
+            vec![
+                Cell::Uuid(Some(org)),
+                Cell::Uuid(Some(lo)),
+                Cell::Uuid(Some(hi)),
+                Cell::Text(period.to_string()),
+            ],
+        )
+        .await?;
+        let mut out: HashMap<Uuid, Vec<crate::payments::penalty::History>> = HashMap::new();
+        for (account, debt, paid_on, amount) in rows {
+            let list = out.entry(account).or_default();
+            if list.last().is_none_or(|h| h.period != debt) {
+                let Some(p) = Period::parse(&debt) else {
+                    continue;
+                };
+                list.push(crate::payments::penalty::History {
+                    period: debt.clone(),
+                    due: settings::due_date(p, due_day),
+                    owed_minor: 0,
+                    settled: Vec::new(),
+                });
+            }
+            let Some(h) = list.last_mut() else { continue };
+            match paid_on {
+                None => h.owed_minor += amount,
+                Some(day) => h.settled.push((day, -amount)),
+            }
+        }
         Ok(out)
     }
 

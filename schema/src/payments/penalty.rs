@@ -171,6 +171,105 @@ pub fn penalty(
     }
 }
 
+/// One month's debt as the ledger tells it: what was owed on it and the
+/// money that settled it, by day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct History {
+    /// The debt's period, `2026-09`.
+    pub period: String,
+    pub due: NaiveDate,
+    /// What the period's receipt charged (minor units).
+    pub owed_minor: i64,
+    /// Money settling it, by the day it was paid (a reversal is negative).
+    pub settled: Vec<(NaiveDate, i64)>,
+}
+
+/// The penalties of a window of days (a month) on each debt that is late in
+/// it: the debt is what was owed less what was paid before the window; a
+/// payment inside the window lowers it from the next day. Debts without a
+/// penalty are left out.
+pub fn for_window(
+    rule: &Rule,
+    window: (NaiveDate, NaiveDate),
+    debts: &[History],
+) -> Vec<(String, Penalty)> {
+    let mut out = Vec::new();
+    for d in debts {
+        let before: i64 = d
+            .settled
+            .iter()
+            .filter(|(on, _)| *on < window.0)
+            .map(|(_, m)| m)
+            .sum();
+        let inside: Vec<(NaiveDate, i64)> = d
+            .settled
+            .iter()
+            .filter(|(on, _)| *on >= window.0 && *on <= window.1)
+            .copied()
+            .collect();
+        let p = penalty(rule, d.due, d.owed_minor - before, &inside, window);
+        if p.amount > Decimal::ZERO {
+            out.push((d.period.clone(), p));
+        }
+    }
+    out
+}
+
+/// How a penalty was counted, for the receipt: each part as base × days ×
+/// rate, `1 553,50 × 16 дн. × 9,5 % / 300`.
+pub fn describe(rule: &Rule, p: &Penalty, locale: &str) -> String {
+    let comma = !locale.starts_with("en");
+    let local = move |t: String| if comma { t.replace('.', ",") } else { t };
+    let num = |v: Decimal| {
+        let t = v.normalize().to_string();
+        if comma {
+            t.replace('.', ",")
+        } else {
+            t
+        }
+    };
+    let days = match locale {
+        l if l.starts_with("ru") => "дн.",
+        l if l.starts_with("pt") => "dias",
+        _ => "days",
+    };
+    let fine = match locale {
+        l if l.starts_with("ru") => "штраф",
+        l if l.starts_with("pt") => "multa",
+        _ => "fine",
+    };
+    p.parts
+        .iter()
+        .map(|part| {
+            let base = local(Decimal::new(part.base_minor, 2).to_string());
+            match (&part.kind, rule) {
+                (Kind::Daily { divisor }, Rule::Graduated { rate_percent, .. }) => format!(
+                    "{base} × {} {days} × {} % / {}",
+                    part.days,
+                    num(*rate_percent),
+                    num(*divisor)
+                ),
+                (Kind::Fine, Rule::FineAndInterest { fine_percent, .. }) => {
+                    format!("{base} × {} % {fine}", num(*fine_percent))
+                }
+                (
+                    Kind::Interest,
+                    Rule::FineAndInterest {
+                        monthly_interest_percent,
+                        ..
+                    },
+                ) => format!(
+                    "{base} × {} {days} × {} % / 30",
+                    part.days,
+                    num(*monthly_interest_percent)
+                ),
+                _ => String::new(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 #[cfg(test)]
 // Minor units written as units_cents: 120_00 is 120.00.
 #[allow(clippy::inconsistent_digit_grouping)]
@@ -294,5 +393,44 @@ mod tests {
             january(),
         );
         assert_eq!(p.amount, d("0"));
+    }
+
+    #[test]
+    fn a_window_charges_each_late_debt_on_what_was_left_of_it() {
+        let rule = Rule::russia(d("9.5"));
+        let november = (day("2026-11-01"), day("2026-11-30"));
+        let debts = vec![
+            // Due 15 October: day 31 is 15 November, 16 days at 1/300.
+            History {
+                period: "2026-09".into(),
+                due: day("2026-10-15"),
+                owed_minor: 1553_50,
+                settled: vec![],
+            },
+            // Half paid in October: the rest, 16 days.
+            History {
+                period: "2026-09".into(),
+                due: day("2026-10-15"),
+                owed_minor: 2000_00,
+                settled: vec![(day("2026-10-20"), 1000_00)],
+            },
+            // Due 15 November: not 30 days late within November.
+            History {
+                period: "2026-10".into(),
+                due: day("2026-11-15"),
+                owed_minor: 1553_50,
+                settled: vec![],
+            },
+        ];
+        let got = for_window(&rule, november, &debts);
+        assert_eq!(got.len(), 2);
+        // 1553.50 × 0.095 × 16 / 300 = 7.8710…
+        assert_eq!(got[0].1.amount, d("7.87"));
+        // 1000.00 × 0.095 × 16 / 300 = 5.0666…
+        assert_eq!(got[1].1.amount, d("5.07"));
+        assert_eq!(
+            describe(&rule, &got[0].1, "ru"),
+            "1553,50 × 16 дн. × 9,5 % / 300"
+        );
     }
 }

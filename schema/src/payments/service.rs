@@ -865,7 +865,7 @@ pub(crate) async fn post_period(
     exec(
         txn,
         "UPDATE receipts SET due_minor = opening_minor + charged_minor + benefits_minor \
-         + recalculated_minor - paid_minor WHERE organisation_id = ? AND period = ?",
+         + recalculated_minor + penalties_minor - paid_minor WHERE organisation_id = ? AND period = ?",
         vec![org.into(), text.clone().into()],
     )
     .await?;

@@ -19,7 +19,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::Datelike;
 use entities::{organisation, statement_import};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter};
 use sha2::{Digest, Sha256};
 use statements::{CsvMapping, Format, Limits};
 use uuid::Uuid;
@@ -241,6 +241,8 @@ impl Payments {
             }
         }
         let total = statement.entries.len() as u64;
+        let mut clock = Phases::start();
+        clock.lap("parsed");
         progress(Progress {
             phase: "read",
             done: total,
@@ -316,6 +318,7 @@ impl Payments {
             fates.push(fate);
         }
         drop(seen);
+        clock.lap("references, accounts and payers read; matched");
         progress(Progress {
             phase: "matched",
             done: total,
@@ -331,8 +334,25 @@ impl Payments {
         matched.sort();
         matched.dedup();
         lock_accounts(&mut tx, org, &matched).await?;
+        clock.lap("accounts locked");
         let mut balances = balances(&mut tx, org, &matched, by_number.len()).await?;
+        clock.lap("balances read");
         let backend = tx.backend();
+        // Batches are encoded for the database on a blocking thread while the
+        // one before is written and the next is built.
+        let (raw, mut raw_rx) = tokio::sync::mpsc::channel::<Batch>(1);
+        let (encoded_tx, mut encoded) = tokio::sync::mpsc::channel::<Result<Prepared, DbErr>>(1);
+        let encoder = tokio::task::spawn_blocking(move || {
+            while let Some(batch) = raw_rx.blocking_recv() {
+                if encoded_tx
+                    .blocking_send(Prepared::insert(backend, batch))
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        });
+        let mut in_flight = 0usize;
         let recorded_by = caller(by);
         let mut counts = Counts::default();
         let (mut lines, mut pays, mut ledger) = (Vec::new(), Vec::new(), Vec::new());
@@ -447,16 +467,30 @@ impl Payments {
                     (&PAYMENTS, std::mem::take(&mut pays)),
                     (&LEDGER, std::mem::take(&mut ledger)),
                 ];
-                tx.run(Prepared::insert(backend, batch)?).await?;
-                progress(Progress {
-                    phase: "written",
-                    done: n as u64 + 1,
-                    total,
-                });
+                raw.send(batch).await.map_err(|_| encoder_gone())?;
+                in_flight += 1;
+                if in_flight > 1 {
+                    let prepared = encoded.recv().await.ok_or_else(encoder_gone)??;
+                    tx.run(prepared).await?;
+                    in_flight -= 1;
+                    progress(Progress {
+                        phase: "written",
+                        done: n as u64 + 1 - CHUNK as u64,
+                        total,
+                    });
+                }
             }
         }
         let batch = vec![(&LINES, lines), (&PAYMENTS, pays), (&LEDGER, ledger)];
-        tx.run(Prepared::insert(backend, batch)?).await?;
+        raw.send(batch).await.map_err(|_| encoder_gone())?;
+        drop(raw);
+        while let Some(prepared) = encoded.recv().await {
+            tx.run(prepared?).await?;
+        }
+        encoder
+            .await
+            .map_err(|e| AppError::Internal(format!("encoding an import: {e}")))?;
+        clock.lap("lines, payments and ledger written");
         let c = counts;
         tx.execute(
             UPDATE_IMPORT,
@@ -492,7 +526,9 @@ impl Payments {
         )
         .await?;
         let events = crate::events::emit_bulk(&mut tx, org, news, now).await?;
+        clock.lap("audit and confirmations written");
         tx.commit().await.map_err(bulk_err)?;
+        clock.lap("committed");
         progress(Progress {
             phase: "written",
             done: total,
@@ -521,6 +557,26 @@ impl Payments {
             .filter(statement_import::Column::FileHash.eq(hash))
             .one(&self.db)
             .await?)
+    }
+}
+
+type Batch = Vec<(&'static Table, Vec<Vec<Cell>>)>;
+
+fn encoder_gone() -> AppError {
+    AppError::Internal("the import's encoder stopped".into())
+}
+
+/// How long each phase of an import took, in the debug log.
+struct Phases(std::time::Instant);
+
+impl Phases {
+    fn start() -> Self {
+        Phases(std::time::Instant::now())
+    }
+
+    fn lap(&mut self, phase: &str) {
+        tracing::debug!(elapsed = ?self.0.elapsed(), "statement import: {phase}");
+        self.0 = std::time::Instant::now();
     }
 }
 

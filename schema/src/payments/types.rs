@@ -442,24 +442,39 @@ impl PaymentsSubscription {
             FollowError::Db(e) => AppError::from(e),
             other => AppError::validation("after", "unknown_event", other.to_string()),
         })?;
-        let stream = futures_util::stream::unfold(follow, move |mut follow| {
-            let p = p.clone();
-            async move {
+        let watch = crate::readings::subscription::Watch::new(
+            ctx.data::<std::sync::Arc<crate::auth::Auth>>()?.clone(),
+        );
+        let allowed = move |p: &crate::auth::Principal, e: &crate::events::Event| {
+            let (Some(acc), Some(house)) = (e.account_id, e.house_id) else {
+                return false;
+            };
+            if account.is_some_and(|a| a != acc) {
+                return false;
+            }
+            p.check(
+                OP,
+                Target::Account {
+                    org: e.organisation_id,
+                    house,
+                    id: acc,
+                },
+            )
+            .is_ok()
+        };
+        let stream = futures_util::stream::unfold(
+            (follow, p, watch),
+            move |(mut follow, mut p, mut watch)| async move {
                 loop {
                     match follow.next().await {
                         Ok(e) if e.topic == topics::PAYMENT_CONFIRMED => {
-                            let (Some(acc), Some(house)) = (e.account_id, e.house_id) else {
-                                continue;
-                            };
-                            if account.is_some_and(|a| a != acc) {
+                            if !allowed(&p, &e) {
                                 continue;
                             }
-                            let target = Target::Account {
-                                org: e.organisation_id,
-                                house,
-                                id: acc,
-                            };
-                            if p.check(OP, target).is_err() {
+                            // Before sending, the rights as they are now: one
+                            // taken away since the subscription began stops it.
+                            p = watch.current(p).await?;
+                            if !allowed(&p, &e) {
                                 continue;
                             }
                             if let Some(c) = e.decode::<Confirmed>() {
@@ -471,7 +486,7 @@ impl PaymentsSubscription {
                                     amount: money(c.amount_minor),
                                     balance: money(c.balance_minor),
                                 };
-                                return Some((item, follow));
+                                return Some((item, (follow, p, watch)));
                             }
                         }
                         Ok(_) => {}
@@ -481,8 +496,8 @@ impl PaymentsSubscription {
                         }
                     }
                 }
-            }
-        });
+            },
+        );
         Ok(stream.boxed())
     }
 }

@@ -83,11 +83,7 @@ async fn stream(
     let events = ctx.data::<Events>()?;
     let follow = follow(events, org, after).await.map_err(follow_error)?;
     let auth = ctx.data::<Arc<crate::auth::Auth>>()?.clone();
-    let watch = Watch {
-        generation: auth.access_generation(),
-        auth,
-        checked: std::time::Instant::now(),
-    };
+    let watch = Watch::new(auth);
     let events = futures_util::stream::unfold(
         (follow, p, watch),
         move |(mut follow, mut p, mut watch): (crate::events::Follow, Arc<Principal>, Watch)| async move {
@@ -99,23 +95,9 @@ async fn stream(
                         }
                         // Before sending, the rights as they are now: one taken
                         // away since the subscription began stops it at once.
-                        if !p.system && watch.stale() {
-                            match crate::tenancy::as_system(watch.auth.current_principal(p.user_id))
-                                .await
-                            {
-                                Ok(Some(now)) => p = now,
-                                // The user is gone or disabled.
-                                Ok(None) => return None,
-                                // The database cannot answer now: keep the rights
-                                // read last and ask again at the next event.
-                                Err(err) => {
-                                    tracing::warn!(error = %err, "a subscriber's rights could not be read again");
-                                    watch.retry();
-                                }
-                            }
-                            if !allowed(&p, op, house, &e) {
-                                continue;
-                            }
+                        p = watch.current(p).await?;
+                        if !allowed(&p, op, house, &e) {
+                            continue;
                         }
                         return Some((e, (follow, p, watch)));
                     }
@@ -148,19 +130,44 @@ fn item(e: &Event) -> Option<ReadingEvent> {
 
 /// When a subscription looks at its subscriber's rights again: when they
 /// changed on this instance, or after the time a request would trust them.
-struct Watch {
-    auth: Arc<crate::auth::Auth>,
+pub(crate) struct Watch {
+    pub(crate) auth: Arc<crate::auth::Auth>,
     generation: u64,
     checked: std::time::Instant,
 }
 
 impl Watch {
+    pub(crate) fn new(auth: Arc<crate::auth::Auth>) -> Watch {
+        Watch {
+            generation: auth.access_generation(),
+            auth,
+            checked: std::time::Instant::now(),
+        }
+    }
+
+    /// The subscriber's rights as they are now, when they may have changed:
+    /// `None` when the user is gone or disabled.
+    pub(crate) async fn current(&mut self, p: Arc<Principal>) -> Option<Arc<Principal>> {
+        if p.system || !self.stale() {
+            return Some(p);
+        }
+        match crate::tenancy::as_system(self.auth.current_principal(p.user_id)).await {
+            Ok(Some(now)) => Some(now),
+            Ok(None) => None,
+            Err(err) => {
+                tracing::warn!(error = %err, "a subscriber's rights could not be read again");
+                self.retry();
+                Some(p)
+            }
+        }
+    }
+
     /// Asks again at the next event.
-    fn retry(&mut self) {
+    pub(crate) fn retry(&mut self) {
         self.generation = self.generation.wrapping_sub(1);
     }
 
-    fn stale(&mut self) -> bool {
+    pub(crate) fn stale(&mut self) -> bool {
         let generation = self.auth.access_generation();
         if generation != self.generation
             || self.checked.elapsed() >= crate::auth::service::PRINCIPAL_TTL

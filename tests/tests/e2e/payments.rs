@@ -212,3 +212,48 @@ db_test! {
         assert!(count(app, "SELECT COUNT(*) FROM audit_log WHERE object_type IN ('payment', 'payment_return')").await >= 5);
     }
 }
+
+db_test! {
+    async fn a_late_debt_brings_a_penalty_line_on_the_next_receipt_with_its_calculation(app: &TestApp) {
+        let (org, _, acc) = account(app, "Пени").await;
+        upkeep(app, &org).await;
+        const SETTINGS: &str = "mutation($input: BillingSettingsInput!) { setBillingSettings(input: $input) { penaltyRule penaltyRate penaltySteps } }";
+        let wrong = app.graphql(SETTINGS, json!({ "input": { "organisationId": org, "qrStandard": "GOST", "dueDay": 15,
+            "penaltyRule": "GRADUATED", "penaltyRate": "9.5", "penaltySteps": "91:130,31:300" } })).await;
+        assert_eq!(refusal(&wrong), refused("VALIDATION", "input.penaltySteps", "invalid"));
+        let set = app.ok(SETTINGS, json!({ "input": { "organisationId": org, "qrStandard": "GOST", "dueDay": 15,
+            "penaltyRule": "GRADUATED", "penaltyRate": "9.5" } })).await;
+        assert_eq!(set["setBillingSettings"], json!({ "penaltyRule": "GRADUATED", "penaltyRate": "9.5", "penaltySteps": "31:300,91:130" }));
+        // June, July, August: 1553.50 each, due the 15th of the next month.
+        for p in ["2026-06", "2026-07", "2026-08"] {
+            period(app, &org, "calculatePeriod", p).await;
+            period(app, &org, "closePeriod", p).await;
+        }
+        // 553.50 paid on 20 August settles June down to 1000.00 from the 21st.
+        app.ok(RECORD, json!({ "input": { "accountId": acc, "amount": "553.50", "method": "CASH", "paidOn": "2026-08-20" } })).await;
+        period(app, &org, "calculatePeriod", "2026-09").await;
+        // September's receipt charges August's days late: June's debt from day 31
+        // (15 August): 1553.50 for 6 days, then 1000.00 for 11, at 9.5 % ÷ 300.
+        let receipts = app.ok("query($id: ID!) { accountReceipts(accountId: $id) { period penalties amountDue lines { kind label source amount } } }", json!({ "id": acc })).await;
+        let sep = receipts["accountReceipts"].as_array().unwrap().iter().find(|r| r["period"] == "2026-09").unwrap().clone();
+        let penalty: Vec<&Value> = sep["lines"].as_array().unwrap().iter().filter(|l| l["kind"] == "PENALTY").collect();
+        assert_eq!(penalty.len(), 1, "{sep}");
+        assert_eq!(penalty[0]["label"], "Пени за 06.2026");
+        assert_eq!(penalty[0]["source"], "1553,50 × 6 дн. × 9,5 % / 300; 1000,00 × 11 дн. × 9,5 % / 300");
+        // 2.95165 + 3.48333… = 6.43498… → 6.43
+        assert_eq!(penalty[0]["amount"], "6.43");
+        assert_eq!(sep["penalties"], "6.43");
+        // Owed before: 3 × 1553.50 − 553.50 = 4107.00; plus September and the penalty.
+        assert_eq!(sep["amountDue"], "5666.93");
+        // Closed, the penalty is a debt of its own in the ledger.
+        period(app, &org, "closePeriod", "2026-09").await;
+        assert_eq!(balance(&app.admin, &acc).await["balance"], "5666.93");
+        assert_eq!(count(app, "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'penalty'").await, 1);
+        // Nothing is charged on the penalty itself: October's penalty counts the months' debts only.
+        period(app, &org, "calculatePeriod", "2026-10").await;
+        let receipts = app.ok("query($id: ID!) { accountReceipts(accountId: $id) { period penalties lines { kind label amount } } }", json!({ "id": acc })).await;
+        let oct = receipts["accountReceipts"].as_array().unwrap().iter().find(|r| r["period"] == "2026-10").unwrap().clone();
+        let labels: Vec<&str> = oct["lines"].as_array().unwrap().iter().filter(|l| l["kind"] == "PENALTY").map(|l| l["label"].as_str().unwrap()).collect();
+        assert_eq!(labels, vec!["Пени за 06.2026", "Пени за 07.2026"], "{oct}");
+    }
+}

@@ -222,3 +222,33 @@ db_test! {
         assert_eq!(count(app, "SELECT COUNT(*) FROM statement_imports").await, before);
     }
 }
+
+db_test! {
+    async fn an_upload_from_a_browser_with_a_mixed_case_boundary_is_read(app: &TestApp) {
+        let org = app.create_org("Граница").await;
+        let boundary = "----WebKitFormBoundaryQx7Ab3ZkLm9PqRsT";
+        let operations = json!({ "query": IMPORT, "variables": { "input": {
+            "organisationId": org, "file": null, "format": "CSV", "csvMapping": mapping() } } });
+        let file = String::from_utf8(csv(&[("01.12.2026", "10,00", "X", "", "без номера", "B-1")])).unwrap();
+        let body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{operations}\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"map\"\r\n\r\n{{\"0\":[\"variables.input.file\"]}}\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"0\"; filename=\"s.csv\"\r\nContent-Type: text/csv\r\n\r\n{file}\r\n\
+             --{boundary}--\r\n"
+        );
+        let response: Value = app
+            .client
+            .post(format!("{}/graphql", app.base))
+            .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+            .header("x-requested-with", "kvartal")
+            .bearer_auth(app.admin.token.as_deref().unwrap())
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(response["data"]["importStatement"]["import"]["unmatched"], 1, "{response}");
+    }
+}
