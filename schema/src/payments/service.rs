@@ -25,12 +25,12 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::allocation::{allocate, Debt, Rule};
-use crate::audit::{record, Author};
+use crate::audit::{record_with, Author};
 use crate::auth::Target;
 use crate::billing::calc::Period;
 use crate::clock::Clock;
 use crate::error::{AppError, AppResult};
-use crate::events::{emit, topics, Event, Events, NewEvent};
+use crate::events::{topics, Event, Events, NewEvent};
 
 pub const METHODS: [&str; 3] = ["cash", "card", "transfer"];
 
@@ -293,7 +293,7 @@ impl Payments {
                 ));
             }
         }
-        lock_account(txn, acc.id).await?;
+        lock_account(txn, org, acc.id).await?;
         let period = landing_period(txn, org, new.paid_on).await?;
         let row = payment::ActiveModel {
             id: Set(id),
@@ -345,7 +345,12 @@ impl Payments {
             document: id,
         };
         post(txn, &ctx, "payment", entries, now).await?;
-        record(
+        let confirmation = self
+            .confirmation(txn, acc, id, "payment", new.amount_minor)
+            .await?;
+        // The audit entry and the event last: their counters stay locked
+        // until the commit, so as little as possible happens after them.
+        let event = record_with(
             txn,
             by,
             org,
@@ -353,11 +358,12 @@ impl Payments {
             Some(id),
             serde_json::json!({ "after": &row }),
             now,
+            None,
+            vec![confirmation],
         )
-        .await?;
-        let event = self
-            .confirm(txn, acc, id, "payment", new.amount_minor, now)
-            .await?;
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::Internal("a payment's event was not written".into()))?;
         Ok((row, event))
     }
 
@@ -428,7 +434,7 @@ impl Payments {
     ) -> AppResult<(payment::Model, DatabaseTransaction)> {
         let p = self.payment(by, payment_id).await?;
         let txn = crate::tx::begin_write(&self.db).await?;
-        lock_account(&txn, p.account_id).await?;
+        lock_account(&txn, p.organisation_id, p.account_id).await?;
         if returns(&txn, p.organisation_id, p.id, Some("reversal"))
             .await?
             .is_some()
@@ -465,15 +471,21 @@ impl Payments {
             document: p.id,
         };
         post(&txn, &at, kind, entries, now).await?;
-        let row = self
-            .returned(&txn, by, p, kind, amount_minor, reason, period)
-            .await?;
         let acc = account::Entity::find_by_id(p.account_id)
             .one(&txn)
             .await?
             .ok_or_else(|| AppError::not_found("account"))?;
-        let event = self
-            .confirm(&txn, &acc, p.id, kind, amount_minor, now)
+        let confirmation = self
+            .confirmation(&txn, &acc, p.id, kind, amount_minor)
+            .await?;
+        let (row, event) = self
+            .returned(
+                &txn,
+                by,
+                p,
+                (kind, amount_minor, reason, period),
+                confirmation,
+            )
             .await?;
         txn.commit().await?;
         self.announce(event);
@@ -574,17 +586,15 @@ impl Payments {
             .await?)
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Writes a reversal's or refund's document, its audit entry and its event.
     async fn returned(
         &self,
         txn: &DatabaseTransaction,
         by: &Author,
         p: &payment::Model,
-        kind: &str,
-        amount_minor: i64,
-        reason: String,
-        period: Period,
-    ) -> AppResult<payment_return::Model> {
+        (kind, amount_minor, reason, period): (&str, i64, String, Period),
+        confirmation: NewEvent,
+    ) -> AppResult<(payment_return::Model, Event)> {
         let now = self.clock.now();
         let row = payment_return::ActiveModel {
             id: Set(Uuid::now_v7()),
@@ -599,7 +609,7 @@ impl Payments {
         }
         .insert(txn)
         .await?;
-        record(
+        let event = record_with(
             txn,
             by,
             p.organisation_id,
@@ -607,20 +617,25 @@ impl Payments {
             Some(row.id),
             serde_json::json!({ "after": &row }),
             now,
+            None,
+            vec![confirmation],
         )
-        .await?;
-        Ok(row)
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::Internal("a return's event was not written".into()))?;
+        Ok((row, event))
     }
 
-    async fn confirm(
+    /// The `payment.confirmed` event of a change, with the account's balance
+    /// after it (read inside the change's transaction).
+    async fn confirmation(
         &self,
         txn: &DatabaseTransaction,
         acc: &account::Model,
         payment_id: Uuid,
         kind: &str,
         amount_minor: i64,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> AppResult<Event> {
+    ) -> AppResult<NewEvent> {
         let b = balance(txn, acc.organisation_id, acc.id).await?;
         let payload = Confirmed {
             payment_id,
@@ -629,20 +644,15 @@ impl Payments {
             amount_minor,
             balance_minor: b.balance_minor,
         };
-        Ok(emit(
-            txn,
-            NewEvent {
-                organisation_id: acc.organisation_id,
-                topic: topics::PAYMENT_CONFIRMED,
-                house_id: Some(acc.house_id),
-                premises_id: Some(acc.premises_id),
-                account_id: Some(acc.id),
-                object_id: Some(payment_id),
-                payload: serde_json::to_value(&payload).unwrap_or_default(),
-            },
-            now,
-        )
-        .await?)
+        Ok(NewEvent {
+            organisation_id: acc.organisation_id,
+            topic: topics::PAYMENT_CONFIRMED,
+            house_id: Some(acc.house_id),
+            premises_id: Some(acc.premises_id),
+            account_id: Some(acc.id),
+            object_id: Some(payment_id),
+            payload: serde_json::to_value(&payload).unwrap_or_default(),
+        })
     }
 
     fn announce(&self, event: Event) {
@@ -653,15 +663,34 @@ impl Payments {
 }
 
 /// Payments on one account take their turn: each reads the debts it
-/// settles. (SQLite's write transactions take theirs already.)
-async fn lock_account(txn: &DatabaseTransaction, id: Uuid) -> AppResult<()> {
+/// settles. A statement's import holds the organisation's payments lock
+/// alone; a payment shares it (see [`payments_lock`]). (SQLite's write
+/// transactions take their turn already.)
+async fn lock_account(txn: &DatabaseTransaction, org: Uuid, id: Uuid) -> AppResult<()> {
     if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        let (class, key) = payments_lock(org);
+        txn.execute_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT pg_advisory_xact_lock_shared($1, $2)",
+            [class.into(), key.into()],
+        ))
+        .await?;
         account::Entity::find_by_id(id)
             .lock_exclusive()
             .one(txn)
             .await?;
     }
     Ok(())
+}
+
+/// The organisation's payments lock on PostgreSQL (a transaction advisory
+/// lock): every payment, reversal and refund shares it, an import holds it
+/// alone, so an import's reading of all debts and a single payment's never
+/// overlap, and the import locks one thing instead of every account.
+pub(crate) fn payments_lock(org: Uuid) -> (i32, i32) {
+    let b = org.as_bytes();
+    let key = i32::from_be_bytes([b[12] ^ b[0], b[13] ^ b[1], b[14] ^ b[2], b[15] ^ b[3]]);
+    (0x6b76_0006, key)
 }
 
 pub(crate) fn caller(by: &Author) -> String {
@@ -843,6 +872,16 @@ pub(crate) async fn post_period(
     now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<u64> {
     let backend = txn.get_database_backend();
+    if backend == sea_orm::DatabaseBackend::Postgres {
+        // Advances meet debts below: no payment in between.
+        let (class, key) = payments_lock(org);
+        txn.execute_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            "SELECT pg_advisory_xact_lock($1, $2)",
+            [class.into(), key.into()],
+        ))
+        .await?;
+    }
     let new_id = match backend {
         sea_orm::DatabaseBackend::Postgres => "gen_random_uuid()",
         _ => "randomblob(16)",

@@ -12,8 +12,8 @@
 //!   `duplicate` line and counts nothing.
 //! - A credit is matched by [`matching::find`]; payments are allocated as
 //!   [`Payments::record`] allocates them, with the debts read once for the
-//!   whole file inside the transaction (the accounts are locked on PostgreSQL;
-//!   SQLite's writer holds the database).
+//!   whole file inside the transaction (the organisation's payments are
+//!   locked on PostgreSQL; SQLite's writer holds the database).
 
 use std::collections::{HashMap, HashSet};
 
@@ -333,8 +333,8 @@ impl Payments {
             .collect();
         matched.sort();
         matched.dedup();
-        lock_accounts(&mut tx, org, &matched).await?;
-        clock.lap("accounts locked");
+        lock_payments(&mut tx, org).await?;
+        clock.lap("payments locked");
         let mut balances = balances(&mut tx, org, &matched, by_number.len()).await?;
         clock.lap("balances read");
         let backend = tx.backend();
@@ -625,20 +625,19 @@ async fn known_references(
     Ok(known)
 }
 
-/// Holds the accounts being paid (PostgreSQL; SQLite's writer holds all).
-async fn lock_accounts(tx: &mut BulkTx, org: Uuid, ids: &[Uuid]) -> AppResult<()> {
+/// Holds the organisation's payments lock alone (PostgreSQL; SQLite's writer
+/// holds the database): no payment is recorded while the import reads and
+/// settles the debts.
+async fn lock_payments(tx: &mut BulkTx, org: Uuid) -> AppResult<()> {
     if tx.backend() != sea_orm::DatabaseBackend::Postgres {
         return Ok(());
     }
-    for chunk in ids.chunks(REFS_PER_QUERY) {
-        let marks = vec!["?"; chunk.len()].join(", ");
-        let sql = format!(
-            "SELECT id FROM accounts WHERE organisation_id = ? AND id IN ({marks}) ORDER BY id FOR UPDATE"
-        );
-        let mut cells = vec![Cell::Uuid(Some(org))];
-        cells.extend(chunk.iter().map(|id| Cell::Uuid(Some(*id))));
-        tx.execute(&sql, cells).await?;
-    }
+    let (class, key) = super::service::payments_lock(org);
+    tx.execute(
+        "SELECT pg_advisory_xact_lock(?, ?)",
+        vec![Cell::Int(Some(class)), Cell::Int(Some(key))],
+    )
+    .await?;
     Ok(())
 }
 
