@@ -230,6 +230,17 @@ impl Prepared {
             .into_iter()
             .filter(|(_, rows)| !rows.is_empty())
             .collect();
+        // A row with a value too few or too many would shift every later one.
+        for (table, rows) in &batch {
+            if let Some(row) = rows.iter().find(|r| r.len() != table.columns.len()) {
+                return Err(DbErr::Custom(format!(
+                    "bulk: a row of {} has {} values for {} columns",
+                    table.name,
+                    row.len(),
+                    table.columns.len()
+                )));
+            }
+        }
         match backend {
             DatabaseBackend::Postgres => {
                 let mut queries = Vec::new();
@@ -550,6 +561,27 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_row_with_a_value_missing_is_refused_not_shifted() {
+        const T: Table = Table {
+            name: "t",
+            columns: &[("a", Col::BigInt), ("b", Col::BigInt)],
+        };
+        let rows = vec![
+            vec![Cell::BigInt(Some(1)), Cell::BigInt(Some(2))],
+            vec![Cell::BigInt(Some(3))],
+        ];
+        for backend in [DatabaseBackend::Sqlite, DatabaseBackend::Postgres] {
+            let err = Prepared::insert(backend, vec![(&T, rows.clone())]).err();
+            assert!(
+                err.is_some_and(|e| e
+                    .to_string()
+                    .contains("a row of t has 1 values for 2 columns")),
+                "{backend:?}"
+            );
+        }
+    }
 
     #[test]
     fn placeholders_are_numbered_for_postgres() {

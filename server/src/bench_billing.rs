@@ -508,6 +508,7 @@ async fn reference_insert(
                     Cell::BigInt(Some(0)),
                     Cell::BigInt(Some(0)),
                     Cell::BigInt(Some(0)),
+                    Cell::BigInt(Some(0)),
                     Cell::BigInt(Some(512_345)),
                     Cell::Date(Some(due)),
                     Cell::OptText(Some("ABCDE-23456".into())),
