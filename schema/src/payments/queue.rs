@@ -121,18 +121,7 @@ impl Payments {
         })?;
         let now = self.clock.now();
         let txn = crate::tx::begin_write(&self.db).await?;
-        // Taken again inside the transaction: two accountants may click at once.
-        let line = statement_line::Entity::find_by_id(line.id)
-            .one(&txn)
-            .await?
-            .ok_or_else(|| AppError::not_found("statement line"))?;
-        if line.status != "unmatched" {
-            return Err(AppError::conflict(
-                "lineId",
-                "not_waiting",
-                format!("this credit is {} already", line.status),
-            ));
-        }
+        let line = still_waiting(&txn, line.id).await?;
         let new = NewPayment {
             account_id: acc.id,
             amount_minor: line.amount_minor,
@@ -241,17 +230,7 @@ impl Payments {
         let line = self.waiting(by, line_id).await?;
         let now = self.clock.now();
         let txn = crate::tx::begin_write(&self.db).await?;
-        let line = statement_line::Entity::find_by_id(line.id)
-            .one(&txn)
-            .await?
-            .ok_or_else(|| AppError::not_found("statement line"))?;
-        if line.status != "unmatched" {
-            return Err(AppError::conflict(
-                "lineId",
-                "not_waiting",
-                format!("this credit is {} already", line.status),
-            ));
-        }
+        let line = still_waiting(&txn, line.id).await?;
         let mut active = line.into_active_model();
         active.status = Set("dismissed".into());
         active.note = Set(Some(reason.to_string()));
@@ -275,6 +254,26 @@ impl Payments {
         txn.commit().await?;
         Ok(after)
     }
+}
+
+/// The line again inside the action's transaction, while it still waits:
+/// two accountants may act on it at once.
+async fn still_waiting(
+    txn: &sea_orm::DatabaseTransaction,
+    id: Uuid,
+) -> AppResult<statement_line::Model> {
+    let line = statement_line::Entity::find_by_id(id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| AppError::not_found("statement line"))?;
+    if line.status != "unmatched" {
+        return Err(AppError::conflict(
+            "lineId",
+            "not_waiting",
+            format!("this credit is {} already", line.status),
+        ));
+    }
+    Ok(line)
 }
 
 /// Keeps an import's counts as its lines stand.

@@ -172,6 +172,7 @@ impl Payments {
         progress: &(dyn Fn(Progress) + Sync),
     ) -> AppResult<Imported> {
         by.check(Target::WholeOrganisation(org))?;
+        let mut clock = Phases::start();
         let name = request.file_name.trim();
         if name.chars().count() > 255 {
             return Err(AppError::validation(
@@ -241,7 +242,6 @@ impl Payments {
             }
         }
         let total = statement.entries.len() as u64;
-        let mut clock = Phases::start();
         clock.lap("parsed");
         progress(Progress {
             phase: "read",
@@ -249,7 +249,6 @@ impl Payments {
             total,
         });
         let rule = super::service::rule(&self.db, org).await?;
-        let last_closed = super::service::last_closed(&self.db, org).await?;
         let now = self.clock.now();
         let import_id = Uuid::now_v7();
         let mut tx = BulkTx::begin(&self.db).await?;
@@ -334,6 +333,8 @@ impl Payments {
         matched.sort();
         matched.dedup();
         lock_payments(&mut tx, org).await?;
+        // Read under the lock: a period closing now has finished, or waits.
+        let last_closed = super::service::last_closed(&self.db, org).await?;
         clock.lap("payments locked");
         let mut balances = balances(&mut tx, org, &matched, by_number.len()).await?;
         clock.lap("balances read");

@@ -56,21 +56,7 @@ impl Payment {
     }
     /// The account, checked like `account(id)` (loaded in batches).
     async fn account(&self, ctx: &Context<'_>) -> Result<crate::registry::types::Account> {
-        use crate::registry::loaders::{AccountId, RegistryLoader};
-        let loader = ctx.data::<async_graphql::dataloader::DataLoader<RegistryLoader>>()?;
-        let account = loader
-            .load_one(AccountId(self.0.account_id))
-            .await?
-            .ok_or(AppError::not_found("account"))?;
-        principal(ctx)?.check(
-            "Query.account",
-            Target::Account {
-                org: account.organisation_id,
-                house: account.house_id,
-                id: account.id,
-            },
-        )?;
-        Ok(crate::registry::types::Account(account))
+        Ok(crate::registry::loaders::visible_account(ctx, self.0.account_id).await?)
     }
     async fn amount(&self) -> Decimal {
         money(self.0.amount_minor)

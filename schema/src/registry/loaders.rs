@@ -200,3 +200,25 @@ impl Loader<MeterId> for RegistryLoader {
         Ok(rows.into_iter().map(|m| (MeterId(m.id), m)).collect())
     }
 }
+
+/// An account by id through the request's loader (batched with the others a
+/// list asks for), checked like `account(id)`.
+pub async fn visible_account(
+    ctx: &async_graphql::Context<'_>,
+    id: Uuid,
+) -> async_graphql::Result<crate::registry::types::Account> {
+    let loader = ctx.data::<async_graphql::dataloader::DataLoader<RegistryLoader>>()?;
+    let account = loader
+        .load_one(AccountId(id))
+        .await?
+        .ok_or(AppError::not_found("account"))?;
+    crate::auth::principal(ctx)?.check(
+        "Query.account",
+        crate::auth::Target::Account {
+            org: account.organisation_id,
+            house: account.house_id,
+            id: account.id,
+        },
+    )?;
+    Ok(crate::registry::types::Account(account))
+}
