@@ -430,7 +430,7 @@ impl Receipt {
     }
     /// The account, checked like `account(id)`.
     async fn account(&self, ctx: &Context<'_>) -> Result<crate::registry::types::Account> {
-        Ok(crate::registry::loaders::visible_account(ctx, self.0.account_id).await?)
+        crate::registry::loaders::visible_account(ctx, self.0.account_id).await
     }
     async fn opening_balance(&self) -> Decimal {
         money(self.0.opening_minor)

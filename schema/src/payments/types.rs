@@ -56,7 +56,7 @@ impl Payment {
     }
     /// The account, checked like `account(id)` (loaded in batches).
     async fn account(&self, ctx: &Context<'_>) -> Result<crate::registry::types::Account> {
-        Ok(crate::registry::loaders::visible_account(ctx, self.0.account_id).await?)
+        crate::registry::loaders::visible_account(ctx, self.0.account_id).await
     }
     async fn amount(&self) -> Decimal {
         money(self.0.amount_minor)
