@@ -252,3 +252,52 @@ db_test! {
         assert_eq!(response["data"]["importStatement"]["import"]["unmatched"], 1, "{response}");
     }
 }
+
+db_test! {
+    async fn the_command_line_imports_a_statement_once_and_refuses_a_bad_one_whole(app: &TestApp) {
+        let org = app.create_org("Командная строка").await;
+        let house = app.create_house(&org, "Ленина", "1").await;
+        let acc = app.create_account(&app.create_premises(&house, "1", "50").await, "700500").await;
+        let dir = app.data_dir().join("cli-statement");
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("выписка.csv");
+        std::fs::write(&file, csv(&[
+            ("01.11.2026", "1000,00", "Иванов", "", "л/с 700500", "CLI-1"),
+            ("02.11.2026", "50,00", "Банк", "", "проценты", "CLI-2"),
+        ])).unwrap();
+        let mapping = dir.join("mapping.toml");
+        std::fs::write(&mapping, "separator = \";\"\nencoding = \"utf-8\"\ndecimalComma = true\nheaderRows = 1\n\
+            dateFormat = \"%d.%m.%Y\"\ndate = 0\namount = 1\npayer = 2\npayerAccount = 3\ntext = 4\nreference = 5\n").unwrap();
+        let run = |path: &std::path::Path| {
+            let mut cmd = std::process::Command::new(crate::billing_run::binary());
+            cmd.args(["import", "statement"]).arg(path).args(["--org", &org, "--format", "csv", "--mapping"]).arg(&mapping)
+                .env_clear()
+                .env("PATH", std::env::var("PATH").unwrap_or_default())
+                .env("KVARTAL_DATA_DIR", app.data_dir())
+                .env("KVARTAL_LOG", "warn");
+            if let Some(url) = &app.database_url {
+                cmd.env("KVARTAL_DATABASE_URL", url);
+            }
+            cmd.output().unwrap()
+        };
+        let first = run(&file);
+        let out = String::from_utf8_lossy(&first.stdout);
+        assert!(first.status.success(), "{out}{}", String::from_utf8_lossy(&first.stderr));
+        assert!(out.contains("2 entries") && out.contains("1 paid onto accounts (1000.00), 1 waiting for an accountant (50.00)"), "{out}");
+        assert_eq!(balance(app, &acc).await, "-1000.00");
+        let again = run(&file);
+        assert!(String::from_utf8_lossy(&again.stdout).contains("was imported before"), "{again:?}");
+        assert_eq!(balance(app, &acc).await, "-1000.00");
+        // A bad row anywhere: nothing of the file is written, and the command fails.
+        let bad = dir.join("bad.csv");
+        std::fs::write(&bad, csv(&[
+            ("03.11.2026", "10,00", "Иванов", "", "л/с 700500", "CLI-3"),
+            ("31.02.2026", "10,00", "Иванов", "", "л/с 700500", "CLI-4"),
+        ])).unwrap();
+        let refused = run(&bad);
+        assert!(!refused.status.success());
+        assert!(String::from_utf8_lossy(&refused.stderr).contains("nothing was imported"), "{refused:?}");
+        assert_eq!(balance(app, &acc).await, "-1000.00");
+        assert_eq!(count(app, "SELECT COUNT(*) FROM statement_imports").await, 1);
+    }
+}
