@@ -8,6 +8,7 @@ pub mod auth;
 pub mod billing;
 pub mod bulk;
 pub mod clock;
+pub mod complaints;
 pub mod error;
 pub mod events;
 pub mod exact;
