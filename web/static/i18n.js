@@ -3,7 +3,7 @@ export const LOCALES = { en: 'English', ru: 'Русский', 'pt-BR': 'Portugu�
 
 const messages = {
   en: {
-    payments: 'Payments', myPayments: 'My payments', amount: 'Amount', pay_method: 'Method', pm_CASH: 'cash', pm_CARD: 'card', pm_TRANSFER: 'bank transfer',
+    payments: 'Payments', myPayments: 'My payments', penaltiesTotal: 'Penalties', amount: 'Amount', pay_method: 'Method', pm_CASH: 'cash', pm_CARD: 'card', pm_TRANSFER: 'bank transfer',
     pay_paidOn: 'Date', pay_bankReference: 'Bank reference', pay_payer: 'Payer', pay_record: 'Record payment', pay_source: 'Source',
     pay_recorded: '{amount} recorded on account {account}; it shows on the receipt for {period}.',
     ps_staff: 'desk', ps_integration: 'integration', ps_statement: 'bank statement', pay_none: 'No payments yet.',
@@ -106,7 +106,7 @@ const messages = {
     m_password: 'password', m_passkey: 'passkey', m_email_code: 'e-mail code', m_join: 'joined',
   },
   ru: {
-    payments: 'Платежи', myPayments: 'Мои платежи', amount: 'Сумма', pay_method: 'Способ', pm_CASH: 'наличные', pm_CARD: 'карта', pm_TRANSFER: 'банковский перевод',
+    payments: 'Платежи', myPayments: 'Мои платежи', penaltiesTotal: 'Пени', amount: 'Сумма', pay_method: 'Способ', pm_CASH: 'наличные', pm_CARD: 'карта', pm_TRANSFER: 'банковский перевод',
     pay_paidOn: 'Дата', pay_bankReference: 'Банковский референс', pay_payer: 'Плательщик', pay_record: 'Провести платёж', pay_source: 'Источник',
     pay_recorded: '{amount} зачислено на лицевой счёт {account}; платёж будет в квитанции за {period}.',
     ps_staff: 'касса', ps_integration: 'интеграция', ps_statement: 'банковская выписка', pay_none: 'Платежей пока нет.',
@@ -209,7 +209,7 @@ const messages = {
     m_password: 'пароль', m_passkey: 'ключ доступа', m_email_code: 'код по почте', m_join: 'подключение',
   },
   'pt-BR': {
-    payments: 'Pagamentos', myPayments: 'Meus pagamentos', amount: 'Valor', pay_method: 'Forma', pm_CASH: 'dinheiro', pm_CARD: 'cartão', pm_TRANSFER: 'transferência',
+    payments: 'Pagamentos', myPayments: 'Meus pagamentos', penaltiesTotal: 'Multa e juros', amount: 'Valor', pay_method: 'Forma', pm_CASH: 'dinheiro', pm_CARD: 'cartão', pm_TRANSFER: 'transferência',
     pay_paidOn: 'Data', pay_bankReference: 'Referência bancária', pay_payer: 'Pagador', pay_record: 'Registrar pagamento', pay_source: 'Origem',
     pay_recorded: '{amount} registrado na conta {account}; aparece no boleto de {period}.',
     ps_staff: 'balcão', ps_integration: 'integração', ps_statement: 'extrato bancário', pay_none: 'Nenhum pagamento ainda.',

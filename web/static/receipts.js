@@ -10,7 +10,7 @@ import { BillingSettings } from './billing_settings.js';
 
 const PERIODS = `query($org: ID!) { billingPeriods(organisationId: $org) { id period status running accountsTotal accountsDone calculatedAt closedAt } }`;
 const RECEIPTS = `query($org: ID!, $period: String!, $offset: Int!) { receipts(organisationId: $org, period: $period, offset: $offset, limit: 50) {
-  total items { id period amountDue charged benefits recalculated dueDate pdfUrl account { number } } } }`;
+  total items { id period amountDue charged benefits recalculated penalties dueDate pdfUrl account { number } } } }`;
 
 const thisMonth = () => new Date().toISOString().slice(0, 7);
 const failure = (error, t) => {
@@ -45,10 +45,10 @@ function Receipts({ org, period, i18n }) {
     <div>
       <h2>${t('receipts')} ${period} <span class="muted">${page.total}</span></h2>
       <table data-test="receipts"><thead><tr><th>${t('account')}</th><th class="num">${t('charged')}</th><th class="num">${t('benefitsTotal')}</th>
-        <th class="num">${t('amountDue')}</th><th>${t('dueDate')}</th><th></th></tr></thead>
+        <th class="num">${t('penaltiesTotal')}</th><th class="num">${t('amountDue')}</th><th>${t('dueDate')}</th><th></th></tr></thead>
       <tbody>${page.items.map((r) => html`<tr data-test="receipt" class=${preview === r.pdfUrl ? 'active' : ''}>
         <td>${r.account.number}</td><td class="num">${decimal(r.charged)}</td><td class="num">${decimal(r.benefits)}</td>
-        <td class="num"><strong>${decimal(r.amountDue)}</strong></td><td>${date(r.dueDate)}</td>
+        <td class="num">${decimal(r.penalties)}</td><td class="num"><strong>${decimal(r.amountDue)}</strong></td><td>${date(r.dueDate)}</td>
         <td><button data-test="preview" onClick=${() => setPreview(r.pdfUrl)}>${t('preview')}</button> <a href=${r.pdfUrl} target="_blank" rel="noopener">PDF</a></td></tr>`)}</tbody></table>
       <div class="toolbar">
         ${offset > 0 && html`<button onClick=${() => setOffset(Math.max(0, offset - 50))}>←</button>`}
