@@ -14,6 +14,8 @@ pub mod billing_period;
 pub mod billing_setting;
 pub mod ceremony;
 pub mod charge;
+pub mod complaint;
+pub mod complaint_history;
 pub mod enums;
 pub mod event;
 pub mod house;

@@ -18,6 +18,7 @@ mod m20261204_000001_charges_key;
 mod m20261205_000001_ledger_payments;
 mod m20261206_000001_statements;
 mod m20261207_000001_penalties;
+mod m20261208_000001_complaints;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000001_ledger_payments::Migration),
             Box::new(m20261206_000001_statements::Migration),
             Box::new(m20261207_000001_penalties::Migration),
+            Box::new(m20261208_000001_complaints::Migration),
         ]
     }
 }

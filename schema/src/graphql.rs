@@ -15,6 +15,8 @@ use crate::billing::query::BillingQuery;
 use crate::billing::receipts::{BillingSubscription, PeriodsMutation, PeriodsQuery};
 use crate::billing::{Billing, Catalogue};
 use crate::clock::Clock;
+use crate::complaints::service::Complaints;
+use crate::complaints::types::{ComplaintsMutation, ComplaintsQuery};
 use crate::events::Events;
 use crate::payments::debtors_types::DebtorsQuery;
 use crate::payments::statement_types::{StatementsMutation, StatementsQuery};
@@ -42,6 +44,7 @@ pub struct Query(
     PaymentsQuery,
     StatementsQuery,
     DebtorsQuery,
+    ComplaintsQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -53,6 +56,7 @@ pub struct Mutation(
     PeriodsMutation,
     PaymentsMutation,
     StatementsMutation,
+    ComplaintsMutation,
 );
 
 #[derive(MergedSubscription, Default)]
@@ -140,6 +144,11 @@ pub fn build_schema(deps: Deps) -> AppSchema {
         .with_lease(deps.billing_lease),
     )
     .data(Payments::new(
+        deps.db.clone(),
+        deps.clock.clone(),
+        Some(deps.events.clone()),
+    ))
+    .data(Complaints::new(
         deps.db.clone(),
         deps.clock.clone(),
         Some(deps.events.clone()),

@@ -6,5 +6,7 @@
 
 pub mod classify;
 pub mod routing;
+pub mod service;
 pub mod sla;
+pub mod types;
 pub mod workflow;

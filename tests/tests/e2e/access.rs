@@ -84,6 +84,8 @@ pub struct Side {
     pub payment: String,
     pub payment2: String,
     pub statement_import: String,
+    pub complaint: String,
+    pub complaint2: String,
 }
 
 async fn seed(app: &TestApp, name: &str) -> Side {
@@ -192,8 +194,21 @@ async fn seed(app: &TestApp, name: &str) -> Side {
     let statement_import = waiting_credit(app, &org, &format!("SEED-{}", name.len()))
         .await
         .0;
+    let file = |account: String| async move {
+        app.ok(
+            "mutation($input: FileComplaintInput!) { fileComplaint(input: $input) { complaint { id } } }",
+            json!({ "input": { "accountId": account, "text": "Течёт кран на кухне", "source": "PHONE", "contact": "Иванов, +7 900 111-11-11" } }),
+        )
+        .await["fileComplaint"]["complaint"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (complaint, complaint2) = (file(account.clone()).await, file(account2.clone()).await);
     Side {
         statement_import,
+        complaint,
+        complaint2,
         receipt,
         receipt2,
         payment,
@@ -767,6 +782,34 @@ fn calls() -> BTreeMap<&'static str, Call> {
         "mutation($input: ReversePaymentInput!) { reversePayment(input: $input) { paymentReturn { kind } } }",
         |s, _| json!({ "input": { "paymentId": s.payment, "reason": "ошибка" } }),
         Some(|s, _| json!({ "input": { "paymentId": s.payment2, "reason": "ошибка" } })),
+        true,
+    );
+    add(
+        "Query.complaint",
+        "query($id: ID!) { complaint(id: $id) { id number status history { kind } } }",
+        |s, _| json!({ "id": s.complaint }),
+        Some(|s, _| json!({ "id": s.complaint2 })),
+        true,
+    );
+    add(
+        "Query.complaints",
+        "query($org: ID!) { complaints(organisationId: $org) { id } }",
+        |s, _| json!({ "org": s.org }),
+        None,
+        true,
+    );
+    add(
+        "Mutation.fileComplaint",
+        "mutation($input: FileComplaintInput!) { fileComplaint(input: $input) { complaint { id } } }",
+        |s, _| json!({ "input": { "accountId": s.account, "text": "Не работает свет в подъезде", "source": "PHONE", "contact": "Петров" } }),
+        Some(|s, _| json!({ "input": { "accountId": s.account2, "text": "Не работает свет в подъезде", "source": "PHONE", "contact": "Петров" } })),
+        true,
+    );
+    add(
+        "Mutation.moveComplaint",
+        "mutation($input: MoveComplaintInput!) { moveComplaint(input: $input) { complaint { status } } }",
+        |s, _| json!({ "input": { "id": s.complaint, "status": "IN_PROGRESS" } }),
+        Some(|s, _| json!({ "input": { "id": s.complaint2, "status": "IN_PROGRESS" } })),
         true,
     );
     add(

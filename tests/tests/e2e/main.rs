@@ -9,6 +9,7 @@ mod audit;
 mod billing;
 mod billing_common;
 mod billing_run;
+mod complaints;
 mod debtors;
 mod events;
 mod http;

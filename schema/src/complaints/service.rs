@@ -1,0 +1,685 @@
+//! Filing complaints and moving them along, on the server.
+//!
+//! Invariants:
+//! - A complaint is classified and assigned in the transaction that files it,
+//!   never only in a form: the organisation's rules (or the built-in ones)
+//!   give its category, the routing rules and the open counts its assignee,
+//!   and with neither the house's least busy dispatcher takes it.
+//! - Numbers are 1, 2, 3, … per organisation, handed out in the filing
+//!   transaction.
+//! - Every move is checked by [`workflow::check`]; the history only grows.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use entities::{account, complaint, complaint_history, organisation, premises};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use uuid::Uuid;
+
+use sea_orm::sea_query::ExprTrait;
+
+use super::classify::{self, Rule};
+use super::routing::{self, RoutingRule, Target as RouteTarget};
+use super::sla::{self, Priority};
+use super::workflow::{self, Actor, Given, Status};
+use crate::audit::{record_with, Author};
+use crate::auth::{ListScope, Role, Target};
+use crate::bulk::{fetch_all, Cell};
+use crate::clock::Clock;
+use crate::error::{AppError, AppResult};
+use crate::events::{Events, NewEvent};
+
+pub const TOPIC: &str = "complaint.updated";
+pub const SOURCES: [&str; 4] = ["app", "phone", "email", "visit"];
+
+/// A complaint as filed.
+#[derive(Debug, Clone, Default)]
+pub struct NewComplaint {
+    pub account_id: Option<Uuid>,
+    pub premises_id: Option<Uuid>,
+    pub house_id: Option<Uuid>,
+    pub text: String,
+    /// The category the filer chose, if they know it.
+    pub category: Option<String>,
+    /// `phone`, `email`, `visit` for a dispatcher; a resident's is `app`.
+    pub source: String,
+    pub contact: Option<String>,
+    pub priority: Option<Priority>,
+}
+
+/// A move of a complaint.
+#[derive(Debug, Clone, Default)]
+pub struct Move {
+    pub to: Option<Status>,
+    pub assignee: Option<Uuid>,
+    pub comment: Option<String>,
+    pub reason: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct Complaints {
+    db: DatabaseConnection,
+    clock: Arc<dyn Clock>,
+    events: Option<Events>,
+}
+
+fn staff_role(p: &crate::auth::Principal, org: Uuid, roles: &[Role]) -> bool {
+    p.system
+        || p.membership(org)
+            .is_some_and(|m| m.roles.iter().any(|r| roles.contains(r)))
+}
+
+const DISPATCHING: [Role; 3] = [Role::Dispatcher, Role::Manager, Role::Admin];
+
+impl Complaints {
+    pub fn new(db: DatabaseConnection, clock: Arc<dyn Clock>, events: Option<Events>) -> Self {
+        Self { db, clock, events }
+    }
+
+    /// Where a complaint is: its organisation, house, premises and account.
+    async fn place(
+        &self,
+        by: &Author,
+        new: &NewComplaint,
+    ) -> AppResult<(Uuid, Uuid, Option<Uuid>, Option<Uuid>)> {
+        if let Some(id) = new.account_id {
+            let a = account::Entity::find_by_id(id)
+                .one(&self.db)
+                .await?
+                .ok_or_else(|| AppError::not_found("account"))?;
+            by.check(Target::Account {
+                org: a.organisation_id,
+                house: a.house_id,
+                id: a.id,
+            })?;
+            return Ok((
+                a.organisation_id,
+                a.house_id,
+                Some(a.premises_id),
+                Some(a.id),
+            ));
+        }
+        if let Some(id) = new.premises_id {
+            let p = premises::Entity::find_by_id(id)
+                .one(&self.db)
+                .await?
+                .ok_or_else(|| AppError::not_found("premises"))?;
+            by.check(Target::Premises {
+                org: p.organisation_id,
+                house: p.house_id,
+                id: p.id,
+            })?;
+            return Ok((p.organisation_id, p.house_id, Some(p.id), None));
+        }
+        if let Some(id) = new.house_id {
+            let h = entities::house::Entity::find_by_id(id)
+                .one(&self.db)
+                .await?
+                .ok_or_else(|| AppError::not_found("house"))?;
+            by.check(Target::House {
+                org: h.organisation_id,
+                id: h.id,
+            })?;
+            return Ok((h.organisation_id, h.id, None, None));
+        }
+        Err(AppError::validation(
+            "accountId",
+            "required",
+            "the account, premises or house the complaint is about",
+        ))
+    }
+
+    /// Files a complaint: classified, numbered and assigned at once.
+    pub async fn file(&self, by: &Author, new: NewComplaint) -> AppResult<complaint::Model> {
+        let text = new.text.trim().to_string();
+        if text.chars().count() < 5 || text.chars().count() > 4000 {
+            return Err(AppError::validation(
+                "text",
+                "length",
+                "from 5 to 4000 characters",
+            ));
+        }
+        let (org, house, premises_id, account_id) = self.place(by, &new).await?;
+        let p = &by.principal;
+        let dispatcher = staff_role(p, org, &DISPATCHING);
+        // A resident files from the app; staff say how it came.
+        let (source, author, contact) = if dispatcher {
+            let source = new.source.trim().to_lowercase();
+            if !SOURCES.contains(&source.as_str()) {
+                return Err(AppError::validation(
+                    "source",
+                    "invalid",
+                    "APP, PHONE, EMAIL or VISIT",
+                ));
+            }
+            let contact = new
+                .contact
+                .clone()
+                .map(|c| c.trim().to_string())
+                .filter(|c| !c.is_empty());
+            let contact = contact.ok_or_else(|| {
+                AppError::validation("contact", "required", "who complains and how to reach them")
+            })?;
+            (source, None, contact)
+        } else {
+            (
+                "app".to_string(),
+                Some(p.user_id),
+                format!("{} <{}>", p.display_name, p.email),
+            )
+        };
+        if contact.chars().count() > 300 {
+            return Err(AppError::validation(
+                "contact",
+                "too_long",
+                "at most 300 characters",
+            ));
+        }
+        let o = organisation::Entity::find_by_id(org)
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| AppError::not_found("organisation"))?;
+        let rules = self.rules(org).await?;
+        let known: Vec<&str> = {
+            let mut c: Vec<&str> = rules.iter().map(|r| r.category.as_str()).collect();
+            c.dedup();
+            c
+        };
+        let chosen = match new
+            .category
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+        {
+            Some(c) if !known.contains(&c) => {
+                return Err(AppError::validation(
+                    "category",
+                    "unknown",
+                    format!("one of {}", known.join(", ")),
+                ))
+            }
+            other => other.map(str::to_string),
+        };
+        let found = classify::classify(&text, &o.locale, &rules);
+        let (category, category_by) = match (&chosen, &found.category) {
+            (Some(c), _) => (
+                Some(c.clone()),
+                if dispatcher { "dispatcher" } else { "resident" },
+            ),
+            (None, Some(c)) => (Some(c.clone()), "rules"),
+            (None, None) => (None, "rules"),
+        };
+        let priority = if found.emergency {
+            Priority::Emergency
+        } else {
+            new.priority.unwrap_or(Priority::Normal)
+        };
+        let now = self.clock.now();
+        let (react_due, resolve_due) = sla::deadlines(&[], category.as_deref(), priority, now);
+        let txn = crate::tx::begin_write(&self.db).await?;
+        let assignee = self.route(&txn, org, house, category.as_deref()).await?;
+        let number = next_number(&txn, org).await?;
+        let status = if assignee.is_some() {
+            Status::Assigned
+        } else {
+            Status::New
+        };
+        let row = complaint::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            organisation_id: Set(org),
+            number: Set(number),
+            house_id: Set(house),
+            premises_id: Set(premises_id),
+            account_id: Set(account_id),
+            author_user_id: Set(author),
+            contact: Set(contact),
+            source: Set(source),
+            text: Set(text),
+            category: Set(category.clone()),
+            category_by: Set(category_by.into()),
+            priority: Set(priority.code().into()),
+            emergency: Set(found.emergency),
+            status: Set(status.code().into()),
+            assignee_id: Set(assignee.as_ref().map(|a| a.0)),
+            react_due: Set(react_due),
+            resolve_due: Set(resolve_due),
+            done_at: Set(None),
+            closed_at: Set(None),
+            rating: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        let who = actor_name(by);
+        history(
+            &txn,
+            &row,
+            "filed",
+            None,
+            Some(Status::New),
+            true,
+            None,
+            serde_json::json!({ "source": row.source }),
+            by,
+            &who,
+            now,
+        )
+        .await?;
+        history(
+            &txn,
+            &row,
+            "classified",
+            None,
+            None,
+            false,
+            None,
+            serde_json::json!({ "category": category, "by": category_by, "matched": found.matched, "emergency": found.emergency, "priority": priority.code() }),
+            by,
+            "system",
+            now,
+        )
+        .await?;
+        if let Some((person, why)) = &assignee {
+            history(
+                &txn,
+                &row,
+                "assigned",
+                Some(Status::New),
+                Some(Status::Assigned),
+                true,
+                None,
+                serde_json::json!({ "assignee": person, "why": format!("{why:?}") }),
+                by,
+                "system",
+                now,
+            )
+            .await?;
+        }
+        let events = record_with(
+            &txn,
+            by,
+            org,
+            "complaint",
+            Some(row.id),
+            serde_json::json!({ "after": &row }),
+            now,
+            None,
+            vec![event(&row)],
+        )
+        .await?;
+        txn.commit().await?;
+        if let Some(e) = &self.events {
+            e.committed(events);
+        }
+        Ok(row)
+    }
+
+    /// The organisation's rules, or the built-in ones while it has none.
+    async fn rules(&self, org: Uuid) -> AppResult<Vec<Rule>> {
+        let rows: Vec<(String, Option<String>, String, i32, bool)> = fetch_all(
+            &self.db,
+            "SELECT category, locale, phrase, weight, emergency FROM complaint_rules \
+             WHERE organisation_id = ? ORDER BY position",
+            vec![Cell::Uuid(Some(org))],
+        )
+        .await?;
+        if rows.is_empty() {
+            return Ok(classify::default_rules());
+        }
+        Ok(rows
+            .into_iter()
+            .map(|(category, locale, phrase, weight, emergency)| Rule {
+                category,
+                locale,
+                phrase,
+                weight,
+                emergency,
+            })
+            .collect())
+    }
+
+    /// Who gets a complaint: the routing rules, then the house's least busy dispatcher.
+    async fn route(
+        &self,
+        txn: &DatabaseTransaction,
+        org: Uuid,
+        house: Uuid,
+        category: Option<&str>,
+    ) -> AppResult<Option<(Uuid, routing::Why)>> {
+        let backend = txn.get_database_backend();
+        let q = |sql: &str| {
+            sea_orm::Statement::from_sql_and_values(
+                backend,
+                if backend == sea_orm::DatabaseBackend::Postgres {
+                    crate::bulk::numbered(sql)
+                } else {
+                    sql.to_string()
+                },
+                [org.into()],
+            )
+        };
+        let mut rules = Vec::new();
+        for r in txn
+            .query_all_raw(q("SELECT category, house_id, target_kind, target_id FROM complaint_routes WHERE organisation_id = ? ORDER BY position"))
+            .await?
+        {
+            let target_id: Uuid = r.try_get("", "target_id")?;
+            let kind: String = r.try_get("", "target_kind")?;
+            rules.push(RoutingRule {
+                category: r.try_get("", "category")?,
+                house: r.try_get("", "house_id")?,
+                target: if kind == "person" { RouteTarget::Person(target_id) } else { RouteTarget::Group(target_id) },
+            });
+        }
+        let mut members: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+        for r in txn
+            .query_all_raw(q(
+                "SELECT group_id, user_id FROM staff_group_members WHERE organisation_id = ?",
+            ))
+            .await?
+        {
+            members
+                .entry(r.try_get("", "group_id")?)
+                .or_default()
+                .push(r.try_get("", "user_id")?);
+        }
+        let open: HashMap<Uuid, u32> = complaint::Entity::find()
+            .select_only()
+            .column(complaint::Column::AssigneeId)
+            .column_as(complaint::Column::Id.count(), "n")
+            .filter(complaint::Column::OrganisationId.eq(org))
+            .filter(
+                complaint::Column::Status.is_in(
+                    Status::ALL
+                        .into_iter()
+                        .filter(|s| s.open())
+                        .map(Status::code),
+                ),
+            )
+            .filter(complaint::Column::AssigneeId.is_not_null())
+            .group_by(complaint::Column::AssigneeId)
+            .into_tuple::<(Option<Uuid>, i64)>()
+            .all(txn)
+            .await?
+            .into_iter()
+            .filter_map(|(a, n)| a.map(|a| (a, n as u32)))
+            .collect();
+        // The house's dispatchers: those of the whole organisation or of this house.
+        let mut dispatchers: Vec<Uuid> = entities::membership::Entity::find()
+            .filter(entities::membership::Column::OrganisationId.eq(org))
+            .all(txn)
+            .await?
+            .into_iter()
+            .filter(|m| {
+                m.roles
+                    .split(',')
+                    .any(|r| r.trim() == Role::Dispatcher.as_str())
+            })
+            .filter(|m| {
+                m.house_ids.trim().is_empty()
+                    || m.house_ids
+                        .split(',')
+                        .any(|h| h.trim() == house.to_string())
+            })
+            .map(|m| m.user_id)
+            .collect();
+        dispatchers.sort_by_key(|d| (open.get(d).copied().unwrap_or(0), *d));
+        Ok(routing::route(
+            category,
+            house,
+            &rules,
+            &members,
+            &open,
+            dispatchers.first().copied(),
+        ))
+    }
+
+    /// A complaint the caller may see.
+    pub async fn get(&self, by: &Author, id: Uuid) -> AppResult<complaint::Model> {
+        let c = complaint::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| AppError::not_found("complaint"))?;
+        by.check(target(&c))?;
+        Ok(c)
+    }
+
+    /// The organisation's complaints, newest first: staff their houses,
+    /// residents their own.
+    pub async fn list(
+        &self,
+        by: &Author,
+        org: Uuid,
+        status: Option<Status>,
+        house: Option<Uuid>,
+        limit: u64,
+    ) -> AppResult<Vec<complaint::Model>> {
+        let mut q = complaint::Entity::find().filter(complaint::Column::OrganisationId.eq(org));
+        match by.principal.scope(by.operation, org)? {
+            ListScope::All => {}
+            ListScope::Houses(houses) => q = q.filter(complaint::Column::HouseId.is_in(houses)),
+            ListScope::Own(r) => {
+                q = q.filter(
+                    complaint::Column::AuthorUserId
+                        .eq(by.principal.user_id)
+                        .or(complaint::Column::AccountId.is_in(r.accounts.iter().copied())),
+                )
+            }
+        }
+        if let Some(s) = status {
+            q = q.filter(complaint::Column::Status.eq(s.code()));
+        }
+        if let Some(h) = house {
+            q = q.filter(complaint::Column::HouseId.eq(h));
+        }
+        Ok(q.order_by_desc(complaint::Column::CreatedAt)
+            .limit(limit)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// The history the caller may read: residents the public entries.
+    pub async fn history(
+        &self,
+        by: &Author,
+        c: &complaint::Model,
+    ) -> AppResult<Vec<complaint_history::Model>> {
+        let mut q = complaint_history::Entity::find()
+            .filter(complaint_history::Column::OrganisationId.eq(c.organisation_id))
+            .filter(complaint_history::Column::ComplaintId.eq(c.id));
+        if !staff_role(&by.principal, c.organisation_id, &Role::ALL) {
+            q = q.filter(complaint_history::Column::Public.eq(true));
+        }
+        Ok(q.order_by_asc(complaint_history::Column::CreatedAt)
+            .order_by_asc(complaint_history::Column::Id)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Moves a complaint (or reassigns it), as the workflow allows.
+    pub async fn move_to(&self, by: &Author, id: Uuid, m: Move) -> AppResult<complaint::Model> {
+        let c = self.get(by, id).await?;
+        let p = &by.principal;
+        let from = Status::of(&c.status)
+            .ok_or_else(|| AppError::Internal(format!("status {}", c.status)))?;
+        let to = m.to.unwrap_or(from);
+        let clean = |v: &Option<String>| {
+            v.as_ref()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+        };
+        let (comment, reason) = (clean(&m.comment), clean(&m.reason));
+        let who = Actor {
+            dispatches: staff_role(p, c.organisation_id, &DISPATCHING),
+            assignee: c.assignee_id.is_some_and(|a| a == p.user_id),
+            author: c.author_user_id.is_some_and(|a| a == p.user_id),
+            system: p.system,
+        };
+        let given = Given {
+            comment: comment.is_some(),
+            photo: false,
+            reason: reason.is_some(),
+            assignee: m.assignee.is_some(),
+        };
+        let now = self.clock.now();
+        workflow::check(from, to, who, given, c.done_at, now, 7)
+            .map_err(|r| AppError::validation(r.field, r.reason, r.message))?;
+        let txn = crate::tx::begin_write(&self.db).await?;
+        // Again inside the transaction: two people may move it at once.
+        let c = complaint::Entity::find_by_id(id)
+            .one(&txn)
+            .await?
+            .ok_or_else(|| AppError::not_found("complaint"))?;
+        if c.status != from.code() {
+            return Err(AppError::conflict(
+                "status",
+                "changed",
+                format!("the complaint is {} now", c.status),
+            ));
+        }
+        let before = c.clone();
+        let mut am = c.into_active_model();
+        am.status = Set(to.code().into());
+        am.updated_at = Set(now);
+        if let Some(a) = m.assignee {
+            am.assignee_id = Set(Some(a));
+        }
+        match to {
+            Status::Done => am.done_at = Set(Some(now)),
+            Status::Closed | Status::Rejected => am.closed_at = Set(Some(now)),
+            _ => {}
+        }
+        let after = am.update(&txn).await?;
+        let name = actor_name(by);
+        let public = !matches!((from, to), (Status::Assigned, Status::Assigned));
+        history(
+            &txn,
+            &after,
+            if from == to { "assigned" } else { "status" },
+            Some(from),
+            Some(to),
+            public,
+            reason.clone().or(comment.clone()),
+            serde_json::json!({ "assignee": after.assignee_id, "comment": comment, "reason": reason }),
+            by,
+            &name,
+            now,
+        )
+        .await?;
+        let events = record_with(
+            &txn,
+            by,
+            after.organisation_id,
+            "complaint",
+            Some(after.id),
+            crate::audit::diff(Some(&before), Some(&after)),
+            now,
+            None,
+            vec![event(&after)],
+        )
+        .await?;
+        txn.commit().await?;
+        if let Some(e) = &self.events {
+            e.committed(events);
+        }
+        Ok(after)
+    }
+}
+
+/// What the policy checks a complaint against: its account, premises or house.
+pub fn target(c: &complaint::Model) -> Target<'static> {
+    match (c.account_id, c.premises_id) {
+        (Some(a), _) => Target::Account {
+            org: c.organisation_id,
+            house: c.house_id,
+            id: a,
+        },
+        (None, Some(p)) => Target::Premises {
+            org: c.organisation_id,
+            house: c.house_id,
+            id: p,
+        },
+        (None, None) => Target::House {
+            org: c.organisation_id,
+            id: c.house_id,
+        },
+    }
+}
+
+fn actor_name(by: &Author) -> String {
+    if by.principal.system {
+        "system".into()
+    } else {
+        by.principal.display_name.clone()
+    }
+}
+
+fn event(c: &complaint::Model) -> NewEvent {
+    NewEvent {
+        organisation_id: c.organisation_id,
+        topic: TOPIC,
+        house_id: Some(c.house_id),
+        premises_id: c.premises_id,
+        account_id: c.account_id,
+        object_id: Some(c.id),
+        payload: serde_json::json!({ "id": c.id, "number": c.number, "status": c.status, "assigneeId": c.assignee_id }),
+    }
+}
+
+async fn next_number(txn: &DatabaseTransaction, org: Uuid) -> AppResult<i64> {
+    let backend = txn.get_database_backend();
+    let sql = "INSERT INTO complaint_heads (organisation_id, number) VALUES (?, 1) \
+               ON CONFLICT (organisation_id) DO UPDATE SET number = complaint_heads.number + 1 RETURNING number";
+    let sql = if backend == sea_orm::DatabaseBackend::Postgres {
+        crate::bulk::numbered(sql)
+    } else {
+        sql.to_string()
+    };
+    let row = txn
+        .query_one_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            sql,
+            [org.into()],
+        ))
+        .await?
+        .ok_or_else(|| AppError::Internal("no complaint number".into()))?;
+    Ok(row.try_get("", "number")?)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn history(
+    txn: &DatabaseTransaction,
+    c: &complaint::Model,
+    kind: &str,
+    from: Option<Status>,
+    to: Option<Status>,
+    public: bool,
+    text: Option<String>,
+    data: serde_json::Value,
+    by: &Author,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    complaint_history::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        organisation_id: Set(c.organisation_id),
+        complaint_id: Set(c.id),
+        kind: Set(kind.into()),
+        from_status: Set(from.map(|s| s.code().to_string())),
+        to_status: Set(to.map(|s| s.code().to_string())),
+        public: Set(public),
+        text: Set(text),
+        data: Set(data.to_string()),
+        actor_id: Set((!by.principal.system).then_some(by.principal.user_id)),
+        actor: Set(actor.into()),
+        created_at: Set(now),
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}

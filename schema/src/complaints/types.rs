@@ -1,0 +1,312 @@
+//! GraphQL of complaints: filing (classified and assigned on the server),
+//! reading with the history the caller may see, and moving along the
+//! workflow.
+
+use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+use entities::{complaint, complaint_history};
+
+use super::service::{Complaints, Move, NewComplaint};
+use super::sla::Priority;
+use super::workflow::Status;
+use crate::auth::author;
+use crate::pagination::{opt_uuid, uuid};
+use crate::registry::mutation::InInput;
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum ComplaintStatus {
+    New,
+    Assigned,
+    InProgress,
+    WaitingResident,
+    WaitingParts,
+    Done,
+    Closed,
+    Rejected,
+}
+
+impl ComplaintStatus {
+    fn status(self) -> Status {
+        match self {
+            ComplaintStatus::New => Status::New,
+            ComplaintStatus::Assigned => Status::Assigned,
+            ComplaintStatus::InProgress => Status::InProgress,
+            ComplaintStatus::WaitingResident => Status::WaitingResident,
+            ComplaintStatus::WaitingParts => Status::WaitingParts,
+            ComplaintStatus::Done => Status::Done,
+            ComplaintStatus::Closed => Status::Closed,
+            ComplaintStatus::Rejected => Status::Rejected,
+        }
+    }
+    fn of(code: &str) -> Self {
+        match Status::of(code) {
+            Some(Status::Assigned) => ComplaintStatus::Assigned,
+            Some(Status::InProgress) => ComplaintStatus::InProgress,
+            Some(Status::WaitingResident) => ComplaintStatus::WaitingResident,
+            Some(Status::WaitingParts) => ComplaintStatus::WaitingParts,
+            Some(Status::Done) => ComplaintStatus::Done,
+            Some(Status::Closed) => ComplaintStatus::Closed,
+            Some(Status::Rejected) => ComplaintStatus::Rejected,
+            _ => ComplaintStatus::New,
+        }
+    }
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum ComplaintSource {
+    App,
+    Phone,
+    Email,
+    Visit,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum ComplaintPriority {
+    Low,
+    Normal,
+    High,
+    Emergency,
+}
+
+impl ComplaintPriority {
+    fn priority(self) -> Priority {
+        match self {
+            ComplaintPriority::Low => Priority::Low,
+            ComplaintPriority::Normal => Priority::Normal,
+            ComplaintPriority::High => Priority::High,
+            ComplaintPriority::Emergency => Priority::Emergency,
+        }
+    }
+    fn of(code: &str) -> Self {
+        match code {
+            "low" => ComplaintPriority::Low,
+            "high" => ComplaintPriority::High,
+            "emergency" => ComplaintPriority::Emergency,
+            _ => ComplaintPriority::Normal,
+        }
+    }
+}
+
+pub struct Complaint(pub complaint::Model);
+
+#[Object]
+impl Complaint {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// Readable: 1, 2, 3, … per organisation.
+    async fn number(&self) -> i64 {
+        self.0.number
+    }
+    async fn house_id(&self) -> ID {
+        ID(self.0.house_id.to_string())
+    }
+    async fn premises_id(&self) -> Option<ID> {
+        self.0.premises_id.map(|p| ID(p.to_string()))
+    }
+    async fn account_id(&self) -> Option<ID> {
+        self.0.account_id.map(|a| ID(a.to_string()))
+    }
+    async fn text(&self) -> &str {
+        &self.0.text
+    }
+    /// The category code (`plumbing`, `electrical`, …); none when the rules found none.
+    async fn category(&self) -> Option<&str> {
+        self.0.category.as_deref()
+    }
+    /// `rules`, `resident` or `dispatcher`.
+    async fn category_by(&self) -> &str {
+        &self.0.category_by
+    }
+    async fn priority(&self) -> ComplaintPriority {
+        ComplaintPriority::of(&self.0.priority)
+    }
+    async fn emergency(&self) -> bool {
+        self.0.emergency
+    }
+    async fn status(&self) -> ComplaintStatus {
+        ComplaintStatus::of(&self.0.status)
+    }
+    async fn assignee_id(&self) -> Option<ID> {
+        self.0.assignee_id.map(|a| ID(a.to_string()))
+    }
+    async fn source(&self) -> &str {
+        &self.0.source
+    }
+    async fn contact(&self) -> &str {
+        &self.0.contact
+    }
+    /// By when the work should start, and be done.
+    async fn react_due(&self) -> DateTime<Utc> {
+        self.0.react_due
+    }
+    async fn resolve_due(&self) -> DateTime<Utc> {
+        self.0.resolve_due
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// What happened to it, oldest first (residents: what is shown to them).
+    async fn history(&self, ctx: &Context<'_>) -> Result<Vec<HistoryEntry>> {
+        let by = author(ctx, "Query.complaint")?;
+        let list = ctx.data::<Complaints>()?.history(&by, &self.0).await?;
+        Ok(list.into_iter().map(HistoryEntry::from).collect())
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct HistoryEntry {
+    /// `filed`, `classified`, `assigned`, `status`.
+    pub kind: String,
+    pub from_status: Option<ComplaintStatus>,
+    pub to_status: Option<ComplaintStatus>,
+    pub public: bool,
+    pub text: Option<String>,
+    /// JSON of what else it records.
+    pub data: String,
+    pub actor: String,
+    pub at: DateTime<Utc>,
+}
+
+impl From<complaint_history::Model> for HistoryEntry {
+    fn from(h: complaint_history::Model) -> Self {
+        HistoryEntry {
+            kind: h.kind,
+            from_status: h.from_status.as_deref().map(ComplaintStatus::of),
+            to_status: h.to_status.as_deref().map(ComplaintStatus::of),
+            public: h.public,
+            text: h.text,
+            data: h.data,
+            actor: h.actor,
+            at: h.created_at,
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct ComplaintsQuery;
+
+#[Object]
+impl ComplaintsQuery {
+    async fn complaint(&self, ctx: &Context<'_>, id: ID) -> Result<Complaint> {
+        let by = author(ctx, "Query.complaint")?;
+        let id = uuid("id", &id)?;
+        Ok(Complaint(ctx.data::<Complaints>()?.get(&by, id).await?))
+    }
+
+    /// Newest first: staff the organisation's (their houses'), residents their own.
+    async fn complaints(
+        &self,
+        ctx: &Context<'_>,
+        organisation_id: ID,
+        status: Option<ComplaintStatus>,
+        house_id: Option<ID>,
+        #[graphql(default = 100)] first: i32,
+    ) -> Result<Vec<Complaint>> {
+        let by = author(ctx, "Query.complaints")?;
+        let org = uuid("organisationId", &organisation_id)?;
+        let house = opt_uuid("houseId", house_id.as_ref())?;
+        let list = ctx
+            .data::<Complaints>()?
+            .list(
+                &by,
+                org,
+                status.map(ComplaintStatus::status),
+                house,
+                first.clamp(1, 500) as u64,
+            )
+            .await?;
+        Ok(list.into_iter().map(Complaint).collect())
+    }
+}
+
+#[derive(InputObject)]
+pub struct FileComplaintInput {
+    /// What it is about: an account, or premises, or a house (common areas).
+    pub account_id: Option<ID>,
+    pub premises_id: Option<ID>,
+    pub house_id: Option<ID>,
+    pub text: String,
+    /// The category, when the filer knows it; else the rules find it.
+    pub category: Option<String>,
+    /// How it came (dispatchers); a resident's is APP.
+    #[graphql(default_with = "ComplaintSource::App")]
+    pub source: ComplaintSource,
+    /// Who complains and how to reach them (dispatchers).
+    pub contact: Option<String>,
+    pub priority: Option<ComplaintPriority>,
+}
+
+#[derive(InputObject)]
+pub struct MoveComplaintInput {
+    pub id: ID,
+    pub status: ComplaintStatus,
+    /// Assigning or reassigning: the person.
+    pub assignee_id: Option<ID>,
+    pub comment: Option<String>,
+    pub reason: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct ComplaintPayload {
+    pub complaint: Complaint,
+}
+
+#[derive(Default)]
+pub struct ComplaintsMutation;
+
+#[Object]
+impl ComplaintsMutation {
+    /// Files a complaint: numbered, classified and assigned on the server.
+    async fn file_complaint(
+        &self,
+        ctx: &Context<'_>,
+        input: FileComplaintInput,
+    ) -> Result<ComplaintPayload> {
+        let by = author(ctx, "Mutation.fileComplaint")?;
+        let new = NewComplaint {
+            account_id: opt_uuid("accountId", input.account_id.as_ref()).input()?,
+            premises_id: opt_uuid("premisesId", input.premises_id.as_ref()).input()?,
+            house_id: opt_uuid("houseId", input.house_id.as_ref()).input()?,
+            text: input.text,
+            category: input.category,
+            source: match input.source {
+                ComplaintSource::App => "app",
+                ComplaintSource::Phone => "phone",
+                ComplaintSource::Email => "email",
+                ComplaintSource::Visit => "visit",
+            }
+            .into(),
+            contact: input.contact,
+            priority: input.priority.map(ComplaintPriority::priority),
+        };
+        let row = ctx.data::<Complaints>()?.file(&by, new).await.input()?;
+        Ok(ComplaintPayload {
+            complaint: Complaint(row),
+        })
+    }
+
+    /// Moves a complaint along its workflow (or reassigns it), as the rules allow.
+    async fn move_complaint(
+        &self,
+        ctx: &Context<'_>,
+        input: MoveComplaintInput,
+    ) -> Result<ComplaintPayload> {
+        let by = author(ctx, "Mutation.moveComplaint")?;
+        let id = uuid("id", &input.id).input()?;
+        let m = Move {
+            to: Some(input.status.status()),
+            assignee: opt_uuid("assigneeId", input.assignee_id.as_ref()).input()?,
+            comment: input.comment,
+            reason: input.reason,
+        };
+        let row = ctx
+            .data::<Complaints>()?
+            .move_to(&by, id, m)
+            .await
+            .input()?;
+        Ok(ComplaintPayload {
+            complaint: Complaint(row),
+        })
+    }
+}
