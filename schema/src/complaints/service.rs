@@ -589,6 +589,162 @@ impl Complaints {
         }
         Ok(after)
     }
+
+    /// A comment: public (the resident sees it) or internal (staff only).
+    /// Staff comment on what they see; the resident on their own complaint,
+    /// always publicly.
+    pub async fn comment(
+        &self,
+        by: &Author,
+        id: Uuid,
+        text: &str,
+        public: bool,
+    ) -> AppResult<complaint_history::Model> {
+        let c = self.get(by, id).await?;
+        let text = text.trim();
+        if text.is_empty() || text.chars().count() > 4000 {
+            return Err(AppError::validation(
+                "text",
+                "length",
+                "from 1 to 4000 characters",
+            ));
+        }
+        let staff = staff_role(&by.principal, c.organisation_id, &Role::ALL);
+        let public = public || !staff;
+        let now = self.clock.now();
+        let txn = crate::tx::begin_write(&self.db).await?;
+        let entry = history(
+            &txn,
+            &c,
+            "comment",
+            None,
+            None,
+            public,
+            Some(text.to_string()),
+            serde_json::json!({}),
+            by,
+            &actor_name(by),
+            now,
+        )
+        .await?;
+        let events = record_with(
+            &txn,
+            by,
+            c.organisation_id,
+            "complaint_comment",
+            Some(entry.id),
+            serde_json::json!({ "after": { "complaintId": c.id, "public": public, "text": text } }),
+            now,
+            None,
+            vec![event(&c)],
+        )
+        .await?;
+        txn.commit().await?;
+        if let Some(e) = &self.events {
+            e.committed(events);
+        }
+        Ok(entry)
+    }
+
+    /// A dispatcher's correction of the category; the rules' answer stays in
+    /// the history beside it.
+    pub async fn reclassify(
+        &self,
+        by: &Author,
+        id: Uuid,
+        category: &str,
+    ) -> AppResult<complaint::Model> {
+        let c = self.get(by, id).await?;
+        if !staff_role(&by.principal, c.organisation_id, &DISPATCHING) {
+            return Err(AppError::validation(
+                "category",
+                "not_allowed",
+                "dispatchers correct the category",
+            ));
+        }
+        let rules = self.rules(c.organisation_id).await?;
+        let category = category.trim();
+        if !rules.iter().any(|r| r.category == category) {
+            let mut known: Vec<&str> = rules.iter().map(|r| r.category.as_str()).collect();
+            known.dedup();
+            return Err(AppError::validation(
+                "category",
+                "unknown",
+                format!("one of {}", known.join(", ")),
+            ));
+        }
+        self.change(by, c, "reclassified", |am, c| {
+            am.category = Set(Some(category.to_string()));
+            am.category_by = Set("dispatcher".into());
+            serde_json::json!({ "from": c.category, "to": category })
+        })
+        .await
+    }
+
+    /// The resident's rating of the work, once it is done.
+    pub async fn rate(&self, by: &Author, id: Uuid, stars: i32) -> AppResult<complaint::Model> {
+        let c = self.get(by, id).await?;
+        let status = Status::of(&c.status).unwrap_or(Status::New);
+        let who = Actor {
+            author: c.author_user_id.is_some_and(|a| a == by.principal.user_id),
+            ..Actor::default()
+        };
+        workflow::check_rating(status, stars, who)
+            .map_err(|r| AppError::validation(r.field, r.reason, r.message))?;
+        self.change(by, c, "rated", |am, _| {
+            am.rating = Set(Some(stars));
+            serde_json::json!({ "stars": stars })
+        })
+        .await
+    }
+
+    /// Changes a complaint's row with its history entry, audit and event.
+    async fn change(
+        &self,
+        by: &Author,
+        c: complaint::Model,
+        kind: &str,
+        apply: impl FnOnce(&mut complaint::ActiveModel, &complaint::Model) -> serde_json::Value,
+    ) -> AppResult<complaint::Model> {
+        let now = self.clock.now();
+        let txn = crate::tx::begin_write(&self.db).await?;
+        let before = c.clone();
+        let mut am = c.clone().into_active_model();
+        let data = apply(&mut am, &c);
+        am.updated_at = Set(now);
+        let after = am.update(&txn).await?;
+        history(
+            &txn,
+            &after,
+            kind,
+            None,
+            None,
+            kind == "rated",
+            None,
+            data,
+            by,
+            &actor_name(by),
+            now,
+        )
+        .await?;
+        let events = record_with(
+            &txn,
+            by,
+            after.organisation_id,
+            "complaint",
+            Some(after.id),
+            crate::audit::diff(Some(&before), Some(&after)),
+            now,
+            None,
+            vec![event(&after)],
+        )
+        .await?;
+        txn.commit().await?;
+        if let Some(e) = &self.events {
+            e.committed(events);
+        }
+        Ok(after)
+    }
 }
 
 /// What the policy checks a complaint against: its account, premises or house.
@@ -664,8 +820,8 @@ async fn history(
     by: &Author,
     actor: &str,
     now: DateTime<Utc>,
-) -> AppResult<()> {
-    complaint_history::ActiveModel {
+) -> AppResult<complaint_history::Model> {
+    Ok(complaint_history::ActiveModel {
         id: Set(Uuid::now_v7()),
         organisation_id: Set(c.organisation_id),
         complaint_id: Set(c.id),
@@ -680,6 +836,5 @@ async fn history(
         created_at: Set(now),
     }
     .insert(txn)
-    .await?;
-    Ok(())
+    .await?)
 }

@@ -146,6 +146,10 @@ impl Complaint {
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// The resident's rating, 1 to 5.
+    async fn rating(&self) -> Option<i32> {
+        self.0.rating
+    }
     /// What happened to it, oldest first (residents: what is shown to them).
     async fn history(&self, ctx: &Context<'_>) -> Result<Vec<HistoryEntry>> {
         let by = author(ctx, "Query.complaint")?;
@@ -252,6 +256,20 @@ pub struct ComplaintPayload {
     pub complaint: Complaint,
 }
 
+#[derive(InputObject)]
+pub struct CommentComplaintInput {
+    pub id: ID,
+    pub text: String,
+    /// Shown to the resident; staff only when false (a resident's comment is always public).
+    #[graphql(default = true)]
+    pub public: bool,
+}
+
+#[derive(SimpleObject)]
+pub struct CommentComplaintPayload {
+    pub entry: HistoryEntry,
+}
+
 #[derive(Default)]
 pub struct ComplaintsMutation;
 
@@ -281,6 +299,62 @@ impl ComplaintsMutation {
             priority: input.priority.map(ComplaintPriority::priority),
         };
         let row = ctx.data::<Complaints>()?.file(&by, new).await.input()?;
+        Ok(ComplaintPayload {
+            complaint: Complaint(row),
+        })
+    }
+
+    /// A comment on a complaint, public or internal.
+    async fn comment_complaint(
+        &self,
+        ctx: &Context<'_>,
+        input: CommentComplaintInput,
+    ) -> Result<CommentComplaintPayload> {
+        let by = author(ctx, "Mutation.commentComplaint")?;
+        let id = uuid("id", &input.id).input()?;
+        let entry = ctx
+            .data::<Complaints>()?
+            .comment(&by, id, &input.text, input.public)
+            .await
+            .input()?;
+        Ok(CommentComplaintPayload {
+            entry: entry.into(),
+        })
+    }
+
+    /// A dispatcher's correction of the category (recorded beside the rules' answer).
+    async fn reclassify_complaint(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        category: String,
+    ) -> Result<ComplaintPayload> {
+        let by = author(ctx, "Mutation.reclassifyComplaint")?;
+        let id = uuid("id", &id).input()?;
+        let row = ctx
+            .data::<Complaints>()?
+            .reclassify(&by, id, &category)
+            .await
+            .input()?;
+        Ok(ComplaintPayload {
+            complaint: Complaint(row),
+        })
+    }
+
+    /// The resident's rating of the work done, 1 to 5.
+    async fn rate_complaint(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        stars: i32,
+    ) -> Result<ComplaintPayload> {
+        let by = author(ctx, "Mutation.rateComplaint")?;
+        let id = uuid("id", &id).input()?;
+        let row = ctx
+            .data::<Complaints>()?
+            .rate(&by, id, stars)
+            .await
+            .input()?;
         Ok(ComplaintPayload {
             complaint: Complaint(row),
         })

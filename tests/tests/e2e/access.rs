@@ -813,6 +813,27 @@ fn calls() -> BTreeMap<&'static str, Call> {
         true,
     );
     add(
+        "Mutation.commentComplaint",
+        "mutation($input: CommentComplaintInput!) { commentComplaint(input: $input) { entry { kind } } }",
+        |s, _| json!({ "input": { "id": s.complaint, "text": "Придём завтра с 10 до 12" } }),
+        Some(|s, _| json!({ "input": { "id": s.complaint2, "text": "Придём завтра с 10 до 12" } })),
+        true,
+    );
+    add(
+        "Mutation.reclassifyComplaint",
+        "mutation($id: ID!) { reclassifyComplaint(id: $id, category: \"plumbing\") { complaint { category } } }",
+        |s, _| json!({ "id": s.complaint }),
+        None,
+        true,
+    );
+    add(
+        "Mutation.rateComplaint",
+        "mutation($id: ID!) { rateComplaint(id: $id, stars: 5) { complaint { rating } } }",
+        |s, _| json!({ "id": s.complaint }),
+        Some(|s, _| json!({ "id": s.complaint2 })),
+        true,
+    );
+    add(
         "Query.statementImports",
         "query($org: ID!) { statementImports(organisationId: $org) { id } }",
         |s, _| json!({ "org": s.org }),

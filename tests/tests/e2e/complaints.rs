@@ -77,6 +77,23 @@ db_test! {
         assert_eq!(parts["text"], "Нужен новый смеситель, привезём завтра");
         assert_eq!(parts["actor"], "engineer@example.org");
         assert_eq!(kinds(&staff).len(), 7);
+        // Comments: internal ones stay with staff; the resident's are public.
+        const COMMENT: &str = "mutation($input: CommentComplaintInput!) { commentComplaint(input: $input) { entry { kind public text } } }";
+        dispatcher.ok(COMMENT, json!({ "input": { "id": id, "text": "Поставщик подтвердил отгрузку", "public": false } })).await;
+        let r = resident.ok(COMMENT, json!({ "input": { "id": id, "text": "Буду дома после 18:00", "public": false } })).await;
+        assert_eq!(r["commentComplaint"]["entry"], json!({ "kind": "comment", "public": true, "text": "Буду дома после 18:00" }));
+        let texts = |v: &Value| v["complaint"]["history"].as_array().unwrap().iter().filter_map(|h| h["text"].as_str().map(str::to_string)).collect::<Vec<_>>();
+        let seen = texts(&resident.ok(ONE, json!({ "id": id })).await);
+        assert!(seen.contains(&"Буду дома после 18:00".to_string()) && !seen.contains(&"Поставщик подтвердил отгрузку".to_string()), "{seen:?}");
+        // A dispatcher corrects the category; the correction is recorded.
+        const RECLASSIFY: &str = "mutation($id: ID!, $c: String!) { reclassifyComplaint(id: $id, category: $c) { complaint { category categoryBy } } }";
+        let unknown = dispatcher.graphql(RECLASSIFY, json!({ "id": id, "c": "astrology" })).await;
+        assert_eq!(refusal(&unknown), refused("VALIDATION", "input.category", "unknown"));
+        let fixed = dispatcher.ok(RECLASSIFY, json!({ "id": id, "c": "heating" })).await;
+        assert_eq!(fixed["reclassifyComplaint"]["complaint"], json!({ "category": "heating", "categoryBy": "dispatcher" }));
+        // Rated only once done.
+        let rated = resident.graphql("mutation($id: ID!) { rateComplaint(id: $id, stars: 5) { complaint { rating } } }", json!({ "id": id })).await;
+        assert_eq!(refusal(&rated), refused("VALIDATION", "input.rating", "not_done"));
         // The resident's list has theirs only.
         let list = resident.ok("query($org: ID!) { complaints(organisationId: $org) { number } }", json!({ "org": org })).await;
         assert_eq!(list["complaints"], json!([{ "number": 1 }]));
