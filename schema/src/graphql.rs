@@ -16,7 +16,7 @@ use crate::billing::receipts::{BillingSubscription, PeriodsMutation, PeriodsQuer
 use crate::billing::{Billing, Catalogue};
 use crate::clock::Clock;
 use crate::complaints::service::Complaints;
-use crate::complaints::types::{ComplaintsMutation, ComplaintsQuery};
+use crate::complaints::types::{ComplaintsMutation, ComplaintsQuery, ComplaintsSubscription};
 use crate::events::Events;
 use crate::payments::debtors_types::DebtorsQuery;
 use crate::payments::statement_types::{StatementsMutation, StatementsQuery};
@@ -64,6 +64,7 @@ pub struct Subscription(
     ReadingsSubscription,
     BillingSubscription,
     PaymentsSubscription,
+    ComplaintsSubscription,
 );
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;

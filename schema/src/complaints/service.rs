@@ -446,6 +446,9 @@ impl Complaints {
             .await?
             .ok_or_else(|| AppError::not_found("complaint"))?;
         by.check(target(&c))?;
+        if !visible_to_resident(&by.principal, &c) {
+            return Err(AppError::not_found("complaint"));
+        }
         Ok(c)
     }
 
@@ -747,6 +750,20 @@ impl Complaints {
     }
 }
 
+/// Staff see what the policy lets them; a resident sees the complaints they
+/// filed and those about their own accounts, not a neighbour's complaint
+/// about the house.
+pub fn visible_to_resident(p: &crate::auth::Principal, c: &complaint::Model) -> bool {
+    if staff_role(p, c.organisation_id, &Role::ALL) {
+        return true;
+    }
+    c.author_user_id == Some(p.user_id)
+        || c.account_id.is_some_and(|a| {
+            p.residence(c.organisation_id)
+                .is_some_and(|r| r.accounts.contains(&a))
+        })
+}
+
 /// What the policy checks a complaint against: its account, premises or house.
 pub fn target(c: &complaint::Model) -> Target<'static> {
     match (c.account_id, c.premises_id) {
@@ -783,7 +800,8 @@ fn event(c: &complaint::Model) -> NewEvent {
         premises_id: c.premises_id,
         account_id: c.account_id,
         object_id: Some(c.id),
-        payload: serde_json::json!({ "id": c.id, "number": c.number, "status": c.status, "assigneeId": c.assignee_id }),
+        payload: serde_json::json!({ "id": c.id, "number": c.number, "status": c.status,
+            "assigneeId": c.assignee_id, "authorId": c.author_user_id }),
     }
 }
 

@@ -2,9 +2,11 @@
 //! reading with the history the caller may see, and moving along the
 //! workflow.
 
-use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
+use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, Subscription, ID};
 use chrono::{DateTime, Utc};
 use entities::{complaint, complaint_history};
+use futures_util::stream::BoxStream;
+use futures_util::StreamExt;
 
 use super::service::{Complaints, Move, NewComplaint};
 use super::sla::Priority;
@@ -382,5 +384,129 @@ impl ComplaintsMutation {
         Ok(ComplaintPayload {
             complaint: Complaint(row),
         })
+    }
+}
+
+/// A complaint as it changed.
+#[derive(SimpleObject)]
+pub struct ComplaintUpdate {
+    /// The event's number in the organisation's feed (`after` resumes from it).
+    pub seq: i64,
+    pub id: ID,
+    pub number: i64,
+    pub status: ComplaintStatus,
+    pub assignee_id: Option<ID>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Changed {
+    id: uuid::Uuid,
+    number: i64,
+    status: String,
+    assignee_id: Option<uuid::Uuid>,
+    author_id: Option<uuid::Uuid>,
+}
+
+#[derive(Default)]
+pub struct ComplaintsSubscription;
+
+#[Subscription]
+impl ComplaintsSubscription {
+    /// Complaints as they are filed, moved, commented on: residents their own,
+    /// staff their organisation's (their houses, when limited); one house with
+    /// `houseId`. `after`: resume after that event without a gap.
+    async fn complaint_updated(
+        &self,
+        ctx: &Context<'_>,
+        organisation_id: ID,
+        house_id: Option<ID>,
+        after: Option<i64>,
+    ) -> Result<BoxStream<'static, ComplaintUpdate>> {
+        const OP: &str = "Subscription.complaintUpdated";
+        let p = crate::auth::principal(ctx)?;
+        let org = uuid("organisationId", &organisation_id)?;
+        let house = opt_uuid("houseId", house_id.as_ref())?;
+        p.scope(OP, org)?;
+        let events = ctx.data::<crate::events::Events>()?;
+        let follow = crate::events::follow(events, org, after)
+            .await
+            .map_err(|e| match e {
+                crate::events::FollowError::Db(e) => crate::error::AppError::from(e),
+                other => {
+                    crate::error::AppError::validation("after", "unknown_event", other.to_string())
+                }
+            })?;
+        let watch = crate::readings::subscription::Watch::new(
+            ctx.data::<std::sync::Arc<crate::auth::Auth>>()?.clone(),
+        );
+        let allowed = move |p: &crate::auth::Principal, e: &crate::events::Event| {
+            let Some(h) = e.house_id else { return false };
+            if house.is_some_and(|x| x != h) {
+                return false;
+            }
+            let target = match (e.account_id, e.premises_id) {
+                (Some(a), _) => crate::auth::Target::Account {
+                    org: e.organisation_id,
+                    house: h,
+                    id: a,
+                },
+                (None, Some(pr)) => crate::auth::Target::Premises {
+                    org: e.organisation_id,
+                    house: h,
+                    id: pr,
+                },
+                (None, None) => crate::auth::Target::House {
+                    org: e.organisation_id,
+                    id: h,
+                },
+            };
+            p.check(OP, target).is_ok()
+        };
+        let stream = futures_util::stream::unfold(
+            (follow, p, watch),
+            move |(mut follow, mut p, mut watch)| async move {
+                loop {
+                    match follow.next().await {
+                        Ok(e) if e.topic == super::service::TOPIC => {
+                            if !allowed(&p, &e) {
+                                continue;
+                            }
+                            p = watch.current(p).await?;
+                            if !allowed(&p, &e) {
+                                continue;
+                            }
+                            if let Some(c) = e.decode::<Changed>() {
+                                // A resident: their own complaints, not a
+                                // neighbour's about the house.
+                                let staff = p.system || p.membership(e.organisation_id).is_some();
+                                let theirs = c.author_id == Some(p.user_id)
+                                    || e.account_id.is_some_and(|a| {
+                                        p.residence(e.organisation_id)
+                                            .is_some_and(|r| r.accounts.contains(&a))
+                                    });
+                                if !staff && !theirs {
+                                    continue;
+                                }
+                                let item = ComplaintUpdate {
+                                    seq: e.seq,
+                                    id: ID(c.id.to_string()),
+                                    number: c.number,
+                                    status: ComplaintStatus::of(&c.status),
+                                    assignee_id: c.assignee_id.map(|a| ID(a.to_string())),
+                                };
+                                return Some((item, (follow, p, watch)));
+                            }
+                        }
+                        Ok(_) => {}
+                        Err(err) => {
+                            tracing::warn!(error = %err, "reading the outbox for complaints failed; retrying");
+                            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                        }
+                    }
+                }
+            },
+        );
+        Ok(stream.boxed())
     }
 }

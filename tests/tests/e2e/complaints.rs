@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 use crate::db_test;
 use crate::helpers::{refusal, refused};
+use crate::ws::{connect, init, next, send};
 
 const FILE: &str =
     "mutation($input: FileComplaintInput!) { fileComplaint(input: $input) { complaint {
@@ -37,6 +38,13 @@ db_test! {
         assert!(c["contact"].as_str().unwrap().contains("resident@example.org"));
         let id = c["id"].as_str().unwrap().to_string();
 
+        // The resident follows their complaints live.
+        let mut ws = connect(app, None).await;
+        assert_eq!(init(&mut ws, resident.token.as_deref()).await.unwrap()["type"], "connection_ack");
+        send(&mut ws, json!({ "id": "c", "type": "subscribe", "payload": {
+            "query": "subscription($org: ID!) { complaintUpdated(organisationId: $org) { number status } }",
+            "variables": { "org": org } } })).await;
+
         // A smell of gas is an emergency whatever it is filed as; numbers go on.
         let gas = dispatcher.ok(FILE, json!({ "input": { "houseId": house, "text": "Сильный запах газа в подъезде", "source": "PHONE", "contact": "Сосед, +7 900 000-00-00" } })).await;
         let g = gas["fileComplaint"]["complaint"].clone();
@@ -51,6 +59,11 @@ db_test! {
         let no_one = dispatcher.graphql(MOVE, json!({ "input": { "id": id, "status": "ASSIGNED" } })).await;
         assert_eq!(refusal(&no_one), refused("VALIDATION", "input.assigneeId", "required"));
         dispatcher.ok(MOVE, json!({ "input": { "id": id, "status": "ASSIGNED", "assigneeId": engineer_id } })).await;
+        // Pushed to the resident: their own complaint, not the neighbour's about the house.
+        let m = next(&mut ws).await.unwrap();
+        assert_eq!(m["payload"]["data"]["complaintUpdated"], json!({ "number": 1, "status": "ASSIGNED" }), "{m}");
+        let gas_id = g["id"].as_str().unwrap();
+        assert_eq!(refusal(&resident.graphql(ONE, json!({ "id": gas_id })).await).0, "NOT_FOUND");
         let early = resident.graphql(MOVE, json!({ "input": { "id": id, "status": "IN_PROGRESS" } })).await;
         assert_eq!(refusal(&early), refused("VALIDATION", "input.status", "not_allowed"));
         let skip = engineer.graphql(MOVE, json!({ "input": { "id": id, "status": "CLOSED" } })).await;
