@@ -158,14 +158,8 @@ impl Payments {
                 .filter(|k| !k.starts_with("name:"))
                 .cloned()
                 .collect();
+            // Without any payer from the bank there is nothing to remember.
             let keys = if strong.is_empty() { keys } else { strong };
-            if keys.is_empty() {
-                return Err(AppError::validation(
-                    "remember",
-                    "no_payer",
-                    "the bank gave no payer to remember for this credit",
-                ));
-            }
             for key in keys {
                 payer_match::Entity::insert(payer_match::ActiveModel {
                     organisation_id: Set(after.organisation_id),

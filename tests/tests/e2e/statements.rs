@@ -166,15 +166,22 @@ db_test! {
         assert_eq!(set_aside["dismissStatementLine"]["line"], json!({ "status": "DISMISSED", "note": "Проценты банка, не платёж жильца" }));
         assert_eq!(accountant.ok(QUEUE, json!({ "org": org })).await["statementQueue"]["total"], 0);
         assert_eq!(balance(app, &first).await, "-300.00");
-        assert_eq!(count(app, "SELECT COUNT(*) FROM payments WHERE source = 'statement'").await, 5);
+        // A credit without any payer is matched too; there is just nothing to remember.
+        let anonymous = csv(&[("02.12.2026", "15,00", "", "", "без назначения", "BR-8")]);
+        import(app, &accountant, &org, "anonymous.csv", anonymous, json!({})).await;
+        let line = accountant.ok(QUEUE, json!({ "org": org })).await["statementQueue"]["lines"][0]["id"].clone();
+        let paid = accountant.ok(MATCH, json!({ "input": { "lineId": line, "accountId": second } })).await;
+        assert_eq!(paid["matchStatementLine"]["line"]["status"], "MATCHED");
+        assert_eq!(balance(app, &second).await, "985.00");
+        assert_eq!(count(app, "SELECT COUNT(*) FROM payments WHERE source = 'statement'").await, 6);
         // Each payment's ledger entries add up to minus its amount.
         assert_eq!(
             count(app, "SELECT CAST(SUM(amount_minor) AS BIGINT) FROM ledger_entries WHERE kind = 'payment'").await,
-            -(155_350 + 50_000 + 5_350 + 10_000 + 20_000)
+            -(155_350 + 50_000 + 5_350 + 10_000 + 20_000 + 1_500)
         );
         // The import and the hand match are in the audit log.
-        assert_eq!(count(app, "SELECT COUNT(*) FROM audit_log WHERE object_type = 'statement_import'").await, 3);
-        assert_eq!(count(app, "SELECT COUNT(*) FROM audit_log WHERE object_type = 'statement_line'").await, 2);
+        assert_eq!(count(app, "SELECT COUNT(*) FROM audit_log WHERE object_type = 'statement_import'").await, 4);
+        assert_eq!(count(app, "SELECT COUNT(*) FROM audit_log WHERE object_type = 'statement_line'").await, 3);
     }
 }
 
