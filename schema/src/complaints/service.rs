@@ -300,23 +300,41 @@ impl Complaints {
             )
             .await?;
         }
+        let changes = serde_json::json!({ "after": &row });
+        self.commit(txn, by, &row, ("complaint", row.id), changes, now)
+            .await?;
+        Ok(row)
+    }
+
+    /// Ends a change of complaint `c`: its audit entry and its event last
+    /// (their counters stay locked until the commit), the commit, then the
+    /// event to this instance's subscribers.
+    async fn commit(
+        &self,
+        txn: DatabaseTransaction,
+        by: &Author,
+        c: &complaint::Model,
+        (object_type, object_id): (&str, Uuid),
+        changes: serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> AppResult<()> {
         let events = record_with(
             &txn,
             by,
-            org,
-            "complaint",
-            Some(row.id),
-            serde_json::json!({ "after": &row }),
+            c.organisation_id,
+            object_type,
+            Some(object_id),
+            changes,
             now,
             None,
-            vec![event(&row)],
+            vec![event(c)],
         )
         .await?;
         txn.commit().await?;
         if let Some(e) = &self.events {
             e.committed(events);
         }
-        Ok(row)
+        Ok(())
     }
 
     /// The organisation's rules, or the built-in ones while it has none.
@@ -574,22 +592,9 @@ impl Complaints {
             now,
         )
         .await?;
-        let events = record_with(
-            &txn,
-            by,
-            after.organisation_id,
-            "complaint",
-            Some(after.id),
-            crate::audit::diff(Some(&before), Some(&after)),
-            now,
-            None,
-            vec![event(&after)],
-        )
-        .await?;
-        txn.commit().await?;
-        if let Some(e) = &self.events {
-            e.committed(events);
-        }
+        let changes = crate::audit::diff(Some(&before), Some(&after));
+        self.commit(txn, by, &after, ("complaint", after.id), changes, now)
+            .await?;
         Ok(after)
     }
 
@@ -630,22 +635,10 @@ impl Complaints {
             now,
         )
         .await?;
-        let events = record_with(
-            &txn,
-            by,
-            c.organisation_id,
-            "complaint_comment",
-            Some(entry.id),
-            serde_json::json!({ "after": { "complaintId": c.id, "public": public, "text": text } }),
-            now,
-            None,
-            vec![event(&c)],
-        )
-        .await?;
-        txn.commit().await?;
-        if let Some(e) = &self.events {
-            e.committed(events);
-        }
+        let changes =
+            serde_json::json!({ "after": { "complaintId": c.id, "public": public, "text": text } });
+        self.commit(txn, by, &c, ("complaint_comment", entry.id), changes, now)
+            .await?;
         Ok(entry)
     }
 
@@ -730,22 +723,9 @@ impl Complaints {
             now,
         )
         .await?;
-        let events = record_with(
-            &txn,
-            by,
-            after.organisation_id,
-            "complaint",
-            Some(after.id),
-            crate::audit::diff(Some(&before), Some(&after)),
-            now,
-            None,
-            vec![event(&after)],
-        )
-        .await?;
-        txn.commit().await?;
-        if let Some(e) = &self.events {
-            e.committed(events);
-        }
+        let changes = crate::audit::diff(Some(&before), Some(&after));
+        self.commit(txn, by, &after, ("complaint", after.id), changes, now)
+            .await?;
         Ok(after)
     }
 }
