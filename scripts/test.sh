@@ -3,7 +3,7 @@
 # fresh database per test), and the browser test in headless Chromium.
 #
 # It starts PostgreSQL and Redis when they are installed but stopped, installs
-# what a fresh machine lacks (PostgreSQL, Redis, aiosmtpd, zbar-tools, poppler-utils, Chromium, Node.js,
+# what a fresh machine lacks (PostgreSQL, Redis, aiosmtpd, moto, zbar-tools, poppler-utils, Chromium, Node.js,
 # playwright-core) when it runs as root, and otherwise fails with a clear
 # message. It never skips a part silently.
 set -euo pipefail
@@ -84,9 +84,18 @@ ensure_browser() {
   fi
 }
 
+# Attachments in an S3-compatible store are tested against moto's S3 server.
+ensure_s3() {
+  command -v moto_server >/dev/null && return
+  say "installing moto (an S3-compatible server for the tests)"
+  python3 -m pip install -q 'moto[server]==5.1.*' || die "pip cannot install moto[server]"
+  command -v moto_server >/dev/null || die "moto_server is not on PATH after pip install"
+}
+
 ensure_postgres
 ensure_redis
 ensure_smtp
+ensure_s3
 ensure_qr_decoder
 ensure_browser
 

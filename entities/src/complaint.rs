@@ -32,6 +32,10 @@ pub struct Model {
     pub done_at: Option<DateTimeUtc>,
     pub closed_at: Option<DateTimeUtc>,
     pub rating: Option<i32>,
+    /// When the complaint passed its deadline unfinished (the overdue mark).
+    pub overdue_at: Option<DateTimeUtc>,
+    /// The manager an overdue complaint was escalated to.
+    pub escalated_to: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

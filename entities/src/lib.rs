@@ -7,6 +7,7 @@
 
 pub mod access_code;
 pub mod account;
+pub mod attachment;
 pub mod audit_entry;
 pub mod audit_head;
 pub mod benefit_category;

@@ -19,6 +19,7 @@ mod m20261205_000001_ledger_payments;
 mod m20261206_000001_statements;
 mod m20261207_000001_penalties;
 mod m20261208_000001_complaints;
+mod m20261209_000001_files;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000001_statements::Migration),
             Box::new(m20261207_000001_penalties::Migration),
             Box::new(m20261208_000001_complaints::Migration),
+            Box::new(m20261209_000001_files::Migration),
         ]
     }
 }

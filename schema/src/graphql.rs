@@ -16,8 +16,11 @@ use crate::billing::receipts::{BillingSubscription, PeriodsMutation, PeriodsQuer
 use crate::billing::{Billing, Catalogue};
 use crate::clock::Clock;
 use crate::complaints::service::Complaints;
+use crate::complaints::setup_types::{ComplaintSetupMutation, ComplaintSetupQuery};
 use crate::complaints::types::{ComplaintsMutation, ComplaintsQuery, ComplaintsSubscription};
 use crate::events::Events;
+use crate::files::service::Files;
+use crate::files::types::{FilesMutation, FilesQuery};
 use crate::payments::debtors_types::DebtorsQuery;
 use crate::payments::statement_types::{StatementsMutation, StatementsQuery};
 use crate::payments::types::{PaymentsMutation, PaymentsQuery, PaymentsSubscription};
@@ -45,6 +48,8 @@ pub struct Query(
     StatementsQuery,
     DebtorsQuery,
     ComplaintsQuery,
+    ComplaintSetupQuery,
+    FilesQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -57,6 +62,8 @@ pub struct Mutation(
     PaymentsMutation,
     StatementsMutation,
     ComplaintsMutation,
+    ComplaintSetupMutation,
+    FilesMutation,
 );
 
 #[derive(MergedSubscription, Default)]
@@ -75,6 +82,8 @@ pub const MAX_COMPLEXITY: usize = 5_000;
 /// What the schema needs from the outside world.
 #[derive(Clone)]
 pub struct Deps {
+    /// Attachments and their store.
+    pub files: Files,
     pub db: DatabaseConnection,
     pub clock: Arc<dyn Clock>,
     pub auth: Auth,
@@ -154,6 +163,7 @@ pub fn build_schema(deps: Deps) -> AppSchema {
         deps.clock.clone(),
         Some(deps.events.clone()),
     ))
+    .data(deps.files)
     .data(deps.events)
     // Subscriptions keep a handle each: an Arc, not a copy.
     .data(std::sync::Arc::new(deps.auth.clone()))

@@ -300,6 +300,13 @@ async fn run_one(
     );
 
     let schema = schema::build_schema(schema::Deps {
+        files: schema::files::service::Files::new(
+            db.clone(),
+            Arc::new(SystemClock),
+            schema::files::store::Store::memory(),
+            1 << 20,
+            None,
+        ),
         db: db.clone(),
         clock: Arc::new(SystemClock),
         auth: crate::local_auth(db, Arc::new(SystemClock)),

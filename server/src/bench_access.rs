@@ -174,6 +174,13 @@ async fn run(
         .await
         .map_err(e)?;
     let api = schema::build_schema(schema::Deps {
+        files: schema::files::service::Files::new(
+            db.clone(),
+            Arc::new(SystemClock),
+            schema::files::store::Store::memory(),
+            1 << 20,
+            None,
+        ),
         db: db.clone(),
         clock: clock.clone(),
         auth: auth.clone(),

@@ -77,6 +77,18 @@ pub struct Settings {
     pub events_poll_ms: u64,
     /// Published events are kept this long for subscribers that reconnect.
     pub event_retention_hours: u32,
+    /// Largest attachment accepted, in MB.
+    pub files_max_mb: u32,
+    /// Attachments go to this S3-compatible bucket when set; otherwise to
+    /// `data_dir/files`.
+    pub s3_bucket: Option<String>,
+    /// The store's address (MinIO, Ceph, Yandex Object Storage, …); unset: AWS.
+    pub s3_endpoint: Option<String>,
+    pub s3_region: String,
+    pub s3_access_key_id: Option<String>,
+    pub s3_secret_access_key: Option<Secret>,
+    /// How often overdue complaints are looked for (and escalated).
+    pub overdue_check_secs: u64,
 }
 
 /// Twice the cores, at least 4 and at most 32.
@@ -119,11 +131,25 @@ impl Default for Settings {
             db_max_connections: default_pool(),
             events_poll_ms: 1000,
             event_retention_hours: 7 * 24,
+            files_max_mb: 20,
+            s3_bucket: None,
+            s3_endpoint: None,
+            s3_region: "us-east-1".into(),
+            s3_access_key_id: None,
+            s3_secret_access_key: None,
+            overdue_check_secs: 60,
         }
     }
 }
 
-const ENV_KEYS: [&str; 30] = [
+const ENV_KEYS: [&str; 37] = [
+    "FILES_MAX_MB",
+    "S3_BUCKET",
+    "S3_ENDPOINT",
+    "S3_REGION",
+    "S3_ACCESS_KEY_ID",
+    "S3_SECRET_ACCESS_KEY",
+    "OVERDUE_CHECK_SECS",
     "EVENTS_POLL_MS",
     "EVENT_RETENTION_HOURS",
     "WS_INIT_TIMEOUT_SECS",
@@ -287,6 +313,23 @@ impl Settings {
                     _ => bail!("development or production"),
                 }
             }
+            "FILES_MAX_MB" => {
+                self.files_max_mb = value.parse().context("a whole number")?;
+                if self.files_max_mb == 0 || self.files_max_mb > 60 {
+                    bail!("from 1 to 60");
+                }
+            }
+            "S3_BUCKET" => self.s3_bucket = Some(value.to_string()).filter(|v| !v.is_empty()),
+            "S3_ENDPOINT" => self.s3_endpoint = Some(value.to_string()).filter(|v| !v.is_empty()),
+            "S3_REGION" => self.s3_region = value.to_string(),
+            "S3_ACCESS_KEY_ID" => self.s3_access_key_id = Some(value.to_string()),
+            "S3_SECRET_ACCESS_KEY" => self.s3_secret_access_key = Some(Secret(value.to_string())),
+            "OVERDUE_CHECK_SECS" => {
+                self.overdue_check_secs = value.parse().context("a whole number")?;
+                if self.overdue_check_secs == 0 {
+                    bail!("at least 1");
+                }
+            }
             "SMTP_HOST" => self.smtp_host = Some(value.to_string()).filter(|v| !v.is_empty()),
             "SMTP_PORT" => self.smtp_port = value.parse().context("a port number")?,
             "SMTP_SECURITY" => {
@@ -326,6 +369,25 @@ impl Settings {
     }
 
     /// Served over https: cookies get `Secure`.
+    /// The attachments' store: the S3 bucket when set, else `data_dir/files`.
+    pub fn file_store(&self) -> anyhow::Result<schema::files::store::Store> {
+        let store = match &self.s3_bucket {
+            Some(bucket) => schema::files::store::Store::s3(&schema::files::store::S3 {
+                endpoint: self.s3_endpoint.clone(),
+                bucket: bucket.clone(),
+                region: self.s3_region.clone(),
+                access_key_id: self.s3_access_key_id.clone().unwrap_or_default(),
+                secret_access_key: self
+                    .s3_secret_access_key
+                    .as_ref()
+                    .map(|s| s.0.clone())
+                    .unwrap_or_default(),
+            }),
+            None => schema::files::store::Store::local(&self.data_dir.join("files")),
+        };
+        store.map_err(|e| anyhow::anyhow!("{e:?}"))
+    }
+
     pub fn https(&self) -> bool {
         self.public_url.starts_with("https://")
     }

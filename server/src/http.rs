@@ -41,6 +41,7 @@ pub struct AppState {
     pub registry: schema::registry::Registry,
     pub billing: schema::billing::Billing,
     pub payments: schema::payments::Payments,
+    pub files: schema::files::service::Files,
     pub metrics: Arc<Metrics>,
     /// This instance's live events (its hub counts the open subscriptions).
     pub events: schema::events::Events,
@@ -67,6 +68,8 @@ pub fn router(state: AppState) -> Router {
             get(crate::receipts::house),
         )
         .route("/reports/{file}", get(crate::reports::debtors))
+        .route("/files/{id}", get(crate::files::one))
+        .route("/files/{id}/{name}", get(crate::files::named))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod files;
 pub mod http;
 pub mod metrics;
 pub mod receipts;
@@ -185,7 +186,15 @@ pub async fn start(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result
     db::migrate(&db).await?;
     let auth = auth(settings, &db, clock.clone()).await?;
     let events = events(settings, &db, clock.clone()).await?;
+    let files = schema::files::service::Files::new(
+        db.clone(),
+        clock.clone(),
+        settings.file_store()?,
+        settings.files_max_mb as usize * 1024 * 1024,
+        Some(events.clone()),
+    );
     let schema = schema::build_schema(schema::Deps {
+        files: files.clone(),
         db: db.clone(),
         clock: clock.clone(),
         auth: auth.clone(),
@@ -200,6 +209,7 @@ pub async fn start(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result
         registry: schema::registry::Registry::new(db.clone(), clock.clone()),
         billing: schema::billing::Billing::new(db.clone(), clock.clone(), Some(events.clone())),
         payments: schema::payments::Payments::new(db.clone(), clock.clone(), Some(events.clone())),
+        files,
         auth,
         metrics: Arc::new(metrics::Metrics::default()),
         events: events.clone(),
@@ -239,6 +249,28 @@ pub async fn start(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result
             }
         })
     };
+    // Late complaints are marked and escalated (every instance looks; one marks each).
+    let overdue = {
+        let complaints = schema::complaints::service::Complaints::new(
+            db.clone(),
+            clock.clone(),
+            Some(events.clone()),
+        );
+        let every = std::time::Duration::from_secs(settings.overdue_check_secs);
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(every);
+            loop {
+                every.tick().await;
+                match schema::tenancy::as_system(complaints.sweep_overdue()).await {
+                    Ok(n) if n > 0 => {
+                        tracing::info!(complaints = n, "overdue complaints escalated")
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "the overdue check failed"),
+                }
+            }
+        })
+    };
     let listener = tokio::net::TcpListener::bind(settings.bind)
         .await
         .with_context(|| format!("cannot listen on {}", settings.bind))?;
@@ -256,6 +288,7 @@ pub async fn start(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result
             tracing::error!(error = %e, "server stopped");
         }
         sweeper.abort();
+        overdue.abort();
     });
     Ok(Running {
         addr,

@@ -23,8 +23,8 @@ pub(crate) fn failure(e: AppError) -> Response {
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
     if status == StatusCode::INTERNAL_SERVER_ERROR {
-        tracing::error!(error = %e, "a receipt could not be rendered");
-        return error_response(status, "INTERNAL", "the receipt could not be rendered");
+        tracing::error!(error = %e, "a file could not be served");
+        return error_response(status, "INTERNAL", "the file could not be served");
     }
     error_response(status, e.code(), &e.to_string())
 }

@@ -5,8 +5,11 @@
 //! and the screens come next.
 
 pub mod classify;
+pub mod overdue;
 pub mod routing;
 pub mod service;
+pub mod setup;
+pub mod setup_types;
 pub mod sla;
 pub mod types;
 pub mod workflow;

@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use entities::{account, complaint, complaint_history, organisation, premises};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
+    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -34,6 +34,20 @@ use crate::error::{AppError, AppResult};
 use crate::events::{Events, NewEvent};
 
 pub const TOPIC: &str = "complaint.updated";
+/// Days a resident may reopen done work, until the organisation sets its own.
+pub const DEFAULT_REOPEN_DAYS: i64 = 7;
+
+/// Counts per status code, and how many open ones are overdue.
+#[derive(Debug, Clone, Default)]
+pub struct Board {
+    pub counts: HashMap<String, i64>,
+    pub overdue: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub reopen_days: i64,
+}
 pub const SOURCES: [&str; 4] = ["app", "phone", "email", "visit"];
 
 /// A complaint as filed.
@@ -58,22 +72,24 @@ pub struct Move {
     pub assignee: Option<Uuid>,
     pub comment: Option<String>,
     pub reason: Option<String>,
+    /// Photos of the work done (attachments of this complaint), for done.
+    pub photos: Vec<Uuid>,
 }
 
 #[derive(Clone)]
 pub struct Complaints {
-    db: DatabaseConnection,
-    clock: Arc<dyn Clock>,
-    events: Option<Events>,
+    pub(crate) db: DatabaseConnection,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) events: Option<Events>,
 }
 
-fn staff_role(p: &crate::auth::Principal, org: Uuid, roles: &[Role]) -> bool {
+pub(crate) fn staff_role(p: &crate::auth::Principal, org: Uuid, roles: &[Role]) -> bool {
     p.system
         || p.membership(org)
             .is_some_and(|m| m.roles.iter().any(|r| roles.contains(r)))
 }
 
-const DISPATCHING: [Role; 3] = [Role::Dispatcher, Role::Manager, Role::Admin];
+pub(crate) const DISPATCHING: [Role; 3] = [Role::Dispatcher, Role::Manager, Role::Admin];
 
 impl Complaints {
     pub fn new(db: DatabaseConnection, clock: Arc<dyn Clock>, events: Option<Events>) -> Self {
@@ -219,7 +235,8 @@ impl Complaints {
             new.priority.unwrap_or(Priority::Normal)
         };
         let now = self.clock.now();
-        let (react_due, resolve_due) = sla::deadlines(&[], category.as_deref(), priority, now);
+        let slas = self.slas(org).await?;
+        let (react_due, resolve_due) = sla::deadlines(&slas, category.as_deref(), priority, now);
         let txn = crate::tx::begin_write(&self.db).await?;
         let assignee = self.route(&txn, org, house, category.as_deref()).await?;
         let number = next_number(&txn, org).await?;
@@ -250,6 +267,8 @@ impl Complaints {
             done_at: Set(None),
             closed_at: Set(None),
             rating: Set(None),
+            overdue_at: Set(None),
+            escalated_to: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
         }
@@ -300,6 +319,27 @@ impl Complaints {
             )
             .await?;
         }
+        if row.emergency {
+            // Told at once: the assignee, the house's dispatchers and managers.
+            let mut told =
+                super::overdue::serving(&txn, org, house, &[Role::Dispatcher, Role::Manager])
+                    .await?;
+            told.extend(row.assignee_id);
+            told.sort();
+            told.dedup();
+            let excerpt: String = row.text.chars().take(120).collect();
+            let text = super::overdue::message(&o.locale, "complaint_emergency", number, &excerpt);
+            super::overdue::intend(
+                &txn,
+                org,
+                "complaint_emergency",
+                ("complaint", row.id),
+                &told,
+                &text,
+                now,
+            )
+            .await?;
+        }
         let changes = serde_json::json!({ "after": &row });
         self.commit(txn, by, &row, ("complaint", row.id), changes, now)
             .await?;
@@ -338,7 +378,7 @@ impl Complaints {
     }
 
     /// The organisation's rules, or the built-in ones while it has none.
-    async fn rules(&self, org: Uuid) -> AppResult<Vec<Rule>> {
+    pub(crate) async fn rules(&self, org: Uuid) -> AppResult<Vec<Rule>> {
         let rows: Vec<(String, Option<String>, String, i32, bool)> = fetch_all(
             &self.db,
             "SELECT category, locale, phrase, weight, emergency FROM complaint_rules \
@@ -457,6 +497,72 @@ impl Complaints {
         ))
     }
 
+    /// The photos named for a move: images attached to this complaint.
+    async fn photos(&self, c: &complaint::Model, ids: &[Uuid]) -> AppResult<Vec<Uuid>> {
+        let mut out = Vec::new();
+        for id in ids {
+            let a = entities::attachment::Entity::find_by_id(*id)
+                .one(&self.db)
+                .await?
+                .filter(|a| a.owner_type == "complaint" && a.owner_id == c.id)
+                .ok_or_else(|| {
+                    AppError::validation(
+                        "photoIds",
+                        "not_found",
+                        format!("{id} is not a file of this complaint"),
+                    )
+                })?;
+            if !a.content_type.starts_with("image/") {
+                return Err(AppError::validation(
+                    "photoIds",
+                    "not_image",
+                    format!("{} is not a photo", a.name),
+                ));
+            }
+            if !out.contains(id) {
+                out.push(*id);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Someone who may take the complaint: staff of its organisation who see its house.
+    async fn check_assignee(&self, c: &complaint::Model, user: Uuid) -> AppResult<()> {
+        let m = entities::membership::Entity::find()
+            .filter(entities::membership::Column::OrganisationId.eq(c.organisation_id))
+            .filter(entities::membership::Column::UserId.eq(user))
+            .one(&self.db)
+            .await?;
+        let fits = m.is_some_and(|m| {
+            m.house_ids.trim().is_empty()
+                || m.house_ids
+                    .split(',')
+                    .any(|h| h.trim() == c.house_id.to_string())
+        });
+        if fits {
+            Ok(())
+        } else {
+            Err(AppError::validation(
+                "assigneeId",
+                "not_staff",
+                "a staff member of the organisation who serves this house",
+            ))
+        }
+    }
+
+    /// The organisation's complaint settings (the defaults until it sets its own).
+    pub async fn settings(&self, org: Uuid) -> AppResult<Settings> {
+        let rows: Vec<(i32,)> = fetch_all(
+            &self.db,
+            "SELECT reopen_days FROM complaint_settings WHERE organisation_id = ?",
+            vec![Cell::Uuid(Some(org))],
+        )
+        .await?;
+        Ok(Settings {
+            reopen_days: rows.first().map_or(DEFAULT_REOPEN_DAYS, |r| i64::from(r.0)),
+        })
+    }
+
     /// A complaint the caller may see.
     pub async fn get(&self, by: &Author, id: Uuid) -> AppResult<complaint::Model> {
         let c = complaint::Entity::find_by_id(id)
@@ -504,6 +610,51 @@ impl Complaints {
             .await?)
     }
 
+    /// How many complaints are in each status (and overdue), as the caller
+    /// may see them.
+    pub async fn board(&self, by: &Author, org: Uuid, house: Option<Uuid>) -> AppResult<Board> {
+        let scope = by.principal.scope(by.operation, org)?;
+        let limit = |mut q: sea_orm::Select<complaint::Entity>| -> AppResult<_> {
+            q = q.filter(complaint::Column::OrganisationId.eq(org));
+            match &scope {
+                ListScope::All => {}
+                ListScope::Houses(h) => q = q.filter(complaint::Column::HouseId.is_in(h.clone())),
+                ListScope::Own(_) => {
+                    return Err(AppError::Forbidden {
+                        operation: by.operation_name().into(),
+                    })
+                }
+            }
+            if let Some(h) = house {
+                q = q.filter(complaint::Column::HouseId.eq(h));
+            }
+            Ok(q)
+        };
+        let counts: HashMap<String, i64> = limit(complaint::Entity::find())?
+            .select_only()
+            .column(complaint::Column::Status)
+            .column_as(complaint::Column::Id.count(), "n")
+            .group_by(complaint::Column::Status)
+            .into_tuple::<(String, i64)>()
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .collect();
+        let overdue = limit(complaint::Entity::find())?
+            .filter(complaint::Column::OverdueAt.is_not_null())
+            .filter(
+                complaint::Column::Status.is_in(
+                    Status::ALL
+                        .into_iter()
+                        .filter(|s| s.open())
+                        .map(Status::code),
+                ),
+            )
+            .count(&self.db)
+            .await? as i64;
+        Ok(Board { counts, overdue })
+    }
+
     /// The history the caller may read: residents the public entries.
     pub async fn history(
         &self,
@@ -541,15 +692,26 @@ impl Complaints {
             author: c.author_user_id.is_some_and(|a| a == p.user_id),
             system: p.system,
         };
+        let photos = self.photos(&c, &m.photos).await?;
         let given = Given {
             comment: comment.is_some(),
-            photo: false,
+            photo: !photos.is_empty(),
             reason: reason.is_some(),
             assignee: m.assignee.is_some(),
         };
         let now = self.clock.now();
-        workflow::check(from, to, who, given, c.done_at, now, 7)
-            .map_err(|r| AppError::validation(r.field, r.reason, r.message))?;
+        let reopen_days = self.settings(c.organisation_id).await?.reopen_days;
+        workflow::check(from, to, who, given, c.done_at, now, reopen_days).map_err(|r| {
+            let field = if r.field == "photo" {
+                "photoIds"
+            } else {
+                r.field
+            };
+            AppError::validation(field, r.reason, r.message)
+        })?;
+        if let Some(a) = m.assignee {
+            self.check_assignee(&c, a).await?;
+        }
         let txn = crate::tx::begin_write(&self.db).await?;
         // Again inside the transaction: two people may move it at once.
         let c = complaint::Entity::find_by_id(id)
@@ -586,7 +748,7 @@ impl Complaints {
             Some(to),
             public,
             reason.clone().or(comment.clone()),
-            serde_json::json!({ "assignee": after.assignee_id, "comment": comment, "reason": reason }),
+            serde_json::json!({ "assignee": after.assignee_id, "comment": comment, "reason": reason, "photos": photos }),
             by,
             &name,
             now,
@@ -764,7 +926,7 @@ pub fn target(c: &complaint::Model) -> Target<'static> {
     }
 }
 
-fn actor_name(by: &Author) -> String {
+pub(crate) fn actor_name(by: &Author) -> String {
     if by.principal.system {
         "system".into()
     } else {
@@ -772,7 +934,7 @@ fn actor_name(by: &Author) -> String {
     }
 }
 
-fn event(c: &complaint::Model) -> NewEvent {
+pub(crate) fn event(c: &complaint::Model) -> NewEvent {
     NewEvent {
         organisation_id: c.organisation_id,
         topic: TOPIC,
@@ -806,7 +968,7 @@ async fn next_number(txn: &DatabaseTransaction, org: Uuid) -> AppResult<i64> {
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn history(
+pub(crate) async fn history(
     txn: &DatabaseTransaction,
     c: &complaint::Model,
     kind: &str,

@@ -71,7 +71,15 @@ pub enum ComplaintPriority {
 }
 
 impl ComplaintPriority {
-    fn priority(self) -> Priority {
+    pub(crate) fn from_priority(p: Priority) -> Self {
+        match p {
+            Priority::Low => ComplaintPriority::Low,
+            Priority::Normal => ComplaintPriority::Normal,
+            Priority::High => ComplaintPriority::High,
+            Priority::Emergency => ComplaintPriority::Emergency,
+        }
+    }
+    pub(crate) fn priority(self) -> Priority {
         match self {
             ComplaintPriority::Low => Priority::Low,
             ComplaintPriority::Normal => Priority::Normal,
@@ -151,6 +159,35 @@ impl Complaint {
     /// The resident's rating, 1 to 5.
     async fn rating(&self) -> Option<i32> {
         self.0.rating
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    async fn done_at(&self) -> Option<DateTime<Utc>> {
+        self.0.done_at
+    }
+    /// Past a deadline unfinished (marked by the server's check, once).
+    async fn overdue(&self) -> bool {
+        self.0.overdue_at.is_some()
+    }
+    async fn overdue_at(&self) -> Option<DateTime<Utc>> {
+        self.0.overdue_at
+    }
+    /// The manager it was escalated to when it became overdue.
+    async fn escalated_to_id(&self) -> Option<ID> {
+        self.0.escalated_to.map(|a| ID(a.to_string()))
+    }
+    /// Photos and documents: the resident's and those of the work done.
+    async fn attachments(&self, ctx: &Context<'_>) -> Result<Vec<crate::files::types::Attachment>> {
+        let by = author(ctx, "Query.attachments")?;
+        let list = ctx
+            .data::<crate::files::service::Files>()?
+            .list(&by, crate::files::service::Owner::Complaint, self.0.id)
+            .await?;
+        Ok(list
+            .into_iter()
+            .map(crate::files::types::Attachment)
+            .collect())
     }
     /// What happened to it, oldest first (residents: what is shown to them).
     async fn history(&self, ctx: &Context<'_>) -> Result<Vec<HistoryEntry>> {
@@ -251,6 +288,9 @@ pub struct MoveComplaintInput {
     pub assignee_id: Option<ID>,
     pub comment: Option<String>,
     pub reason: Option<String>,
+    /// Done: photos of the work (files uploaded to this complaint).
+    #[graphql(default)]
+    pub photo_ids: Vec<ID>,
 }
 
 #[derive(SimpleObject)]
@@ -375,6 +415,12 @@ impl ComplaintsMutation {
             assignee: opt_uuid("assigneeId", input.assignee_id.as_ref()).input()?,
             comment: input.comment,
             reason: input.reason,
+            photos: input
+                .photo_ids
+                .iter()
+                .map(|p| uuid("photoIds", p))
+                .collect::<crate::error::AppResult<_>>()
+                .input()?,
         };
         let row = ctx
             .data::<Complaints>()?
@@ -408,11 +454,117 @@ struct Changed {
     author_id: Option<uuid::Uuid>,
 }
 
+#[derive(SimpleObject)]
+pub struct StatusCount {
+    pub status: ComplaintStatus,
+    pub count: i64,
+}
+
+/// How many complaints are in each column of the board.
+#[derive(SimpleObject)]
+pub struct ComplaintBoard {
+    /// The event it reflects (0: counted when the subscription began).
+    pub seq: i64,
+    pub counts: Vec<StatusCount>,
+    /// Open and past a deadline.
+    pub overdue: i64,
+}
+
+impl ComplaintBoard {
+    fn of(seq: i64, b: super::service::Board) -> Self {
+        ComplaintBoard {
+            seq,
+            counts: Status::ALL
+                .into_iter()
+                .map(|s| StatusCount {
+                    status: ComplaintStatus::of(s.code()),
+                    count: b.counts.get(s.code()).copied().unwrap_or(0),
+                })
+                .collect(),
+            overdue: b.overdue,
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct ComplaintsSubscription;
 
 #[Subscription]
 impl ComplaintsSubscription {
+    /// The board's counts per status (and overdue), now and after every
+    /// change: staff, their houses (one with `houseId`).
+    async fn complaint_board(
+        &self,
+        ctx: &Context<'_>,
+        organisation_id: ID,
+        house_id: Option<ID>,
+    ) -> Result<BoxStream<'static, ComplaintBoard>> {
+        const OP: &str = "Subscription.complaintBoard";
+        let p = crate::auth::principal(ctx)?;
+        let org = uuid("organisationId", &organisation_id)?;
+        let house = opt_uuid("houseId", house_id.as_ref())?;
+        p.scope(OP, org)?;
+        let complaints = ctx.data::<Complaints>()?.clone();
+        let orgs = crate::tenancy::of(Some(&p));
+        let by = crate::audit::Author::new(p.clone(), crate::auth::meta(ctx), OP);
+        let first = complaints.board(&by, org, house).await?;
+        let events = ctx.data::<crate::events::Events>()?;
+        let follow = crate::events::follow(events, org, None)
+            .await
+            .map_err(|e| match e {
+                crate::events::FollowError::Db(e) => crate::error::AppError::from(e),
+                other => crate::error::AppError::Internal(other.to_string()),
+            })?;
+        let watch = crate::readings::subscription::Watch::new(
+            ctx.data::<std::sync::Arc<crate::auth::Auth>>()?.clone(),
+        );
+        let meta = crate::auth::meta(ctx);
+        let rest = futures_util::stream::unfold(
+            (follow, p, watch),
+            move |(mut follow, mut p, mut watch)| {
+                let (complaints, orgs, meta) = (complaints.clone(), orgs.clone(), meta.clone());
+                async move {
+                    loop {
+                        match follow.next().await {
+                            Ok(e) if e.topic == super::service::TOPIC => {
+                                if house.is_some() && e.house_id != house {
+                                    continue;
+                                }
+                                p = watch.current(p).await?;
+                                let by = crate::audit::Author::new(p.clone(), meta.clone(), OP);
+                                let counted = crate::tenancy::scoped(
+                                    orgs.clone(),
+                                    complaints.board(&by, org, house),
+                                )
+                                .await;
+                                match counted {
+                                    Ok(b) => {
+                                        return Some((
+                                            ComplaintBoard::of(e.seq, b),
+                                            (follow, p, watch),
+                                        ))
+                                    }
+                                    // Rights gone: the board ends.
+                                    Err(_) => return None,
+                                }
+                            }
+                            Ok(_) => {}
+                            Err(err) => {
+                                tracing::warn!(error = %err, "reading the outbox for the board failed; retrying");
+                                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                            }
+                        }
+                    }
+                }
+            },
+        );
+        Ok(
+            futures_util::stream::once(async move { ComplaintBoard::of(0, first) })
+                .chain(rest)
+                .boxed(),
+        )
+    }
+
     /// Complaints as they are filed, moved, commented on: residents their own,
     /// staff their organisation's (their houses, when limited); one house with
     /// `houseId`. `after`: resume after that event without a gap.

@@ -242,6 +242,19 @@ struct Call {
     /// Points at an organisation's object, so that another organisation's staff
     /// must get NOT_FOUND.
     targeted: bool,
+    /// The variables for a role, where the object must suit the role (an
+    /// attachment is seen through its owner's own row).
+    for_role: Option<fn(&Side, &str, &str) -> Value>,
+}
+
+/// Accountants see account documents, not complaints: their attachment calls
+/// go to the account.
+fn attachment_owner(s: &Side, _: &str, role: &str) -> Value {
+    if role == "accountant" {
+        json!({ "t": "ACCOUNT", "id": s.account })
+    } else {
+        json!({ "t": "COMPLAINT", "id": s.complaint })
+    }
 }
 
 fn calls() -> BTreeMap<&'static str, Call> {
@@ -258,6 +271,7 @@ fn calls() -> BTreeMap<&'static str, Call> {
                 vars,
                 other,
                 targeted,
+                for_role: None,
             },
         );
     };
@@ -834,6 +848,48 @@ fn calls() -> BTreeMap<&'static str, Call> {
         true,
     );
     add(
+        "Query.complaintSetup",
+        "query($org: ID!) { complaintSetup(organisationId: $org) { reopenDays categories } }",
+        |s, _| json!({ "org": s.org }),
+        None,
+        true,
+    );
+    add(
+        "Mutation.updateComplaintSetup",
+        "mutation($input: UpdateComplaintSetupInput!) { updateComplaintSetup(input: $input) { reopenDays } }",
+        |s, _| json!({ "input": { "organisationId": s.org, "reopenDays": 7 } }),
+        None,
+        true,
+    );
+    add(
+        "Mutation.saveStaffGroup",
+        "mutation($input: SaveStaffGroupInput!) { saveStaffGroup(input: $input) { id } }",
+        |s, u| json!({ "input": { "organisationId": s.org, "kind": "CONTRACTOR", "name": format!("Подрядчик {u}") } }),
+        None,
+        true,
+    );
+    add(
+        "Query.attachments",
+        "query($t: AttachmentOwner!, $id: ID!) { attachments(ownerType: $t, ownerId: $id) { id } }",
+        |s, _| json!({ "t": "COMPLAINT", "id": s.complaint }),
+        Some(|s, _| json!({ "t": "COMPLAINT", "id": s.complaint2 })),
+        true,
+    );
+    add(
+        "Mutation.uploadAttachment",
+        crate::files::UPLOAD,
+        |s, _| json!({ "t": "COMPLAINT", "id": s.complaint }),
+        Some(|s, _| json!({ "t": "COMPLAINT", "id": s.complaint2 })),
+        true,
+    );
+    add(
+        "Mutation.deleteAttachment",
+        "mutation($id: ID!) { deleteAttachment(id: $id) { id } }",
+        |s, _| json!({ "t": "COMPLAINT", "id": s.complaint }),
+        Some(|s, _| json!({ "t": "COMPLAINT", "id": s.complaint2 })),
+        true,
+    );
+    add(
         "Query.statementImports",
         "query($org: ID!) { statementImports(organisationId: $org) { id } }",
         |s, _| json!({ "org": s.org }),
@@ -944,6 +1000,15 @@ fn calls() -> BTreeMap<&'static str, Call> {
         None,
         true,
     );
+    for op in [
+        "Query.attachments",
+        "Mutation.uploadAttachment",
+        "Mutation.deleteAttachment",
+    ] {
+        if let Some(c) = m.get_mut(op) {
+            c.for_role = Some(attachment_owner);
+        }
+    }
     m
 }
 
@@ -1003,6 +1068,24 @@ async fn waiting_credit(app: &TestApp, org: &str, reference: &str) -> (String, S
 }
 
 async fn run(app: &TestApp, caller: &Caller, op: &str, call: &Call, vars: Value) -> Value {
+    if op == "Query.attachments" {
+        return caller.graphql(call.query, vars).await;
+    }
+    if op == "Mutation.uploadAttachment" || op == "Mutation.deleteAttachment" {
+        let (t, id) = (vars["t"].as_str().unwrap(), vars["id"].as_str().unwrap());
+        let photo = crate::files::fixture("photo.png");
+        let up = crate::files::attach(app, caller, t, id, "a.png", photo.clone()).await;
+        if op == "Mutation.uploadAttachment" {
+            return up;
+        }
+        // Removing what the caller uploaded, or (when they could not) the administrator.
+        let up = match up["data"]["uploadAttachment"]["attachment"]["id"].as_str() {
+            Some(_) => up,
+            None => crate::files::attach(app, &app.admin, t, id, "a.png", photo).await,
+        };
+        let file = up["data"]["uploadAttachment"]["attachment"]["id"].clone();
+        return caller.graphql(call.query, json!({ "id": file })).await;
+    }
     if op == "Mutation.importStatement" {
         let reference = format!(
             "IMP-{}-{}",
@@ -1110,7 +1193,11 @@ db_test! {
                 } else {
                     callers[role].clone()
                 };
-                let got = run(app, &caller, op, call, (call.vars)(&a, &unique)).await;
+                let vars = match call.for_role {
+                    Some(f) => f(&a, &unique, role),
+                    None => (call.vars)(&a, &unique),
+                };
+                let got = run(app, &caller, op, call, vars).await;
                 let want_allowed = matches!(rule, "yes" | "own" | "user" | "public");
                 let ok = if rule == "user" {
                     // The caller's own things: an unknown id of theirs is simply not found.

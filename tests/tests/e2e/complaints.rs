@@ -6,6 +6,7 @@
 use serde_json::{json, Value};
 
 use crate::db_test;
+use crate::files::{attach, fixture};
 use crate::helpers::{refusal, refused};
 use crate::ws::{connect, init, next, send};
 
@@ -72,10 +73,10 @@ db_test! {
         let waiting = engineer.graphql(MOVE, json!({ "input": { "id": id, "status": "WAITING_PARTS" } })).await;
         assert_eq!(refusal(&waiting), refused("VALIDATION", "input.comment", "required"));
         engineer.ok(MOVE, json!({ "input": { "id": id, "status": "WAITING_PARTS", "comment": "Нужен новый смеситель, привезём завтра" } })).await;
-        // Done needs a photo of the work (attachments come with the files part).
+        // Done needs a photo of the work.
         engineer.ok(MOVE, json!({ "input": { "id": id, "status": "IN_PROGRESS" } })).await;
         let done = engineer.graphql(MOVE, json!({ "input": { "id": id, "status": "DONE", "comment": "Заменили смеситель" } })).await;
-        assert_eq!(refusal(&done), refused("VALIDATION", "input.photo", "required"));
+        assert_eq!(refusal(&done), refused("VALIDATION", "input.photoIds", "required"));
 
         // The resident sees the public history; staff see the classification too.
         let mine = resident.ok(ONE, json!({ "id": id })).await["complaint"].clone();
@@ -110,5 +111,166 @@ db_test! {
         // The resident's list has theirs only.
         let list = resident.ok("query($org: ID!) { complaints(organisationId: $org) { number } }", json!({ "org": org })).await;
         assert_eq!(list["complaints"], json!([{ "number": 1 }]));
+
+        // The engineer photographs the work from the phone and marks it done.
+        let shot = attach(app, &engineer, "COMPLAINT", &id, "готово.jpg", fixture("photo-gps.jpg")).await;
+        let shot_id = shot["data"]["uploadAttachment"]["attachment"]["id"].as_str().unwrap().to_string();
+        let theirs = engineer.graphql(MOVE, json!({ "input": { "id": id, "status": "DONE", "comment": "Заменили смеситель", "photoIds": [gas_id] } })).await;
+        assert_eq!(refusal(&theirs), refused("VALIDATION", "input.photoIds", "not_found"));
+        engineer.ok(MOVE, json!({ "input": { "id": id, "status": "DONE", "comment": "Заменили смеситель", "photoIds": [shot_id] } })).await;
+        // The resident's open page learns it without asking.
+        loop {
+            let m = next(&mut ws).await.unwrap();
+            if m["payload"]["data"]["complaintUpdated"]["status"] == "DONE" {
+                break;
+            }
+        }
+        let done = resident.ok("query($id: ID!) { complaint(id: $id) { status doneAt attachments { name } } }", json!({ "id": id })).await;
+        assert_eq!(done["complaint"]["status"], "DONE");
+        assert_eq!(done["complaint"]["attachments"], json!([{ "name": "готово.jpg" }]));
+        let out_of_range = resident.graphql("mutation($id: ID!) { rateComplaint(id: $id, stars: 6) { complaint { rating } } }", json!({ "id": id })).await;
+        assert_eq!(refusal(&out_of_range).0, "VALIDATION");
+        let rated = resident.ok("mutation($id: ID!) { rateComplaint(id: $id, stars: 5) { complaint { rating } } }", json!({ "id": id })).await;
+        assert_eq!(rated["rateComplaint"]["complaint"]["rating"], 5);
+        // Reopening: within the organisation's window (7 days until it sets its own).
+        const REOPEN_DAYS: &str = "mutation($input: UpdateComplaintSetupInput!) { updateComplaintSetup(input: $input) { reopenDays } }";
+        app.ok(REOPEN_DAYS, json!({ "input": { "organisationId": org, "reopenDays": 0 } })).await;
+        app.clock.advance(chrono::Duration::hours(1));
+        let late = resident.graphql(MOVE, json!({ "input": { "id": id, "status": "ASSIGNED", "reason": "Снова капает" } })).await;
+        assert_eq!(refusal(&late), refused("VALIDATION", "input.status", "reopen_window"));
+        let bad = app.graphql(REOPEN_DAYS, json!({ "input": { "organisationId": org, "reopenDays": 400 } })).await;
+        assert_eq!(refusal(&bad), refused("VALIDATION", "input.reopenDays", "out_of_range"));
+        app.ok(REOPEN_DAYS, json!({ "input": { "organisationId": org, "reopenDays": 10 } })).await;
+        let reopened = resident.ok(MOVE, json!({ "input": { "id": id, "status": "ASSIGNED", "reason": "Снова капает" } })).await;
+        assert_eq!(reopened["moveComplaint"]["complaint"], json!({ "status": "ASSIGNED", "assigneeId": engineer_id }));
+    }
+}
+
+const SETUP: &str = "mutation($input: UpdateComplaintSetupInput!) { updateComplaintSetup(input: $input) {
+    reopenDays categories builtInRules routes { category groupId } slas { category priority reactHours resolveHours } } }";
+const FILED: &str =
+    "mutation($input: FileComplaintInput!) { fileComplaint(input: $input) { complaint {
+    id category priority emergency assigneeId reactDue resolveDue createdAt } } }";
+
+db_test! {
+    async fn the_organisation_sets_rules_routes_and_deadlines_and_late_complaints_are_escalated(app: &TestApp) {
+        let org = app.create_org("Настройки заявок").await;
+        let house = app.create_house(&org, "Садовая", "5").await;
+        let acc = app.create_account(&app.create_premises(&house, "9", "45").await, "900009").await;
+        let resident = app.resident_of("r9@example.org", &acc, "900009").await;
+        let me = |c: &crate::helpers::Caller| {
+            let c = c.clone();
+            async move { c.ok("{ me { id } }", json!({})).await["me"]["id"].as_str().unwrap().to_string() }
+        };
+        let dispatcher = app.login_as("d9@example.org", &org, &["DISPATCHER"], &[]).await;
+        let manager = app.login_as("m9@example.org", &org, &["MANAGER"], &[]).await;
+        let p1 = me(&app.login_as("p1@example.org", &org, &["ENGINEER"], &[]).await).await;
+        let p2 = me(&app.login_as("p2@example.org", &org, &["ENGINEER"], &[]).await).await;
+        let (dispatcher_id, manager_id) = (me(&dispatcher).await, me(&manager).await);
+
+        // The dispatcher's board counts live.
+        let mut ws = connect(app, None).await;
+        assert_eq!(init(&mut ws, dispatcher.token.as_deref()).await.unwrap()["type"], "connection_ack");
+        send(&mut ws, json!({ "id": "b", "type": "subscribe", "payload": {
+            "query": "subscription($org: ID!) { complaintBoard(organisationId: $org) { seq overdue counts { status count } } }",
+            "variables": { "org": org } } })).await;
+        let board = next(&mut ws).await.unwrap();
+        assert_eq!(board["payload"]["data"]["complaintBoard"]["counts"][0], json!({ "status": "NEW", "count": 0 }), "{board}");
+        // Residents have no board.
+        let mut rws = connect(app, None).await;
+        init(&mut rws, resident.token.as_deref()).await.unwrap();
+        send(&mut rws, json!({ "id": "r", "type": "subscribe", "payload": {
+            "query": "subscription($org: ID!) { complaintBoard(organisationId: $org) { overdue } }", "variables": { "org": org } } })).await;
+        let refused_board = next(&mut rws).await.unwrap();
+        assert_eq!(refused_board["type"], "error", "{refused_board}");
+
+        // A department of two plumbers; the manager sets rules, routes, deadlines.
+        let group = manager.ok("mutation($input: SaveStaffGroupInput!) { saveStaffGroup(input: $input) { id name memberIds } }",
+            json!({ "input": { "organisationId": org, "kind": "DEPARTMENT", "name": "Сантехники", "memberIds": [p1, p2] } })).await;
+        let group_id = group["saveStaffGroup"]["id"].as_str().unwrap().to_string();
+        let rules = json!([
+            { "category": "plumbing", "locale": "ru", "phrase": "теч*", "weight": 2 },
+            { "category": "plumbing", "locale": "ru", "phrase": "кран" },
+            { "category": "lift", "locale": "ru", "phrase": "лифт" },
+            { "category": "emergency", "phrase": "газ", "emergency": true },
+        ]);
+        let no_target = manager.graphql(SETUP, json!({ "input": { "organisationId": org, "routes": [{ "category": "plumbing" }] } })).await;
+        assert_eq!(refusal(&no_target), refused("VALIDATION", "input.routes.0.personId", "one_target"));
+        let bad_sla = manager.graphql(SETUP, json!({ "input": { "organisationId": org, "rules": rules,
+            "slas": [{ "category": "lift", "priority": "NORMAL", "reactHours": 4, "resolveHours": 2 }] } })).await;
+        assert_eq!(refusal(&bad_sla), refused("VALIDATION", "input.slas.0.resolveHours", "out_of_range"));
+        let bad_rule = manager.graphql(SETUP, json!({ "input": { "organisationId": org, "rules": [{ "category": "Лифт!", "phrase": "лифт" }] } })).await;
+        assert_eq!(refusal(&bad_rule), refused("VALIDATION", "input.rules.0.category", "invalid"));
+        assert_eq!(refusal(&dispatcher.graphql(SETUP, json!({ "input": { "organisationId": org, "reopenDays": 3 } })).await).0, "FORBIDDEN");
+        let set = manager.ok(SETUP, json!({ "input": { "organisationId": org, "reopenDays": 3, "rules": rules,
+            "routes": [{ "category": "plumbing", "groupId": group_id }],
+            "slas": [{ "category": "lift", "priority": "NORMAL", "reactHours": 1, "resolveHours": 2 }] } })).await;
+        assert_eq!(set["updateComplaintSetup"], json!({ "reopenDays": 3, "categories": ["plumbing", "lift", "emergency"], "builtInRules": false,
+            "routes": [{ "category": "plumbing", "groupId": group_id }],
+            "slas": [{ "category": "lift", "priority": "NORMAL", "reactHours": 1, "resolveHours": 2 }] }));
+
+        // Two leaks go to the department, one plumber each (the least busy).
+        let file = |text: &'static str| {
+            let resident = resident.clone();
+            let acc = acc.clone();
+            async move { resident.ok(FILED, json!({ "input": { "accountId": acc, "text": text } })).await["fileComplaint"]["complaint"].clone() }
+        };
+        let a = file("Течёт труба под раковиной").await;
+        let b = file("Сломался кран на кухне").await;
+        assert_eq!((a["category"].clone(), b["category"].clone()), (json!("plumbing"), json!("plumbing")));
+        let mut got = vec![a["assigneeId"].as_str().unwrap().to_string(), b["assigneeId"].as_str().unwrap().to_string()];
+        got.sort();
+        let mut want = vec![p1.clone(), p2.clone()];
+        want.sort();
+        assert_eq!(got, want);
+        // The lift has no route: the house's dispatcher; its own deadlines.
+        let lift = file("Не работает лифт в первом подъезде").await;
+        assert_eq!((lift["category"].clone(), lift["assigneeId"].clone()), (json!("lift"), json!(dispatcher_id)));
+        let at = |v: &Value, k: &str| chrono::DateTime::parse_from_rfc3339(v[k].as_str().unwrap()).unwrap();
+        assert_eq!(at(&lift, "resolveDue") - at(&lift, "createdAt"), chrono::Duration::hours(2));
+        assert_eq!(at(&lift, "reactDue") - at(&lift, "createdAt"), chrono::Duration::hours(1));
+        // Gas: an emergency, and the people to tell are recorded at once.
+        let gas = file("Чувствуется газ на лестнице").await;
+        assert_eq!((gas["priority"].clone(), gas["emergency"].clone()), (json!("EMERGENCY"), json!(true)));
+        let intents = |kind: &'static str| {
+            let (db, org) = (app.db().clone(), org.clone());
+            async move {
+                schema::tenancy::as_system(schema::bulk::fetch_all::<(String, Option<uuid::Uuid>, String)>(
+                    &db,
+                    "SELECT kind, user_id, text FROM notification_intents WHERE organisation_id = ? AND kind = ? ORDER BY user_id",
+                    vec![schema::bulk::Cell::Uuid(Some(org.parse().unwrap())), schema::bulk::Cell::Text(kind.into())],
+                ))
+                .await
+                .unwrap()
+            }
+        };
+        let told: Vec<String> = intents("complaint_emergency").await.iter().map(|(_, u, _)| u.unwrap().to_string()).collect();
+        let mut expected = vec![dispatcher_id.clone(), manager_id.clone()];
+        expected.sort();
+        assert_eq!(told, expected);
+        assert!(intents("complaint_emergency").await[0].2.starts_with("Аварийная заявка №"));
+
+        // Three hours on: the lift is past its deadline, the gas not started in
+        // its hour; both are marked once and escalated to the manager.
+        app.clock.advance(chrono::Duration::hours(3));
+        let checker = schema::complaints::service::Complaints::new(app.db().clone(), app.clock.clone(), None);
+        assert_eq!(schema::tenancy::as_system(checker.sweep_overdue()).await.unwrap(), 2);
+        assert_eq!(schema::tenancy::as_system(checker.sweep_overdue()).await.unwrap(), 0);
+        let l = manager.ok("query($id: ID!) { complaint(id: $id) { overdue escalatedToId history { kind public } } }", json!({ "id": lift["id"] })).await;
+        assert_eq!((l["complaint"]["overdue"].clone(), l["complaint"]["escalatedToId"].clone()), (json!(true), json!(manager_id)));
+        assert!(l["complaint"]["history"].as_array().unwrap().iter().any(|h| h["kind"] == "overdue" && h["public"] == false));
+        let overdue = intents("complaint_overdue").await;
+        assert_eq!(overdue.len(), 2);
+        assert!(overdue.iter().all(|(_, u, t)| u.unwrap().to_string() == manager_id && t.contains("просрочена")));
+        // The board shows four assigned and two late.
+        loop {
+            let m = next(&mut ws).await.unwrap();
+            let b = &m["payload"]["data"]["complaintBoard"];
+            if b["overdue"] == 2 {
+                let assigned = b["counts"].as_array().unwrap().iter().find(|c| c["status"] == "ASSIGNED").unwrap();
+                assert_eq!(assigned["count"], 4);
+                break;
+            }
+        }
     }
 }

@@ -12,6 +12,7 @@ mod billing_run;
 mod complaints;
 mod debtors;
 mod events;
+mod files;
 mod http;
 mod import;
 mod payments;

@@ -11,7 +11,7 @@ mod accounts;
 mod houses;
 mod meters;
 mod organisations;
-pub(crate) mod people;
+pub mod people;
 mod premises;
 
 use std::sync::Arc;
