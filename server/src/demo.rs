@@ -704,8 +704,9 @@ pub async fn load(db: &DatabaseConnection, locale: DemoLocale) -> anyhow::Result
     let readings = demo_readings(db, org.id).await?;
     let services = demo_catalogue(db, org.id, locale).await?;
     let billing = demo_billing(db, &org, locale).await?;
+    let complaints = demo_complaints(db, org.id, locale).await?;
     Ok(format!(
-        "demo organisation '{}' loaded (id {}): 3 houses, {} premises, {} accounts, {} people, {} meters, {readings} readings, {services} services with their tariffs; {billing}\n{users}",
+        "demo organisation '{}' loaded (id {}): 3 houses, {} premises, {} accounts, {} people, {} meters, {readings} readings, {services} services with their tariffs; {billing}; {complaints} complaints\n{users}",
         org.name,
         org.id,
         report.premises.created,
@@ -1248,6 +1249,159 @@ async fn demo_readings(db: &DatabaseConnection, org: uuid::Uuid) -> anyhow::Resu
 }
 
 /// The password of every demo user (README lists them).
+/// Complaints on the board: a plumbing department (the demo engineer) that
+/// leaks are routed to, and complaints in several states — one filed ten
+/// days ago and still open, which the server marks overdue when it starts.
+async fn demo_complaints(
+    db: &DatabaseConnection,
+    org: uuid::Uuid,
+    locale: DemoLocale,
+) -> anyhow::Result<usize> {
+    use schema::complaints::routing::{RoutingRule, Target};
+    use schema::complaints::service::{Complaints, Move, NewComplaint};
+    use schema::complaints::workflow::Status;
+    let e = |e: schema::error::AppError| anyhow::anyhow!("demo complaints: {e}");
+    let user = |email: &'static str| async move {
+        entities::user::Entity::find()
+            .filter(entities::user::Column::Email.eq(email))
+            .one(db)
+            .await
+            .map(|u| u.map(|u| u.id))
+    };
+    let Some(engineer) = user("engineer@kvartal.demo").await? else {
+        return Ok(0);
+    };
+    let by = |op| schema::audit::Author::system("kvartal demo", op);
+    let clock: Arc<dyn schema::clock::Clock> = Arc::new(SystemClock);
+    let complaints = Complaints::new(db.clone(), clock.clone(), None);
+    let (crew, texts): (&str, [&str; 6]) = match locale {
+        DemoLocale::Ru => (
+            "Сантехники",
+            [
+                "На кухне течёт кран, под раковиной лужа",
+                "В подъезде не горит свет на 3 этаже",
+                "Не работает лифт во втором подъезде",
+                "Протекает стояк в ванной, капает с потолка",
+                "Шумят соседи сверху после 23:00",
+                "Батареи в комнате холодные уже неделю",
+            ],
+        ),
+        DemoLocale::PtBr => (
+            "Equipe hidráulica",
+            [
+                "Vazamento na torneira da cozinha, água no chão",
+                "Sem luz no corredor do 3º andar",
+                "O elevador do bloco 2 não funciona",
+                "Infiltração no banheiro, goteira no teto",
+                "Barulho do vizinho de cima depois das 23h",
+                "O aquecimento do quarto está frio há uma semana",
+            ],
+        ),
+        DemoLocale::En => (
+            "Plumbing crew",
+            [
+                "The kitchen tap is leaking, water on the floor",
+                "No light in the stairwell on the 3rd floor",
+                "The lift in entrance 2 is not working",
+                "Leak from the bathroom riser, dripping from the ceiling",
+                "Noise from the neighbours upstairs after 11 pm",
+                "The radiators in the bedroom have been cold for a week",
+            ],
+        ),
+    };
+    let group = complaints
+        .save_group(
+            &by("Mutation.saveStaffGroup"),
+            org,
+            None,
+            "department",
+            crew,
+            &[engineer],
+        )
+        .await
+        .map_err(e)?;
+    complaints
+        .update_setup(
+            &by("Mutation.updateComplaintSetup"),
+            org,
+            schema::complaints::setup::Change {
+                routes: Some(vec![RoutingRule {
+                    category: Some("plumbing".into()),
+                    house: None,
+                    target: Target::Group(group.id),
+                }]),
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(e)?;
+    let accounts = entities::account::Entity::find()
+        .filter(entities::account::Column::OrganisationId.eq(org))
+        .order_by_asc(entities::account::Column::Number)
+        .limit(6)
+        .all(db)
+        .await?;
+    let mut filed = 0;
+    for (i, (text, a)) in texts.iter().zip(&accounts).enumerate() {
+        // The last one was filed ten days ago and is still not done.
+        let service = if i == 5 {
+            Complaints::new(
+                db.clone(),
+                Arc::new(schema::clock::FixedClock(
+                    chrono::Utc::now() - chrono::Duration::days(10),
+                )),
+                None,
+            )
+        } else {
+            complaints.clone()
+        };
+        let c = service
+            .file(
+                &by("Mutation.fileComplaint"),
+                NewComplaint {
+                    account_id: Some(a.id),
+                    text: (*text).into(),
+                    source: if i % 2 == 0 { "app" } else { "phone" }.into(),
+                    contact: Some(format!("+7 900 555-0{i}-0{i}")),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(e)?;
+        filed += 1;
+        let mv = |to, comment: Option<&str>| Move {
+            to: Some(to),
+            comment: comment.map(str::to_string),
+            ..Default::default()
+        };
+        let op = by("Mutation.moveComplaint");
+        match i {
+            3 => {
+                complaints
+                    .move_to(&op, c.id, mv(Status::InProgress, None))
+                    .await
+                    .map_err(e)?;
+            }
+            5 => {
+                complaints
+                    .move_to(
+                        &op,
+                        c.id,
+                        Move {
+                            to: Some(Status::Assigned),
+                            assignee: Some(engineer),
+                            ..Default::default()
+                        },
+                    )
+                    .await
+                    .map_err(e)?;
+            }
+            _ => {}
+        }
+    }
+    Ok(filed)
+}
+
 pub const DEMO_PASSWORD: &str = "kvartal-demo-2026";
 
 /// One user per staff role (the contractor limited to the first house) and a

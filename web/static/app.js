@@ -10,6 +10,7 @@ import { ReadingsFeed, MyMeters } from './readings.js';
 import { TariffsView } from './billing.js';
 import { BillingView, MyReceipts } from './receipts.js';
 import { PaymentsView, MyPayments } from './payments.js';
+import { ComplaintsBoard, MyWork, MyComplaints } from './complaints.js';
 
 const PAGE = 50;
 
@@ -315,6 +316,9 @@ function App() {
   // Tariffs: set by accountants and admins, read by managers.
   const bills = roles.includes('ADMIN') || roles.includes('ACCOUNTANT');
   const seesTariffs = bills || roles.includes('MANAGER');
+  // The board is the dispatchers' (and their managers'); work orders are everyone's who fixes things.
+  const dispatches = roles.some((r) => r === 'DISPATCHER' || r === 'MANAGER' || r === 'ADMIN');
+  const works = roles.some((r) => r === 'ENGINEER' || r === 'CONTRACTOR' || r === 'DISPATCHER');
   const tab = (name, label = t(name)) => html`<a href=${`#/${name}`} class=${section === name ? 'active' : ''} data-test=${`nav-${name}`}>${label}</a>`;
   let view = html`<p class="muted">${t('loading')}</p>`;
   if (section === 'security') view = html`<${Security} me=${me} i18n=${i18n} onOut=${signedOut} />`;
@@ -324,10 +328,13 @@ function App() {
   else if (!staff && section === 'meters' && me.accounts.length) view = html`<${MyMeters} me=${me} i18n=${i18n} />`;
   else if (!staff && section === 'receipts' && me.accounts.length) view = html`<${MyReceipts} me=${me} i18n=${i18n} />`;
   else if (!staff && section === 'payments' && me.accounts.length) view = html`<${MyPayments} me=${me} i18n=${i18n} />`;
+  else if (!staff && section === 'complaints' && me.accounts.length) view = html`<${MyComplaints} me=${me} i18n=${i18n} />`;
   else if (!staff) view = me.accounts.length ? html`<${MyAccounts} me=${me} i18n=${i18n} />` : html`<p>${t('noOrganisation')}</p>`;
   else if (org) {
     if (section === 'staff' && oversees) view = html`<${StaffView} org=${org} i18n=${i18n} canEdit=${roles.includes('ADMIN')} />`;
     else if (section === 'audit' && oversees) view = html`<${AuditView} org=${org} i18n=${i18n} />`;
+    else if (section === 'complaints' && dispatches) view = html`<${ComplaintsBoard} org=${org} i18n=${i18n} />`;
+    else if (section === 'work' && works) view = html`<${MyWork} org=${org} me=${me} i18n=${i18n} />`;
     else if (section === 'readings' && readsReadings) view = html`<${ReadingsFeed} org=${org} i18n=${i18n} />`;
     else if (section === 'billing' && seesTariffs) view = html`<${BillingView} org=${org} i18n=${i18n} canRun=${bills} />`;
     else if (section === 'payments' && seesTariffs) view = html`<${PaymentsView} org=${org} i18n=${i18n} canRecord=${bills} tab=${route.params.get('tab')} />`;
@@ -338,8 +345,8 @@ function App() {
   }
   return html`<header class="top">
       <a class="brand" href="#/">Kvartal</a>
-      <nav>${staff ? [tab('houses'), tab('premises'), tab('accounts'), readsReadings && tab('readings'), seesTariffs && tab('tariffs'), seesTariffs && tab('billing'), seesTariffs && tab('payments'), oversees && tab('staff'), oversees && tab('audit', t('auditLog'))]
-        : [tab('my', t('myAccounts')), tab('receipts', t('myReceipts')), tab('payments', t('myPayments')), tab('meters', t('myMeters'))]}</nav>
+      <nav>${staff ? [tab('houses'), tab('premises'), tab('accounts'), dispatches && tab('complaints'), works && tab('work', t('myWork')), readsReadings && tab('readings'), seesTariffs && tab('tariffs'), seesTariffs && tab('billing'), seesTariffs && tab('payments'), oversees && tab('staff'), oversees && tab('audit', t('auditLog'))]
+        : [tab('my', t('myAccounts')), tab('receipts', t('myReceipts')), tab('payments', t('myPayments')), tab('complaints', t('myComplaints')), tab('meters', t('myMeters'))]}</nav>
       ${staff && org && html`<${SearchBox} org=${org} i18n=${i18n} />`}
       <span class="spacer"></span>
       ${orgs.length > 1 && html`<select aria-label=${t('organisation')} value=${org} onChange=${(e) => setOrg(e.target.value)}>

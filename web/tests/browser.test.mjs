@@ -454,3 +454,87 @@ test('an accountant imports a bank statement, pays the waiting credit by hand an
   assert.equal(xlsx.subarray(0, 2).toString(), 'PK');
   await context.close();
 });
+
+test('a resident files a complaint with a photo; it is on the dispatcher\'s board already assigned; the engineer marks it done with a photo on a phone; the resident sees done without a reload', async () => {
+  const photo = join(import.meta.dirname, '..', '..', 'tests', 'fixtures', 'photo-gps.jpg');
+  const residentContext = await browser.newContext({ locale: 'ru-RU' });
+  await residentContext.addInitScript(() => localStorage.setItem('kvartal.locale', 'ru'));
+  const resident = await residentContext.newPage();
+  await signIn(resident, 'resident@kvartal.demo');
+  await resident.click('[data-test=nav-complaints]');
+  await resident.locator('[data-test=complaints-live][data-status=live]').waitFor();
+
+  const dispatcherContext = await browser.newContext({ locale: 'en-US' });
+  await dispatcherContext.addInitScript(() => localStorage.setItem('kvartal.locale', 'en'));
+  const dispatcher = await dispatcherContext.newPage();
+  await signIn(dispatcher, 'dispatcher@kvartal.demo');
+  await dispatcher.click('[data-test=nav-complaints]');
+  await dispatcher.locator('[data-test=board] [data-test=card]').first().waitFor();
+  await dispatcher.locator('[data-test=complaints-live][data-status=live]').waitFor();
+  // The demo's late complaint is marked by the server's check.
+  await dispatcher.locator('[data-test=overdue-count]', { hasText: 'Late: 1' }).waitFor();
+  const assignedBefore = Number(await dispatcher.locator('[data-test=count-ASSIGNED]').innerText());
+
+  // The engineer's work orders on a phone-sized screen.
+  const engineerContext = await browser.newContext({ locale: 'ru-RU', viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  await engineerContext.addInitScript(() => localStorage.setItem('kvartal.locale', 'ru'));
+  const engineer = await engineerContext.newPage();
+  await signIn(engineer, 'engineer@kvartal.demo');
+  await engineer.click('[data-test=nav-work]');
+  await engineer.locator('[data-test=complaints-live][data-status=live]').waitFor();
+
+  // The resident writes in words, with a photo from the phone.
+  await resident.fill('[data-test=c-text]', 'Течёт кран в ванной, вода капает на пол');
+  await resident.setInputFiles('[data-test=c-photo]', photo);
+  await resident.click('[data-test=c-submit]');
+  await resident.locator('[data-test=c-filed]').waitFor();
+  const number = (await resident.locator('[data-test=c-filed]').innerText()).match(/№(\d+)/)[1];
+  const mine = resident.locator(`[data-test=my-complaint][data-number="${number}"]`);
+  await mine.waitFor();
+  assert.match(await mine.innerText(), /Сантехника/);
+
+  // On the board at once, assigned by the server's routing to the plumbing crew's engineer.
+  const card = dispatcher.locator(`[data-test=column][data-status=ASSIGNED] [data-test=card][data-number="${number}"]`);
+  await card.waitFor();
+  assert.equal(await card.locator('[data-test=assignee-name]').innerText(), 'Demo engineer');
+  assert.match(await card.locator('[data-test=sla]').innerText(), /left/);
+  await dispatcher.waitForFunction((n) => Number(document.querySelector('[data-test=count-ASSIGNED]').innerText) === n, assignedBefore + 1);
+  // A filter narrows the board.
+  await dispatcher.fill('[data-test=c-filter-text]', 'капает на пол');
+  assert.equal(await dispatcher.locator('[data-test=board] [data-test=card]').count(), 1);
+  await dispatcher.fill('[data-test=c-filter-text]', '');
+
+  // The engineer starts it and finishes it with a photo of the work.
+  const order = engineer.locator(`[data-test=work-order][data-number="${number}"]`);
+  await order.waitFor();
+  await order.locator('[data-test=start]').click();
+  await engineer.locator(`[data-test=work-order][data-number="${number}"][data-status=IN_PROGRESS]`).waitFor();
+  await order.locator('[data-test=finish]').click();
+  await order.locator('[data-test=finish-comment]').fill('Заменили прокладку, течи нет');
+  await order.locator('[data-test=finish-photo]').setInputFiles(photo);
+  await order.locator('[data-test=finish-save]').click();
+  await order.waitFor({ state: 'detached' });
+
+  // The resident's open page shows done, pushed; both photos show (their metadata gone).
+  await resident.locator(`[data-test=my-complaint][data-number="${number}"][data-status=DONE]`).waitFor();
+  assert.equal(await mine.locator('[data-test=my-status]').innerText(), 'Выполнены');
+  await resident.waitForFunction((n) => {
+    const imgs = [...document.querySelectorAll(`[data-test=my-complaint][data-number="${n}"] img`)];
+    return imgs.length === 2 && imgs.every((i) => i.complete && i.naturalWidth > 0);
+  }, number);
+  await mine.locator('[data-test=rate-5]').click();
+  await resident.locator(`[data-test=my-complaint][data-number="${number}"] [data-test=rate-5][aria-pressed=true]`).waitFor();
+
+  // The board follows; done is the assignee's to mark, the dispatcher closes it by dragging.
+  const done = dispatcher.locator(`[data-test=column][data-status=DONE] [data-test=card][data-number="${number}"]`);
+  await done.waitFor();
+  const other = dispatcher.locator('[data-test=column][data-status=ASSIGNED] [data-test=card]').first();
+  await other.dragTo(dispatcher.locator('[data-test=column][data-status=DONE]'));
+  assert.match(await dispatcher.locator('[data-test=board-note]').innerText(), /marked by the assignee/);
+  await done.dragTo(dispatcher.locator('[data-test=column][data-status=CLOSED]'));
+  await dispatcher.locator(`[data-test=column][data-status=CLOSED] [data-test=card][data-number="${number}"]`).waitFor();
+  await resident.locator(`[data-test=my-complaint][data-number="${number}"][data-status=CLOSED]`).waitFor();
+  await engineerContext.close();
+  await dispatcherContext.close();
+  await residentContext.close();
+});

@@ -563,6 +563,94 @@ impl Complaints {
         })
     }
 
+    /// The categories of the organisation's rules, in their order.
+    pub async fn categories(&self, by: &Author, org: Uuid) -> AppResult<Vec<String>> {
+        by.check(Target::Organisation(org))?;
+        let mut out: Vec<String> = Vec::new();
+        for r in self.rules(org).await? {
+            if !out.contains(&r.category) {
+                out.push(r.category);
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn user_name(&self, id: Uuid) -> AppResult<Option<String>> {
+        Ok(entities::user::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .map(|u| u.display_name))
+    }
+
+    pub async fn address(&self, house: Uuid) -> AppResult<String> {
+        Ok(entities::house::Entity::find_by_id(house)
+            .one(&self.db)
+            .await?
+            .map(|h| h.address)
+            .unwrap_or_default())
+    }
+
+    /// Staff who may take complaints of `house` (any house: the whole
+    /// organisation's), least busy first: (id, name, roles, open complaints).
+    pub async fn assignees(
+        &self,
+        by: &Author,
+        org: Uuid,
+        house: Option<Uuid>,
+    ) -> AppResult<Vec<(Uuid, String, Vec<String>, i64)>> {
+        by.check(Target::Organisation(org))?;
+        let members = entities::membership::Entity::find()
+            .filter(entities::membership::Column::OrganisationId.eq(org))
+            .all(&self.db)
+            .await?;
+        let open: HashMap<Uuid, i64> = complaint::Entity::find()
+            .select_only()
+            .column(complaint::Column::AssigneeId)
+            .column_as(complaint::Column::Id.count(), "n")
+            .filter(complaint::Column::OrganisationId.eq(org))
+            .filter(
+                complaint::Column::Status.is_in(
+                    Status::ALL
+                        .into_iter()
+                        .filter(|s| s.open())
+                        .map(Status::code),
+                ),
+            )
+            .filter(complaint::Column::AssigneeId.is_not_null())
+            .group_by(complaint::Column::AssigneeId)
+            .into_tuple::<(Option<Uuid>, i64)>()
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .filter_map(|(a, n)| a.map(|a| (a, n)))
+            .collect();
+        let mut out = Vec::new();
+        for m in members {
+            let serves = house.is_none_or(|h| {
+                m.house_ids.trim().is_empty()
+                    || m.house_ids.split(',').any(|x| x.trim() == h.to_string())
+            });
+            let roles: Vec<String> = m
+                .roles
+                .split(',')
+                .map(|r| r.trim().to_uppercase())
+                .filter(|r| !r.is_empty() && r != "ACCOUNTANT")
+                .collect();
+            if !serves || roles.is_empty() {
+                continue;
+            }
+            let name = self.user_name(m.user_id).await?.unwrap_or_default();
+            out.push((
+                m.user_id,
+                name,
+                roles,
+                open.get(&m.user_id).copied().unwrap_or(0),
+            ));
+        }
+        out.sort_by(|a, b| (a.3, &a.1).cmp(&(b.3, &b.1)));
+        Ok(out)
+    }
+
     /// A complaint the caller may see.
     pub async fn get(&self, by: &Author, id: Uuid) -> AppResult<complaint::Model> {
         let c = complaint::Entity::find_by_id(id)
@@ -584,6 +672,7 @@ impl Complaints {
         org: Uuid,
         status: Option<Status>,
         house: Option<Uuid>,
+        assignee: Option<Uuid>,
         limit: u64,
     ) -> AppResult<Vec<complaint::Model>> {
         let mut q = complaint::Entity::find().filter(complaint::Column::OrganisationId.eq(org));
@@ -603,6 +692,9 @@ impl Complaints {
         }
         if let Some(h) = house {
             q = q.filter(complaint::Column::HouseId.eq(h));
+        }
+        if let Some(a) = assignee {
+            q = q.filter(complaint::Column::AssigneeId.eq(a));
         }
         Ok(q.order_by_desc(complaint::Column::CreatedAt)
             .limit(limit)

@@ -140,6 +140,17 @@ impl Complaint {
     async fn assignee_id(&self) -> Option<ID> {
         self.0.assignee_id.map(|a| ID(a.to_string()))
     }
+    /// The assignee's name as staff see it.
+    async fn assignee_name(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        let Some(a) = self.0.assignee_id else {
+            return Ok(None);
+        };
+        Ok(ctx.data::<Complaints>()?.user_name(a).await?)
+    }
+    /// The house's one-line address.
+    async fn address(&self, ctx: &Context<'_>) -> Result<String> {
+        Ok(ctx.data::<Complaints>()?.address(self.0.house_id).await?)
+    }
     async fn source(&self) -> &str {
         &self.0.source
     }
@@ -237,18 +248,21 @@ impl ComplaintsQuery {
         Ok(Complaint(ctx.data::<Complaints>()?.get(&by, id).await?))
     }
 
-    /// Newest first: staff the organisation's (their houses'), residents their own.
+    /// Newest first: staff the organisation's (their houses'), residents their own;
+    /// `assigneeId`: only those assigned to that person.
     async fn complaints(
         &self,
         ctx: &Context<'_>,
         organisation_id: ID,
         status: Option<ComplaintStatus>,
         house_id: Option<ID>,
+        assignee_id: Option<ID>,
         #[graphql(default = 100)] first: i32,
     ) -> Result<Vec<Complaint>> {
         let by = author(ctx, "Query.complaints")?;
         let org = uuid("organisationId", &organisation_id)?;
         let house = opt_uuid("houseId", house_id.as_ref())?;
+        let assignee = opt_uuid("assigneeId", assignee_id.as_ref())?;
         let list = ctx
             .data::<Complaints>()?
             .list(
@@ -256,11 +270,56 @@ impl ComplaintsQuery {
                 org,
                 status.map(ComplaintStatus::status),
                 house,
+                assignee,
                 first.clamp(1, 500) as u64,
             )
             .await?;
         Ok(list.into_iter().map(Complaint).collect())
     }
+
+    /// The categories a complaint may be filed under (the organisation's rules').
+    async fn complaint_categories(
+        &self,
+        ctx: &Context<'_>,
+        organisation_id: ID,
+    ) -> Result<Vec<String>> {
+        let by = author(ctx, "Query.complaintCategories")?;
+        let org = uuid("organisationId", &organisation_id)?;
+        Ok(ctx.data::<Complaints>()?.categories(&by, org).await?)
+    }
+
+    /// Who may take a complaint of the house: staff serving it, with how
+    /// many open complaints each has (least busy first).
+    async fn complaint_assignees(
+        &self,
+        ctx: &Context<'_>,
+        organisation_id: ID,
+        house_id: Option<ID>,
+    ) -> Result<Vec<Assignee>> {
+        let by = author(ctx, "Query.complaintAssignees")?;
+        let org = uuid("organisationId", &organisation_id)?;
+        let house = opt_uuid("houseId", house_id.as_ref())?;
+        let list = ctx.data::<Complaints>()?.assignees(&by, org, house).await?;
+        Ok(list
+            .into_iter()
+            .map(|(id, name, roles, open)| Assignee {
+                user_id: ID(id.to_string()),
+                name,
+                roles,
+                open,
+            })
+            .collect())
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct Assignee {
+    pub user_id: ID,
+    pub name: String,
+    /// Role codes: ENGINEER, DISPATCHER, …
+    pub roles: Vec<String>,
+    /// Open complaints assigned to them now.
+    pub open: i64,
 }
 
 #[derive(InputObject)]

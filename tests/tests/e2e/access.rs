@@ -855,6 +855,20 @@ fn calls() -> BTreeMap<&'static str, Call> {
         true,
     );
     add(
+        "Query.complaintCategories",
+        "query($org: ID!) { complaintCategories(organisationId: $org) }",
+        |s, _| json!({ "org": s.org }),
+        None,
+        true,
+    );
+    add(
+        "Query.complaintAssignees",
+        "query($org: ID!, $h: ID) { complaintAssignees(organisationId: $org, houseId: $h) { userId name open } }",
+        |s, _| json!({ "org": s.org, "h": s.house }),
+        None,
+        true,
+    );
+    add(
         "Mutation.updateComplaintSetup",
         "mutation($input: UpdateComplaintSetupInput!) { updateComplaintSetup(input: $input) { reopenDays } }",
         |s, _| json!({ "input": { "organisationId": s.org, "reopenDays": 7 } }),

@@ -205,7 +205,12 @@ impl S3Server {
         let client = reqwest::Client::new();
         let server = S3Server { child, endpoint };
         for _ in 0..100 {
-            if client.get(format!("{}/", server.endpoint)).send().await.is_ok() {
+            if client
+                .get(format!("{}/", server.endpoint))
+                .send()
+                .await
+                .is_ok()
+            {
                 return server;
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
