@@ -273,6 +273,32 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// Classification and routing per complaint, filing in the service, and
+    /// the time from a resident's submit to the assignee's screen.
+    Complaints {
+        #[arg(long, default_value_t = 10_000)]
+        accounts: u64,
+        #[arg(long, value_enum, default_value_t = BenchDatabase::Both)]
+        database: BenchDatabase,
+        #[arg(
+            long,
+            default_value = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+        )]
+        postgres_url: String,
+        /// Complaints filed in the service, one after another.
+        #[arg(long, default_value_t = 2_000)]
+        filed: usize,
+        /// Complaints a second filed by residents through HTTP.
+        #[arg(long, default_value_t = 20)]
+        rate: u64,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Engineers (in four departments), each with a screen open.
+        #[arg(long, default_value_t = 8)]
+        engineers: usize,
+        #[arg(long, hide = true)]
+        skip_pure: bool,
+    },
     /// Login latency, the policy's cost on a list query, the audit row's cost.
     Access {
         #[arg(long, default_value_t = 20_000)]
@@ -421,6 +447,31 @@ async fn run_command(cli: Cli) -> anyhow::Result<()> {
                 },
         } => {
             crate::bench_payments::payments(accounts, database, &postgres_url, rate, seconds).await
+        }
+        Command::Bench {
+            what:
+                BenchWhat::Complaints {
+                    accounts,
+                    database,
+                    postgres_url,
+                    filed,
+                    rate,
+                    seconds,
+                    engineers,
+                    skip_pure,
+                },
+        } => {
+            crate::bench_complaints::complaints(crate::bench_complaints::Options {
+                skip_pure,
+                accounts,
+                database,
+                postgres_url,
+                filed,
+                rate,
+                seconds,
+                engineers,
+            })
+            .await
         }
         Command::Bench {
             what:

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod bench;
 pub mod bench_access;
 pub mod bench_billing;
+pub mod bench_complaints;
 pub mod bench_live;
 pub mod bench_payments;
 pub mod cli;
