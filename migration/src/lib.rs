@@ -20,6 +20,7 @@ mod m20261206_000001_statements;
 mod m20261207_000001_penalties;
 mod m20261208_000001_complaints;
 mod m20261209_000001_files;
+mod m20261210_000001_paid_services;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000001_penalties::Migration),
             Box::new(m20261208_000001_complaints::Migration),
             Box::new(m20261209_000001_files::Migration),
+            Box::new(m20261210_000001_paid_services::Migration),
         ]
     }
 }

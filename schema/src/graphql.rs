@@ -34,6 +34,8 @@ use crate::registry::mutation::RegistryMutation;
 use crate::registry::query::RegistryQuery;
 use crate::registry::Registry;
 use crate::search::query::SearchQueryRoot;
+use crate::services_catalog::service::PaidServices;
+use crate::services_catalog::types::{PaidServicesMutation, PaidServicesQuery};
 
 #[derive(MergedObject, Default)]
 pub struct Query(
@@ -50,6 +52,7 @@ pub struct Query(
     ComplaintsQuery,
     ComplaintSetupQuery,
     FilesQuery,
+    PaidServicesQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -64,6 +67,7 @@ pub struct Mutation(
     ComplaintsMutation,
     ComplaintSetupMutation,
     FilesMutation,
+    PaidServicesMutation,
 );
 
 #[derive(MergedSubscription, Default)]
@@ -132,6 +136,11 @@ pub fn execute_stream(
 pub fn build_schema(deps: Deps) -> AppSchema {
     let registry = Registry::new(deps.db.clone(), deps.clock.clone());
     let readings = Readings::new(deps.db.clone(), deps.clock.clone(), deps.events.clone());
+    let complaints = Complaints::new(
+        deps.db.clone(),
+        deps.clock.clone(),
+        Some(deps.events.clone()),
+    );
     let mut builder = Schema::build(
         Query::default(),
         Mutation::default(),
@@ -158,9 +167,16 @@ pub fn build_schema(deps: Deps) -> AppSchema {
         deps.clock.clone(),
         Some(deps.events.clone()),
     ))
-    .data(Complaints::new(
+    .data(complaints.clone())
+    .data(PaidServices::new(
         deps.db.clone(),
         deps.clock.clone(),
+        complaints,
+        Payments::new(
+            deps.db.clone(),
+            deps.clock.clone(),
+            Some(deps.events.clone()),
+        ),
         Some(deps.events.clone()),
     ))
     .data(deps.files)

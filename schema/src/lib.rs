@@ -21,6 +21,7 @@ pub mod payments;
 pub mod readings;
 pub mod registry;
 pub mod search;
+pub mod services_catalog;
 pub mod tenancy;
 pub mod tx;
 

@@ -1335,6 +1335,58 @@ async fn demo_complaints(
         )
         .await
         .map_err(e)?;
+    // Paid services: the catalogue, one house with its own price.
+    let first_house = entities::house::Entity::find()
+        .filter(entities::house::Column::OrganisationId.eq(org))
+        .order_by_asc(entities::house::Column::Address)
+        .one(db)
+        .await?
+        .map(|h| h.id);
+    let catalogue: [(&str, &str, &str, i64); 3] = match locale {
+        DemoLocale::Ru => [
+            ("meter-swap", "Замена счётчика воды", "шт.", 150000),
+            ("tap-repair", "Ремонт смесителя", "шт.", 90000),
+            ("socket", "Установка розетки", "шт.", 70000),
+        ],
+        DemoLocale::PtBr => [
+            ("meter-swap", "Troca de hidrômetro", "un.", 25000),
+            ("tap-repair", "Conserto de torneira", "un.", 12000),
+            ("socket", "Instalação de tomada", "un.", 9000),
+        ],
+        DemoLocale::En => [
+            ("meter-swap", "Water meter replacement", "pc", 12000),
+            ("tap-repair", "Tap repair", "pc", 6000),
+            ("socket", "Socket installation", "pc", 4500),
+        ],
+    };
+    let paid = schema::services_catalog::service::PaidServices::new(
+        db.clone(),
+        clock.clone(),
+        complaints.clone(),
+        schema::payments::Payments::new(db.clone(), clock.clone(), None),
+        None,
+    );
+    for (i, (code, name, unit, price)) in catalogue.into_iter().enumerate() {
+        paid.save(
+            &by("Mutation.savePaidService"),
+            org,
+            schema::services_catalog::service::ServiceDraft {
+                id: None,
+                code: code.into(),
+                name: name.into(),
+                category: Some(if i == 2 { "electrical" } else { "plumbing" }.into()),
+                unit: unit.into(),
+                price_minor: price,
+                active: true,
+                house_prices: match (i, first_house) {
+                    (0, Some(h)) => vec![(h, price + price / 5)],
+                    _ => vec![],
+                },
+            },
+        )
+        .await
+        .map_err(e)?;
+    }
     let accounts = entities::account::Entity::find()
         .filter(entities::account::Column::OrganisationId.eq(org))
         .order_by_asc(entities::account::Column::Number)

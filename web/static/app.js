@@ -11,6 +11,7 @@ import { TariffsView } from './billing.js';
 import { BillingView, MyReceipts } from './receipts.js';
 import { PaymentsView, MyPayments } from './payments.js';
 import { ComplaintsBoard, MyWork, MyComplaints } from './complaints.js';
+import { ServicesView } from './services.js';
 
 const PAGE = 50;
 
@@ -319,6 +320,9 @@ function App() {
   // The board is the dispatchers' (and their managers'); work orders are everyone's who fixes things.
   const dispatches = roles.some((r) => r === 'DISPATCHER' || r === 'MANAGER' || r === 'ADMIN');
   const works = roles.some((r) => r === 'ENGINEER' || r === 'CONTRACTOR' || r === 'DISPATCHER');
+  // The catalogue: kept by managers, accountants and admins; the desk (dispatchers too) takes orders.
+  const keepsCatalogue = roles.some((r) => r === 'ADMIN' || r === 'ACCOUNTANT' || r === 'MANAGER');
+  const takesOrders = keepsCatalogue || roles.includes('DISPATCHER');
   const tab = (name, label = t(name)) => html`<a href=${`#/${name}`} class=${section === name ? 'active' : ''} data-test=${`nav-${name}`}>${label}</a>`;
   let view = html`<p class="muted">${t('loading')}</p>`;
   if (section === 'security') view = html`<${Security} me=${me} i18n=${i18n} onOut=${signedOut} />`;
@@ -334,6 +338,7 @@ function App() {
     if (section === 'staff' && oversees) view = html`<${StaffView} org=${org} i18n=${i18n} canEdit=${roles.includes('ADMIN')} />`;
     else if (section === 'audit' && oversees) view = html`<${AuditView} org=${org} i18n=${i18n} />`;
     else if (section === 'complaints' && dispatches) view = html`<${ComplaintsBoard} org=${org} i18n=${i18n} />`;
+    else if (section === 'services' && takesOrders) view = html`<${ServicesView} org=${org} i18n=${i18n} canEdit=${keepsCatalogue} />`;
     else if (section === 'work' && works) view = html`<${MyWork} org=${org} me=${me} i18n=${i18n} />`;
     else if (section === 'readings' && readsReadings) view = html`<${ReadingsFeed} org=${org} i18n=${i18n} />`;
     else if (section === 'billing' && seesTariffs) view = html`<${BillingView} org=${org} i18n=${i18n} canRun=${bills} />`;
@@ -345,7 +350,7 @@ function App() {
   }
   return html`<header class="top">
       <a class="brand" href="#/">Kvartal</a>
-      <nav>${staff ? [tab('houses'), tab('premises'), tab('accounts'), dispatches && tab('complaints'), works && tab('work', t('myWork')), readsReadings && tab('readings'), seesTariffs && tab('tariffs'), seesTariffs && tab('billing'), seesTariffs && tab('payments'), oversees && tab('staff'), oversees && tab('audit', t('auditLog'))]
+      <nav>${staff ? [tab('houses'), tab('premises'), tab('accounts'), dispatches && tab('complaints'), works && tab('work', t('myWork')), takesOrders && tab('services', t('paidServices')), readsReadings && tab('readings'), seesTariffs && tab('tariffs'), seesTariffs && tab('billing'), seesTariffs && tab('payments'), oversees && tab('staff'), oversees && tab('audit', t('auditLog'))]
         : [tab('my', t('myAccounts')), tab('receipts', t('myReceipts')), tab('payments', t('myPayments')), tab('complaints', t('myComplaints')), tab('meters', t('myMeters'))]}</nav>
       ${staff && org && html`<${SearchBox} org=${org} i18n=${i18n} />`}
       <span class="spacer"></span>

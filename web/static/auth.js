@@ -5,7 +5,7 @@ import { gql } from './api.js';
 
 export const ME = `query Me { me { id email displayName locale hasPassword
   memberships { organisationId roles organisation { id name locale } }
-  accounts { id number premises { number house { address organisationId } } } } }`;
+  accounts { id number premises { number house { id address organisationId } } } } }`;
 
 // A readable message for an error, in the user's language.
 export function explain(error, t) {

@@ -6,6 +6,7 @@ import { html, useState, useEffect, useRef } from './vendor/htm-preact-standalon
 import { gql } from './api.js';
 import { follow } from './live.js';
 import { explain } from './auth.js';
+import { OrderService } from './services.js';
 
 export const STATUSES = ['NEW', 'ASSIGNED', 'IN_PROGRESS', 'WAITING_RESIDENT', 'WAITING_PARTS', 'DONE', 'CLOSED', 'REJECTED'];
 const OPEN = ['NEW', 'ASSIGNED', 'IN_PROGRESS', 'WAITING_RESIDENT', 'WAITING_PARTS'];
@@ -290,6 +291,7 @@ export function MyComplaints({ me, i18n }) {
   };
   return html`<h1>${t('myComplaints')} <${Live} status=${status} t=${t} /></h1>
     <${NewComplaint} me=${me} cats=${cats} i18n=${i18n} onFiled=${load} />
+    <${OrderService} me=${me} i18n=${i18n} onOrdered=${load} />
     ${error && html`<p class="error" role="alert">${failure(error, t)}</p>`}
     ${!list ? html`<p class="muted">${t('loading')}</p>` : list.length === 0 ? html`<p class="muted">${t('c_none')}</p>`
       : list.map((c) => html`<article class="card mine" data-test="my-complaint" data-number=${c.number} data-status=${c.status}>

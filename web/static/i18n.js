@@ -3,6 +3,13 @@ export const LOCALES = { en: 'English', ru: 'Русский', 'pt-BR': 'Portugu�
 
 const messages = {
   en: {
+    paidServices: 'Paid services', edit: 'Edit', sv_add: 'Add a service', sv_code: 'Code', sv_unit: 'Unit', sv_price: 'Price',
+    sv_housePrices: 'Own prices of houses', sv_addHousePrice: 'Add a house\'s price', sv_active: 'Offered now', sv_none: 'No paid services yet.',
+    sv_unitDefault: 'pc', sv_deskOrder: 'Order at the desk', sv_note: 'Note (when, details)', sv_payment: 'Payment', sv_onReceipt: 'On the next receipt',
+    sv_order: 'Order', sv_ordered: 'Order №{n} for {price} is placed; it is on its way to the people who do it.', sv_orderTitle: 'Order a service',
+    sv_onReceiptHint: 'The price is added to your next receipt once the work is done.',
+    sv_out_of_range: 'The price must be more than zero.', sv_unknown: 'Unknown category or house.', sv_desk_only: 'Paid at once is recorded at the desk.',
+    sv_inactive: 'This service is not offered now.',
     complaints: 'Complaints', myComplaints: 'My complaints', myWork: 'My work orders', cancel: 'Cancel',
     cs_NEW: 'New', cs_ASSIGNED: 'Assigned', cs_IN_PROGRESS: 'In progress', cs_WAITING_RESIDENT: 'Waiting for resident', cs_WAITING_PARTS: 'Waiting for parts',
     cs_DONE: 'Done', cs_CLOSED: 'Closed', cs_REJECTED: 'Rejected',
@@ -125,6 +132,13 @@ const messages = {
     m_password: 'password', m_passkey: 'passkey', m_email_code: 'e-mail code', m_join: 'joined',
   },
   ru: {
+    paidServices: 'Платные услуги', edit: 'Изменить', sv_add: 'Добавить услугу', sv_code: 'Код', sv_unit: 'Ед. изм.', sv_price: 'Цена',
+    sv_housePrices: 'Свои цены домов', sv_addHousePrice: 'Добавить цену дома', sv_active: 'Предлагается', sv_none: 'Платных услуг пока нет.',
+    sv_unitDefault: 'шт.', sv_deskOrder: 'Заказ в офисе', sv_note: 'Примечание (когда, подробности)', sv_payment: 'Оплата', sv_onReceipt: 'В следующей квитанции',
+    sv_order: 'Заказать', sv_ordered: 'Заказ №{n} на {price} принят и передан исполнителю.', sv_orderTitle: 'Заказать услугу',
+    sv_onReceiptHint: 'Цена добавится в следующую квитанцию, когда работа будет выполнена.',
+    sv_out_of_range: 'Цена должна быть больше нуля.', sv_unknown: 'Неизвестная категория или дом.', sv_desk_only: 'Оплату сразу принимают в офисе.',
+    sv_inactive: 'Эта услуга сейчас не предлагается.',
     complaints: 'Заявки', myComplaints: 'Мои заявки', myWork: 'Мои наряды', cancel: 'Отмена',
     cs_NEW: 'Новые', cs_ASSIGNED: 'Назначены', cs_IN_PROGRESS: 'В работе', cs_WAITING_RESIDENT: 'Ждут жильца', cs_WAITING_PARTS: 'Ждут материалов',
     cs_DONE: 'Выполнены', cs_CLOSED: 'Закрыты', cs_REJECTED: 'Отклонены',
@@ -247,6 +261,13 @@ const messages = {
     m_password: 'пароль', m_passkey: 'ключ доступа', m_email_code: 'код по почте', m_join: 'подключение',
   },
   'pt-BR': {
+    paidServices: 'Serviços pagos', edit: 'Editar', sv_add: 'Adicionar serviço', sv_code: 'Código', sv_unit: 'Unidade', sv_price: 'Preço',
+    sv_housePrices: 'Preços próprios dos edifícios', sv_addHousePrice: 'Adicionar preço de um edifício', sv_active: 'Oferecido agora', sv_none: 'Nenhum serviço pago ainda.',
+    sv_unitDefault: 'un.', sv_deskOrder: 'Pedido no balcão', sv_note: 'Observação (quando, detalhes)', sv_payment: 'Pagamento', sv_onReceipt: 'No próximo boleto',
+    sv_order: 'Pedir', sv_ordered: 'Pedido nº {n} de {price} registrado e enviado a quem faz o serviço.', sv_orderTitle: 'Pedir um serviço',
+    sv_onReceiptHint: 'O preço entra no seu próximo boleto quando o serviço for concluído.',
+    sv_out_of_range: 'O preço deve ser maior que zero.', sv_unknown: 'Categoria ou edifício desconhecido.', sv_desk_only: 'O pagamento imediato é registrado no balcão.',
+    sv_inactive: 'Este serviço não é oferecido agora.',
     complaints: 'Chamados', myComplaints: 'Meus chamados', myWork: 'Minhas ordens de serviço', cancel: 'Cancelar',
     cs_NEW: 'Novos', cs_ASSIGNED: 'Atribuídos', cs_IN_PROGRESS: 'Em andamento', cs_WAITING_RESIDENT: 'Aguardando morador', cs_WAITING_PARTS: 'Aguardando peças',
     cs_DONE: 'Concluídos', cs_CLOSED: 'Fechados', cs_REJECTED: 'Recusados',

@@ -35,7 +35,7 @@ const exact = (text) => {
 };
 
 // An account of the organisation by its exact number.
-async function accountByNumber(org, number) {
+export async function accountByNumber(org, number) {
   const data = await gql(`query($org: ID!, $text: String!) { search(organisationId: $org, text: $text, first: 5) {
     kind node { ... on Account { id number } } } }`, { org, text: number });
   const hit = data.search.find((h) => h.kind === 'ACCOUNT' && h.node.number.toLowerCase() === number.trim().toLowerCase());

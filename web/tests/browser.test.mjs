@@ -538,3 +538,42 @@ test('a resident files a complaint with a photo; it is on the dispatcher\'s boar
   await dispatcherContext.close();
   await residentContext.close();
 });
+
+test('a manager adds a paid service (a price of zero refused); the resident sees it at its price, orders it, and the work order is on their page', async () => {
+  const managerContext = await browser.newContext({ locale: 'en-US' });
+  await managerContext.addInitScript(() => localStorage.setItem('kvartal.locale', 'en'));
+  const manager = await managerContext.newPage();
+  await signIn(manager, 'manager@kvartal.demo');
+  await manager.click('[data-test=nav-services]');
+  await manager.click('[data-test=service-add]');
+  await manager.fill('[data-test=sv-name]', 'Pipe insulation');
+  await manager.fill('[data-test=sv-code]', 'insulation');
+  await manager.selectOption('[data-test=sv-category]', 'plumbing');
+  await manager.fill('[data-test=sv-price]', '0');
+  await manager.click('[data-test=sv-save]');
+  assert.match(await manager.locator('[data-test=sv-error]').innerText(), /more than zero/);
+  await manager.fill('[data-test=sv-price]', '1500.00');
+  await manager.click('[data-test=sv-save]');
+  await manager.locator('[data-test=service-row]', { hasText: 'Pipe insulation' }).waitFor();
+
+  const residentContext = await browser.newContext({ locale: 'en-US' });
+  await residentContext.addInitScript(() => localStorage.setItem('kvartal.locale', 'en'));
+  const resident = await residentContext.newPage();
+  await signIn(resident, 'resident@kvartal.demo');
+  await resident.click('[data-test=nav-complaints]');
+  const offer = resident.locator('[data-test=order-service]');
+  await offer.waitFor();
+  assert.match(await offer.innerText(), /Pipe insulation — 1,500\.00/);
+  await offer.locator('li', { hasText: 'Pipe insulation' }).locator('[data-test=svc-choice]').check();
+  await offer.locator('[data-test=svc-note]').fill('Saturday morning, please');
+  await offer.locator('[data-test=svc-order]').click();
+  await offer.locator('[data-test=svc-done]').waitFor();
+  const number = (await offer.locator('[data-test=svc-done]').innerText()).match(/№(\d+)/)[1];
+  const work = resident.locator(`[data-test=my-complaint][data-number="${number}"]`);
+  await work.waitFor();
+  // The work order reads in the organisation's language (the demo's is Russian).
+  assert.match(await work.innerText(), /Заказ: Pipe insulation\. Saturday morning, please/);
+  assert.equal(await work.getAttribute('data-status'), 'ASSIGNED');
+  await residentContext.close();
+  await managerContext.close();
+});

@@ -61,6 +61,8 @@ pub struct Plan {
     pub common_capped: bool,
     /// Late-payment penalties to add, when the organisation charges them.
     pub penalties: Option<PenaltyPlan>,
+    /// The organisation's language, for lines the run writes in words.
+    pub locale: String,
     tariffs: HashMap<(usize, Uuid), Vec<TariffVersion>>,
     norms: HashMap<(usize, Uuid, NormBasis), Option<Decimal>>,
 }
@@ -181,6 +183,7 @@ impl Plan {
             premises_volumes: HashMap::new(),
             common_capped: true,
             penalties: None,
+            locale: String::new(),
             tariffs: HashMap::new(),
             norms: HashMap::new(),
         }

@@ -450,6 +450,7 @@ impl Billing {
             .ok_or_else(|| AppError::not_found("organisation"))?;
         let s = settings::load(&self.db, &organisation).await?;
         let mut plan = self.plan(&organisation, period, &s).await?;
+        plan.locale = organisation.locale.clone();
         plan.penalties = s.penalty().map(|rule| {
             let before = period.first_day() - Duration::days(1);
             compute::PenaltyPlan {
@@ -711,6 +712,21 @@ impl Billing {
             Some(pp) => self.histories(org, period, lo, hi, pp.due_day).await?,
             None => HashMap::new(),
         };
+        // Paid services done before this receipt: a line each, at the price ordered.
+        let mut order_args = vec![Cell::Text(text.clone())];
+        order_args.extend(range());
+        let mut orders: HashMap<Uuid, Vec<OrderTuple>> = HashMap::new();
+        for (account, number, name, unit, price, paid) in fetch_all::<(Uuid, i64, String, String, i64, bool)>(
+            &self.db,
+            "SELECT account_id, number, name, unit, price_minor, payment_id IS NOT NULL FROM service_orders \
+             WHERE bill_period = ? AND organisation_id = ? AND account_id > ? AND account_id <= ? \
+             AND status = 'done' ORDER BY account_id, number",
+            order_args,
+        )
+        .await?
+        {
+            orders.entry(account).or_default().push((number, name, unit, price, paid));
+        }
         let computing = std::time::Instant::now();
         let recalcs: Vec<RecalcRow> = recalcs
             .into_iter()
@@ -746,6 +762,9 @@ impl Billing {
             let meters = by_premises.get(&a.premises_id).map_or(&[][..], |v| &v[..]);
             let recalcs = recalc_of.get(&id).map_or(&[][..], |v| &v[..]);
             let mut lines = plan.account(&a, meters, &by_meter, recalcs)?;
+            for (number, name, unit, price, paid) in orders.get(&id).map_or(&[][..], |v| &v[..]) {
+                lines.push(order_line(&plan.locale, *number, name, unit, *price, *paid));
+            }
             if let (Some(pp), Some(debts)) = (&plan.penalties, histories.get(&id)) {
                 for (debt, p) in crate::payments::penalty::for_window(&pp.rule, pp.window, debts) {
                     lines.push(pp.line(&debt, &p));
@@ -933,6 +952,43 @@ impl Chunk {
                 ],
             )?,
         })
+    }
+}
+
+/// A done order of a paid service: number, name, unit, price, paid at the desk.
+type OrderTuple = (i64, String, String, i64, bool);
+
+/// A paid service's line: its price, the work order's number, and whether
+/// it was paid at the desk already.
+fn order_line(
+    locale: &str,
+    number: i64,
+    name: &str,
+    unit: &str,
+    price: i64,
+    paid: bool,
+) -> OutLine {
+    let (order, at_desk) = if locale.starts_with("ru") {
+        ("заказ", "оплачено в кассе")
+    } else if locale.starts_with("pt") {
+        ("pedido", "pago no balcão")
+    } else {
+        ("order", "paid at the desk")
+    };
+    let amount = Decimal::new(price, 2);
+    OutLine {
+        kind: "charge",
+        service_id: None,
+        label: format!("{name} ({order} №{number})"),
+        source: if paid {
+            at_desk.to_string()
+        } else {
+            String::new()
+        },
+        quantity: Decimal::ONE,
+        unit: unit.to_string(),
+        tariff: amount,
+        amount,
     }
 }
 

@@ -50,6 +50,29 @@ pub struct Settings {
 }
 pub const SOURCES: [&str; 4] = ["app", "phone", "email", "visit"];
 
+/// Work done in a filing's transaction once the complaint is written.
+pub(crate) type Hook<'a> = Box<
+    dyn for<'t> FnOnce(
+            &'t DatabaseTransaction,
+            &'t complaint::Model,
+        ) -> futures_util::future::BoxFuture<'t, AppResult<()>>
+        + Send
+        + 'a,
+>;
+
+/// A hook from a closure (its signature inferred from this bound).
+pub(crate) fn hook<'a, F>(f: F) -> Hook<'a>
+where
+    F: for<'t> FnOnce(
+            &'t DatabaseTransaction,
+            &'t complaint::Model,
+        ) -> futures_util::future::BoxFuture<'t, AppResult<()>>
+        + Send
+        + 'a,
+{
+    Box::new(f)
+}
+
 /// A complaint as filed.
 #[derive(Debug, Clone, Default)]
 pub struct NewComplaint {
@@ -151,6 +174,17 @@ impl Complaints {
 
     /// Files a complaint: classified, numbered and assigned at once.
     pub async fn file(&self, by: &Author, new: NewComplaint) -> AppResult<complaint::Model> {
+        self.file_with(by, new, None).await
+    }
+
+    /// Files a complaint and runs `hook` in its transaction, after the
+    /// complaint is written (a paid service's order and its payment).
+    pub(crate) async fn file_with(
+        &self,
+        by: &Author,
+        new: NewComplaint,
+        hook: Option<Hook<'_>>,
+    ) -> AppResult<complaint::Model> {
         let text = new.text.trim().to_string();
         if text.chars().count() < 5 || text.chars().count() > 4000 {
             return Err(AppError::validation(
@@ -339,6 +373,9 @@ impl Complaints {
                 now,
             )
             .await?;
+        }
+        if let Some(hook) = hook {
+            hook(&txn, &row).await?;
         }
         let changes = serde_json::json!({ "after": &row });
         self.commit(txn, by, &row, ("complaint", row.id), changes, now)
@@ -830,6 +867,7 @@ impl Complaints {
             _ => {}
         }
         let after = am.update(&txn).await?;
+        crate::services_catalog::service::follow_work_order(&txn, &after, from, to, now).await?;
         let name = actor_name(by);
         let public = !matches!((from, to), (Status::Assigned, Status::Assigned));
         history(

@@ -655,7 +655,7 @@ impl Payments {
         })
     }
 
-    fn announce(&self, event: Event) {
+    pub(crate) fn announce(&self, event: Event) {
         if let Some(events) = &self.events {
             events.committed(vec![event]);
         }

@@ -86,6 +86,7 @@ pub struct Side {
     pub statement_import: String,
     pub complaint: String,
     pub complaint2: String,
+    pub paid_service: String,
 }
 
 async fn seed(app: &TestApp, name: &str) -> Side {
@@ -205,7 +206,17 @@ async fn seed(app: &TestApp, name: &str) -> Side {
             .to_string()
     };
     let (complaint, complaint2) = (file(account.clone()).await, file(account2.clone()).await);
+    let paid_service = app
+        .ok(
+            crate::paid_services::SAVE,
+            json!({ "input": { "organisationId": org, "code": "repair", "name": "Ремонт", "category": "plumbing", "unit": "час", "price": "900.00" } }),
+        )
+        .await["savePaidService"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     Side {
+        paid_service,
         statement_import,
         complaint,
         complaint2,
@@ -880,6 +891,34 @@ fn calls() -> BTreeMap<&'static str, Call> {
         "mutation($input: SaveStaffGroupInput!) { saveStaffGroup(input: $input) { id } }",
         |s, u| json!({ "input": { "organisationId": s.org, "kind": "CONTRACTOR", "name": format!("Подрядчик {u}") } }),
         None,
+        true,
+    );
+    add(
+        "Query.paidServices",
+        "query($org: ID!) { paidServices(organisationId: $org) { id price } }",
+        |s, _| json!({ "org": s.org }),
+        None,
+        true,
+    );
+    add(
+        "Query.serviceOrders",
+        "query($org: ID!) { serviceOrders(organisationId: $org) { id } }",
+        |s, _| json!({ "org": s.org }),
+        None,
+        true,
+    );
+    add(
+        "Mutation.savePaidService",
+        crate::paid_services::SAVE,
+        |s, u| json!({ "input": { "organisationId": s.org, "code": format!("svc-{u}"), "name": "Чистка вентиляции", "unit": "шт.", "price": "500.00" } }),
+        None,
+        true,
+    );
+    add(
+        "Mutation.orderPaidService",
+        "mutation($input: OrderPaidServiceInput!) { orderPaidService(input: $input) { order { id } } }",
+        |s, _| json!({ "input": { "serviceId": s.paid_service, "accountId": s.account } }),
+        Some(|s, _| json!({ "input": { "serviceId": s.paid_service, "accountId": s.account2 } })),
         true,
     );
     add(

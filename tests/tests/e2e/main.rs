@@ -15,6 +15,7 @@ mod events;
 mod files;
 mod http;
 mod import;
+mod paid_services;
 mod payments;
 mod readings;
 mod registry;
