@@ -44,6 +44,7 @@ pub mod resident_link;
 pub mod service;
 pub mod service_order;
 pub mod session;
+pub mod staff_task;
 pub mod statement_import;
 pub mod statement_line;
 pub mod tariff;

@@ -21,6 +21,7 @@ mod m20261207_000001_penalties;
 mod m20261208_000001_complaints;
 mod m20261209_000001_files;
 mod m20261210_000001_paid_services;
+mod m20261211_000001_staff_tasks;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000001_complaints::Migration),
             Box::new(m20261209_000001_files::Migration),
             Box::new(m20261210_000001_paid_services::Migration),
+            Box::new(m20261211_000001_staff_tasks::Migration),
         ]
     }
 }

@@ -36,6 +36,8 @@ use crate::registry::Registry;
 use crate::search::query::SearchQueryRoot;
 use crate::services_catalog::service::PaidServices;
 use crate::services_catalog::types::{PaidServicesMutation, PaidServicesQuery};
+use crate::staff::tasks::Tasks;
+use crate::staff::types::{TasksMutation, TasksQuery};
 
 #[derive(MergedObject, Default)]
 pub struct Query(
@@ -53,6 +55,7 @@ pub struct Query(
     ComplaintSetupQuery,
     FilesQuery,
     PaidServicesQuery,
+    TasksQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -68,6 +71,7 @@ pub struct Mutation(
     ComplaintSetupMutation,
     FilesMutation,
     PaidServicesMutation,
+    TasksMutation,
 );
 
 #[derive(MergedSubscription, Default)]
@@ -180,6 +184,7 @@ pub fn build_schema(deps: Deps) -> AppSchema {
         Some(deps.events.clone()),
     ))
     .data(deps.files)
+    .data(Tasks::new(deps.db.clone(), deps.clock.clone()))
     .data(deps.events)
     // Subscriptions keep a handle each: an Arc, not a copy.
     .data(std::sync::Arc::new(deps.auth.clone()))

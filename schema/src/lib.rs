@@ -22,6 +22,7 @@ pub mod readings;
 pub mod registry;
 pub mod search;
 pub mod services_catalog;
+pub mod staff;
 pub mod tenancy;
 pub mod tx;
 

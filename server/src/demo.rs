@@ -1451,6 +1451,53 @@ async fn demo_complaints(
             _ => {}
         }
     }
+    // Tasks: one for the engineer this week, one for the crew already late.
+    let (a, b) = match locale {
+        DemoLocale::Ru => (
+            "Проверить водостоки на кровле",
+            "Промыть стояки канализации",
+        ),
+        DemoLocale::PtBr => (
+            "Verificar as calhas do telhado",
+            "Limpar as colunas de esgoto",
+        ),
+        DemoLocale::En => ("Check the roof drains", "Flush the sewer risers"),
+    };
+    let now = chrono::Utc::now();
+    let tasks = schema::staff::tasks::Tasks::new(db.clone(), clock.clone());
+    tasks
+        .create(
+            &by("Mutation.createTask"),
+            schema::staff::tasks::TaskDraft {
+                organisation_id: org,
+                title: a.into(),
+                person: Some(engineer),
+                link: first_house.map(|h| ("house".to_string(), h)),
+                deadline: now + chrono::Duration::days(2),
+                remind_minutes: 240,
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(e)?;
+    schema::staff::tasks::Tasks::new(
+        db.clone(),
+        Arc::new(schema::clock::FixedClock(now - chrono::Duration::days(3))),
+    )
+    .create(
+        &by("Mutation.createTask"),
+        schema::staff::tasks::TaskDraft {
+            organisation_id: org,
+            title: b.into(),
+            group: Some(group.id),
+            link: first_house.map(|h| ("house".to_string(), h)),
+            deadline: now - chrono::Duration::days(1),
+            remind_minutes: 60,
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(e)?;
     Ok(filed)
 }
 

@@ -250,13 +250,15 @@ pub async fn start(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result
             }
         })
     };
-    // Late complaints are marked and escalated (every instance looks; one marks each).
+    // Late complaints are marked and escalated, tasks reminded and escalated
+    // (every instance looks; one marks each).
     let overdue = {
         let complaints = schema::complaints::service::Complaints::new(
             db.clone(),
             clock.clone(),
             Some(events.clone()),
         );
+        let tasks = schema::staff::tasks::Tasks::new(db.clone(), clock.clone());
         let every = std::time::Duration::from_secs(settings.overdue_check_secs);
         tokio::spawn(async move {
             let mut every = tokio::time::interval(every);
@@ -268,6 +270,17 @@ pub async fn start(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result
                     }
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "the overdue check failed"),
+                }
+                match schema::tenancy::as_system(tasks.sweep()).await {
+                    Ok((r, e)) if r + e > 0 => {
+                        tracing::info!(
+                            reminded = r,
+                            escalated = e,
+                            "task reminders and escalations recorded"
+                        )
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "the task check failed"),
                 }
             }
         })

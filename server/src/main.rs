@@ -6,10 +6,21 @@ use clap::Parser;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
     let cli = kvartal::cli::Cli::parse();
-    match kvartal::cli::run(cli).await {
+    // 8 MiB a worker: the GraphQL resolvers' futures nest deep (see .cargo/config.toml).
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(8 << 20)
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("kvartal: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(kvartal::cli::run(cli)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("kvartal: {e:#}");

@@ -12,6 +12,7 @@ import { BillingView, MyReceipts } from './receipts.js';
 import { PaymentsView, MyPayments } from './payments.js';
 import { ComplaintsBoard, MyWork, MyComplaints } from './complaints.js';
 import { ServicesView } from './services.js';
+import { TasksView } from './tasks.js';
 
 const PAGE = 50;
 
@@ -339,6 +340,7 @@ function App() {
     else if (section === 'audit' && oversees) view = html`<${AuditView} org=${org} i18n=${i18n} />`;
     else if (section === 'complaints' && dispatches) view = html`<${ComplaintsBoard} org=${org} i18n=${i18n} />`;
     else if (section === 'services' && takesOrders) view = html`<${ServicesView} org=${org} i18n=${i18n} canEdit=${keepsCatalogue} />`;
+    else if (section === 'tasks') view = html`<${TasksView} org=${org} me=${me} i18n=${i18n} canSet=${dispatches} oversees=${oversees} />`;
     else if (section === 'work' && works) view = html`<${MyWork} org=${org} me=${me} i18n=${i18n} />`;
     else if (section === 'readings' && readsReadings) view = html`<${ReadingsFeed} org=${org} i18n=${i18n} />`;
     else if (section === 'billing' && seesTariffs) view = html`<${BillingView} org=${org} i18n=${i18n} canRun=${bills} />`;
@@ -350,7 +352,7 @@ function App() {
   }
   return html`<header class="top">
       <a class="brand" href="#/">Kvartal</a>
-      <nav>${staff ? [tab('houses'), tab('premises'), tab('accounts'), dispatches && tab('complaints'), works && tab('work', t('myWork')), takesOrders && tab('services', t('paidServices')), readsReadings && tab('readings'), seesTariffs && tab('tariffs'), seesTariffs && tab('billing'), seesTariffs && tab('payments'), oversees && tab('staff'), oversees && tab('audit', t('auditLog'))]
+      <nav>${staff ? [tab('houses'), tab('premises'), tab('accounts'), dispatches && tab('complaints'), works && tab('work', t('myWork')), takesOrders && tab('services', t('paidServices')), tab('tasks'), readsReadings && tab('readings'), seesTariffs && tab('tariffs'), seesTariffs && tab('billing'), seesTariffs && tab('payments'), oversees && tab('staff'), oversees && tab('audit', t('auditLog'))]
         : [tab('my', t('myAccounts')), tab('receipts', t('myReceipts')), tab('payments', t('myPayments')), tab('complaints', t('myComplaints')), tab('meters', t('myMeters'))]}</nav>
       ${staff && org && html`<${SearchBox} org=${org} i18n=${i18n} />`}
       <span class="spacer"></span>

@@ -3,6 +3,12 @@ export const LOCALES = { en: 'English', ru: 'Русский', 'pt-BR': 'Portugu�
 
 const messages = {
   en: {
+    tasks: 'Tasks', tv_none: 'No tasks.', tv_title: 'Task', tv_description: 'Details', tv_deadline: 'Deadline', tv_status: 'Status', tv_note: 'Note',
+    tv_cancel: 'Cancel task', tv_overview: 'Everyone\'s tasks', tv_done30: 'Done (30 days)', tv_group: 'group', tv_new: 'New task', tv_remind: 'Remind before',
+    tv_set: 'Set the task', ts_OPEN: 'Open', ts_IN_PROGRESS: 'In progress', ts_DONE: 'Done', ts_CANCELLED: 'Cancelled',
+    tl_HOUSE: 'House', tl_PREMISES: 'Premises', tl_ACCOUNT: 'Account', tl_METER: 'Meter', tl_COMPLAINT: 'Complaint',
+    tv_in_past: 'The deadline must be in the future.', tv_not_yours: 'Only its assignee, whoever set it, or a manager moves this task.',
+    tv_one_assignee: 'Choose a person or a group.', tv_required: 'Say why.',
     paidServices: 'Paid services', edit: 'Edit', sv_add: 'Add a service', sv_code: 'Code', sv_unit: 'Unit', sv_price: 'Price',
     sv_housePrices: 'Own prices of houses', sv_addHousePrice: 'Add a house\'s price', sv_active: 'Offered now', sv_none: 'No paid services yet.',
     sv_unitDefault: 'pc', sv_deskOrder: 'Order at the desk', sv_note: 'Note (when, details)', sv_payment: 'Payment', sv_onReceipt: 'On the next receipt',
@@ -132,6 +138,12 @@ const messages = {
     m_password: 'password', m_passkey: 'passkey', m_email_code: 'e-mail code', m_join: 'joined',
   },
   ru: {
+    tasks: 'Задачи', tv_none: 'Задач нет.', tv_title: 'Задача', tv_description: 'Подробности', tv_deadline: 'Срок', tv_status: 'Состояние', tv_note: 'Примечание',
+    tv_cancel: 'Отменить задачу', tv_overview: 'Задачи сотрудников', tv_done30: 'Выполнено (30 дней)', tv_group: 'группа', tv_new: 'Новая задача', tv_remind: 'Напомнить за',
+    tv_set: 'Поставить задачу', ts_OPEN: 'Открыта', ts_IN_PROGRESS: 'В работе', ts_DONE: 'Выполнена', ts_CANCELLED: 'Отменена',
+    tl_HOUSE: 'Дом', tl_PREMISES: 'Помещение', tl_ACCOUNT: 'Лицевой счёт', tl_METER: 'Счётчик', tl_COMPLAINT: 'Заявка',
+    tv_in_past: 'Срок должен быть в будущем.', tv_not_yours: 'Задачу меняет исполнитель, поставивший её или руководитель.',
+    tv_one_assignee: 'Выберите сотрудника или группу.', tv_required: 'Укажите причину.',
     paidServices: 'Платные услуги', edit: 'Изменить', sv_add: 'Добавить услугу', sv_code: 'Код', sv_unit: 'Ед. изм.', sv_price: 'Цена',
     sv_housePrices: 'Свои цены домов', sv_addHousePrice: 'Добавить цену дома', sv_active: 'Предлагается', sv_none: 'Платных услуг пока нет.',
     sv_unitDefault: 'шт.', sv_deskOrder: 'Заказ в офисе', sv_note: 'Примечание (когда, подробности)', sv_payment: 'Оплата', sv_onReceipt: 'В следующей квитанции',
@@ -261,6 +273,12 @@ const messages = {
     m_password: 'пароль', m_passkey: 'ключ доступа', m_email_code: 'код по почте', m_join: 'подключение',
   },
   'pt-BR': {
+    tasks: 'Tarefas', tv_none: 'Nenhuma tarefa.', tv_title: 'Tarefa', tv_description: 'Detalhes', tv_deadline: 'Prazo', tv_status: 'Situação', tv_note: 'Observação',
+    tv_cancel: 'Cancelar tarefa', tv_overview: 'Tarefas da equipe', tv_done30: 'Concluídas (30 dias)', tv_group: 'grupo', tv_new: 'Nova tarefa', tv_remind: 'Lembrar antes',
+    tv_set: 'Criar a tarefa', ts_OPEN: 'Aberta', ts_IN_PROGRESS: 'Em andamento', ts_DONE: 'Concluída', ts_CANCELLED: 'Cancelada',
+    tl_HOUSE: 'Edifício', tl_PREMISES: 'Unidade', tl_ACCOUNT: 'Conta', tl_METER: 'Medidor', tl_COMPLAINT: 'Chamado',
+    tv_in_past: 'O prazo deve estar no futuro.', tv_not_yours: 'Só o responsável, quem criou ou um gestor altera esta tarefa.',
+    tv_one_assignee: 'Escolha uma pessoa ou um grupo.', tv_required: 'Diga o motivo.',
     paidServices: 'Serviços pagos', edit: 'Editar', sv_add: 'Adicionar serviço', sv_code: 'Código', sv_unit: 'Unidade', sv_price: 'Preço',
     sv_housePrices: 'Preços próprios dos edifícios', sv_addHousePrice: 'Adicionar preço de um edifício', sv_active: 'Oferecido agora', sv_none: 'Nenhum serviço pago ainda.',
     sv_unitDefault: 'un.', sv_deskOrder: 'Pedido no balcão', sv_note: 'Observação (quando, detalhes)', sv_payment: 'Pagamento', sv_onReceipt: 'No próximo boleto',

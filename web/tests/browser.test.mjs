@@ -577,3 +577,37 @@ test('a manager adds a paid service (a price of zero refused); the resident sees
   await residentContext.close();
   await managerContext.close();
 });
+
+test('a manager sets a task for the engineer on a house; the engineer does it; the manager sees it done in everyone\'s tasks', async () => {
+  const managerContext = await browser.newContext({ locale: 'en-US' });
+  await managerContext.addInitScript(() => localStorage.setItem('kvartal.locale', 'en'));
+  const manager = await managerContext.newPage();
+  await signIn(manager, 'manager@kvartal.demo');
+  await manager.click('[data-test=nav-tasks]');
+  await manager.locator('[data-test=new-task]').waitFor();
+  await manager.fill('[data-test=task-title]', 'Check the roof drains');
+  await manager.locator('[data-test=task-who] option', { hasText: 'Demo engineer' }).first().waitFor({ state: 'attached' });
+  const value = await manager.locator('[data-test=task-who] option', { hasText: 'Demo engineer' }).first().getAttribute('value');
+  await manager.selectOption('[data-test=task-who]', value);
+  await manager.selectOption('[data-test=task-house]', { index: 1 });
+  await manager.click('[data-test=task-save]');
+  await manager.locator('[data-test=task][data-title="Check the roof drains"]').waitFor();
+
+  const engineerContext = await browser.newContext({ locale: 'en-US', viewport: { width: 390, height: 844 } });
+  await engineerContext.addInitScript(() => localStorage.setItem('kvartal.locale', 'en'));
+  const engineer = await engineerContext.newPage();
+  await signIn(engineer, 'engineer@kvartal.demo');
+  await engineer.click('[data-test=nav-tasks]');
+  const task = engineer.locator('[data-test=task][data-title="Check the roof drains"]');
+  await task.waitFor();
+  await task.locator('[data-test=task-start]').click();
+  await engineer.locator('[data-test=task][data-title="Check the roof drains"][data-status=IN_PROGRESS]').waitFor();
+  await task.locator('[data-test=task-note]').fill('Two drains cleared');
+  await task.locator('[data-test=task-done]').click();
+  await engineer.locator('[data-test=task][data-title="Check the roof drains"][data-status=DONE]').waitFor();
+
+  await manager.reload();
+  await manager.locator('[data-test=load][data-name="Demo engineer"] [data-test=load-done]', { hasText: '1' }).waitFor();
+  await engineerContext.close();
+  await managerContext.close();
+});

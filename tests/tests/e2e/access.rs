@@ -87,6 +87,8 @@ pub struct Side {
     pub complaint: String,
     pub complaint2: String,
     pub paid_service: String,
+    pub task: String,
+    pub admin: String,
 }
 
 async fn seed(app: &TestApp, name: &str) -> Side {
@@ -215,7 +217,22 @@ async fn seed(app: &TestApp, name: &str) -> Side {
         .as_str()
         .unwrap()
         .to_string();
+    let admin = app.ok("{ me { id } }", json!({})).await["me"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let task = app
+        .ok(
+            "mutation($input: CreateTaskInput!) { createTask(input: $input) { id } }",
+            json!({ "input": { "organisationId": org, "title": "Осмотр кровли", "personId": admin, "deadline": "2030-01-01T09:00:00Z" } }),
+        )
+        .await["createTask"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     Side {
+        task,
+        admin,
         paid_service,
         statement_import,
         complaint,
@@ -890,6 +907,34 @@ fn calls() -> BTreeMap<&'static str, Call> {
         "Mutation.saveStaffGroup",
         "mutation($input: SaveStaffGroupInput!) { saveStaffGroup(input: $input) { id } }",
         |s, u| json!({ "input": { "organisationId": s.org, "kind": "CONTRACTOR", "name": format!("Подрядчик {u}") } }),
+        None,
+        true,
+    );
+    add(
+        "Query.staffTasks",
+        "query($org: ID!) { staffTasks(organisationId: $org) { id status } }",
+        |s, _| json!({ "org": s.org }),
+        None,
+        true,
+    );
+    add(
+        "Query.taskOverview",
+        "query($org: ID!) { taskOverview(organisationId: $org) { name open } }",
+        |s, _| json!({ "org": s.org }),
+        None,
+        true,
+    );
+    add(
+        "Mutation.createTask",
+        "mutation($input: CreateTaskInput!) { createTask(input: $input) { id } }",
+        |s, u| json!({ "input": { "organisationId": s.org, "title": format!("Задача {u}"), "personId": s.admin, "deadline": "2030-01-01T09:00:00Z" } }),
+        None,
+        true,
+    );
+    add(
+        "Mutation.updateTaskStatus",
+        "mutation($input: UpdateTaskStatusInput!) { updateTaskStatus(input: $input) { status } }",
+        |s, _| json!({ "input": { "id": s.task, "status": "IN_PROGRESS" } }),
         None,
         true,
     );

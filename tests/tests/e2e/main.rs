@@ -22,4 +22,5 @@ mod registry;
 mod search;
 mod sessions;
 mod statements;
+mod tasks;
 mod ws;
