@@ -10,9 +10,10 @@ import { ReadingsFeed, MyMeters } from './readings.js';
 import { TariffsView } from './billing.js';
 import { BillingView, MyReceipts } from './receipts.js';
 import { PaymentsView, MyPayments } from './payments.js';
-import { ComplaintsBoard, MyWork, MyComplaints } from './complaints.js';
+import { ComplaintsBoard, MyWork, MyComplaints, Documents } from './complaints.js';
 import { ServicesView } from './services.js';
 import { TasksView } from './tasks.js';
+import { ComplaintSetup } from './complaint_setup.js';
 
 const PAGE = 50;
 
@@ -233,7 +234,8 @@ function AccountCard({ id, i18n, staff }) {
     </dl></div>
     <h2>${t('meters')}</h2><${MetersTable} meters=${a.meters} i18n=${i18n} />
     <h2>${t('occupants')}</h2><${OccupantsTable} occupancies=${a.premises.occupancies} i18n=${i18n} />
-    ${staff && html`<${ResidentAccess} account=${a.id} i18n=${i18n} />`}`;
+    ${staff && html`<${ResidentAccess} account=${a.id} i18n=${i18n} />`}
+    <${Documents} ownerType="ACCOUNT" ownerId=${a.id} i18n=${i18n} canUpload=${staff} />`;
 }
 
 function PremisesCard({ id, i18n }) {
@@ -253,7 +255,7 @@ function PremisesCard({ id, i18n }) {
     <h2>${t('occupants')}</h2><${OccupantsTable} occupancies=${p.occupancies} i18n=${i18n} />`;
 }
 
-function PersonCard({ id, i18n }) {
+function PersonCard({ id, i18n, staff }) {
   const { t } = i18n;
   const { data, error } = useQuery(`query Person($id: ID!) { person(id: $id) { id fullName phones emails preferredChannel consentPersonalData
     accounts { id number premises { number house { address } } } occupancies { role share since until premises { id number house { address } } } } }`, { id }, [id]);
@@ -269,7 +271,8 @@ function PersonCard({ id, i18n }) {
     <h2>${t('premises')}</h2>
     <table><thead><tr><th>${t('address')}</th><th>${t('role')}</th><th class="num">${t('share')}</th></tr></thead>
     <tbody>${p.occupancies.map((o) => html`<tr><td><a href=${`#/premises/${o.premises.id}`}>${o.premises.house.address}, ${t('flat')} ${o.premises.number}</a></td>
-      <td>${t('role_' + o.role)}</td><td class="num">${o.share ?? '—'}</td></tr>`)}</tbody></table>`;
+      <td>${t('role_' + o.role)}</td><td class="num">${o.share ?? '—'}</td></tr>`)}</tbody></table>
+    <${Documents} ownerType="PERSON" ownerId=${p.id} i18n=${i18n} canUpload=${staff} />`;
 }
 
 function MyAccounts({ me, i18n }) {
@@ -329,7 +332,7 @@ function App() {
   if (section === 'security') view = html`<${Security} me=${me} i18n=${i18n} onOut=${signedOut} />`;
   else if (section === 'accounts' && id) view = html`<${AccountCard} id=${id} i18n=${i18n} staff=${staff} />`;
   else if (section === 'premises' && id) view = html`<${PremisesCard} id=${id} i18n=${i18n} />`;
-  else if (section === 'people' && id) view = html`<${PersonCard} id=${id} i18n=${i18n} />`;
+  else if (section === 'people' && id) view = html`<${PersonCard} id=${id} i18n=${i18n} staff=${staff} />`;
   else if (!staff && section === 'meters' && me.accounts.length) view = html`<${MyMeters} me=${me} i18n=${i18n} />`;
   else if (!staff && section === 'receipts' && me.accounts.length) view = html`<${MyReceipts} me=${me} i18n=${i18n} />`;
   else if (!staff && section === 'payments' && me.accounts.length) view = html`<${MyPayments} me=${me} i18n=${i18n} />`;
@@ -338,7 +341,12 @@ function App() {
   else if (org) {
     if (section === 'staff' && oversees) view = html`<${StaffView} org=${org} i18n=${i18n} canEdit=${roles.includes('ADMIN')} />`;
     else if (section === 'audit' && oversees) view = html`<${AuditView} org=${org} i18n=${i18n} />`;
-    else if (section === 'complaints' && dispatches) view = html`<${ComplaintsBoard} org=${org} i18n=${i18n} />`;
+    else if (section === 'complaints' && dispatches) {
+      const setup = route.params.get('tab') === 'setup';
+      view = html`<nav class="tabs"><a href="#/complaints" class=${setup ? '' : 'active'}>${t('cs_board')}</a>
+          <a href="#/complaints?tab=setup" class=${setup ? 'active' : ''} data-test="complaints-setup">${t('cs_settings')}</a></nav>
+        ${setup ? html`<${ComplaintSetup} org=${org} i18n=${i18n} canEdit=${oversees} />` : html`<${ComplaintsBoard} org=${org} i18n=${i18n} />`}`;
+    }
     else if (section === 'services' && takesOrders) view = html`<${ServicesView} org=${org} i18n=${i18n} canEdit=${keepsCatalogue} />`;
     else if (section === 'tasks') view = html`<${TasksView} org=${org} me=${me} i18n=${i18n} canSet=${dispatches} oversees=${oversees} />`;
     else if (section === 'work' && works) view = html`<${MyWork} org=${org} me=${me} i18n=${i18n} />`;

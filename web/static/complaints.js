@@ -349,3 +349,30 @@ function NewComplaint({ me, cats, i18n, onFiled }) {
     <button type="submit" disabled=${busy} data-test="c-submit">${t('c_send')}</button>
   </form>`;
 }
+
+// The documents (scans, photos) of an account or a person: listed, opened,
+// and for staff uploaded.
+export function Documents({ ownerType, ownerId, i18n, canUpload }) {
+  const { t } = i18n;
+  const [list, setList] = useState(null);
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const load = () => gql(`query($t: AttachmentOwner!, $id: ID!) { attachments(ownerType: $t, ownerId: $id) { id name url image size uploadedBy uploadedAt } }`,
+    { t: ownerType, id: ownerId }).then((d) => setList(d.attachments), setError);
+  useEffect(() => { load(); }, [ownerId]);
+  const upload = async (e) => {
+    setBusy(true);
+    try {
+      for (const f of e.target.files) await uploadAttachment(ownerType, ownerId, f);
+      setError(null); load();
+    } catch (err) { setError(err); }
+    e.target.value = '';
+    setBusy(false);
+  };
+  return html`<h2>${t('documents')}</h2>
+    ${list && list.length === 0 && html`<p class="muted">${t('doc_none')}</p>`}
+    ${list && list.length > 0 && html`<ul class="plain" data-test="documents">${list.map((a) => html`<li data-test="document">
+      <a href=${a.url} target="_blank" rel="noopener">${a.name}</a> <span class="muted">${Math.ceil(a.size / 1024)} KB · ${a.uploadedBy} · ${new Date(a.uploadedAt).toLocaleDateString(i18n.locale)}</span></li>`)}</ul>`}
+    ${canUpload && html`<label class="toolbar">${t('doc_add')} <input type="file" accept="image/*,application/pdf" multiple disabled=${busy} data-test="document-upload" onChange=${upload} /></label>`}
+    ${error && html`<p class="error" role="alert" data-test="document-error">${failure(error, t)}</p>`}`;
+}

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
-import { startServer, PASSWORD, api as call } from './server.mjs';
+import { startServer, PASSWORD, api as call, login } from './server.mjs';
 
 let server;
 let base;
@@ -610,4 +610,67 @@ test('a manager sets a task for the engineer on a house; the engineer does it; t
   await manager.locator('[data-test=load][data-name="Demo engineer"] [data-test=load-done]', { hasText: '1' }).waitFor();
   await engineerContext.close();
   await managerContext.close();
+});
+
+test('a manager adds a department with the electrician and routes electrical complaints to it; the next one goes there', async () => {
+  const context = await browser.newContext({ locale: 'en-US' });
+  await context.addInitScript(() => localStorage.setItem('kvartal.locale', 'en'));
+  const manager = await context.newPage();
+  await signIn(manager, 'manager@kvartal.demo');
+  await manager.click('[data-test=nav-complaints]');
+  await manager.click('[data-test=complaints-setup]');
+  await manager.locator('[data-test=complaint-setup]').waitFor();
+  await manager.click('[data-test=group-add]');
+  await manager.fill('[data-test=group-name]', 'Electricians');
+  await manager.locator('[data-test=group-member][data-name="Demo contractor"]').check();
+  await manager.click('[data-test=group-save]');
+  await manager.locator('[data-test=group]', { hasText: 'Electricians' }).waitFor();
+  await manager.click('[data-test=route-add]');
+  const route = manager.locator('[data-test=route]').last();
+  await route.locator('select').first().selectOption('electrical');
+  const target = await route.locator('[data-test=route-target] option', { hasText: 'Electricians' }).getAttribute('value');
+  await route.locator('[data-test=route-target]').selectOption(target);
+  await manager.fill('[data-test=reopen-days]', '10');
+  await manager.click('[data-test=setup-save]');
+  await manager.locator('[data-test=setup-saved]').waitFor();
+  assert.equal(await manager.inputValue('[data-test=reopen-days]'), '10');
+
+  // The next electrical complaint in the contractor's house goes to the department's member.
+  const token = await login(base, 'dispatcher@kvartal.demo');
+  const orgs = await api(token, `{ organisations { edges { node { id } } } }`);
+  const org = orgs.data.organisations.edges[0].node.id;
+  const hs = await api(token, `query($org: ID!) { houses(organisationId: $org, first: 10) { edges { node { id address } } } }`, { org });
+  const first = hs.data.houses.edges.map((e) => e.node).sort((a, b) => (a.address < b.address ? -1 : 1))[0];
+  const filed = await api(token, `mutation($input: FileComplaintInput!) { fileComplaint(input: $input) { complaint { category assigneeName } } }`,
+    { input: { houseId: first.id, text: 'В подъезде не горит свет, перегорела лампочка', source: 'PHONE', contact: 'Сосед' } });
+  assert.equal(filed.data?.fileComplaint.complaint.category, 'electrical', JSON.stringify(filed));
+  assert.equal(filed.data?.fileComplaint.complaint.assigneeName, 'Demo contractor', JSON.stringify(filed));
+  await context.close();
+});
+
+test('an accountant attaches a scan to an account; the account\'s resident opens it, a file of the wrong kind is refused in words', async () => {
+  const context = await browser.newContext({ locale: 'en-US' });
+  await context.addInitScript(() => localStorage.setItem('kvartal.locale', 'en'));
+  const staff = await context.newPage();
+  await signIn(staff, 'accountant@kvartal.demo');
+  const token = await login(base, 'resident@kvartal.demo');
+  const me = await api(token, '{ me { accounts { id } } }');
+  const account = me.data.me.accounts[0].id;
+  await staff.goto(`${base}/#/accounts/${account}`);
+  await staff.locator('[data-test=document-upload]').waitFor();
+  const bad = join(tmpdir(), 'contract.pdf.html');
+  writeFileSync(bad, '<html><script>alert(1)</script></html>');
+  await staff.setInputFiles('[data-test=document-upload]', bad);
+  assert.match(await staff.locator('[data-test=document-error]').innerText(), /Only JPEG, PNG or WebP photos and PDF scans/);
+  await staff.setInputFiles('[data-test=document-upload]', join(import.meta.dirname, '..', '..', 'tests', 'fixtures', 'photo.png'));
+  const doc = staff.locator('[data-test=document] a', { hasText: 'photo.png' });
+  await doc.waitFor();
+  const url = await doc.getAttribute('href');
+  // The resident of the account opens it with their own session; metadata gone.
+  const r = await fetch(base + url, { headers: { authorization: `Bearer ${token}` } });
+  assert.equal(r.status, 200);
+  assert.equal(r.headers.get('content-type'), 'image/png');
+  assert.equal(Buffer.from(await r.arrayBuffer()).includes('Ivan Ivanov'), false);
+  rmSync(bad, { force: true });
+  await context.close();
 });

@@ -471,6 +471,21 @@ impl Complaints {
                 target: if kind == "person" { RouteTarget::Person(target_id) } else { RouteTarget::Group(target_id) },
             });
         }
+        // Staff who serve the house: those of the whole organisation or of this house.
+        let serving: Vec<entities::membership::Model> = entities::membership::Entity::find()
+            .filter(entities::membership::Column::OrganisationId.eq(org))
+            .all(txn)
+            .await?
+            .into_iter()
+            .filter(|m| {
+                m.house_ids.trim().is_empty()
+                    || m.house_ids
+                        .split(',')
+                        .any(|h| h.trim() == house.to_string())
+            })
+            .collect();
+        let serves = |u: Uuid| serving.iter().any(|m| m.user_id == u);
+        // A group's members who serve the house (one limited to other houses would not see it).
         let mut members: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
         for r in txn
             .query_all_raw(q(
@@ -478,10 +493,13 @@ impl Complaints {
             ))
             .await?
         {
-            members
-                .entry(r.try_get("", "group_id")?)
-                .or_default()
-                .push(r.try_get("", "user_id")?);
+            let user: Uuid = r.try_get("", "user_id")?;
+            if serves(user) {
+                members
+                    .entry(r.try_get("", "group_id")?)
+                    .or_default()
+                    .push(user);
+            }
         }
         let open: HashMap<Uuid, u32> = complaint::Entity::find()
             .select_only()
@@ -504,26 +522,21 @@ impl Complaints {
             .into_iter()
             .filter_map(|(a, n)| a.map(|a| (a, n as u32)))
             .collect();
-        // The house's dispatchers: those of the whole organisation or of this house.
-        let mut dispatchers: Vec<Uuid> = entities::membership::Entity::find()
-            .filter(entities::membership::Column::OrganisationId.eq(org))
-            .all(txn)
-            .await?
-            .into_iter()
+        let mut dispatchers: Vec<Uuid> = serving
+            .iter()
             .filter(|m| {
                 m.roles
                     .split(',')
                     .any(|r| r.trim() == Role::Dispatcher.as_str())
             })
-            .filter(|m| {
-                m.house_ids.trim().is_empty()
-                    || m.house_ids
-                        .split(',')
-                        .any(|h| h.trim() == house.to_string())
-            })
             .map(|m| m.user_id)
             .collect();
         dispatchers.sort_by_key(|d| (open.get(d).copied().unwrap_or(0), *d));
+        // A person named for a house they do not serve is passed over.
+        rules.retain(|r| match r.target {
+            RouteTarget::Person(p) => serves(p),
+            RouteTarget::Group(_) => true,
+        });
         Ok(routing::route(
             category,
             house,
