@@ -116,6 +116,56 @@ function MoveDialog({ org, c, to, i18n, onDone, onCancel }) {
     </form></div>`;
 }
 
+// A card opened: everything about the complaint, its history (internal
+// entries too), its files, a comment (public or internal), the category corrected.
+function CardDetail({ id, org, i18n, onClose }) {
+  const { t, locale } = i18n;
+  const [c, setC] = useState(null);
+  const [cats, setCats] = useState([]);
+  const [text, setText] = useState('');
+  const [internal, setInternal] = useState(false);
+  const [error, setError] = useState(null);
+  const load = () => gql(`query($id: ID!) { complaint(id: $id) { ${FIELDS} attachments { id name url image }
+      history { kind fromStatus toStatus public text actor at } } }`, { id }).then((d) => setC(d.complaint), setError);
+  useEffect(() => {
+    load();
+    gql(`query($org: ID!) { complaintCategories(organisationId: $org) }`, { org }).then((d) => setCats(d.complaintCategories), () => {});
+  }, [id]);
+  const act = async (query, variables) => {
+    try { await gql(query, variables); setError(null); load(); } catch (err) { setError(err); }
+  };
+  if (!c) return null;
+  return html`<div class="dialog" role="dialog" aria-modal="true" data-test="card-detail" onClick=${(e) => e.target === e.currentTarget && onClose()}>
+    <div class="sheet">
+      <header class="toolbar"><h2>№${c.number} · ${t('cs_' + c.status)}</h2><span class="spacer"></span><button type="button" onClick=${onClose}>✕</button></header>
+      <p>${c.text}</p>
+      <dl class="facts">
+        <dt>${t('address')}</dt><dd>${c.address}</dd>
+        <dt>${t('c_contact')}</dt><dd>${c.contact} (${t('src_' + c.source)})</dd>
+        <dt>${t('c_category')}</dt><dd><select data-test="detail-category" value=${c.category ?? ''}
+          onChange=${(e) => act(`mutation($id: ID!, $c: String!) { reclassifyComplaint(id: $id, category: $c) { complaint { category } } }`, { id: c.id, c: e.target.value })}>
+          ${!c.category && html`<option value="">${t('cat_none')}</option>`}${cats.map((x) => html`<option value=${x}>${category(x, t)}</option>`)}</select>
+          <span class="muted"> ${t('cb_' + c.categoryBy)}</span></dd>
+        <dt>${t('cs_priority')}</dt><dd>${t('cp_' + c.priority)}</dd>
+        <dt>${t('c_assignee')}</dt><dd>${c.assigneeName ?? t('c_unassigned')}</dd>
+        <dt>${t('cs_react')}</dt><dd>${new Date(c.reactDue).toLocaleString(locale)}</dd>
+        <dt>${t('cs_resolve')}</dt><dd>${new Date(c.resolveDue).toLocaleString(locale)}</dd>
+      </dl>
+      <${Photos} list=${c.attachments} />
+      <ol class="history" data-test="detail-history">${c.history.map((h) => html`<li class=${h.public ? '' : 'internal'}>
+        <span class="muted">${new Date(h.at).toLocaleString(locale)} · ${h.actor}</span>
+        ${h.kind === 'status' || h.kind === 'filed' ? t('cs_' + (h.toStatus || 'NEW')) : t('ch_' + h.kind)}${h.text ? `: ${h.text}` : ''}
+        ${!h.public && html` <span class="tag">${t('c_internal')}</span>`}</li>`)}</ol>
+      <form onSubmit=${(e) => { e.preventDefault(); act(`mutation($input: CommentComplaintInput!) { commentComplaint(input: $input) { entry { kind } } }`,
+          { input: { id: c.id, text, public: !internal } }).then(() => setText('')); }}>
+        <label>${t('c_comment')} <textarea required data-test="detail-comment" value=${text} onInput=${(e) => setText(e.target.value)}></textarea></label>
+        <label><input type="checkbox" checked=${internal} onChange=${(e) => setInternal(e.target.checked)} data-test="detail-internal" /> ${t('c_internalHint')}</label>
+        <button type="submit" data-test="detail-send">${t('c_send')}</button>
+      </form>
+      ${error && html`<p class="error" role="alert">${failure(error, t)}</p>`}
+    </div></div>`;
+}
+
 // The dispatcher's board.
 export function ComplaintsBoard({ org, i18n }) {
   const { t } = i18n;
@@ -128,6 +178,7 @@ export function ComplaintsBoard({ org, i18n }) {
   const [moving, setMoving] = useState(null);
   const [drag, setDrag] = useState(null);
   const [note, setNote] = useState(null);
+  const [open, setOpen] = useState(null);
   const load = () => gql(`query($org: ID!) { complaints(organisationId: $org, first: 500) { ${FIELDS} } }`, { org })
     .then((d) => setList(d.complaints), setError);
   const reload = useReload(load);
@@ -182,7 +233,8 @@ export function ComplaintsBoard({ org, i18n }) {
         const late = OPEN.includes(c.status) && (c.overdue || new Date(c.resolveDue) < now);
         return html`<article class=${`card${late ? ' late' : ''}${c.emergency ? ' emergency' : ''}`} draggable="true" data-test="card" data-number=${c.number}
             onDragStart=${(e) => { e.dataTransfer.setData('text/plain', c.id); setDrag(c.id); }} onDragEnd=${() => setTimeout(() => setDrag(null), 0)}>
-          <header><strong>№${c.number}</strong> <span class="tag">${category(c.category, t)}</span>
+          <header><button type="button" class="link" data-test="card-open" onClick=${() => setOpen(c.id)}><strong>№${c.number}</strong></button>
+            <span class="tag">${category(c.category, t)}</span>
             ${c.emergency && html`<span class="tag warn">${t('c_emergency')}</span>`}</header>
           <p>${c.text.length > 140 ? c.text.slice(0, 140) + '…' : c.text}</p>
           <p class="muted">${c.address}</p>
@@ -195,7 +247,8 @@ export function ComplaintsBoard({ org, i18n }) {
       })}
     </section>`)}</div>
     ${moving && html`<${MoveDialog} org=${org} c=${moving.c} to=${moving.to} i18n=${i18n}
-      onDone=${() => { setMoving(null); load(); }} onCancel=${() => setMoving(null)} />`}`;
+      onDone=${() => { setMoving(null); load(); }} onCancel=${() => setMoving(null)} />`}
+    ${open && html`<${CardDetail} id=${open} org=${org} i18n=${i18n} onClose=${() => { setOpen(null); load(); }} />`}`;
 }
 
 // The engineer's work orders, sized for a phone.

@@ -503,6 +503,15 @@ test('a resident files a complaint with a photo; it is on the dispatcher\'s boar
   await dispatcher.fill('[data-test=c-filter-text]', 'капает на пол');
   assert.equal(await dispatcher.locator('[data-test=board] [data-test=card]').count(), 1);
   await dispatcher.fill('[data-test=c-filter-text]', '');
+  // The card opened: the dispatcher leaves an internal note, kept from the resident.
+  await card.locator('[data-test=card-open]').click();
+  await dispatcher.locator('[data-test=card-detail]').waitFor();
+  await dispatcher.fill('[data-test=detail-comment]', 'The engineer has the spare gasket');
+  await dispatcher.check('[data-test=detail-internal]');
+  await dispatcher.click('[data-test=detail-send]');
+  await dispatcher.locator('[data-test=detail-history] li.internal', { hasText: 'The engineer has the spare gasket' }).waitFor();
+  await dispatcher.click('[data-test=card-detail] header button');
+  await dispatcher.locator('[data-test=card-detail]').waitFor({ state: 'detached' });
 
   // The engineer starts it and finishes it with a photo of the work.
   const order = engineer.locator(`[data-test=work-order][data-number="${number}"]`);
@@ -522,6 +531,10 @@ test('a resident files a complaint with a photo; it is on the dispatcher\'s boar
     const imgs = [...document.querySelectorAll(`[data-test=my-complaint][data-number="${n}"] img`)];
     return imgs.length === 2 && imgs.every((i) => i.complete && i.naturalWidth > 0);
   }, number);
+  // The resident's history shows the work, not the staff's internal note.
+  await mine.locator('button.link').click();
+  await mine.locator('ol.history li', { hasText: 'Заменили прокладку' }).waitFor();
+  assert.equal((await mine.innerText()).includes('spare gasket'), false);
   await mine.locator('[data-test=rate-5]').click();
   await resident.locator(`[data-test=my-complaint][data-number="${number}"] [data-test=rate-5][aria-pressed=true]`).waitFor();
 
