@@ -334,6 +334,20 @@ fn insert_sql(table: &Table, rows: usize) -> String {
 
 /// `?` placeholders as PostgreSQL's `$1, $2, …`.
 /// `?` placeholders as PostgreSQL's `$1, $2, …`.
+/// A statement written with `?` placeholders, numbered for PostgreSQL.
+pub(crate) fn statement(
+    backend: sea_orm::DatabaseBackend,
+    sql: &str,
+    values: Vec<sea_orm::Value>,
+) -> sea_orm::Statement {
+    let sql = if backend == sea_orm::DatabaseBackend::Postgres {
+        numbered(sql)
+    } else {
+        sql.to_string()
+    };
+    sea_orm::Statement::from_sql_and_values(backend, sql, values)
+}
+
 pub(crate) fn numbered(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len() + 16);
     let mut n = 0;

@@ -78,14 +78,14 @@ pub async fn billing(
     result
 }
 
-/// A billed organisation: the generated registry imported, readings, the
-/// catalogue (six services a premises), a benefit category and settings.
-pub(crate) async fn setup(
+/// The bench organisation on a migrated database, its registry imported
+/// from the generated file.
+pub(crate) async fn organisation(
     label: &str,
     db: &DatabaseConnection,
     file: &std::path::Path,
     accounts: u64,
-) -> anyhow::Result<(Uuid, Billing)> {
+) -> anyhow::Result<entities::organisation::Model> {
     crate::db::migrate(db).await?;
     let clock: Arc<dyn schema::clock::Clock> = Arc::new(SystemClock);
     let registry = Registry::new(db.clone(), clock.clone());
@@ -121,6 +121,19 @@ pub(crate) async fn setup(
         "[{label}] set-up: {accounts} accounts imported in {:.1} s",
         started.elapsed().as_secs_f64()
     );
+    Ok(org)
+}
+
+/// A billed organisation: the generated registry imported, readings, the
+/// catalogue (six services a premises), a benefit category and settings.
+pub(crate) async fn setup(
+    label: &str,
+    db: &DatabaseConnection,
+    file: &std::path::Path,
+    accounts: u64,
+) -> anyhow::Result<(Uuid, Billing)> {
+    let clock: Arc<dyn schema::clock::Clock> = Arc::new(SystemClock);
+    let org = organisation(label, db, file, accounts).await?;
     let started = Instant::now();
     let readings = seed_readings(db, org.id).await?;
     println!(

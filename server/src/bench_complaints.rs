@@ -26,8 +26,6 @@ use schema::clock::SystemClock;
 use schema::complaints::classify;
 use schema::complaints::routing::{self, RoutingRule, Target};
 use schema::complaints::service::{Complaints, NewComplaint};
-use schema::registry::drafts::OrganisationDraft;
-use schema::registry::Registry;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -205,43 +203,10 @@ pub fn pure(n: usize) {
 
 async fn run_one(bench: &BenchDb, file: &std::path::Path, o: &Options) -> anyhow::Result<()> {
     let (db, label) = (&bench.db, bench.label);
-    crate::db::migrate(db).await?;
     let clock: Arc<dyn schema::clock::Clock> = Arc::new(SystemClock);
-    let registry = Registry::new(db.clone(), clock.clone());
-    let org = registry
-        .create_organisation(
-            &system("Mutation.createOrganisation"),
-            OrganisationDraft {
-                name: "Bench".into(),
-                currency: "RUB".into(),
-                locale: "ru".into(),
-                time_zone: "Europe/Moscow".into(),
-                legal_name: "ООО «УК Бенчмарк»".into(),
-                tax_id: "7701234567".into(),
-                bank_account: "40702810938000012345".into(),
-                bank_id: "044525225".into(),
-                bank_name: "ПАО Сбербанк".into(),
-            },
-        )
-        .await
-        .map_err(err)?
+    let org = crate::bench_billing::organisation(label, db, file, o.accounts)
+        .await?
         .id;
-    let started = Instant::now();
-    let report = registry
-        .import_registry(
-            &system("Mutation.importRegistry"),
-            org,
-            std::fs::File::open(file)?,
-            &|_| {},
-        )
-        .await
-        .map_err(err)?;
-    anyhow::ensure!(report.ok(), "the generated file did not import");
-    println!(
-        "[{label}] set-up: {} accounts imported in {:.1} s",
-        o.accounts,
-        started.elapsed().as_secs_f64()
-    );
 
     // Staff: a dispatcher, engineers in four departments routed by category.
     let auth = crate::local_auth(db, clock.clone());

@@ -8,9 +8,7 @@
 //! notifications issue sends what `notification_intents` holds.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, Statement,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::service::{self as svc, Complaints};
@@ -19,16 +17,6 @@ use crate::audit::{record_with, Author};
 use crate::auth::Role;
 use crate::bulk::{fetch_all, Cell};
 use crate::error::AppResult;
-
-fn stmt(txn: &DatabaseTransaction, sql: &str, values: Vec<sea_orm::Value>) -> Statement {
-    let backend = txn.get_database_backend();
-    let sql = if backend == sea_orm::DatabaseBackend::Postgres {
-        crate::bulk::numbered(sql)
-    } else {
-        sql.to_string()
-    };
-    Statement::from_sql_and_values(backend, sql, values)
-}
 
 /// Records that `users` are to be told `text` about an object.
 pub(crate) async fn intend(
@@ -41,8 +29,7 @@ pub(crate) async fn intend(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     for u in users {
-        txn.execute_raw(stmt(
-            txn,
+        txn.execute_raw(crate::bulk::statement(txn.get_database_backend(),
             "INSERT INTO notification_intents (id, organisation_id, kind, object_type, object_id, user_id, text, created_at) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             vec![
@@ -160,8 +147,8 @@ impl Complaints {
         let manager = to.first().copied();
         // Another instance may have marked it meanwhile: only one does.
         let marked = txn
-            .execute_raw(stmt(
-                &txn,
+            .execute_raw(crate::bulk::statement(
+                txn.get_database_backend(),
                 "UPDATE complaints SET overdue_at = ?, escalated_to = ?, updated_at = ? \
                  WHERE id = ? AND overdue_at IS NULL",
                 vec![now.into(), manager.into(), now.into(), id.into()],

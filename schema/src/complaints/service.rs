@@ -501,26 +501,10 @@ impl Complaints {
                     .push(user);
             }
         }
-        let open: HashMap<Uuid, u32> = complaint::Entity::find()
-            .select_only()
-            .column(complaint::Column::AssigneeId)
-            .column_as(complaint::Column::Id.count(), "n")
-            .filter(complaint::Column::OrganisationId.eq(org))
-            .filter(
-                complaint::Column::Status.is_in(
-                    Status::ALL
-                        .into_iter()
-                        .filter(|s| s.open())
-                        .map(Status::code),
-                ),
-            )
-            .filter(complaint::Column::AssigneeId.is_not_null())
-            .group_by(complaint::Column::AssigneeId)
-            .into_tuple::<(Option<Uuid>, i64)>()
-            .all(txn)
+        let open: HashMap<Uuid, u32> = open_counts(txn, org)
             .await?
             .into_iter()
-            .filter_map(|(a, n)| a.map(|a| (a, n as u32)))
+            .map(|(a, n)| (a, n as u32))
             .collect();
         let mut dispatchers: Vec<Uuid> = serving
             .iter()
@@ -653,27 +637,7 @@ impl Complaints {
             .filter(entities::membership::Column::OrganisationId.eq(org))
             .all(&self.db)
             .await?;
-        let open: HashMap<Uuid, i64> = complaint::Entity::find()
-            .select_only()
-            .column(complaint::Column::AssigneeId)
-            .column_as(complaint::Column::Id.count(), "n")
-            .filter(complaint::Column::OrganisationId.eq(org))
-            .filter(
-                complaint::Column::Status.is_in(
-                    Status::ALL
-                        .into_iter()
-                        .filter(|s| s.open())
-                        .map(Status::code),
-                ),
-            )
-            .filter(complaint::Column::AssigneeId.is_not_null())
-            .group_by(complaint::Column::AssigneeId)
-            .into_tuple::<(Option<Uuid>, i64)>()
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .filter_map(|(a, n)| a.map(|a| (a, n)))
-            .collect();
+        let open = open_counts(&self.db, org).await?;
         let mut out = Vec::new();
         for m in members {
             let serves = house.is_none_or(|h| {
@@ -1075,6 +1039,31 @@ pub(crate) fn actor_name(by: &Author) -> String {
     } else {
         by.principal.display_name.clone()
     }
+}
+
+/// Open complaints per assignee.
+async fn open_counts<C: ConnectionTrait>(conn: &C, org: Uuid) -> AppResult<HashMap<Uuid, i64>> {
+    Ok(complaint::Entity::find()
+        .select_only()
+        .column(complaint::Column::AssigneeId)
+        .column_as(complaint::Column::Id.count(), "n")
+        .filter(complaint::Column::OrganisationId.eq(org))
+        .filter(
+            complaint::Column::Status.is_in(
+                Status::ALL
+                    .into_iter()
+                    .filter(|s| s.open())
+                    .map(Status::code),
+            ),
+        )
+        .filter(complaint::Column::AssigneeId.is_not_null())
+        .group_by(complaint::Column::AssigneeId)
+        .into_tuple::<(Option<Uuid>, i64)>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .filter_map(|(a, n)| a.map(|a| (a, n)))
+        .collect())
 }
 
 pub(crate) fn event(c: &complaint::Model) -> NewEvent {

@@ -7,7 +7,7 @@
 
 use std::collections::HashSet;
 
-use sea_orm::{ConnectionTrait, DatabaseTransaction, Statement};
+use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 use super::classify::{self, Rule};
@@ -65,16 +65,6 @@ fn code_ok(c: &str) -> bool {
     (1..=40).contains(&c.len())
         && c.chars()
             .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_')
-}
-
-fn stmt(txn: &DatabaseTransaction, sql: &str, values: Vec<sea_orm::Value>) -> Statement {
-    let backend = txn.get_database_backend();
-    let sql = if backend == sea_orm::DatabaseBackend::Postgres {
-        crate::bulk::numbered(sql)
-    } else {
-        sql.to_string()
-    };
-    Statement::from_sql_and_values(backend, sql, values)
 }
 
 impl Complaints {
@@ -257,8 +247,7 @@ impl Complaints {
         let txn = crate::tx::begin_write(&self.db).await?;
         let o = sea_orm::Value::from(org);
         if let Some(d) = change.reopen_days {
-            txn.execute_raw(stmt(
-                &txn,
+            txn.execute_raw(crate::bulk::statement(txn.get_database_backend(),
                 "INSERT INTO complaint_settings (organisation_id, reopen_days, updated_at) VALUES (?, ?, ?) \
                  ON CONFLICT (organisation_id) DO UPDATE SET reopen_days = excluded.reopen_days, updated_at = excluded.updated_at",
                 vec![o.clone(), (d as i32).into(), now.into()],
@@ -266,15 +255,14 @@ impl Complaints {
             .await?;
         }
         if let Some(rules) = &change.rules {
-            txn.execute_raw(stmt(
-                &txn,
+            txn.execute_raw(crate::bulk::statement(
+                txn.get_database_backend(),
                 "DELETE FROM complaint_rules WHERE organisation_id = ?",
                 vec![o.clone()],
             ))
             .await?;
             for (i, r) in rules.iter().enumerate() {
-                txn.execute_raw(stmt(
-                    &txn,
+                txn.execute_raw(crate::bulk::statement(txn.get_database_backend(),
                     "INSERT INTO complaint_rules (id, organisation_id, category, locale, phrase, weight, emergency, position) \
                      VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     vec![
@@ -292,8 +280,8 @@ impl Complaints {
             }
         }
         if let Some(routes) = &change.routes {
-            txn.execute_raw(stmt(
-                &txn,
+            txn.execute_raw(crate::bulk::statement(
+                txn.get_database_backend(),
                 "DELETE FROM complaint_routes WHERE organisation_id = ?",
                 vec![o.clone()],
             ))
@@ -303,8 +291,7 @@ impl Complaints {
                     RouteTarget::Person(p) => ("person", p),
                     RouteTarget::Group(g) => ("group", g),
                 };
-                txn.execute_raw(stmt(
-                    &txn,
+                txn.execute_raw(crate::bulk::statement(txn.get_database_backend(),
                     "INSERT INTO complaint_routes (id, organisation_id, category, house_id, target_kind, target_id, position) \
                      VALUES (?, ?, ?, ?, ?, ?, ?)",
                     vec![
@@ -321,15 +308,14 @@ impl Complaints {
             }
         }
         if let Some(slas) = &change.slas {
-            txn.execute_raw(stmt(
-                &txn,
+            txn.execute_raw(crate::bulk::statement(
+                txn.get_database_backend(),
                 "DELETE FROM complaint_slas WHERE organisation_id = ?",
                 vec![o.clone()],
             ))
             .await?;
             for s in slas {
-                txn.execute_raw(stmt(
-                    &txn,
+                txn.execute_raw(crate::bulk::statement(txn.get_database_backend(),
                     "INSERT INTO complaint_slas (id, organisation_id, category, priority, react_hours, resolve_hours) \
                      VALUES (?, ?, ?, ?, ?, ?)",
                     vec![
@@ -415,15 +401,14 @@ impl Complaints {
         let now = self.clock.now();
         let o = sea_orm::Value::from(org);
         let txn = crate::tx::begin_write(&self.db).await?;
-        txn.execute_raw(stmt(
-            &txn,
+        txn.execute_raw(crate::bulk::statement(txn.get_database_backend(),
             "INSERT INTO staff_groups (id, organisation_id, kind, name, created_at) VALUES (?, ?, ?, ?, ?) \
              ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name",
             vec![id.into(), o.clone(), kind.into(), name.into(), now.into()],
         ))
         .await?;
-        txn.execute_raw(stmt(
-            &txn,
+        txn.execute_raw(crate::bulk::statement(
+            txn.get_database_backend(),
             "DELETE FROM staff_group_members WHERE organisation_id = ? AND group_id = ?",
             vec![o.clone(), id.into()],
         ))
@@ -432,8 +417,7 @@ impl Complaints {
         unique.sort();
         unique.dedup();
         for m in &unique {
-            txn.execute_raw(stmt(
-                &txn,
+            txn.execute_raw(crate::bulk::statement(txn.get_database_backend(),
                 "INSERT INTO staff_group_members (organisation_id, group_id, user_id) VALUES (?, ?, ?)",
                 vec![o.clone(), id.into(), (*m).into()],
             ))

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use entities::{account, complaint, paid_service, service_order};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -85,15 +85,6 @@ fn bad(field: impl Into<String>, reason: &'static str, message: impl Into<String
     }
 }
 
-fn stmt(backend: sea_orm::DatabaseBackend, sql: &str, values: Vec<sea_orm::Value>) -> Statement {
-    let sql = if backend == sea_orm::DatabaseBackend::Postgres {
-        crate::bulk::numbered(sql)
-    } else {
-        sql.to_string()
-    };
-    Statement::from_sql_and_values(backend, sql, values)
-}
-
 /// The period a receipt charges new things on: the month after the last
 /// closed one, or the current month when none is closed.
 async fn open_period(
@@ -102,7 +93,7 @@ async fn open_period(
     now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<String> {
     let closed: Option<String> = txn
-        .query_one_raw(stmt(
+        .query_one_raw(crate::bulk::statement(
             txn.get_database_backend(),
             "SELECT MAX(period) AS p FROM billing_periods WHERE organisation_id = ? AND status = 'closed'",
             vec![org.into()],
@@ -336,7 +327,7 @@ impl PaidServices {
             crate::registry::service::unique_as_conflict(e, "code", "another service has this code")
         })?;
         let backend = txn.get_database_backend();
-        txn.execute_raw(stmt(
+        txn.execute_raw(crate::bulk::statement(
             backend,
             "DELETE FROM paid_service_prices WHERE organisation_id = ? AND service_id = ?",
             vec![org.into(), saved.id.into()],
@@ -346,7 +337,7 @@ impl PaidServices {
         own.sort();
         own.dedup_by_key(|x| x.0);
         for (h, p) in &own {
-            txn.execute_raw(stmt(
+            txn.execute_raw(crate::bulk::statement(
                 backend,
                 "INSERT INTO paid_service_prices (organisation_id, service_id, house_id, price_minor) VALUES (?, ?, ?, ?)",
                 vec![org.into(), saved.id.into(), (*h).into(), (*p).into()],
