@@ -7,6 +7,7 @@ import { gql } from './api.js';
 import { follow } from './live.js';
 import { explain } from './auth.js';
 import { OrderService } from './services.js';
+import { accountByNumber } from './payments.js';
 
 export const STATUSES = ['NEW', 'ASSIGNED', 'IN_PROGRESS', 'WAITING_RESIDENT', 'WAITING_PARTS', 'DONE', 'CLOSED', 'REJECTED'];
 const OPEN = ['NEW', 'ASSIGNED', 'IN_PROGRESS', 'WAITING_RESIDENT', 'WAITING_PARTS'];
@@ -166,6 +167,52 @@ function CardDetail({ id, org, i18n, onClose }) {
     </div></div>`;
 }
 
+// A complaint taken by the dispatcher: from a call, an e-mail or a visit,
+// about an account (by its number) or a house's common areas.
+function TakeComplaint({ org, i18n, houses, onFiled }) {
+  const { t } = i18n;
+  const blank = () => ({ number: '', house: '', text: '', source: 'PHONE', contact: '', priority: 'NORMAL', category: '' });
+  const [f, setF] = useState(blank());
+  const [cats, setCats] = useState([]);
+  const [error, setError] = useState(null);
+  const [done, setDone] = useState(null);
+  useEffect(() => { gql(`query($org: ID!) { complaintCategories(organisationId: $org) }`, { org }).then((d) => setCats(d.complaintCategories), () => {}); }, [org]);
+  const set = (k) => (e) => setF({ ...f, [k]: e.target.value });
+  const save = async (e) => {
+    e.preventDefault();
+    setError(null); setDone(null);
+    try {
+      const input = { text: f.text, source: f.source, contact: f.contact, priority: f.priority, category: f.category || null };
+      if (f.number.trim()) {
+        const acc = await accountByNumber(org, f.number);
+        if (!acc) { setError(new Error(t('pay_noAccount'))); return; }
+        input.accountId = acc.id;
+      } else if (f.house) input.houseId = f.house;
+      const d = await gql(`mutation($input: FileComplaintInput!) { fileComplaint(input: $input) { complaint { number assigneeName } } }`, { input });
+      const c = d.fileComplaint.complaint;
+      setDone(t('c_taken').replace('{n}', c.number).replace('{who}', c.assigneeName ?? t('c_unassigned')));
+      setF(blank()); onFiled();
+    } catch (err) { setError(err); }
+  };
+  return html`<form class="panel" onSubmit=${save} data-test="take-complaint"><h2>${t('c_take')}</h2>
+    <div class="toolbar">
+      <label>${t('account')} <input data-test="take-account" value=${f.number} onInput=${set('number')} placeholder=${t('c_orHouse')} /></label>
+      <label>${t('tl_HOUSE')} <select value=${f.house} onChange=${set('house')} data-test="take-house"><option value="">—</option>
+        ${houses.map(([id, a]) => html`<option value=${id}>${a}</option>`)}</select></label>
+      <label>${t('c_source')} <select value=${f.source} onChange=${set('source')}>
+        ${['PHONE', 'EMAIL', 'VISIT'].map((x) => html`<option value=${x}>${t('src_' + x.toLowerCase())}</option>`)}</select></label>
+      <label>${t('cs_priority')} <select value=${f.priority} onChange=${set('priority')}>
+        ${['LOW', 'NORMAL', 'HIGH', 'EMERGENCY'].map((x) => html`<option value=${x}>${t('cp_' + x)}</option>`)}</select></label>
+      <label>${t('c_category')} <select value=${f.category} onChange=${set('category')}><option value="">${t('c_byRules')}</option>
+        ${cats.map((x) => html`<option value=${x}>${category(x, t)}</option>`)}</select></label>
+    </div>
+    <label>${t('c_what')}<textarea required minlength="5" data-test="take-text" value=${f.text} onInput=${set('text')}></textarea></label>
+    <label>${t('c_contact')} <input required data-test="take-contact" value=${f.contact} onInput=${set('contact')} placeholder=${t('c_contactHint')} /></label>
+    ${error && html`<p class="error" role="alert" data-test="take-error">${failure(error, t)}</p>`}
+    ${done && html`<p class="ok" role="status" data-test="take-done">${done}</p>`}
+    <button type="submit" data-test="take-submit">${t('c_send')}</button></form>`;
+}
+
 // The dispatcher's board.
 export function ComplaintsBoard({ org, i18n }) {
   const { t } = i18n;
@@ -179,6 +226,12 @@ export function ComplaintsBoard({ org, i18n }) {
   const [drag, setDrag] = useState(null);
   const [note, setNote] = useState(null);
   const [open, setOpen] = useState(null);
+  const [taking, setTaking] = useState(false);
+  const [allHouses, setAllHouses] = useState([]);
+  useEffect(() => {
+    gql(`query($org: ID!) { houses(organisationId: $org, first: 500) { edges { node { id address } } } }`, { org })
+      .then((d) => setAllHouses(d.houses.edges.map((e) => [e.node.id, e.node.address])), () => {});
+  }, [org]);
   const load = () => gql(`query($org: ID!) { complaints(organisationId: $org, first: 500) { ${FIELDS} } }`, { org })
     .then((d) => setList(d.complaints), setError);
   const reload = useReload(load);
@@ -215,6 +268,8 @@ export function ComplaintsBoard({ org, i18n }) {
   };
   return html`<h1>${t('complaints')} <${Live} status=${status} t=${t} />
       ${counts && html`<span class="badge warn" data-test="overdue-count">${t('c_late')}: ${counts.overdue}</span>`}</h1>
+    <div class="toolbar"><button type="button" data-test="take-open" onClick=${() => setTaking(!taking)}>${t('c_take')}</button></div>
+    ${taking && html`<${TakeComplaint} org=${org} i18n=${i18n} houses=${allHouses} onFiled=${load} />`}
     <div class="toolbar">
       <input type="search" placeholder=${t('c_search')} value=${filter.text} onInput=${set('text')} data-test="c-filter-text" />
       <select value=${filter.house} onChange=${set('house')} data-test="c-filter-house"><option value="">${t('allHouses')}</option>

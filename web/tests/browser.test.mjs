@@ -499,6 +499,15 @@ test('a resident files a complaint with a photo; it is on the dispatcher\'s boar
   assert.equal(await card.locator('[data-test=assignee-name]').innerText(), 'Demo engineer');
   assert.match(await card.locator('[data-test=sla]').innerText(), /left/);
   await dispatcher.waitForFunction((n) => Number(document.querySelector('[data-test=count-ASSIGNED]').innerText) === n, assignedBefore + 1);
+  // A call: the dispatcher takes it on the board; the rules find the category, the server assigns it.
+  await dispatcher.click('[data-test=take-open]');
+  await dispatcher.selectOption('[data-test=take-house]', { index: 1 });
+  await dispatcher.fill('[data-test=take-text]', 'Не работает лифт во втором подъезде');
+  await dispatcher.fill('[data-test=take-contact]', 'Соседка, +7 900 123-45-67');
+  await dispatcher.click('[data-test=take-submit]');
+  const taken = (await dispatcher.locator('[data-test=take-done]').innerText()).match(/№(\d+)/)[1];
+  await dispatcher.locator(`[data-test=column][data-status=ASSIGNED] [data-test=card][data-number="${taken}"]`).waitFor();
+  await dispatcher.click('[data-test=take-open]');
   // A filter narrows the board.
   await dispatcher.fill('[data-test=c-filter-text]', 'капает на пол');
   assert.equal(await dispatcher.locator('[data-test=board] [data-test=card]').count(), 1);
