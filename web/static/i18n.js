@@ -3,6 +3,7 @@ export const LOCALES = { en: 'English', ru: 'Русский', 'pt-BR': 'Portugu�
 
 const messages = {
   en: {
+    rd_photo: 'Photo of the meter (optional)',
     c_take: 'Take a complaint', c_orHouse: 'number (or choose a house)', c_source: 'How it came', c_byRules: 'by the rules', c_contactHint: 'Who and how to call back', c_taken: 'Complaint №{n} is filed and assigned to {who}.',
     c_contact: 'Contact', src_app: 'app', src_phone: 'phone', src_email: 'e-mail', src_visit: 'visit', cb_rules: 'by the rules', cb_resident: 'chosen by the resident', cb_dispatcher: 'set by the dispatcher', c_internal: 'internal', c_internalHint: 'Internal (staff only)',
     documents: 'Documents', doc_none: 'No documents.', doc_add: 'Attach a scan or a photo',
@@ -149,6 +150,7 @@ const messages = {
     m_password: 'password', m_passkey: 'passkey', m_email_code: 'e-mail code', m_join: 'joined',
   },
   ru: {
+    rd_photo: 'Фото счётчика (необязательно)',
     c_take: 'Принять заявку', c_orHouse: 'номер (или выберите дом)', c_source: 'Как поступила', c_byRules: 'по правилам', c_contactHint: 'Кто и как перезвонить', c_taken: 'Заявка №{n} принята и назначена: {who}.',
     c_contact: 'Контакт', src_app: 'приложение', src_phone: 'телефон', src_email: 'почта', src_visit: 'визит', cb_rules: 'по правилам', cb_resident: 'выбрал жилец', cb_dispatcher: 'указал диспетчер', c_internal: 'внутренний', c_internalHint: 'Внутренний (видят только сотрудники)',
     documents: 'Документы', doc_none: 'Документов нет.', doc_add: 'Прикрепить скан или фото',
@@ -295,6 +297,7 @@ const messages = {
     m_password: 'пароль', m_passkey: 'ключ доступа', m_email_code: 'код по почте', m_join: 'подключение',
   },
   'pt-BR': {
+    rd_photo: 'Foto do medidor (opcional)',
     c_take: 'Registrar chamado', c_orHouse: 'número (ou escolha o edifício)', c_source: 'Como chegou', c_byRules: 'pelas regras', c_contactHint: 'Quem e como retornar', c_taken: 'Chamado nº {n} registrado e atribuído a {who}.',
     c_contact: 'Contato', src_app: 'aplicativo', src_phone: 'telefone', src_email: 'e-mail', src_visit: 'visita', cb_rules: 'pelas regras', cb_resident: 'escolhida pelo morador', cb_dispatcher: 'definida pelo despachante', c_internal: 'interno', c_internalHint: 'Interno (só a equipe vê)',
     documents: 'Documentos', doc_none: 'Nenhum documento.', doc_add: 'Anexar digitalização ou foto',

@@ -4,8 +4,11 @@ import { html, useState, useEffect } from './vendor/htm-preact-standalone.module
 import { gql } from './api.js';
 import { explain } from './auth.js';
 import { follow } from './live.js';
+import { uploadAttachment } from './complaints.js';
 
-const READING = 'id meterId meterSerial resource unit address premisesNumber takenOn values consumption source authorName flagged flagReason reviewedAt rollover reason createdAt';
+// The live feed's rows (photos come after the reading, so the lists ask for them).
+const LIVE = 'id meterId meterSerial resource unit address premisesNumber takenOn values consumption source authorName flagged flagReason reviewedAt rollover reason createdAt';
+const READING = `${LIVE} photos { url name }`;
 
 // A refusal of a reading in the user's language.
 function refusal(error, t) {
@@ -37,7 +40,7 @@ export function ReadingsFeed({ org, i18n }) {
       const seen = new Map();
       [...review.readings.nodes, ...recent.readings.nodes].forEach((r) => seen.set(r.id, r));
       setRows([...seen.values()].sort(firstFlagged));
-      stop = follow(`subscription($org: ID!, $house: ID, $after: Int) { readingSubmitted(organisationId: $org, houseId: $house, after: $after) { eventId reading { ${READING} } } }`,
+      stop = follow(`subscription($org: ID!, $house: ID, $after: Int) { readingSubmitted(organisationId: $org, houseId: $house, after: $after) { eventId reading { ${LIVE} } } }`,
         { org, house: house || null }, {
           eventId: (d) => d.readingSubmitted.eventId,
           onEvent: (d) => setRows((old) => [d.readingSubmitted.reading, ...old.filter((r) => r.id !== d.readingSubmitted.reading.id)].sort(firstFlagged).slice(0, 300)),
@@ -67,7 +70,7 @@ export function ReadingsFeed({ org, i18n }) {
     <tbody>${rows.map((r) => html`<tr data-test="feed-row" class=${r.flagged && !r.reviewedAt ? 'flagged' : ''}>
       <td>${new Date(r.createdAt).toLocaleString(i18n.locale)}<br/><span class="muted">${date(r.takenOn)}</span></td>
       <td>${r.address}${r.premisesNumber ? `, ${t('flat')} ${r.premisesNumber}` : ''}</td>
-      <td>${r.meterSerial}<br/><span class="muted">${t('res_' + r.resource)}</span></td>
+      <td>${r.meterSerial}${r.photos?.length ? html` <a href=${r.photos[0].url} target="_blank" rel="noopener" data-test="reading-photo-link" title=${t('rd_photo')}>📷</a>` : ''}<br/><span class="muted">${t('res_' + r.resource)}</span></td>
       <td class="num">${r.values.map((v) => decimal(v)).join(' / ')} ${r.unit}</td>
       <td class="num">${r.consumption ? r.consumption.map((v) => decimal(v)).join(' / ') : '—'}${r.rollover ? html` <span class="badge">${t('rollover')}</span>` : ''}</td>
       <td>${t('src_' + r.source)} · ${r.authorName}${r.reason ? html`<br/><span class="muted">${r.reason}</span>` : ''}</td>
@@ -82,6 +85,7 @@ function MeterCard({ meter, org, house, i18n }) {
   const [values, setValues] = useState(Array(meter.zones).fill(''));
   const [error, setError] = useState(null);
   const [done, setDone] = useState(null);
+  const [photo, setPhoto] = useState(null);
   const load = () => gql(`query($m: ID!) { meterHistory(meterId: $m) { readings { ${READING} } periods { period consumption } } }`, { m: meter.id })
     .then((d) => setHistory(d.meterHistory), setError);
   useEffect(() => { load(); }, [meter.id]);
@@ -92,6 +96,9 @@ function MeterCard({ meter, org, house, i18n }) {
       const d = await gql(`mutation($input: SubmitReadingInput!) { submitReading(input: $input) { reading { ${READING} } } }`,
         { input: { meterId: meter.id, values: values.map((v) => v.trim().replace(',', '.')) } });
       setDone(d.submitReading.reading);
+      if (photo) await uploadAttachment('READING', d.submitReading.reading.id, photo);
+      setPhoto(null);
+      e.target.reset();
       setValues(Array(meter.zones).fill(''));
       load();
     } catch (err) { setError(err); }
@@ -104,6 +111,7 @@ function MeterCard({ meter, org, house, i18n }) {
     <form class="toolbar" onSubmit=${submit}>
       ${zoneNames.map((name, i) => html`<label>${name} <input data-test=${`reading-value-${i}`} inputmode="decimal" required value=${values[i]}
         onInput=${(e) => setValues(values.map((v, j) => (j === i ? e.target.value : v)))} /></label>`)}
+      <label>${t('rd_photo')} <input type="file" accept="image/*" capture="environment" data-test="reading-photo" onChange=${(e) => setPhoto(e.target.files[0] || null)} /></label>
       <button class="primary" data-test="submit-reading">${t('submitReading')}</button>
     </form>
     ${error && html`<p class="error" role="alert" data-test="reading-error">${refusal(error, t)}</p>`}

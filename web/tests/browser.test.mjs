@@ -251,6 +251,8 @@ test('a resident submits a reading and it appears on the dispatcher\'s live feed
   await card.locator('[data-test=reading-error]').waitFor();
   assert.match(await card.locator('[data-test=reading-error]').innerText(), /меньше предыдущего/);
   for (let i = 0; i < zones; i++) await card.locator(`[data-test=reading-value-${i}]`).fill('987654,5');
+  // With a photo of the meter.
+  await card.locator('[data-test=reading-photo]').setInputFiles(join(import.meta.dirname, '..', '..', 'tests', 'fixtures', 'photo-gps.jpg'));
   await card.locator('[data-test=submit-reading]').click();
   await card.locator('[data-test=reading-done]').waitFor();
 
@@ -259,6 +261,13 @@ test('a resident submits a reading and it appears on the dispatcher\'s live feed
   await row.first().waitFor();
   assert.match(await staff.locator('[data-test=feed-row]').first().innerText(), /987,654\.5/);
   assert.equal(await staff.locator('[data-test=feed-row]').count(), before + 1);
+  // The photo came after the reading: on the next load the row has it, and it opens.
+  await staff.reload();
+  const photo = staff.locator('[data-test=feed-row]', { hasText: serial }).filter({ hasText: '987,654.5' }).locator('[data-test=reading-photo-link]');
+  await photo.first().waitFor();
+  const shot = await staff.request.get(base + await photo.first().getAttribute('href'));
+  assert.equal(shot.status(), 200);
+  assert.equal(shot.headers()['content-type'], 'image/jpeg');
   await row.first().locator('[data-test=review]').click();
   await row.first().locator('[data-test=review]').waitFor({ state: 'detached' });
   await staffContext.close();

@@ -37,6 +37,21 @@ impl Reading {
     async fn id(&self) -> ID {
         id(self.0.id)
     }
+    /// Photos of the meter sent with it.
+    async fn photos(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+    ) -> async_graphql::Result<Vec<crate::files::types::Attachment>> {
+        let by = crate::auth::author(ctx, "Query.attachments")?;
+        let list = ctx
+            .data::<crate::files::service::Files>()?
+            .list(&by, crate::files::service::Owner::Reading, self.0.id)
+            .await?;
+        Ok(list
+            .into_iter()
+            .map(crate::files::types::Attachment)
+            .collect())
+    }
     async fn meter_id(&self) -> ID {
         id(self.0.meter_id)
     }
