@@ -616,14 +616,6 @@ impl Complaints {
             .map(|u| u.display_name))
     }
 
-    pub async fn address(&self, house: Uuid) -> AppResult<String> {
-        Ok(entities::house::Entity::find_by_id(house)
-            .one(&self.db)
-            .await?
-            .map(|h| h.address)
-            .unwrap_or_default())
-    }
-
     /// Staff who may take complaints of `house` (any house: the whole
     /// organisation's), least busy first: (id, name, roles, open complaints).
     pub async fn assignees(
@@ -759,24 +751,6 @@ impl Complaints {
             .count(&self.db)
             .await? as i64;
         Ok(Board { counts, overdue })
-    }
-
-    /// The history the caller may read: residents the public entries.
-    pub async fn history(
-        &self,
-        by: &Author,
-        c: &complaint::Model,
-    ) -> AppResult<Vec<complaint_history::Model>> {
-        let mut q = complaint_history::Entity::find()
-            .filter(complaint_history::Column::OrganisationId.eq(c.organisation_id))
-            .filter(complaint_history::Column::ComplaintId.eq(c.id));
-        if !staff_role(&by.principal, c.organisation_id, &Role::ALL) {
-            q = q.filter(complaint_history::Column::Public.eq(true));
-        }
-        Ok(q.order_by_asc(complaint_history::Column::CreatedAt)
-            .order_by_asc(complaint_history::Column::Id)
-            .all(&self.db)
-            .await?)
     }
 
     /// Moves a complaint (or reassigns it), as the workflow allows.

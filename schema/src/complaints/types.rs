@@ -12,6 +12,9 @@ use super::service::{Complaints, Move, NewComplaint};
 use super::sla::Priority;
 use super::workflow::Status;
 use crate::auth::author;
+use crate::registry::loaders::{self, RegistryLoader};
+
+type Loader = async_graphql::dataloader::DataLoader<RegistryLoader>;
 use crate::pagination::{opt_uuid, uuid};
 use crate::registry::mutation::InInput;
 
@@ -145,11 +148,16 @@ impl Complaint {
         let Some(a) = self.0.assignee_id else {
             return Ok(None);
         };
-        Ok(ctx.data::<Complaints>()?.user_name(a).await?)
+        ctx.data::<Loader>()?.load_one(loaders::UserName(a)).await
     }
     /// The house's one-line address.
     async fn address(&self, ctx: &Context<'_>) -> Result<String> {
-        Ok(ctx.data::<Complaints>()?.address(self.0.house_id).await?)
+        Ok(ctx
+            .data::<Loader>()?
+            .load_one(loaders::HouseId(self.0.house_id))
+            .await?
+            .map(|h| h.address)
+            .unwrap_or_default())
     }
     async fn source(&self) -> &str {
         &self.0.source
@@ -190,11 +198,13 @@ impl Complaint {
     }
     /// Photos and documents: the resident's and those of the work done.
     async fn attachments(&self, ctx: &Context<'_>) -> Result<Vec<crate::files::types::Attachment>> {
-        let by = author(ctx, "Query.attachments")?;
+        // Whoever sees the complaint sees its files (the attachments row too).
+        author(ctx, "Query.attachments")?.check(super::service::target(&self.0))?;
         let list = ctx
-            .data::<crate::files::service::Files>()?
-            .list(&by, crate::files::service::Owner::Complaint, self.0.id)
-            .await?;
+            .data::<Loader>()?
+            .load_one(loaders::FilesOf("complaint", self.0.id))
+            .await?
+            .unwrap_or_default();
         Ok(list
             .into_iter()
             .map(crate::files::types::Attachment)
@@ -203,8 +213,21 @@ impl Complaint {
     /// What happened to it, oldest first (residents: what is shown to them).
     async fn history(&self, ctx: &Context<'_>) -> Result<Vec<HistoryEntry>> {
         let by = author(ctx, "Query.complaint")?;
-        let list = ctx.data::<Complaints>()?.history(&by, &self.0).await?;
-        Ok(list.into_iter().map(HistoryEntry::from).collect())
+        let staff = super::service::staff_role(
+            &by.principal,
+            self.0.organisation_id,
+            &crate::auth::Role::ALL,
+        );
+        let list = ctx
+            .data::<Loader>()?
+            .load_one(loaders::HistoryOf(self.0.id))
+            .await?
+            .unwrap_or_default();
+        Ok(list
+            .into_iter()
+            .filter(|h| staff || h.public)
+            .map(HistoryEntry::from)
+            .collect())
     }
 }
 

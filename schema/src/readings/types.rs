@@ -42,11 +42,17 @@ impl Reading {
         &self,
         ctx: &async_graphql::Context<'_>,
     ) -> async_graphql::Result<Vec<crate::files::types::Attachment>> {
-        let by = crate::auth::author(ctx, "Query.attachments")?;
+        // Whoever sees the reading sees its photos (the attachments row too).
+        crate::auth::author(ctx, "Query.attachments")?.check(crate::auth::Target::Meter {
+            org: self.0.organisation_id,
+            house: self.0.house_id,
+            premises: self.0.premises_id,
+        })?;
         let list = ctx
-            .data::<crate::files::service::Files>()?
-            .list(&by, crate::files::service::Owner::Reading, self.0.id)
-            .await?;
+            .data::<async_graphql::dataloader::DataLoader<crate::registry::loaders::RegistryLoader>>()?
+            .load_one(crate::registry::loaders::FilesOf("reading", self.0.id))
+            .await?
+            .unwrap_or_default();
         Ok(list
             .into_iter()
             .map(crate::files::types::Attachment)

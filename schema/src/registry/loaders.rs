@@ -222,3 +222,83 @@ pub async fn visible_account(
     )?;
     Ok(crate::registry::types::Account(account))
 }
+
+/// A user's name as staff see it (complaint assignees).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct UserName(pub Uuid);
+/// A complaint's history, oldest first (the resolver keeps what the caller may read).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct HistoryOf(pub Uuid);
+/// The files of an object already shown to the caller: (`complaint` | `reading`, id).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct FilesOf(pub &'static str, pub Uuid);
+
+impl Loader<UserName> for RegistryLoader {
+    type Value = String;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[UserName]) -> Result<HashMap<UserName, Self::Value>, Self::Error> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let rows = entities::user::Entity::find()
+            .filter(entities::user::Column::Id.is_in(ids))
+            .all(&self.0.db)
+            .await
+            .map_err(err)?;
+        Ok(rows
+            .into_iter()
+            .map(|u| (UserName(u.id), u.display_name))
+            .collect())
+    }
+}
+
+impl Loader<HistoryOf> for RegistryLoader {
+    type Value = Vec<entities::complaint_history::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[HistoryOf],
+    ) -> Result<HashMap<HistoryOf, Self::Value>, Self::Error> {
+        use entities::complaint_history as h;
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let rows = h::Entity::find()
+            .filter(h::Column::ComplaintId.is_in(ids))
+            .order_by_asc(h::Column::CreatedAt)
+            .order_by_asc(h::Column::Id)
+            .all(&self.0.db)
+            .await
+            .map_err(err)?;
+        Ok(group(keys, rows, |r| Some(HistoryOf(r.complaint_id))))
+    }
+}
+
+impl Loader<FilesOf> for RegistryLoader {
+    type Value = Vec<entities::attachment::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[FilesOf]) -> Result<HashMap<FilesOf, Self::Value>, Self::Error> {
+        use entities::attachment as a;
+        let mut out: HashMap<FilesOf, Self::Value> =
+            keys.iter().map(|k| (*k, Vec::new())).collect();
+        for kind in ["complaint", "reading"] {
+            let ids: Vec<Uuid> = keys.iter().filter(|k| k.0 == kind).map(|k| k.1).collect();
+            if ids.is_empty() {
+                continue;
+            }
+            let rows = a::Entity::find()
+                .filter(a::Column::OwnerType.eq(kind))
+                .filter(a::Column::OwnerId.is_in(ids))
+                .order_by_asc(a::Column::CreatedAt)
+                .order_by_asc(a::Column::Id)
+                .all(&self.0.db)
+                .await
+                .map_err(err)?;
+            for r in rows {
+                if let Some(list) = out.get_mut(&FilesOf(kind, r.owner_id)) {
+                    list.push(r);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
