@@ -649,18 +649,20 @@ impl ComplaintsSubscription {
 
     /// Complaints as they are filed, moved, commented on: residents their own,
     /// staff their organisation's (their houses, when limited); one house with
-    /// `houseId`. `after`: resume after that event without a gap.
+    /// `houseId`, one assignee's (as assigned now) with `assigneeId`. `after`: resume after that event without a gap.
     async fn complaint_updated(
         &self,
         ctx: &Context<'_>,
         organisation_id: ID,
         house_id: Option<ID>,
+        assignee_id: Option<ID>,
         after: Option<i64>,
     ) -> Result<BoxStream<'static, ComplaintUpdate>> {
         const OP: &str = "Subscription.complaintUpdated";
         let p = crate::auth::principal(ctx)?;
         let org = uuid("organisationId", &organisation_id)?;
         let house = opt_uuid("houseId", house_id.as_ref())?;
+        let assignee = opt_uuid("assigneeId", assignee_id.as_ref())?;
         p.scope(OP, org)?;
         let events = ctx.data::<crate::events::Events>()?;
         let follow = crate::events::follow(events, org, after)
@@ -720,6 +722,9 @@ impl ComplaintsSubscription {
                                             .is_some_and(|r| r.accounts.contains(&a))
                                     });
                                 if !staff && !theirs {
+                                    continue;
+                                }
+                                if assignee.is_some() && c.assignee_id != assignee {
                                     continue;
                                 }
                                 let item = ComplaintUpdate {

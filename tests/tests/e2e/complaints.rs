@@ -168,6 +168,12 @@ db_test! {
         let p2 = me(&app.login_as("p2@example.org", &org, &["ENGINEER"], &[]).await).await;
         let (dispatcher_id, manager_id) = (me(&dispatcher).await, me(&manager).await);
 
+        // A plumber's own feed: only what is assigned to them.
+        let mut mine = connect(app, None).await;
+        init(&mut mine, dispatcher.token.as_deref()).await.unwrap();
+        send(&mut mine, json!({ "id": "m", "type": "subscribe", "payload": {
+            "query": "subscription($org: ID!, $a: ID) { complaintUpdated(organisationId: $org, assigneeId: $a) { number assigneeId } }",
+            "variables": { "org": org, "a": p1 } } })).await;
         // The dispatcher's board counts live.
         let mut ws = connect(app, None).await;
         assert_eq!(init(&mut ws, dispatcher.token.as_deref()).await.unwrap()["type"], "connection_ack");
@@ -223,6 +229,9 @@ db_test! {
         let mut want = vec![p1.clone(), p2.clone()];
         want.sort();
         assert_eq!(got, want);
+        // The plumber's own feed got theirs, not the other plumber's.
+        let m = next(&mut mine).await.unwrap();
+        assert_eq!(m["payload"]["data"]["complaintUpdated"]["assigneeId"], p1.as_str(), "{m}");
         // The lift has no route: the house's dispatcher; its own deadlines.
         let lift = file("Не работает лифт в первом подъезде").await;
         assert_eq!((lift["category"].clone(), lift["assigneeId"].clone()), (json!("lift"), json!(dispatcher_id)));
