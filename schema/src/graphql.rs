@@ -181,7 +181,6 @@ pub fn build_schema(deps: Deps) -> AppSchema {
             deps.clock.clone(),
             Some(deps.events.clone()),
         ),
-        Some(deps.events.clone()),
     ))
     .data(deps.files)
     .data(Tasks::new(deps.db.clone(), deps.clock.clone()))

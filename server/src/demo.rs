@@ -1364,7 +1364,6 @@ async fn demo_complaints(
         clock.clone(),
         complaints.clone(),
         schema::payments::Payments::new(db.clone(), clock.clone(), None),
-        None,
     );
     for (i, (code, name, unit, price)) in catalogue.into_iter().enumerate() {
         paid.save(

@@ -609,13 +609,6 @@ impl Complaints {
         Ok(out)
     }
 
-    pub async fn user_name(&self, id: Uuid) -> AppResult<Option<String>> {
-        Ok(entities::user::Entity::find_by_id(id)
-            .one(&self.db)
-            .await?
-            .map(|u| u.display_name))
-    }
-
     /// Staff who may take complaints of `house` (any house: the whole
     /// organisation's), least busy first: (id, name, roles, open complaints).
     pub async fn assignees(
@@ -630,6 +623,7 @@ impl Complaints {
             .all(&self.db)
             .await?;
         let open = open_counts(&self.db, org).await?;
+        let names = user_names(&self.db, members.iter().map(|m| m.user_id).collect()).await?;
         let mut out = Vec::new();
         for m in members {
             let serves = house.is_none_or(|h| {
@@ -645,7 +639,7 @@ impl Complaints {
             if !serves || roles.is_empty() {
                 continue;
             }
-            let name = self.user_name(m.user_id).await?.unwrap_or_default();
+            let name = names.get(&m.user_id).cloned().unwrap_or_default();
             out.push((
                 m.user_id,
                 name,
@@ -1013,6 +1007,20 @@ pub(crate) fn actor_name(by: &Author) -> String {
     } else {
         by.principal.display_name.clone()
     }
+}
+
+/// Users' names as staff see them, in one query.
+pub(crate) async fn user_names<C: ConnectionTrait>(
+    conn: &C,
+    ids: Vec<Uuid>,
+) -> AppResult<HashMap<Uuid, String>> {
+    Ok(entities::user::Entity::find()
+        .filter(entities::user::Column::Id.is_in(ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.display_name))
+        .collect())
 }
 
 /// Open complaints per assignee.

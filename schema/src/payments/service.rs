@@ -175,7 +175,8 @@ impl Payments {
         Self { db, clock, events }
     }
 
-    async fn account(&self, by: &Author, id: Uuid) -> AppResult<account::Model> {
+    /// An account the caller may act on.
+    pub(crate) async fn account(&self, by: &Author, id: Uuid) -> AppResult<account::Model> {
         let a = account::Entity::find_by_id(id)
             .one(&self.db)
             .await?

@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use entities::{account, complaint, paid_service, service_order};
+use entities::{complaint, paid_service, service_order};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
     EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -28,7 +28,6 @@ use crate::clock::Clock;
 use crate::complaints::service::{Complaints, NewComplaint};
 use crate::complaints::workflow::Status;
 use crate::error::{AppError, AppResult};
-use crate::events::Events;
 use crate::payments::service::{NewPayment, Payments};
 
 /// At most 100 000 000 (in minor units).
@@ -74,7 +73,6 @@ pub struct PaidServices {
     clock: Arc<dyn Clock>,
     complaints: Complaints,
     payments: Payments,
-    events: Option<Events>,
 }
 
 fn bad(field: impl Into<String>, reason: &'static str, message: impl Into<String>) -> AppError {
@@ -164,14 +162,12 @@ impl PaidServices {
         clock: Arc<dyn Clock>,
         complaints: Complaints,
         payments: Payments,
-        events: Option<Events>,
     ) -> Self {
         Self {
             db,
             clock,
             complaints,
             payments,
-            events,
         }
     }
 
@@ -372,15 +368,7 @@ impl PaidServices {
         by: &Author,
         o: NewOrder,
     ) -> AppResult<(service_order::Model, complaint::Model)> {
-        let acc = account::Entity::find_by_id(o.account_id)
-            .one(&self.db)
-            .await?
-            .ok_or_else(|| AppError::not_found("account"))?;
-        by.check(Target::Account {
-            org: acc.organisation_id,
-            house: acc.house_id,
-            id: acc.id,
-        })?;
+        let acc = self.payments.account(by, o.account_id).await?;
         let org = acc.organisation_id;
         let s = paid_service::Entity::find_by_id(o.service_id)
             .one(&self.db)
@@ -542,7 +530,6 @@ impl PaidServices {
         for e in announce {
             self.payments.announce(e);
         }
-        let _ = &self.events;
         Ok((row, c))
     }
 

@@ -395,16 +395,19 @@ impl Tasks {
         .await?
         .into_iter()
         .collect();
+        let people = crate::complaints::service::user_names(
+            &self.db,
+            loads
+                .values()
+                .filter(|l| l.kind == "person")
+                .map(|l| l.id)
+                .collect(),
+        )
+        .await?;
         let mut out: Vec<Load> = Vec::new();
         for (_, mut l) in loads {
-            l.name = match l.kind {
-                "group" => names.get(&l.id).cloned().unwrap_or_default(),
-                _ => entities::user::Entity::find_by_id(l.id)
-                    .one(&self.db)
-                    .await?
-                    .map(|u| u.display_name)
-                    .unwrap_or_default(),
-            };
+            let of = if l.kind == "group" { &names } else { &people };
+            l.name = of.get(&l.id).cloned().unwrap_or_default();
             out.push(l);
         }
         out.sort_by(|a, b| {
