@@ -96,7 +96,13 @@ impl AppError {
             Self::Forbidden { .. } => "FORBIDDEN",
             Self::RateLimited { .. } => "RATE_LIMITED",
             Self::InvalidCredentials { .. } => "INVALID_CREDENTIALS",
-            Self::Unavailable { .. } => "UNAVAILABLE",
+            // Named after what is down, so a client or a probe can tell.
+            Self::Unavailable { what, .. } => match *what {
+                "database" => "DATABASE_UNAVAILABLE",
+                "sessions" => "SESSIONS_UNAVAILABLE",
+                "bus" => "BUS_UNAVAILABLE",
+                _ => "UNAVAILABLE",
+            },
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -129,7 +135,62 @@ impl AppError {
 
 impl From<sea_orm::DbErr> for AppError {
     fn from(err: sea_orm::DbErr) -> Self {
-        Self::Internal(err.to_string())
+        match database_down(&err) {
+            Some(message) => {
+                tracing::error!(error = %err, "the database failed");
+                Self::Unavailable {
+                    what: "database",
+                    message: message.into(),
+                }
+            }
+            None => Self::Internal(err.to_string()),
+        }
+    }
+}
+
+/// Why the database cannot serve, in words for the user, when an error says
+/// it is down, full or read-only rather than that a query was wrong.
+pub fn database_down(err: &sea_orm::DbErr) -> Option<&'static str> {
+    use sea_orm::{ConnAcquireErr, DbErr, RuntimeErr};
+    let sqlx = match err {
+        DbErr::ConnectionAcquire(ConnAcquireErr::Timeout) => {
+            return Some("the database does not answer: no connection became free in time")
+        }
+        DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed) | DbErr::Conn(_) => {
+            return Some("the database is not reachable")
+        }
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        _ => return None,
+    };
+    use sea_orm::sqlx::Error;
+    match sqlx.as_ref() {
+        Error::PoolTimedOut => {
+            Some("the database does not answer: no connection became free in time")
+        }
+        Error::PoolClosed | Error::WorkerCrashed | Error::Io(_) | Error::Tls(_) => {
+            Some("the database is not reachable")
+        }
+        Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            // SQLite's extended codes keep the primary one in the low byte.
+            let sqlite = code.parse::<i64>().ok().map(|c| c & 0xff);
+            match (sqlite, code.as_ref()) {
+                (Some(13), _) | (_, "53100") => Some("the database cannot write: its disk is full"),
+                (Some(8), _) | (_, "25006") => {
+                    Some("the database cannot write: its storage is read-only")
+                }
+                (Some(10), _) | (_, "58030") => {
+                    Some("the database cannot read or write its storage (an I/O error)")
+                }
+                (Some(14), _) => Some("the database cannot open its file"),
+                (_, "53300") | (_, "57P01") | (_, "57P02") | (_, "57P03") => {
+                    Some("the database is not accepting connections")
+                }
+                (_, c) if c.starts_with("08") => Some("the database is not reachable"),
+                _ => None,
+            }
+        }
+        _ => None,
     }
 }
 

@@ -8,6 +8,9 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, Databa
 
 use crate::config::Settings;
 
+/// Longest wait for a pooled connection.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
 pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
     let url = settings.database_url();
     if settings.database_url.is_none() {
@@ -26,8 +29,10 @@ pub async fn connect_url(url: &str, max_connections: u32) -> anyhow::Result<Data
     options
         .max_connections(max_connections)
         .min_connections(1)
-        .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(30))
+        .connect_timeout(Duration::from_secs(5))
+        // A request waits this long for a connection, then hears that the
+        // database does not answer (503), instead of hanging.
+        .acquire_timeout(ACQUIRE_TIMEOUT)
         .sqlx_logging(false);
     // Per connection: WAL lets readers work while the one writer writes; NORMAL sync is
     // safe with WAL; a writer waits for the lock instead of failing at once.
@@ -46,6 +51,25 @@ pub async fn connect_url(url: &str, max_connections: u32) -> anyhow::Result<Data
             // Rows come from the connection's own thread: a larger buffer lets it run
             // ahead of the task that reads them instead of waking it for each row.
             .row_buffer_size(4096)
+    });
+    // A connection whose transaction failed to end (a COMMIT or ROLLBACK that
+    // hit a full or read-only disk) may still be inside it, holding the write
+    // lock, or out of step with the driver's count of open transactions: its
+    // next "transaction" would be a savepoint that commits nothing while the
+    // caller is told it did. Such a connection is closed, never reused.
+    options.map_sqlx_sqlite_pool_opts(|o| {
+        o.after_release(|conn, _| {
+            Box::pin(async move {
+                use sea_orm::sqlx::Connection as _;
+                // The queued rollback of a dropped transaction runs first.
+                conn.ping().await?;
+                if conn.is_in_transaction() {
+                    tracing::warn!("a database connection left inside a failed transaction is closed");
+                    return Ok(false);
+                }
+                Ok(true)
+            })
+        })
     });
     // Row-level security: each connection shows what the task that takes it may
     // see (schema::tenancy), set when it is opened and each time it is handed out.

@@ -29,9 +29,6 @@ use crate::web;
 
 pub const MAX_JSON_BODY: usize = 1024 * 1024;
 pub const MAX_UPLOAD_BODY: usize = 64 * 1024 * 1024;
-/// Most aliased fields in one document: aliases let one request repeat an
-/// expensive field (or a login) many times.
-pub const MAX_ALIASES: usize = 30;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -87,6 +84,17 @@ pub fn error_response(status: StatusCode, code: &str, message: &str) -> Response
     });
     (
         status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// A document refused before it runs: 400, naming the limit.
+pub fn refused(refusal: &crate::limits::Refusal) -> Response {
+    let body = serde_json::json!({ "errors": [refusal.to_json()] });
+    (
+        StatusCode::BAD_REQUEST,
         [(header::CONTENT_TYPE, "application/json")],
         body.to_string(),
     )
@@ -177,19 +185,13 @@ async fn execute(
     mut request: async_graphql::Request,
     ctx: RequestCtx,
 ) -> Response {
-    // Parsed once here; the executor reuses the parsed document.
-    let (first_name, aliases) = match request.parsed_query() {
-        Ok(doc) => (first_operation_name(doc), too_many_aliases(doc)),
-        Err(_) => (None, None),
-    };
-    let operation = request.operation_name.clone().or(first_name);
-    if let Some(count) = aliases {
-        return error_response(
-            StatusCode::BAD_REQUEST,
-            "TOO_MANY_ALIASES",
-            &format!("the document has {count} aliases; at most {MAX_ALIASES} are allowed"),
-        );
+    // Nesting before the parser sees the text; parsed once here, and the
+    // executor reuses the parsed document.
+    if let Err(refusal) = crate::limits::check(&mut request) {
+        return refused(&refusal);
     }
+    let first_name = request.parsed_query().ok().and_then(first_operation_name);
+    let operation = request.operation_name.clone().or(first_name);
     let request_id = ctx.meta.request_id.clone();
     let started = Instant::now();
     let run = schema::graphql::execute(&state.schema, &state.registry, request, ctx);
@@ -221,44 +223,6 @@ async fn execute(
         header::HeaderValue::from_static("no-store"),
     );
     r
-}
-
-/// Counts aliased fields (through fragments too); `Some(n)` when over the limit.
-fn too_many_aliases(doc: &async_graphql::parser::types::ExecutableDocument) -> Option<usize> {
-    use async_graphql::parser::types::{Selection, SelectionSet};
-    fn count(
-        set: &SelectionSet,
-        doc: &async_graphql::parser::types::ExecutableDocument,
-        depth: usize,
-        n: &mut usize,
-    ) {
-        if depth > 32 || *n > MAX_ALIASES {
-            return;
-        }
-        for item in &set.items {
-            match &item.node {
-                Selection::Field(f) => {
-                    if f.node.alias.is_some() {
-                        *n += 1;
-                    }
-                    count(&f.node.selection_set.node, doc, depth + 1, n);
-                }
-                Selection::InlineFragment(f) => {
-                    count(&f.node.selection_set.node, doc, depth + 1, n)
-                }
-                Selection::FragmentSpread(s) => {
-                    if let Some(frag) = doc.fragments.get(&s.node.fragment_name.node) {
-                        count(&frag.node.selection_set.node, doc, depth + 1, n);
-                    }
-                }
-            }
-        }
-    }
-    let mut n = 0;
-    for (_, op) in doc.operations.iter() {
-        count(&op.node.selection_set.node, doc, 0, &mut n);
-    }
-    (n > MAX_ALIASES).then_some(n)
 }
 
 /// The name of the document's first operation, for metrics when the client sent no
@@ -308,6 +272,10 @@ async fn graphql_get(State(state): State<AppState>, request: Request) -> Respons
             )
         }
     };
+    // The parser is recursive: the text's nesting is bounded before it parses.
+    if let Err(refusal) = crate::limits::check_text(&gql.query) {
+        return refused(&refusal);
+    }
     // Only queries run from GET: a link or an <img> must never change anything.
     let wanted_name = gql.operation_name.clone();
     match gql.parsed_query() {

@@ -13,6 +13,7 @@ pub mod db;
 pub mod demo;
 pub mod files;
 pub mod http;
+pub mod limits;
 pub mod metrics;
 pub mod receipts;
 pub mod reports;

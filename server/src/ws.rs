@@ -12,6 +12,7 @@
 //! closes with 4403.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -113,7 +114,14 @@ async fn serve(mut socket: WebSocket, state: AppState, cookie: Option<String>, m
                 return;
             }
             msg = socket.recv() => {
-                let Some(Ok(msg)) = msg else { return };
+                let msg = match msg {
+                    Some(Ok(msg)) => msg,
+                    Some(Err(e)) if too_large(&e) => {
+                        let _ = socket.send(close(1009, "Message too big")).await;
+                        return;
+                    }
+                    _ => return,
+                };
                 let Message::Text(raw) = msg else {
                     if matches!(msg, Message::Close(_)) { return; }
                     continue;
@@ -172,6 +180,10 @@ async fn serve(mut socket: WebSocket, state: AppState, cookie: Option<String>, m
     // subscription one per event. Each stream ends with `None` (then `complete`).
     let mut running: SelectAll<Abortable<Operation>> = SelectAll::new();
     let mut handles: HashMap<String, AbortHandle> = HashMap::new();
+    // A check of the session runs beside the operations, never inside this
+    // loop's handlers: an operation stopped half-way through a query would keep
+    // its pooled connection while the check waits for another.
+    let mut checking: Option<Pin<Box<dyn Future<Output = bool> + Send>>> = None;
     loop {
         tokio::select! {
             ended = endings.recv() => {
@@ -179,19 +191,28 @@ async fn serve(mut socket: WebSocket, state: AppState, cookie: Option<String>, m
                     Ok(user) => user == principal.user_id,
                     Err(_) => true,
                 };
-                if relevant && !still_valid(&state, &token).await {
-                    let _ = socket.send(close(4403, "Session ended")).await;
-                    return;
+                if relevant && checking.is_none() {
+                    checking = Some(Box::pin(session_check(state.clone(), token.clone())));
                 }
             }
             _ = check.tick() => {
-                if !still_valid(&state, &token).await {
+                if checking.is_none() {
+                    checking = Some(Box::pin(session_check(state.clone(), token.clone())));
+                }
+            }
+            holds = async { match checking.as_mut() { Some(c) => c.await, None => std::future::pending().await } }, if checking.is_some() => {
+                checking = None;
+                if !holds {
                     let _ = socket.send(close(4403, "Session ended")).await;
                     return;
                 }
             }
             Some((id, item)) = running.next(), if !running.is_empty() => {
                 let Some(handle) = handles.get(&id) else { continue };
+                if matches!(item, Some(Step::SessionEnded)) {
+                    let _ = socket.send(close(4403, "Session ended")).await;
+                    return;
+                }
                 let (out, done) = match item {
                     Some(Step::First(response)) if response.data == async_graphql::Value::Null && !response.errors.is_empty() => {
                         let errors = serde_json::to_value(&response.errors).unwrap_or(Value::Null);
@@ -199,6 +220,7 @@ async fn serve(mut socket: WebSocket, state: AppState, cookie: Option<String>, m
                     }
                     Some(Step::First(response) | Step::Next(response)) => (Some(next_message(&id, &serde_json::to_string(&response).unwrap_or_else(|_| "null".into()))), false),
                     Some(Step::Rendered(payload)) => (Some(next_message(&id, &payload)), false),
+                    Some(Step::SessionEnded) => (None, true),
                     None => (Some(text(json!({ "id": id, "type": "complete" }))), true),
                 };
                 if done {
@@ -206,15 +228,24 @@ async fn serve(mut socket: WebSocket, state: AppState, cookie: Option<String>, m
                     handles.remove(&id);
                 }
                 if let Some(out) = out {
-                    if socket.send(out).await.is_err() { return; }
+                    // A client that stops reading must not stall the operations
+                    // this loop drives (one may hold a pooled connection).
+                    match tokio::time::timeout(SEND_TIMEOUT, socket.send(out)).await {
+                        Ok(Ok(())) => {}
+                        _ => return,
+                    }
                 }
             }
             msg = incoming.recv() => {
                 let Some(msg) = msg else { return };
                 let raw = match msg {
-                    Message::Text(raw) => raw,
-                    Message::Close(_) => return,
-                    _ => continue,
+                    Incoming::Message(Message::Text(raw)) => raw,
+                    Incoming::Message(Message::Close(_)) => return,
+                    Incoming::Message(_) => continue,
+                    Incoming::TooLarge => {
+                        let _ = socket.send(close(1009, "Message too big")).await;
+                        return;
+                    }
                 };
                 let Ok(m) = serde_json::from_str::<Value>(raw.as_str()) else {
                     let _ = socket.send(close(4400, "Invalid message")).await;
@@ -243,19 +274,31 @@ async fn serve(mut socket: WebSocket, state: AppState, cookie: Option<String>, m
                             let _ = socket.send(close(4409, &format!("Subscriber for {id} already exists"))).await;
                             return;
                         }
-                        let request: async_graphql::Request = match m.get("payload").cloned().map(serde_json::from_value) {
+                        let mut request: async_graphql::Request = match m.get("payload").cloned().map(serde_json::from_value) {
                             Some(Ok(r)) => r,
                             _ => {
                                 let _ = socket.send(close(4400, "Invalid message")).await;
                                 return;
                             }
                         };
-                        // Each operation runs as the session's user, checked again now.
-                        if !still_valid(&state, &token).await {
-                            let _ = socket.send(close(4403, "Session ended")).await;
-                            return;
+                        // The socket stays open: this operation alone is refused.
+                        let refusal = if handles.len() >= MAX_OPERATIONS {
+                            Some(json!({
+                                "message": format!("this connection already runs {MAX_OPERATIONS} operations, the most one connection may run at once; complete one first"),
+                                "extensions": { "code": "TOO_MANY_OPERATIONS", "limit": MAX_OPERATIONS }
+                            }))
+                        } else {
+                            crate::limits::check(&mut request).err().map(|r| r.to_json())
+                        };
+                        if let Some(error) = refusal {
+                            if socket.send(text(json!({ "id": id, "type": "error", "payload": [error] }))).await.is_err() {
+                                return;
+                            }
+                            continue;
                         }
-                        let (operation, handle) = abortable(start(&state, &principal, &meta, id.clone(), request));
+                        // Each operation runs as the session's user, checked again
+                        // first, as part of the operation (see `checking`).
+                        let (operation, handle) = abortable(start_checked(&state, &token, &principal, &meta, id.clone(), request));
                         handles.insert(id, handle);
                         running.push(operation);
                     }
@@ -269,13 +312,38 @@ async fn serve(mut socket: WebSocket, state: AppState, cookie: Option<String>, m
     }
 }
 
+/// Most operations one socket may run at once; a `subscribe` beyond it gets an
+/// `error` naming the limit and the socket stays open.
+pub const MAX_OPERATIONS: usize = 50;
+
+/// Longest a message may wait for a client that does not read.
+const SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+enum Incoming {
+    Message(Message),
+    /// A message over the size limit: the socket closes with 1009.
+    TooLarge,
+}
+
+/// Whether a read failed on a message over the size limit.
+fn too_large(e: &axum::Error) -> bool {
+    let text = e.to_string();
+    text.contains("Space limit exceeded") || text.contains("too long")
+}
+
 /// Forwards what the client sends until it closes or fails.
 async fn read_into(
     mut stream: futures_util::stream::SplitStream<WebSocket>,
-    to: tokio::sync::mpsc::Sender<Message>,
+    to: tokio::sync::mpsc::Sender<Incoming>,
 ) {
-    while let Some(Ok(msg)) = stream.next().await {
-        if to.send(msg).await.is_err() {
+    while let Some(read) = stream.next().await {
+        let msg = match read {
+            Ok(msg) => Incoming::Message(msg),
+            Err(e) if too_large(&e) => Incoming::TooLarge,
+            Err(_) => return,
+        };
+        let last = matches!(msg, Incoming::TooLarge);
+        if to.send(msg).await.is_err() || last {
             return;
         }
     }
@@ -306,9 +374,39 @@ enum Step {
     Next(async_graphql::Response),
     /// An event of a feed, rendered: the `payload` of its `next` message.
     Rendered(Arc<str>),
+    /// The session no longer holds: the socket closes with 4403.
+    SessionEnded,
 }
 
 type Operation = Pin<Box<dyn Stream<Item = (String, Option<Step>)> + Send>>;
+
+/// [`start`] once the session is found to hold still; else the marker that
+/// closes the socket.
+fn start_checked(
+    state: &AppState,
+    token: &str,
+    principal: &Arc<Principal>,
+    meta: &RequestMeta,
+    id: String,
+    request: async_graphql::Request,
+) -> Operation {
+    let (state, token, principal, meta) = (
+        state.clone(),
+        token.to_string(),
+        principal.clone(),
+        meta.clone(),
+    );
+    Box::pin(
+        stream::once(async move {
+            if still_valid(&state, &token).await {
+                start(&state, &principal, &meta, id, request)
+            } else {
+                Box::pin(stream::iter([(id, Some(Step::SessionEnded))])) as Operation
+            }
+        })
+        .flatten(),
+    )
+}
 
 /// Starts one operation of a `subscribe`: its responses, then an end marker.
 /// A subscription served as a feed (`schema::events::FeedSlot`) sends each
@@ -446,6 +544,10 @@ async fn render(
     })
     .await
     .clone()
+}
+
+async fn session_check(state: AppState, token: String) -> bool {
+    still_valid(&state, &token).await
 }
 
 /// Whether the session still holds. Only a definite "no" ends the socket: a

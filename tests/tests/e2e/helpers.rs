@@ -29,6 +29,8 @@ pub struct TestApp {
     /// The PostgreSQL URL the server uses (as the application's role).
     pub database_url: Option<String>,
     running: Option<kvartal::Running>,
+    /// The settings it started with, to start it again.
+    pub settings: Settings,
     pg_database: Option<String>,
     dir: PathBuf,
 }
@@ -201,6 +203,7 @@ pub async fn spawn_app_with(db: Db, configure: impl FnOnce(&mut Settings)) -> Te
         redis_prefix: redis_prefix.clone(),
         database_url: settings.database_url.clone(),
         running: Some(running),
+        settings: settings.clone(),
         pg_database,
         dir,
     }
@@ -210,6 +213,22 @@ impl TestApp {
     /// The server's database connection, for checks behind the API's back.
     pub fn db(&self) -> &sea_orm::DatabaseConnection {
         &self.running.as_ref().unwrap().db
+    }
+
+    /// Stops the server and starts it again on the same database and files
+    /// (a new address; the callers' sessions hold).
+    pub async fn restart(&mut self) {
+        if let Some(running) = self.running.take() {
+            let db = running.db.clone();
+            running.stop().await;
+            let _ = db.close().await;
+        }
+        let running = kvartal::start(&self.settings, self.clock.clone())
+            .await
+            .unwrap();
+        self.base = format!("http://{}", running.addr);
+        self.admin.base = self.base.clone();
+        self.running = Some(running);
     }
 
     pub async fn cleanup(mut self) {

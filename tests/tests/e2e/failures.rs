@@ -1,0 +1,148 @@
+//! Failing storage: the SQLite database on a small tmpfs that fills up and
+//! turns read-only. Every payment the server acknowledged is there after a
+//! restart; every refusal names its cause; the server recovers without one.
+//!
+//! These tests mount file systems, so they need root: `scripts/failures.sh`
+//! (which the test command runs) runs them; `cargo test` alone skips them.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app_with, Db, TestApp};
+
+const RECORD: &str =
+    "mutation($input: RecordPaymentInput!) { recordPayment(input: $input) { payment { id } } }";
+
+/// A tmpfs of `size` mounted on a new folder, unmounted when dropped.
+struct Mount(PathBuf);
+
+impl Mount {
+    fn tmpfs(size: &str) -> Mount {
+        let dir = std::env::temp_dir().join(format!("kvartal-fs-{}", uuid::Uuid::now_v7().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        run("mount", &["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs", dir.to_str().unwrap()]);
+        Mount(dir)
+    }
+
+    fn remount(&self, mode: &str) {
+        run("mount", &["-o", &format!("remount,{mode}"), self.0.to_str().unwrap()]);
+    }
+}
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+        let _ = std::fs::remove_dir(&self.0);
+    }
+}
+
+fn run(program: &str, args: &[&str]) {
+    let status = Command::new(program).args(args).status().unwrap();
+    assert!(status.success(), "{program} {args:?} failed (these tests need root)");
+}
+
+/// Fills the file system under `dir` with one file until it is full.
+fn fill(dir: &Path) -> PathBuf {
+    use std::io::Write;
+    let path = dir.join("filler");
+    let mut file = std::fs::File::create(&path).unwrap();
+    let chunk = vec![0u8; 64 * 1024];
+    while file.write_all(&chunk).is_ok() {}
+    let _ = file.sync_all();
+    path
+}
+
+struct Ledger {
+    acknowledged: Vec<String>,
+    refused: Vec<Value>,
+}
+
+impl Ledger {
+    /// Records `n` payments one by one; each is acknowledged with an id or
+    /// refused with an error.
+    async fn pay(&mut self, app: &TestApp, account: &str, n: usize) -> (usize, usize) {
+        let (ok_before, refused_before) = (self.acknowledged.len(), self.refused.len());
+        for _ in 0..n {
+            let r = app
+                .graphql(RECORD, json!({ "input": { "accountId": account, "amount": "10.00",
+                    "method": "CASH", "paidOn": "2026-11-20",
+                    "idempotencyKey": uuid::Uuid::now_v7().to_string() } }))
+                .await;
+            match r["data"]["recordPayment"]["payment"]["id"].as_str() {
+                Some(id) => self.acknowledged.push(id.to_string()),
+                None => self.refused.push(r["errors"][0].clone()),
+            }
+        }
+        (self.acknowledged.len() - ok_before, self.refused.len() - refused_before)
+    }
+}
+
+async fn stored_payments(app: &TestApp) -> std::collections::HashSet<String> {
+    use sea_orm::ConnectionTrait;
+    let db = app.db();
+    let rows = schema::tenancy::as_system(db.query_all_raw(sea_orm::Statement::from_string(
+        db.get_database_backend(),
+        "SELECT id FROM payments",
+    )))
+    .await
+    .unwrap();
+    rows.iter()
+        .map(|r| r.try_get::<uuid::Uuid>("", "id").unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "mounts a tmpfs: run as root by scripts/failures.sh"]
+async fn acknowledged_payments_survive_a_full_and_a_read_only_disk() {
+    let mount = Mount::tmpfs("48m");
+    let data = mount.0.join("data");
+    let mut app = spawn_app_with(Db::Sqlite, |s| s.data_dir = data.clone()).await;
+    let org = app.create_org("Disk").await;
+    let house = app.create_house(&org, "Ленина", "1").await;
+    let premises = app.create_premises(&house, "1", "50").await;
+    let account = app.create_account(&premises, "100001").await;
+    let mut ledger = Ledger { acknowledged: Vec::new(), refused: Vec::new() };
+    assert_eq!(ledger.pay(&app, &account, 3).await, (3, 0));
+
+    // The disk fills up: payments are refused, each naming the cause.
+    let filler = fill(&mount.0);
+    let (_, refused) = ledger.pay(&app, &account, 30).await;
+    assert!(refused > 0, "a full disk refuses payments");
+    for e in &ledger.refused {
+        assert_eq!(e["extensions"]["code"], "DATABASE_UNAVAILABLE", "{e}");
+        assert!(e["message"].as_str().unwrap().contains("disk is full"), "{e}");
+    }
+    // Space returns: every payment is taken again, without a restart.
+    std::fs::remove_file(&filler).unwrap();
+    assert_eq!(ledger.pay(&app, &account, 30).await, (30, 0), "{:?}", ledger.refused.last());
+
+    // A read-only file system: refused by name, then recovered.
+    let before = ledger.refused.len();
+    mount.remount("ro");
+    let (_, refused) = ledger.pay(&app, &account, 5).await;
+    assert_eq!(refused, 5, "nothing is acknowledged on a read-only disk");
+    for e in &ledger.refused[before..] {
+        assert_eq!(e["extensions"]["code"], "DATABASE_UNAVAILABLE", "{e}");
+        let m = e["message"].as_str().unwrap();
+        assert!(m.contains("read-only") || m.contains("I/O"), "{e}");
+    }
+    mount.remount("rw");
+    assert_eq!(ledger.pay(&app, &account, 10).await, (10, 0), "{:?}", ledger.refused.last());
+
+    // Nothing acknowledged is missing once the server starts again.
+    app.restart().await;
+    let stored = stored_payments(&app).await;
+    let missing: Vec<_> = ledger.acknowledged.iter().filter(|id| !stored.contains(*id)).collect();
+    println!(
+        "full and read-only disk: {} payments acknowledged, {} refused, {} missing after a restart",
+        ledger.acknowledged.len(),
+        ledger.refused.len(),
+        missing.len()
+    );
+    assert!(missing.is_empty(), "acknowledged but missing: {missing:?}");
+    assert_eq!(stored.len(), ledger.acknowledged.len(), "nothing refused was stored");
+    app.cleanup().await;
+    drop(mount);
+}

@@ -1,0 +1,197 @@
+//! Hostile requests: documents nested to crash the parser, bursts of
+//! subscriptions on one socket, oversized websocket messages. The server must
+//! refuse each with a clear error and keep answering everyone else.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::db_test;
+use crate::helpers::TestApp;
+use crate::ws::{connect, init, next, send};
+
+const DEPTHS: [usize; 4] = [100, 1_000, 10_000, 100_000];
+
+fn nested_list(depth: usize) -> String {
+    format!(
+        "query {{ organisations(first: {}1{}) {{ totalCount }} }}",
+        "[".repeat(depth),
+        "]".repeat(depth)
+    )
+}
+
+fn assert_too_deep(body: &Value, field: &str) {
+    let e = &body["errors"][0];
+    assert_eq!(e["extensions"]["code"], "TOO_DEEP", "{body}");
+    assert_eq!(e["extensions"]["field"], field, "{body}");
+    assert!(
+        e["message"].as_str().unwrap().contains("at most"),
+        "{body}"
+    );
+    assert!(body.get("data").is_none(), "{body}");
+}
+
+/// A GET sent over a plain socket, as written; the status of the answer.
+async fn raw_get(app: &TestApp, target: &str) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = app.base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+    let request = format!("GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    // The server may answer and close before it has read the whole request.
+    let _ = stream.write_all(request.as_bytes()).await;
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
+    let head = String::from_utf8_lossy(&answer[..answer.len().min(64)]).to_string();
+    head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("no HTTP answer: {head:?}"))
+}
+
+async fn alive(app: &TestApp) {
+    let r = app
+        .client
+        .get(format!("{}/healthz", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+db_test! {
+    async fn documents_nested_deeply_are_refused_before_they_are_parsed(app: &TestApp) {
+        for depth in DEPTHS {
+            // POST, without a session.
+            let r = app.client.post(format!("{}/graphql", app.base))
+                .json(&json!({ "query": nested_list(depth) })).send().await.unwrap();
+            assert_eq!(r.status(), 400, "POST at depth {depth}");
+            assert_too_deep(&r.json().await.unwrap(), "query");
+            // GET, the query in the address; past 64 KiB an address is refused
+            // by the HTTP layer itself (and no client can send it but a raw one).
+            let url = reqwest::Url::parse_with_params(&format!("{}/graphql", app.base), [("query", nested_list(depth))]).unwrap();
+            if url.as_str().len() < 65_000 {
+                let r = app.client.get(url).send().await.unwrap();
+                assert_eq!(r.status(), 400, "GET at depth {depth}");
+                assert_too_deep(&r.json().await.unwrap(), "query");
+            } else {
+                let status = raw_get(app, &format!("/graphql?query={}", nested_list(depth).replace(' ', "+"))).await;
+                assert!(status == 400 || status == 414 || status == 431, "GET at depth {depth}: {status}");
+            }
+            alive(app).await;
+        }
+        // Variables: deeper than the limit but within JSON's own.
+        let mut v = json!(1);
+        for _ in 0..100 {
+            v = json!([v]);
+        }
+        let r = app.client.post(format!("{}/graphql", app.base))
+            .json(&json!({ "query": "query($v: [Int]) { me { id } }", "variables": { "v": v } })).send().await.unwrap();
+        assert_eq!(r.status(), 400);
+        assert_too_deep(&r.json().await.unwrap(), "variables");
+        // Deeper than JSON allows: a plain bad request, and the server lives.
+        let deep_json = format!("{{\"query\":\"{{ me {{ id }} }}\",\"variables\":{{\"v\":{}1{}}}}}", "[".repeat(100_000), "]".repeat(100_000));
+        let r = app.client.post(format!("{}/graphql", app.base))
+            .header("content-type", "application/json").body(deep_json).send().await.unwrap();
+        assert_eq!(r.status(), 400);
+        alive(app).await;
+
+        // The websocket: an `error` for the operation, the socket stays open.
+        let mut ws = connect(app, None).await;
+        assert_eq!(init(&mut ws, app.admin.token.as_deref()).await.unwrap()["type"], "connection_ack");
+        for (n, depth) in DEPTHS.into_iter().enumerate() {
+            send(&mut ws, json!({ "id": format!("d{n}"), "type": "subscribe", "payload": { "query": nested_list(depth) } })).await;
+            let m = next(&mut ws).await.unwrap();
+            assert_eq!(m["type"], "error", "{m}");
+            assert_eq!(m["id"], format!("d{n}"));
+            assert_eq!(m["payload"][0]["extensions"]["code"], "TOO_DEEP", "{m}");
+        }
+        // A normal document still runs on that socket.
+        send(&mut ws, json!({ "id": "ok", "type": "subscribe", "payload": { "query": "{ me { email } }" } })).await;
+        let m = next(&mut ws).await.unwrap();
+        assert_eq!(m["payload"]["data"]["me"]["email"], "admin@example.org", "{m}");
+        // A document within the limits keeps its ordinary syntax errors.
+        let r = app.anonymous().graphql("{ me { id ", json!({})).await;
+        assert!(r["errors"][0]["message"].as_str().is_some(), "{r}");
+    }
+}
+
+db_test! {
+    async fn the_websocket_has_the_http_limits_and_closes_on_an_oversized_message(app: &TestApp) {
+        let mut ws = connect(app, None).await;
+        init(&mut ws, app.admin.token.as_deref()).await.unwrap();
+        let aliases: String = (0..200).map(|i| format!("a{i}: me {{ id }} ")).collect();
+        send(&mut ws, json!({ "id": "a", "type": "subscribe", "payload": { "query": format!("{{ {aliases} }}") } })).await;
+        let m = next(&mut ws).await.unwrap();
+        assert_eq!(m["type"], "error", "{m}");
+        assert_eq!(m["payload"][0]["extensions"]["code"], "TOO_MANY_ALIASES", "{m}");
+        send(&mut ws, json!({ "type": "ping" })).await;
+        assert_eq!(next(&mut ws).await.unwrap()["type"], "pong");
+        // Over the message size limit: the protocol's 1009.
+        let big = json!({ "id": "b", "type": "subscribe", "payload": { "query": format!("{{ me {{ id }} }} #{}", "x".repeat(2 * 1024 * 1024)) } });
+        futures_util::SinkExt::send(&mut ws, Message::text(big.to_string())).await.unwrap();
+        assert_eq!(next(&mut ws).await, Err(1009));
+        alive(app).await;
+    }
+}
+
+db_test! {
+    async fn a_burst_of_subscribes_on_one_socket_stalls_no_one_else(app: &TestApp) {
+        let org = app.ok("{ organisations { nodes { id } } }", json!({})).await["organisations"]["nodes"][0]["id"].as_str().unwrap().to_string();
+        let mut ws = connect(app, None).await;
+        init(&mut ws, app.admin.token.as_deref()).await.unwrap();
+        const BURST: usize = 500;
+        let mut frames = Vec::with_capacity(BURST);
+        for i in 0..BURST {
+            let query = if i % 2 == 0 {
+                "subscription($org: ID!) { complaintBoard(organisationId: $org) { seq overdue } }"
+            } else {
+                "subscription($org: ID!) { readingSubmitted(organisationId: $org) { eventId } }"
+            };
+            frames.push(Ok(Message::text(json!({ "id": format!("s{i}"), "type": "subscribe",
+                "payload": { "query": query, "variables": { "org": org } } }).to_string())));
+        }
+        // Another client asks all along; the burst goes out at once.
+        let other = app.admin.clone();
+        let readyz = format!("{}/readyz", app.base);
+        let probe = tokio::spawn(async move {
+            let mut longest = Duration::ZERO;
+            let until = Instant::now() + Duration::from_secs(4);
+            while Instant::now() < until {
+                let started = Instant::now();
+                let r = other.ok("{ organisations { totalCount } }", json!({})).await;
+                assert_eq!(r["organisations"]["totalCount"], 1);
+                let ready = other.client.get(&readyz).send().await.unwrap();
+                assert_eq!(ready.status(), 200);
+                longest = longest.max(started.elapsed());
+            }
+            longest
+        });
+        let mut burst = futures_util::stream::iter(frames);
+        futures_util::SinkExt::send_all(&mut ws, &mut burst).await.unwrap();
+        let (mut refused, mut boards) = (0, 0);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while refused + boards < BURST - 25 && Instant::now() < deadline {
+            let m = next(&mut ws).await.unwrap();
+            match m["type"].as_str() {
+                Some("error") => {
+                    assert_eq!(m["payload"][0]["extensions"]["code"], "TOO_MANY_OPERATIONS", "{m}");
+                    assert_eq!(m["payload"][0]["extensions"]["limit"], 50);
+                    refused += 1;
+                }
+                Some("next") => boards += 1,
+                _ => panic!("unexpected {m}"),
+            }
+        }
+        let longest = probe.await.unwrap();
+        println!("500-subscribe burst: the longest wait of another client (query + /readyz) {:.1} ms", longest.as_secs_f64() * 1000.0);
+        assert_eq!(refused, BURST - 50, "all beyond the limit are refused by name");
+        assert_eq!(boards, 25, "each running board sends its counts");
+        assert!(longest < Duration::from_secs(1), "another client waited {longest:?}");
+        // The socket is still open and serves a new operation once one completes.
+        send(&mut ws, json!({ "id": "s0", "type": "complete" })).await;
+        send(&mut ws, json!({ "id": "after", "type": "subscribe", "payload": { "query": "{ me { email } }" } })).await;
+        let m = loop {
+            let m = next(&mut ws).await.unwrap();
+            if m["id"] == "after" { break m; }
+        };
+        assert_eq!(m["payload"]["data"]["me"]["email"], "admin@example.org", "{m}");
+    }
+}
