@@ -105,5 +105,12 @@ cargo build --workspace --all-targets --quiet
 say "unit and end-to-end tests (SQLite and PostgreSQL)"
 cargo test --workspace --quiet
 
+say "failing storage (a tmpfs that fills up; needs root)"
+if as_root; then
+  bash scripts/failures.sh
+else
+  die "the failing-storage tests mount a tmpfs and need root: run scripts/failures.sh as root"
+fi
+
 say "browser tests (headless Chromium)"
 KVARTAL_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/kvartal" node --test web/tests/
