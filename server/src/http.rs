@@ -164,11 +164,11 @@ pub(crate) async fn request_ctx(
             Ok(p) => p.map(Arc::new),
             Err(e) => {
                 tracing::error!(error = %e, "session lookup failed");
-                return Err(error_response(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "INTERNAL",
-                    "sessions are unavailable; try again shortly",
-                ));
+                let (code, message) = match &e {
+                    schema::error::AppError::Unavailable { message, .. } => (e.code(), message.clone()),
+                    _ => ("SESSIONS_UNAVAILABLE", "sessions are unavailable; try again shortly".to_string()),
+                };
+                return Err(error_response(StatusCode::SERVICE_UNAVAILABLE, code, &message));
             }
         },
         None => None,
@@ -214,7 +214,18 @@ async fn execute(
     state
         .metrics
         .observe(operation.as_deref(), started.elapsed(), response.is_err());
+    // A dependency that is down (database, sessions, bus): 503, so that a
+    // client, a load balancer or a probe tells it from a refusal.
+    let down = response.errors.iter().any(|e| {
+        e.extensions
+            .as_ref()
+            .and_then(|x| x.get("code"))
+            .is_some_and(|c| matches!(c, async_graphql::Value::String(c) if c.ends_with("_UNAVAILABLE")))
+    });
     let mut r = GraphQLResponse::from(response).into_response();
+    if down {
+        *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    }
     if let Ok(v) = header::HeaderValue::from_str(&request_id) {
         r.headers_mut().insert("x-request-id", v);
     }
@@ -380,14 +391,48 @@ async fn graphql_post(State(state): State<AppState>, request: Request) -> Respon
     }
 }
 
+/// Readiness: the database and the session store (Redis, when configured),
+/// each with its own short time limit; the answer names what is down.
 async fn readyz(State(state): State<AppState>) -> Response {
-    match state.db.execute_unprepared("SELECT 1").await {
-        Ok(_) => (StatusCode::OK, "ready").into_response(),
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+    const LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
+    let database = tokio::time::timeout(LIMIT, state.db.execute_unprepared("SELECT 1"));
+    let sessions = tokio::time::timeout(
+        LIMIT,
+        schema::tenancy::as_system(state.auth.sessions_ready()),
+    );
+    let (database, sessions) = tokio::join!(database, sessions);
+    let mut lines = Vec::new();
+    let mut ready = true;
+    match database {
+        Ok(Ok(_)) => lines.push("database: ok".to_string()),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness: the database failed");
+            ready = false;
+            lines.push("database: down (it answered with an error)".into());
+        }
+        Err(_) => {
+            ready = false;
+            lines.push(format!("database: down (no answer within {} s)", LIMIT.as_secs()));
         }
     }
+    match sessions {
+        Ok(Ok("redis")) => lines.push("sessions (redis): ok".into()),
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness: the session store failed");
+            ready = false;
+            lines.push("sessions (redis): down".into());
+        }
+        Err(_) => {
+            ready = false;
+            lines.push(format!("sessions (redis): down (no answer within {} s)", LIMIT.as_secs()));
+        }
+    }
+    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let mut body = if ready { "ready\n".to_string() } else { "not ready\n".to_string() };
+    body.push_str(&lines.join("\n"));
+    body.push('\n');
+    (status, body).into_response()
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {

@@ -63,7 +63,7 @@ impl Limiter {
                     .arg(&key)
                     .query_async(&mut conn)
                     .await
-                    .map_err(|e| AppError::Internal(format!("redis: {e}")))?;
+                    .map_err(super::sessions::redis_err)?;
                 (count, now + Duration::milliseconds(ttl.max(0)))
             }
         };
@@ -89,7 +89,7 @@ impl Limiter {
                     .arg(format!("{prefix}limit:{key}"))
                     .query_async::<()>(&mut conn)
                     .await
-                    .map_err(|e| AppError::Internal(format!("redis: {e}")))
+                    .map_err(super::sessions::redis_err)
             }
         }
     }

@@ -224,6 +224,11 @@ impl Auth {
     }
 
     /// Users whose sessions just ended on this instance.
+    /// The session store, as `/readyz` sees it.
+    pub async fn sessions_ready(&self) -> AppResult<&'static str> {
+        self.sessions.ping().await.map(|_| self.sessions.kind())
+    }
+
     pub fn session_endings(&self) -> tokio::sync::broadcast::Receiver<Uuid> {
         self.ended.subscribe()
     }

@@ -57,8 +57,12 @@ fn ttl_ms(until: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
     (until - now).num_milliseconds().max(1)
 }
 
-fn redis_err(e: redis::RedisError) -> AppError {
-    AppError::Internal(format!("redis: {e}"))
+pub(crate) fn redis_err(e: redis::RedisError) -> AppError {
+    tracing::error!(error = %e, "Redis failed");
+    AppError::Unavailable {
+        what: "sessions",
+        message: "sessions are unavailable: Redis does not answer; try again shortly".into(),
+    }
 }
 
 #[derive(Clone)]
@@ -72,6 +76,22 @@ pub enum SessionStore {
 }
 
 impl SessionStore {
+    /// Whether the store answers now (Redis: a PING; the database is checked
+    /// on its own).
+    pub async fn ping(&self) -> AppResult<()> {
+        match self {
+            SessionStore::Db(_) => Ok(()),
+            SessionStore::Redis { conn, .. } => {
+                let mut conn = conn.clone();
+                redis::cmd("PING")
+                    .query_async::<String>(&mut conn)
+                    .await
+                    .map(|_| ())
+                    .map_err(redis_err)
+            }
+        }
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             SessionStore::Db(_) => "database",

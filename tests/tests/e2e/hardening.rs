@@ -195,3 +195,115 @@ db_test! {
         assert_eq!(m["payload"]["data"]["me"]["email"], "admin@example.org", "{m}");
     }
 }
+
+/// A TCP proxy on loopback to `target` that can be cut: while cut, every open
+/// connection is dropped and new ones are closed at once, as when the
+/// service behind it goes down.
+struct Proxy {
+    addr: String,
+    cut: tokio::sync::watch::Sender<bool>,
+}
+
+impl Proxy {
+    async fn to(target: &str) -> Proxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let (cut, watch) = tokio::sync::watch::channel(false);
+        let target = target.to_string();
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if *watch.borrow() {
+                    continue;
+                }
+                let (target, mut watch) = (target.clone(), watch.clone());
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await else { return };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = watch.wait_for(|cut| *cut) => {}
+                    }
+                });
+            }
+        });
+        Proxy { addr, cut }
+    }
+
+    fn set_down(&self, down: bool) {
+        self.cut.send_replace(down);
+    }
+}
+
+async fn readyz(app: &TestApp) -> (u16, String) {
+    let r = app.client.get(format!("{}/readyz", app.base)).send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dependency_that_is_down_is_named_within_five_seconds() {
+    let redis = Proxy::to(crate::helpers::redis_url().trim_start_matches("redis://")).await;
+    let postgres = Proxy::to("127.0.0.1:5432").await;
+    let (redis_addr, postgres_addr) = (redis.addr.clone(), postgres.addr.clone());
+    let app = crate::helpers::spawn_app_with(crate::helpers::Db::Postgres, move |s| {
+        s.redis_url = Some(format!("redis://{redis_addr}"));
+        s.database_url = s.database_url.as_ref().map(|u| u.replace("127.0.0.1:5432", &postgres_addr));
+    })
+    .await;
+    let body = || async {
+        let (status, text) = readyz(&app).await;
+        assert_eq!(status, 200, "{text}");
+        assert!(text.contains("database: ok") && text.contains("sessions (redis): ok"), "{text}");
+
+        // Redis goes down: sign-in and readiness say so, quickly.
+        redis.set_down(true);
+        let started = Instant::now();
+        let r = app.client.post(format!("{}/graphql", app.base))
+            .json(&json!({ "query": "mutation($input: LoginInput!) { login(input: $input) { token } }",
+                "variables": { "input": { "email": "admin@example.org", "password": crate::helpers::PASSWORD, "client": "APP" } } }))
+            .send().await.unwrap();
+        let status = r.status();
+        let answer: Value = r.json().await.unwrap();
+        assert!(started.elapsed() < Duration::from_secs(5), "login answered after {:?}", started.elapsed());
+        assert_eq!(status, 503, "{answer}");
+        assert_eq!(answer["errors"][0]["extensions"]["code"], "SESSIONS_UNAVAILABLE", "{answer}");
+        let started = Instant::now();
+        let (status, text) = readyz(&app).await;
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert_eq!(status, 503, "{text}");
+        assert!(text.contains("sessions (redis): down") && text.contains("database: ok"), "{text}");
+        redis.set_down(false);
+
+        // The database goes down: the same, naming the database.
+        postgres.set_down(true);
+        let started = Instant::now();
+        let r = app.client.post(format!("{}/graphql", app.base))
+            .bearer_auth(app.admin.token.clone().unwrap())
+            .json(&json!({ "query": "{ organisations { totalCount } }" }))
+            .send().await.unwrap();
+        let status = r.status();
+        let answer: Value = r.json().await.unwrap();
+        assert!(started.elapsed() < Duration::from_secs(6), "answered after {:?}", started.elapsed());
+        assert_eq!(status, 503, "{answer}");
+        assert_eq!(answer["errors"][0]["extensions"]["code"], "DATABASE_UNAVAILABLE", "{answer}");
+        let (status, text) = readyz(&app).await;
+        assert_eq!(status, 503, "{text}");
+        assert!(text.contains("database: down"), "{text}");
+        postgres.set_down(false);
+
+        // Both back: ready again without a restart.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let (status, text) = readyz(&app).await;
+            if status == 200 {
+                break;
+            }
+            assert!(Instant::now() < deadline, "not ready again: {text}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        app.ok("{ organisations { totalCount } }", json!({})).await;
+    };
+    let result = futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(body())).await;
+    app.cleanup().await;
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+}
