@@ -31,6 +31,9 @@ pub enum Refusal {
     VariablesTooDeep,
     /// The document has this many aliases.
     TooManyAliases(usize),
+    /// A text input holds a control character (NUL, escape …): the field's
+    /// path and the character.
+    ControlCharacter { field: String, character: char },
 }
 
 impl Refusal {
@@ -39,14 +42,16 @@ impl Refusal {
         match self {
             Refusal::DocumentTooDeep | Refusal::VariablesTooDeep => "TOO_DEEP",
             Refusal::TooManyAliases(_) => "TOO_MANY_ALIASES",
+            Refusal::ControlCharacter { .. } => "VALIDATION",
         }
     }
 
     /// The field of the request at fault.
-    pub fn field(&self) -> &'static str {
+    pub fn field(&self) -> String {
         match self {
-            Refusal::DocumentTooDeep | Refusal::TooManyAliases(_) => "query",
-            Refusal::VariablesTooDeep => "variables",
+            Refusal::DocumentTooDeep | Refusal::TooManyAliases(_) => "query".into(),
+            Refusal::VariablesTooDeep => "variables".into(),
+            Refusal::ControlCharacter { field, .. } => field.clone(),
         }
     }
 
@@ -61,15 +66,20 @@ impl Refusal {
             Refusal::TooManyAliases(n) => {
                 format!("the document has {n} aliases; at most {MAX_ALIASES} are allowed")
             }
+            Refusal::ControlCharacter { field, character } => format!(
+                "{field}: contains the control character U+{:04X}; text may hold line breaks and tabs but no other control characters",
+                u32::from(*character)
+            ),
         }
     }
 
     /// The refusal as a GraphQL error, for the websocket's `error` message.
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "message": self.message(),
-            "extensions": { "code": self.code(), "field": self.field() }
-        })
+        let mut extensions = serde_json::json!({ "code": self.code(), "field": self.field() });
+        if let Refusal::ControlCharacter { .. } = self {
+            extensions["reason"] = "control_character".into();
+        }
+        serde_json::json!({ "message": self.message(), "extensions": extensions })
     }
 }
 
@@ -80,11 +90,80 @@ pub fn check(request: &mut async_graphql::Request) -> Result<(), Refusal> {
     if variables_too_deep(&request.variables) {
         return Err(Refusal::VariablesTooDeep);
     }
+    for (name, value) in request.variables.iter() {
+        control_character(value, name.as_str())?;
+    }
     // Syntax errors are reported by the executor in the usual shape.
     if let Ok(doc) = request.parsed_query() {
         if let Some(n) = too_many_aliases(doc) {
             return Err(Refusal::TooManyAliases(n));
         }
+        literal_control_characters(doc)?;
+    }
+    Ok(())
+}
+
+/// Whether a character is refused in text: C0 controls but line feed and tab,
+/// DEL and the C1 controls. (A single-line field refuses line breaks itself.)
+fn refused_character(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t') || c == '\u{7f}'
+}
+
+/// Refuses a control character anywhere in a variable's strings; `path` names
+/// the field as the API does (`input.fullName`, `input.phones.0`).
+fn control_character(value: &async_graphql::Value, path: &str) -> Result<(), Refusal> {
+    use async_graphql::Value;
+    match value {
+        Value::String(s) => match s.chars().find(|c| refused_character(*c)) {
+            Some(character) => Err(Refusal::ControlCharacter {
+                field: path.to_string(),
+                character,
+            }),
+            None => Ok(()),
+        },
+        Value::List(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, v)| control_character(v, &format!("{path}.{i}"))),
+        Value::Object(fields) => fields
+            .iter()
+            .try_for_each(|(k, v)| control_character(v, &format!("{path}.{k}"))),
+        _ => Ok(()),
+    }
+}
+
+/// The same for strings written into the document (arguments' literals).
+fn literal_control_characters(doc: &ExecutableDocument) -> Result<(), Refusal> {
+    fn value(v: &async_graphql::Value, path: &str) -> Result<(), Refusal> {
+        control_character(v, path)
+    }
+    fn walk(set: &SelectionSet, doc: &ExecutableDocument, depth: usize) -> Result<(), Refusal> {
+        if depth > MAX_NESTING {
+            return Ok(());
+        }
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(f) => {
+                    for (name, arg) in &f.node.arguments {
+                        if let Ok(v) = arg.node.clone().into_const_with(|_| {
+                            Ok::<_, ()>(async_graphql::Value::Null)
+                        }) {
+                            value(&v, name.node.as_str())?;
+                        }
+                    }
+                    walk(&f.node.selection_set.node, doc, depth + 1)?;
+                }
+                Selection::InlineFragment(f) => walk(&f.node.selection_set.node, doc, depth + 1)?,
+                Selection::FragmentSpread(_) => {}
+            }
+        }
+        Ok(())
+    }
+    for (_, op) in doc.operations.iter() {
+        walk(&op.node.selection_set.node, doc, 0)?;
+    }
+    for (_, fragment) in doc.fragments.iter() {
+        walk(&fragment.node.selection_set.node, doc, 0)?;
     }
     Ok(())
 }
@@ -222,6 +301,25 @@ mod tests {
         let fine = format!("{{ a(x: {}1{}) }}", "[".repeat(10), "]".repeat(10));
         assert_eq!(nesting(&fine), 12);
         assert!(check_text(&fine).is_ok());
+    }
+
+    #[test]
+    fn control_characters_are_refused_with_their_field_but_line_breaks_and_tabs_pass() {
+        let mut request = async_graphql::Request::new("mutation($input: X) { a(input: $input) }")
+            .variables(async_graphql::Variables::from_json(serde_json::json!({
+                "input": { "comment": "two\nlines\tand a tab", "phones": ["+7 900", "bad\u{0}"] }
+            })));
+        assert_eq!(
+            check(&mut request),
+            Err(Refusal::ControlCharacter { field: "input.phones.1".into(), character: '\0' })
+        );
+        let mut request = async_graphql::Request::new("{ a(name: \"esc\\u001b\") }");
+        assert_eq!(
+            check(&mut request),
+            Err(Refusal::ControlCharacter { field: "name".into(), character: '\u{1b}' })
+        );
+        let mut fine = async_graphql::Request::new("{ a(name: \"ok\\nok\") }");
+        assert!(check(&mut fine).is_ok());
     }
 
     #[test]

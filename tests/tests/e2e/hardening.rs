@@ -307,3 +307,21 @@ async fn a_dependency_that_is_down_is_named_within_five_seconds() {
         std::panic::resume_unwind(panic);
     }
 }
+
+db_test! {
+    async fn control_characters_in_text_are_refused_by_field_on_both_databases(app: &TestApp) {
+        let org = app.ok("{ organisations { nodes { id } } }", json!({})).await["organisations"]["nodes"][0]["id"].as_str().unwrap().to_string();
+        const CREATE: &str = "mutation($input: CreatePersonInput!) { createPerson(input: $input) { person { id fullName } } }";
+        for bad in ["Иван\u{0}Петров", "Ivan\u{1b}[31m", "Ana\u{7f}", "Jo\u{85}ão"] {
+            let r = app.graphql(CREATE, json!({ "input": { "organisationId": org, "fullName": bad, "phones": [], "consentPersonalData": true } })).await;
+            assert_eq!(crate::helpers::refusal(&r), crate::helpers::refused("VALIDATION", "input.fullName", "control_character"), "{r}");
+        }
+        // In a literal too, and never as INTERNAL.
+        let r = app.graphql(&format!("mutation {{ createPerson(input: {{ organisationId: \"{org}\", fullName: \"a\\u0000b\", phones: [], consentPersonalData: true }}) {{ person {{ id }} }} }}"), json!({})).await;
+        assert_eq!(r["errors"][0]["extensions"]["code"], "VALIDATION", "{r}");
+        let people = app.ok("query($org: ID!) { people(organisationId: $org) { totalCount } }", json!({ "org": org })).await;
+        assert_eq!(people["people"]["totalCount"], 0, "nothing was written");
+        // Line breaks and tabs are text.
+        app.ok(CREATE, json!({ "input": { "organisationId": org, "fullName": "Мария\tИванова", "phones": [], "consentPersonalData": true } })).await;
+    }
+}
