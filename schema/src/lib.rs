@@ -12,6 +12,7 @@ pub mod complaints;
 pub mod error;
 pub mod events;
 pub mod exact;
+pub mod export;
 pub mod files;
 pub mod fold;
 pub mod graphql;

@@ -316,11 +316,12 @@ pub fn to_csv(report: &Report, locale: &str) -> Vec<u8> {
         .from_writer(&mut out);
     let _ = w.write_record(titles(locale));
     for d in &report.debtors {
+        use crate::export::cell;
         let _ = w.write_record([
-            d.number.clone(),
-            d.address.clone(),
-            d.premises.clone(),
-            d.holder.clone().unwrap_or_default(),
+            cell(&d.number).into_owned(),
+            cell(&d.address).into_owned(),
+            cell(&d.premises).into_owned(),
+            cell(d.holder.as_deref().unwrap_or_default()).into_owned(),
             amount(d.total_minor, comma),
             amount(d.aged_minor[0], comma),
             amount(d.aged_minor[1], comma),
@@ -377,11 +378,12 @@ pub fn to_xlsx(report: &Report, locale: &str) -> Result<Vec<u8>, String> {
     let cents = |m: i64| m as f64 / 100.0;
     let mut r: u32 = 1;
     for d in &report.debtors {
-        sheet.write_string(r, 0, &d.number).map_err(e)?;
-        sheet.write_string(r, 1, &d.address).map_err(e)?;
-        sheet.write_string(r, 2, &d.premises).map_err(e)?;
+        use crate::export::cell;
+        sheet.write_string(r, 0, cell(&d.number)).map_err(e)?;
+        sheet.write_string(r, 1, cell(&d.address)).map_err(e)?;
+        sheet.write_string(r, 2, cell(&d.premises)).map_err(e)?;
         sheet
-            .write_string(r, 3, d.holder.as_deref().unwrap_or(""))
+            .write_string(r, 3, cell(d.holder.as_deref().unwrap_or("")))
             .map_err(e)?;
         sheet
             .write_number_with_format(r, 4, cents(d.total_minor), &money)
@@ -461,6 +463,16 @@ mod tests {
         assert_eq!(lines[2], "Итого;;;;3107,00;1553,50;1553,50;0,00;;;");
         let en = String::from_utf8(to_csv(&report(), "en")).unwrap();
         assert!(en.lines().nth(1).unwrap().contains(",3107.00,1553.50,"));
+    }
+
+    #[test]
+    fn a_holder_named_like_a_formula_is_exported_as_text() {
+        let mut r = report();
+        r.debtors[0].holder = Some("=HYPERLINK(\"http://x\",\"pay\")".into());
+        r.debtors[0].address = "@SUM(1)".into();
+        let text = String::from_utf8(to_csv(&r, "en")).unwrap();
+        let row = text.lines().nth(1).unwrap();
+        assert!(row.starts_with("700123,'@SUM(1),7,\"'=HYPERLINK("), "{row}");
     }
 
     #[test]
