@@ -30,6 +30,10 @@ pub struct Settings {
     pub allowed_origins: Vec<String>,
     /// Behind a reverse proxy: take the client address from `X-Forwarded-For`.
     pub trust_proxy: bool,
+    /// Our reverse proxies (addresses or CIDR ranges): `X-Forwarded-For` is
+    /// read from the right, past these, to the client; empty: the peer is
+    /// the one proxy.
+    pub trusted_proxies: Vec<String>,
     /// A session unused this many minutes ends.
     pub session_idle_minutes: u32,
     /// A session ends this many days after login.
@@ -109,6 +113,7 @@ impl Default for Settings {
             public_url: "http://localhost:8080".into(),
             allowed_origins: Vec::new(),
             trust_proxy: false,
+            trusted_proxies: Vec::new(),
             session_idle_minutes: 12 * 60,
             session_days: 30,
             login_attempts_per_account: 10,
@@ -271,6 +276,13 @@ impl Settings {
                     .collect()
             }
             "TRUST_PROXY" => self.trust_proxy = parse_bool(value)?,
+            "TRUSTED_PROXIES" => {
+                self.trusted_proxies = value
+                    .split(',')
+                    .map(|p| p.trim().to_string())
+                    .filter(|p| !p.is_empty())
+                    .collect()
+            }
             "SESSION_IDLE_MINUTES" => {
                 self.session_idle_minutes = value.parse().context("a whole number")?
             }

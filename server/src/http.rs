@@ -45,7 +45,8 @@ pub struct AppState {
     pub graphiql: bool,
     /// Served over https.
     pub secure: bool,
-    pub trust_proxy: bool,
+    /// Which peers may name the client (`X-Forwarded-For`).
+    pub proxies: Arc<crate::forwarded::ProxyTrust>,
     /// Origins allowed besides the server's own.
     pub origins: Arc<Vec<String>>,
     pub request_timeout: std::time::Duration,
@@ -123,16 +124,15 @@ pub fn session_token(headers: &HeaderMap) -> Option<String> {
 }
 
 pub fn client_address(state: &AppState, headers: &HeaderMap, peer: Option<SocketAddr>) -> String {
-    if state.trust_proxy {
-        if let Some(first) = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-        {
-            return first.trim().to_string();
-        }
-    }
-    peer.map(|p| p.ip().to_string()).unwrap_or_default()
+    let forwarded: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let forwarded = (!forwarded.is_empty()).then(|| forwarded.join(","));
+    state
+        .proxies
+        .client(peer.map(|p| p.ip()), forwarded.as_deref())
 }
 
 /// Who calls, from where: the request's context for the resolvers.

@@ -12,6 +12,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod files;
+pub mod forwarded;
 pub mod http;
 pub mod limits;
 pub mod metrics;
@@ -217,7 +218,10 @@ pub async fn start(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result
         events: events.clone(),
         graphiql: settings.graphiql,
         secure: settings.https(),
-        trust_proxy: settings.trust_proxy,
+        proxies: Arc::new(forwarded::ProxyTrust::new(
+            settings.trust_proxy,
+            &settings.trusted_proxies,
+        )?),
         origins: Arc::new(settings.origins()),
         request_timeout: std::time::Duration::from_secs(settings.request_timeout_secs),
         ws_init_timeout: std::time::Duration::from_secs(settings.ws_init_timeout_secs),
