@@ -7,6 +7,7 @@
 use chrono::Duration;
 use entities::one_time_code;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::sea_query::ExprTrait as _;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -109,10 +110,20 @@ impl Auth {
         if row.expires_at <= now || row.attempts >= CODE_TRIES || user.disabled {
             return Err(wrong);
         }
-        if row.code_hash != hash(user.id, code) {
-            let mut am: one_time_code::ActiveModel = row.clone().into();
-            am.attempts = Set(row.attempts + 1);
-            am.update(&self.db).await?;
+        // Every guess takes one of the code's tries in the database before it
+        // is compared, in one statement: parallel guesses cannot all read the
+        // same count and compare more codes than there are tries.
+        let claimed = one_time_code::Entity::update_many()
+            .col_expr(
+                one_time_code::Column::Attempts,
+                sea_orm::sea_query::Expr::col(one_time_code::Column::Attempts).add(1),
+            )
+            .filter(one_time_code::Column::Id.eq(row.id))
+            .filter(one_time_code::Column::Attempts.lt(CODE_TRIES))
+            .filter(one_time_code::Column::ExpiresAt.gt(now))
+            .exec(&self.db)
+            .await?;
+        if claimed.rows_affected != 1 || row.code_hash != hash(user.id, code) {
             return Err(wrong);
         }
         // Used once: only the request that deletes it signs in.

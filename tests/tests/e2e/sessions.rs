@@ -557,3 +557,51 @@ async fn one_address_trying_many_accounts_is_slowed_down_too() {
     );
     app.cleanup().await;
 }
+
+/// Forty guesses at once take forty tries, not four: a code compared more
+/// often than it allows could be guessed in parallel.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_guesses_at_an_emailed_code_count_every_try() {
+    for db in [crate::helpers::Db::Sqlite, crate::helpers::Db::Postgres] {
+        let smtp = SmtpServer::start().await;
+        let port = smtp.port;
+        let app = crate::helpers::spawn_app_with(db, move |s| {
+            s.smtp_host = Some("127.0.0.1".into());
+            s.smtp_port = port;
+            s.smtp_security = "none".into();
+            s.smtp_from = "Kvartal <no-reply@kvartal.test>".into();
+            s.login_attempts_per_address = 1000;
+        })
+        .await;
+        let anon = app.anonymous();
+        anon.ok("mutation($input: RequestEmailCodeInput!) { requestEmailCode(input: $input) { ok } }",
+            json!({ "input": { "email": "admin@example.org" } })).await;
+        let message = smtp.wait_for(1).await;
+        let code = code_in(message.split("\n\n").nth(1).unwrap_or(&message));
+        let wrong = if code == "000000" { "000001" } else { "000000" };
+        let guesses = (0..40).map(|_| {
+            let anon = anon.clone();
+            tokio::spawn(async move {
+                anon.graphql("mutation($input: LoginWithEmailCodeInput!) { loginWithEmailCode(input: $input) { token } }",
+                    json!({ "input": { "email": "admin@example.org", "code": wrong, "client": "APP" } })).await
+            })
+        });
+        for answer in futures_util::future::join_all(guesses).await {
+            assert_eq!(answer.unwrap()["errors"][0]["extensions"]["code"], "INVALID_CREDENTIALS");
+        }
+        use sea_orm::ConnectionTrait;
+        let row = schema::tenancy::as_system(app.db().query_one_raw(sea_orm::Statement::from_string(
+            app.db().get_database_backend(),
+            "SELECT attempts FROM one_time_codes",
+        )))
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!(row.try_get_by_index::<i32>(0).unwrap(), schema::auth::email_codes::CODE_TRIES, "{db:?}");
+        // Its tries are spent: even the right code no longer signs in.
+        let late = anon.graphql("mutation($input: LoginWithEmailCodeInput!) { loginWithEmailCode(input: $input) { token } }",
+            json!({ "input": { "email": "admin@example.org", "code": code, "client": "APP" } })).await;
+        assert_eq!(late["errors"][0]["extensions"]["code"], "INVALID_CREDENTIALS", "{db:?}");
+        app.cleanup().await;
+    }
+}
