@@ -29,6 +29,8 @@ use crate::web;
 
 pub const MAX_JSON_BODY: usize = 1024 * 1024;
 pub const MAX_UPLOAD_BODY: usize = 64 * 1024 * 1024;
+/// Most files one request may carry (each operation takes one).
+pub const MAX_FILES: usize = 4;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -357,32 +359,94 @@ async fn graphql_post(State(state): State<AppState>, request: Request) -> Respon
             "send application/json (or multipart/form-data for uploads)",
         );
     };
+    let too_large = || {
+        error_response(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            &format!("the request is larger than {limit} bytes"),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return too_large();
+    }
+    // Who calls, before a byte of the body is read.
+    let ctx = match request_ctx(&state, &headers, peer).await {
+        Ok(ctx) => ctx,
+        Err(r) => return r,
+    };
+    if multipart {
+        // Files are for signed-in users: nobody else makes the server read one.
+        if ctx.principal.is_none() {
+            return error_response(
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHENTICATED",
+                "sign in before sending files",
+            );
+        }
+        // Streamed: the parts go to temporary files as they arrive, the
+        // whole body counted against the limit, never held in memory.
+        let read = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = read.clone();
+        let body = futures_util::StreamExt::map(request.into_body().into_data_stream(), move |chunk| {
+            let chunk = chunk.map_err(std::io::Error::other)?;
+            let total = counted.fetch_add(chunk.len(), std::sync::atomic::Ordering::Relaxed)
+                + chunk.len();
+            if total > limit {
+                return Err(std::io::Error::other("the request is too large"));
+            }
+            Ok(chunk)
+        });
+        let options = MultipartOptions::default()
+            .max_file_size(MAX_UPLOAD_BODY)
+            .max_num_files(MAX_FILES);
+        let received = async_graphql::http::receive_body(
+            Some(sent_type.as_str()),
+            futures_util::TryStreamExt::into_async_read(body),
+            options,
+        )
+        .await;
+        return match received {
+            Ok(gql) if gql.uploads.len() > MAX_FILES => error_response(
+                StatusCode::BAD_REQUEST,
+                "TOO_MANY_FILES",
+                &format!(
+                    "the request carries {} files; at most {MAX_FILES} are allowed",
+                    gql.uploads.len()
+                ),
+            ),
+            Ok(gql) => execute(&state, gql, ctx).await,
+            Err(_) if read.load(std::sync::atomic::Ordering::Relaxed) > limit => too_large(),
+            Err(e) => error_response(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                &format!("invalid request: {e}"),
+            ),
+        };
+    }
     let body = match to_bytes(request.into_body(), limit).await {
         Ok(b) => b,
-        Err(_) => {
-            return error_response(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "PAYLOAD_TOO_LARGE",
-                &format!("the request is larger than {} bytes", limit),
-            )
-        }
+        Err(_) => return too_large(),
     };
-    if !multipart && body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+    if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
         return error_response(
             StatusCode::BAD_REQUEST,
             "BATCH_NOT_SUPPORTED",
             "batched requests are not supported",
         );
     }
-    let options = MultipartOptions::default()
-        .max_file_size(MAX_UPLOAD_BODY)
-        .max_num_files(4);
-    let reader = futures_util::io::Cursor::new(body.to_vec());
-    match async_graphql::http::receive_body(Some(sent_type.as_str()), reader, options).await {
-        Ok(gql) => match request_ctx(&state, &headers, peer).await {
-            Ok(ctx) => execute(&state, gql, ctx).await,
-            Err(r) => r,
-        },
+    let reader = futures_util::io::Cursor::new(body);
+    match async_graphql::http::receive_body(
+        Some(sent_type.as_str()),
+        reader,
+        MultipartOptions::default(),
+    )
+    .await
+    {
+        Ok(gql) => execute(&state, gql, ctx).await,
         Err(e) => error_response(
             StatusCode::BAD_REQUEST,
             "BAD_REQUEST",

@@ -325,3 +325,107 @@ db_test! {
         app.ok(CREATE, json!({ "input": { "organisationId": org, "fullName": "Мария\tИванова", "phones": [], "consentPersonalData": true } })).await;
     }
 }
+
+/// The resident set of this process (the server runs in it), in MiB.
+fn rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap();
+    kb / 1024.0
+}
+
+/// Sends a multipart upload of `size` bytes of file over a plain socket, as a
+/// client that streams it would, with `Content-Length` (or chunked when
+/// `declared` is false) and `files` file parts; the answer's status.
+async fn raw_upload(app: &TestApp, token: Option<&str>, size: usize, declared: bool, files: usize) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = app.base.trim_start_matches("http://").to_string();
+    let map: serde_json::Map<String, Value> = (0..files).map(|i| (i.to_string(), json!(["variables.input.file"]))).collect();
+    let mut head = String::new();
+    head.push_str("--x\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n");
+    head.push_str(&json!({ "query": "mutation($input: UploadAttachmentInput!) { uploadAttachment(input: $input) { attachment { id } } }",
+        "variables": { "input": { "ownerType": "ACCOUNT", "ownerId": "00000000-0000-0000-0000-000000000000", "file": null } } }).to_string());
+    head.push_str("\r\n--x\r\nContent-Disposition: form-data; name=\"map\"\r\n\r\n");
+    head.push_str(&Value::Object(map).to_string());
+    head.push_str("\r\n");
+    let per_file = size / files.max(1);
+    let part = |i: usize| format!("--x\r\nContent-Disposition: form-data; name=\"{i}\"; filename=\"f{i}.pdf\"\r\nContent-Type: application/pdf\r\n\r\n");
+    let length = head.len() + (0..files).map(|i| part(i).len() + per_file + 2).sum::<usize>() + "--x--\r\n".len();
+    let mut request = format!("POST /graphql HTTP/1.1\r\nHost: {host}\r\nContent-Type: multipart/form-data; boundary=x\r\nX-Requested-With: test\r\n");
+    if let Some(t) = token {
+        request.push_str(&format!("Authorization: Bearer {t}\r\n"));
+    }
+    if declared {
+        request.push_str(&format!("Content-Length: {length}\r\n\r\n"));
+    } else {
+        request.push_str("Transfer-Encoding: chunked\r\n\r\n");
+    }
+    let stream = tokio::net::TcpStream::connect(&host).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    let sending = tokio::spawn(async move {
+        let frame = |bytes: &[u8]| -> Vec<u8> {
+            if declared {
+                bytes.to_vec()
+            } else {
+                let mut f = format!("{:x}\r\n", bytes.len()).into_bytes();
+                f.extend_from_slice(bytes);
+                f.extend_from_slice(b"\r\n");
+                f
+            }
+        };
+        writer.write_all(request.as_bytes()).await?;
+        writer.write_all(&frame(head.as_bytes())).await?;
+        let chunk = vec![b'%'; 64 * 1024];
+        for i in 0..files {
+            writer.write_all(&frame(part(i).as_bytes())).await?;
+            let mut left = per_file;
+            while left > 0 {
+                let n = left.min(chunk.len());
+                writer.write_all(&frame(&chunk[..n])).await?;
+                left -= n;
+            }
+            writer.write_all(&frame(b"\r\n")).await?;
+        }
+        writer.write_all(&frame(b"--x--\r\n")).await?;
+        if !declared {
+            writer.write_all(b"0\r\n\r\n").await?;
+        }
+        // Kept open: a half-closed connection is one the server may drop.
+        Ok::<_, std::io::Error>(writer)
+    });
+    let mut answer = vec![0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(60), reader.read(&mut answer)).await.unwrap().unwrap();
+    sending.abort();
+    let head = String::from_utf8_lossy(&answer[..n]).to_string();
+    head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("no HTTP answer: {head:?}"))
+}
+
+db_test! {
+    async fn uploads_are_read_only_from_signed_in_users_and_within_their_limits(app: &TestApp) {
+        // Three anonymous 60 MB uploads at once: refused before the body is read.
+        let before = rss_mib();
+        let uploads = (0..3).map(|_| raw_upload(app, None, 60 * 1024 * 1024, true, 1));
+        for status in futures_util::future::join_all(uploads).await {
+            assert_eq!(status, 401);
+        }
+        let after = rss_mib();
+        println!("three anonymous 60 MB uploads: RSS {before:.1} MiB before, {after:.1} MiB after");
+        assert!(after - before < 32.0, "memory grew from {before:.1} to {after:.1} MiB");
+        let token = app.admin.token.clone();
+        // Declared too large: refused at once; streamed too large: refused when counted.
+        assert_eq!(raw_upload(app, token.as_deref(), 70 * 1024 * 1024, true, 1).await, 413);
+        let before = rss_mib();
+        assert_eq!(raw_upload(app, token.as_deref(), 70 * 1024 * 1024, false, 1).await, 413);
+        let after = rss_mib();
+        println!("a signed-in 70 MB upload, chunked: RSS {before:.1} MiB before, {after:.1} MiB after");
+        assert!(after - before < 32.0, "memory grew from {before:.1} to {after:.1} MiB");
+        // One small file is read; more files than allowed are refused.
+        assert_eq!(raw_upload(app, token.as_deref(), 10 * 1024, true, 1).await, 200);
+        assert_eq!(raw_upload(app, token.as_deref(), 10 * 1024, true, 5).await, 400);
+        alive(app).await;
+    }
+}
