@@ -74,7 +74,15 @@ pub async fn debtors(
     };
     let name = format!("{stem}-{}", report.as_of);
     let (kind, ext, bytes) = if xlsx {
-        match schema::payments::debtors::to_xlsx(&report, &o.locale) {
+        let locale = o.locale.clone();
+        let report = std::sync::Arc::new(report);
+        let shared = report.clone();
+        let built = tokio::task::spawn_blocking(move || {
+            schema::payments::debtors::to_xlsx(&shared, &locale)
+        })
+        .await
+        .unwrap_or_else(|e| Err(e.to_string()));
+        match built {
             Ok(b) => (
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 "xlsx",

@@ -108,7 +108,7 @@ impl Billing {
             .first()
             .map(|d| format!("receipt-{}-{}.pdf", d.account_number, d.period))
             .unwrap_or_else(|| "receipt.pdf".into());
-        let bytes = pdf::render(&docs).map_err(AppError::Internal)?;
+        let bytes = pdf::render_apart(docs).await.map_err(AppError::Internal)?;
         Ok((name, bytes))
     }
 
@@ -148,7 +148,7 @@ impl Billing {
             ));
         }
         let docs = self.documents(h.organisation_id, receipts).await?;
-        let bytes = pdf::render(&docs).map_err(AppError::Internal)?;
+        let bytes = pdf::render_apart(docs).await.map_err(AppError::Internal)?;
         Ok((format!("receipts-{}.pdf", period), bytes))
     }
 

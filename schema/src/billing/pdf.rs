@@ -572,6 +572,24 @@ impl Pen<'_, '_> {
 }
 
 /// Renders receipts, each from a new page, into one PDF.
+/// [`render`] on a blocking thread, so that the async workers keep serving
+/// while a house's receipts are laid out; at most one render per core but
+/// one runs at once, which leaves a core for everyone else.
+pub async fn render_apart(docs: Vec<ReceiptDoc>) -> Result<Vec<u8>, String> {
+    static RENDERS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let renders = RENDERS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        tokio::sync::Semaphore::new(cores.saturating_sub(1).max(1))
+    });
+    let _turn = renders
+        .acquire()
+        .await
+        .map_err(|_| "the renderer is shutting down".to_string())?;
+    tokio::task::spawn_blocking(move || render(&docs))
+        .await
+        .map_err(|e| format!("rendering failed: {e}"))?
+}
+
 pub fn render(docs: &[ReceiptDoc]) -> Result<Vec<u8>, String> {
     let f = fonts().ok_or("the receipt font cannot be read")?;
     let mut document = Document::new();

@@ -246,9 +246,11 @@ impl Files {
                 "JPEG, PNG or WebP photos and PDF scans only",
             )
         })?;
-        let clean = content::clean(kind, &bytes)
+        // Re-encoding a photo is seconds of CPU: off the async workers.
+        let clean = tokio::task::spawn_blocking(move || content::clean(kind, &bytes))
+            .await
+            .map_err(|e| AppError::Internal(format!("cleaning a file failed: {e}")))?
             .map_err(|d| AppError::validation("file", "damaged", d.0))?;
-        drop(bytes);
         let count = attachment::Entity::find()
             .filter(attachment::Column::OrganisationId.eq(place.org))
             .filter(attachment::Column::OwnerType.eq(owner.code()))

@@ -429,3 +429,49 @@ db_test! {
         alive(app).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_answers_quickly_while_eight_house_pdfs_render() {
+    crate::helpers::run(crate::helpers::Db::Sqlite, |app| Box::pin(async move {
+        let org = app.create_org("Pdf").await;
+        app.ok("mutation($input: BillingSettingsInput!) { setBillingSettings(input: $input) { dueDay } }",
+            json!({ "input": { "organisationId": org, "qrStandard": "GOST", "dueDay": 15, "correspAccount": "30101810400000000225" } })).await;
+        let house = app.create_house(&org, "Ленина", "8").await;
+        for n in 1..=40 {
+            let premises = app.create_premises(&house, &n.to_string(), "48.5").await;
+            app.create_account(&premises, &format!("8800{n:02}")).await;
+        }
+        crate::billing_run::service(app, &org, json!({ "code": "maintenance", "name": "Содержание жилого помещения", "unit": "м²", "method": "AREA" }), json!([{ "tiers": [{ "price": "30.15" }] }])).await;
+        crate::billing_run::calculated(app, &org, "2026-11").await;
+        let url = format!("{}/houses/{house}/receipts/2026-11.pdf", app.base);
+        let token = app.admin.token.clone().unwrap();
+        let started = Instant::now();
+        let renders: Vec<_> = (0..8).map(|_| {
+            let (client, url, token) = (app.client.clone(), url.clone(), token.clone());
+            tokio::spawn(async move {
+                let r = client.get(url).bearer_auth(token).send().await.unwrap();
+                assert_eq!(r.status(), 200);
+                r.bytes().await.unwrap().len()
+            })
+        }).collect();
+        let mut waits = Vec::new();
+        while renders.iter().any(|r| !r.is_finished()) {
+            let t = Instant::now();
+            let r = app.client.get(format!("{}/healthz", app.base)).send().await.unwrap();
+            assert_eq!(r.status(), 200);
+            waits.push(t.elapsed());
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let rendering = started.elapsed();
+        for r in renders {
+            assert!(r.await.unwrap() > 10_000);
+        }
+        waits.sort();
+        let p99 = waits[(waits.len() * 99 / 100).min(waits.len() - 1)];
+        println!("/healthz while eight house PDFs (40 receipts each) rendered for {:.1} s: {} probes, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            rendering.as_secs_f64(), waits.len(), waits[waits.len() / 2].as_secs_f64() * 1e3, p99.as_secs_f64() * 1e3,
+            waits[waits.len() - 1].as_secs_f64() * 1e3);
+        assert!(waits.len() >= 20, "the renders ended too soon to tell");
+        assert!(p99 < Duration::from_millis(5), "p99 {p99:?}");
+    })).await;
+}
