@@ -23,7 +23,15 @@ mod tests {
 
     #[test]
     fn a_cell_that_a_spreadsheet_would_run_is_kept_as_text() {
-        for bad in ["=1+2", "+7 900", "-2+3", "@SUM(A1)", "\t=1", "\r=1", "=HYPERLINK(\"x\")"] {
+        for bad in [
+            "=1+2",
+            "+7 900",
+            "-2+3",
+            "@SUM(A1)",
+            "\t=1",
+            "\r=1",
+            "=HYPERLINK(\"x\")",
+        ] {
             assert_eq!(cell(bad), format!("'{bad}"));
         }
     }

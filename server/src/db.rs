@@ -64,7 +64,9 @@ pub async fn connect_url(url: &str, max_connections: u32) -> anyhow::Result<Data
                 // The queued rollback of a dropped transaction runs first.
                 conn.ping().await?;
                 if conn.is_in_transaction() {
-                    tracing::warn!("a database connection left inside a failed transaction is closed");
+                    tracing::warn!(
+                        "a database connection left inside a failed transaction is closed"
+                    );
                     return Ok(false);
                 }
                 Ok(true)

@@ -35,15 +35,17 @@ impl ProxyTrust {
     }
 
     fn is_proxy(&self, ip: IpAddr) -> bool {
-        self.proxies.iter().any(|(net, bits)| within(ip, *net, *bits))
+        self.proxies
+            .iter()
+            .any(|(net, bits)| within(ip, *net, *bits))
     }
 
     /// The client's address for a request from `peer` with this
     /// `X-Forwarded-For` (all its header lines, joined).
     pub fn client(&self, peer: Option<IpAddr>, forwarded_for: Option<&str>) -> String {
         let peer_text = peer.map(|p| p.to_string()).unwrap_or_default();
-        let peer_trusted = self.enabled
-            && peer.is_some_and(|p| self.proxies.is_empty() || self.is_proxy(p));
+        let peer_trusted =
+            self.enabled && peer.is_some_and(|p| self.proxies.is_empty() || self.is_proxy(p));
         let Some(list) = forwarded_for.filter(|_| peer_trusted) else {
             return peer_text;
         };
@@ -115,22 +117,40 @@ mod tests {
     #[test]
     fn a_forged_left_entry_is_ignored_and_the_right_most_untrusted_is_the_client() {
         let one = ProxyTrust::new(true, &[]).unwrap();
-        assert_eq!(one.client(ip("10.0.0.5"), Some("6.6.6.6, 203.0.113.7")), "203.0.113.7");
-        let ours = ProxyTrust::new(true, &["10.0.0.0/8".into(), "192.0.2.1".into()]).unwrap();
         assert_eq!(
-            ours.client(ip("10.0.0.5"), Some("6.6.6.6, 203.0.113.7, 192.0.2.1, 10.1.2.3")),
+            one.client(ip("10.0.0.5"), Some("6.6.6.6, 203.0.113.7")),
             "203.0.113.7"
         );
-        assert_eq!(ours.client(ip("10.0.0.5"), Some("203.0.113.7:5555")), "203.0.113.7");
-        assert_eq!(ours.client(ip("10.0.0.5"), Some("[2001:db8::1]:443")), "2001:db8::1");
+        let ours = ProxyTrust::new(true, &["10.0.0.0/8".into(), "192.0.2.1".into()]).unwrap();
+        assert_eq!(
+            ours.client(
+                ip("10.0.0.5"),
+                Some("6.6.6.6, 203.0.113.7, 192.0.2.1, 10.1.2.3")
+            ),
+            "203.0.113.7"
+        );
+        assert_eq!(
+            ours.client(ip("10.0.0.5"), Some("203.0.113.7:5555")),
+            "203.0.113.7"
+        );
+        assert_eq!(
+            ours.client(ip("10.0.0.5"), Some("[2001:db8::1]:443")),
+            "2001:db8::1"
+        );
     }
 
     #[test]
     fn headers_from_a_peer_that_is_not_our_proxy_are_not_believed() {
         let ours = ProxyTrust::new(true, &["10.0.0.0/8".into()]).unwrap();
-        assert_eq!(ours.client(ip("198.51.100.9"), Some("1.2.3.4")), "198.51.100.9");
+        assert_eq!(
+            ours.client(ip("198.51.100.9"), Some("1.2.3.4")),
+            "198.51.100.9"
+        );
         let off = ProxyTrust::new(false, &[]).unwrap();
-        assert_eq!(off.client(ip("198.51.100.9"), Some("1.2.3.4")), "198.51.100.9");
+        assert_eq!(
+            off.client(ip("198.51.100.9"), Some("1.2.3.4")),
+            "198.51.100.9"
+        );
     }
 
     #[test]

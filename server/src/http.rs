@@ -167,10 +167,19 @@ pub(crate) async fn request_ctx(
             Err(e) => {
                 tracing::error!(error = %e, "session lookup failed");
                 let (code, message) = match &e {
-                    schema::error::AppError::Unavailable { message, .. } => (e.code(), message.clone()),
-                    _ => ("SESSIONS_UNAVAILABLE", "sessions are unavailable; try again shortly".to_string()),
+                    schema::error::AppError::Unavailable { message, .. } => {
+                        (e.code(), message.clone())
+                    }
+                    _ => (
+                        "SESSIONS_UNAVAILABLE",
+                        "sessions are unavailable; try again shortly".to_string(),
+                    ),
                 };
-                return Err(error_response(StatusCode::SERVICE_UNAVAILABLE, code, &message));
+                return Err(error_response(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    code,
+                    &message,
+                ));
             }
         },
         None => None,
@@ -222,7 +231,9 @@ async fn execute(
         e.extensions
             .as_ref()
             .and_then(|x| x.get("code"))
-            .is_some_and(|c| matches!(c, async_graphql::Value::String(c) if c.ends_with("_UNAVAILABLE")))
+            .is_some_and(
+                |c| matches!(c, async_graphql::Value::String(c) if c.ends_with("_UNAVAILABLE")),
+            )
     });
     let mut r = GraphQLResponse::from(response).into_response();
     if down {
@@ -391,15 +402,16 @@ async fn graphql_post(State(state): State<AppState>, request: Request) -> Respon
         // whole body counted against the limit, never held in memory.
         let read = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let counted = read.clone();
-        let body = futures_util::StreamExt::map(request.into_body().into_data_stream(), move |chunk| {
-            let chunk = chunk.map_err(std::io::Error::other)?;
-            let total = counted.fetch_add(chunk.len(), std::sync::atomic::Ordering::Relaxed)
-                + chunk.len();
-            if total > limit {
-                return Err(std::io::Error::other("the request is too large"));
-            }
-            Ok(chunk)
-        });
+        let body =
+            futures_util::StreamExt::map(request.into_body().into_data_stream(), move |chunk| {
+                let chunk = chunk.map_err(std::io::Error::other)?;
+                let total = counted.fetch_add(chunk.len(), std::sync::atomic::Ordering::Relaxed)
+                    + chunk.len();
+                if total > limit {
+                    return Err(std::io::Error::other("the request is too large"));
+                }
+                Ok(chunk)
+            });
         let options = MultipartOptions::default()
             .max_file_size(MAX_UPLOAD_BODY)
             .max_num_files(MAX_FILES);
@@ -476,7 +488,10 @@ async fn readyz(State(state): State<AppState>) -> Response {
         }
         Err(_) => {
             ready = false;
-            lines.push(format!("database: down (no answer within {} s)", LIMIT.as_secs()));
+            lines.push(format!(
+                "database: down (no answer within {} s)",
+                LIMIT.as_secs()
+            ));
         }
     }
     match sessions {
@@ -489,11 +504,22 @@ async fn readyz(State(state): State<AppState>) -> Response {
         }
         Err(_) => {
             ready = false;
-            lines.push(format!("sessions (redis): down (no answer within {} s)", LIMIT.as_secs()));
+            lines.push(format!(
+                "sessions (redis): down (no answer within {} s)",
+                LIMIT.as_secs()
+            ));
         }
     }
-    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    let mut body = if ready { "ready\n".to_string() } else { "not ready\n".to_string() };
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let mut body = if ready {
+        "ready\n".to_string()
+    } else {
+        "not ready\n".to_string()
+    };
     body.push_str(&lines.join("\n"));
     body.push('\n');
     (status, body).into_response()

@@ -145,9 +145,11 @@ fn literal_control_characters(doc: &ExecutableDocument) -> Result<(), Refusal> {
             match &item.node {
                 Selection::Field(f) => {
                     for (name, arg) in &f.node.arguments {
-                        if let Ok(v) = arg.node.clone().into_const_with(|_| {
-                            Ok::<_, ()>(async_graphql::Value::Null)
-                        }) {
+                        if let Ok(v) = arg
+                            .node
+                            .clone()
+                            .into_const_with(|_| Ok::<_, ()>(async_graphql::Value::Null))
+                        {
                             value(&v, name.node.as_str())?;
                         }
                     }
@@ -295,7 +297,11 @@ mod tests {
 
     #[test]
     fn a_deep_list_literal_is_counted_without_recursion() {
-        let deep = format!("{{ a(x: {}1{}) }}", "[".repeat(100_000), "]".repeat(100_000));
+        let deep = format!(
+            "{{ a(x: {}1{}) }}",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
         assert_eq!(nesting(&deep), MAX_NESTING + 1);
         assert_eq!(check_text(&deep), Err(Refusal::DocumentTooDeep));
         let fine = format!("{{ a(x: {}1{}) }}", "[".repeat(10), "]".repeat(10));
@@ -311,12 +317,18 @@ mod tests {
             })));
         assert_eq!(
             check(&mut request),
-            Err(Refusal::ControlCharacter { field: "input.phones.1".into(), character: '\0' })
+            Err(Refusal::ControlCharacter {
+                field: "input.phones.1".into(),
+                character: '\0'
+            })
         );
         let mut request = async_graphql::Request::new("{ a(name: \"esc\\u001b\") }");
         assert_eq!(
             check(&mut request),
-            Err(Refusal::ControlCharacter { field: "name".into(), character: '\u{1b}' })
+            Err(Refusal::ControlCharacter {
+                field: "name".into(),
+                character: '\u{1b}'
+            })
         );
         let mut fine = async_graphql::Request::new("{ a(name: \"ok\\nok\") }");
         assert!(check(&mut fine).is_ok());

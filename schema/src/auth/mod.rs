@@ -15,6 +15,7 @@ pub mod service;
 pub mod sessions;
 pub mod staff;
 pub mod types;
+pub mod watch;
 
 use std::sync::Arc;
 
@@ -23,6 +24,7 @@ use async_graphql::Context;
 pub use policy::{ListScope, Target};
 pub use principal::{Principal, Role};
 pub use service::{Auth, AuthConfig};
+pub use watch::Watch;
 
 use crate::audit::{Author, RequestMeta};
 use crate::error::{AppError, AppResult};

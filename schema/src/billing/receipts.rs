@@ -5,7 +5,6 @@ use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, Su
 use chrono::{DateTime, NaiveDate, Utc};
 use entities::{benefit_category, billing_period, charge, recalculation, receipt};
 use futures_util::stream::BoxStream;
-use futures_util::StreamExt;
 use rust_decimal::Decimal;
 
 use super::periods::{parse_period, RecalcDraft};
@@ -14,7 +13,6 @@ use super::settings::{CategoryDraft, Settings};
 use super::Billing;
 use crate::auth::{author, principal, Target};
 use crate::error::AppError;
-use crate::events::{follow, Events};
 use crate::exact::from_minor as money;
 use crate::pagination::uuid;
 use crate::registry::mutation::InInput;
@@ -756,32 +754,27 @@ impl BillingSubscription {
         ctx: &Context<'_>,
         organisation_id: ID,
     ) -> Result<BoxStream<'static, BillingProgress>> {
-        let p = principal(ctx)?;
+        const OP: &str = "Subscription.billingProgress";
         let org = uuid("organisationId", &organisation_id)?;
-        p.check(
-            "Subscription.billingProgress",
-            Target::WholeOrganisation(org),
-        )?;
-        let events = ctx.data::<Events>()?;
-        let follow = follow(events, org, None)
-            .await
-            .map_err(|_| AppError::Internal("events unavailable".into()))?;
-        let stream = futures_util::stream::unfold(follow, move |mut follow| async move {
-            loop {
-                match follow.next().await {
-                    Ok(e) if e.topic == TOPIC_PROGRESS => {
-                        if let Some(progress) = e.decode::<Progress>() {
-                            return Some((BillingProgress::from(progress.as_ref()), follow));
-                        }
-                    }
-                    Ok(_) => {}
-                    Err(err) => {
-                        tracing::warn!(error = %err, "reading the outbox for billing progress failed; retrying");
-                        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-                    }
-                }
-            }
-        });
-        Ok(stream.boxed())
+        if ctx.data_opt::<crate::events::RenderOne>().is_none() {
+            principal(ctx)?.check(OP, Target::WholeOrganisation(org))?;
+        }
+        crate::events::subscribe(
+            ctx,
+            crate::events::Feed {
+                operation: OP,
+                topic: TOPIC_PROGRESS,
+                organisation: org,
+                after: None,
+                // The whole organisation's runs: checked again with each
+                // chunk, so a right taken away ends the progress at once.
+                visible: std::sync::Arc::new(|p, e| {
+                    p.check(OP, Target::WholeOrganisation(e.organisation_id))
+                        .is_ok()
+                }),
+            },
+            |e| Some(BillingProgress::from(e.decode::<Progress>()?.as_ref())),
+        )
+        .await
     }
 }

@@ -12,4 +12,5 @@ pub mod setup;
 pub mod setup_types;
 pub mod sla;
 pub mod types;
+pub mod visibility;
 pub mod workflow;

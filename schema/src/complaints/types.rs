@@ -526,15 +526,7 @@ pub struct ComplaintUpdate {
     pub assignee_id: Option<ID>,
 }
 
-#[derive(serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Changed {
-    id: uuid::Uuid,
-    number: i64,
-    status: String,
-    assignee_id: Option<uuid::Uuid>,
-    author_id: Option<uuid::Uuid>,
-}
+use super::visibility::Changed;
 
 #[derive(SimpleObject)]
 pub struct StatusCount {
@@ -590,56 +582,33 @@ impl ComplaintsSubscription {
         let orgs = crate::tenancy::of(Some(&p));
         let by = crate::audit::Author::new(p.clone(), crate::auth::meta(ctx), OP);
         let first = complaints.board(&by, org, house).await?;
-        let events = ctx.data::<crate::events::Events>()?;
-        let follow = crate::events::follow(events, org, None)
-            .await
-            .map_err(|e| match e {
-                crate::events::FollowError::Db(e) => crate::error::AppError::from(e),
-                other => crate::error::AppError::Internal(other.to_string()),
-            })?;
-        let watch = crate::readings::subscription::Watch::new(
-            ctx.data::<std::sync::Arc<crate::auth::Auth>>()?.clone(),
-        );
+        let rest = crate::events::visible_events(
+            ctx,
+            crate::events::Feed {
+                operation: OP,
+                topic: super::service::TOPIC,
+                organisation: org,
+                after: None,
+                visible: std::sync::Arc::new(move |_, e| house.is_none() || e.house_id == house),
+            },
+        )
+        .await?;
         let meta = crate::auth::meta(ctx);
-        let rest = futures_util::stream::unfold(
-            (follow, p, watch),
-            move |(mut follow, mut p, mut watch)| {
+        // Each change: the counts again, as this subscriber may see them; when
+        // their rights no longer allow the board, it ends.
+        let rest = rest
+            .then(move |(p, e)| {
                 let (complaints, orgs, meta) = (complaints.clone(), orgs.clone(), meta.clone());
                 async move {
-                    loop {
-                        match follow.next().await {
-                            Ok(e) if e.topic == super::service::TOPIC => {
-                                if house.is_some() && e.house_id != house {
-                                    continue;
-                                }
-                                p = watch.current(p).await?;
-                                let by = crate::audit::Author::new(p.clone(), meta.clone(), OP);
-                                let counted = crate::tenancy::scoped(
-                                    orgs.clone(),
-                                    complaints.board(&by, org, house),
-                                )
-                                .await;
-                                match counted {
-                                    Ok(b) => {
-                                        return Some((
-                                            ComplaintBoard::of(e.seq, b),
-                                            (follow, p, watch),
-                                        ))
-                                    }
-                                    // Rights gone: the board ends.
-                                    Err(_) => return None,
-                                }
-                            }
-                            Ok(_) => {}
-                            Err(err) => {
-                                tracing::warn!(error = %err, "reading the outbox for the board failed; retrying");
-                                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-                            }
-                        }
-                    }
+                    let by = crate::audit::Author::new(p, meta, OP);
+                    crate::tenancy::scoped(orgs, complaints.board(&by, org, house))
+                        .await
+                        .ok()
+                        .map(|b| ComplaintBoard::of(e.seq, b))
                 }
-            },
-        );
+            })
+            .take_while(|b| std::future::ready(b.is_some()))
+            .filter_map(std::future::ready);
         Ok(
             futures_util::stream::once(async move { ComplaintBoard::of(0, first) })
                 .chain(rest)
@@ -659,93 +628,31 @@ impl ComplaintsSubscription {
         after: Option<i64>,
     ) -> Result<BoxStream<'static, ComplaintUpdate>> {
         const OP: &str = "Subscription.complaintUpdated";
-        let p = crate::auth::principal(ctx)?;
         let org = uuid("organisationId", &organisation_id)?;
         let house = opt_uuid("houseId", house_id.as_ref())?;
         let assignee = opt_uuid("assigneeId", assignee_id.as_ref())?;
-        p.scope(OP, org)?;
-        let events = ctx.data::<crate::events::Events>()?;
-        let follow = crate::events::follow(events, org, after)
-            .await
-            .map_err(|e| match e {
-                crate::events::FollowError::Db(e) => crate::error::AppError::from(e),
-                other => {
-                    crate::error::AppError::validation("after", "unknown_event", other.to_string())
-                }
-            })?;
-        let watch = crate::readings::subscription::Watch::new(
-            ctx.data::<std::sync::Arc<crate::auth::Auth>>()?.clone(),
-        );
-        let allowed = move |p: &crate::auth::Principal, e: &crate::events::Event| {
-            let Some(h) = e.house_id else { return false };
-            if house.is_some_and(|x| x != h) {
-                return false;
-            }
-            let target = match (e.account_id, e.premises_id) {
-                (Some(a), _) => crate::auth::Target::Account {
-                    org: e.organisation_id,
-                    house: h,
-                    id: a,
-                },
-                (None, Some(pr)) => crate::auth::Target::Premises {
-                    org: e.organisation_id,
-                    house: h,
-                    id: pr,
-                },
-                (None, None) => crate::auth::Target::House {
-                    org: e.organisation_id,
-                    id: h,
-                },
-            };
-            p.check(OP, target).is_ok()
-        };
-        let stream = futures_util::stream::unfold(
-            (follow, p, watch),
-            move |(mut follow, mut p, mut watch)| async move {
-                loop {
-                    match follow.next().await {
-                        Ok(e) if e.topic == super::service::TOPIC => {
-                            if !allowed(&p, &e) {
-                                continue;
-                            }
-                            p = watch.current(p).await?;
-                            if !allowed(&p, &e) {
-                                continue;
-                            }
-                            if let Some(c) = e.decode::<Changed>() {
-                                // A resident: their own complaints, not a
-                                // neighbour's about the house.
-                                let staff = p.system || p.membership(e.organisation_id).is_some();
-                                let theirs = c.author_id == Some(p.user_id)
-                                    || e.account_id.is_some_and(|a| {
-                                        p.residence(e.organisation_id)
-                                            .is_some_and(|r| r.accounts.contains(&a))
-                                    });
-                                if !staff && !theirs {
-                                    continue;
-                                }
-                                if assignee.is_some() && c.assignee_id != assignee {
-                                    continue;
-                                }
-                                let item = ComplaintUpdate {
-                                    seq: e.seq,
-                                    id: ID(c.id.to_string()),
-                                    number: c.number,
-                                    status: ComplaintStatus::of(&c.status),
-                                    assignee_id: c.assignee_id.map(|a| ID(a.to_string())),
-                                };
-                                return Some((item, (follow, p, watch)));
-                            }
-                        }
-                        Ok(_) => {}
-                        Err(err) => {
-                            tracing::warn!(error = %err, "reading the outbox for complaints failed; retrying");
-                            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-                        }
-                    }
-                }
+        crate::events::subscribe(
+            ctx,
+            crate::events::Feed {
+                operation: OP,
+                topic: super::service::TOPIC,
+                organisation: org,
+                after,
+                visible: std::sync::Arc::new(move |p, e| {
+                    super::visibility::sees_change(p, OP, house, assignee, e)
+                }),
             },
-        );
-        Ok(stream.boxed())
+            |e| {
+                let c = e.decode::<Changed>()?;
+                Some(ComplaintUpdate {
+                    seq: e.seq,
+                    id: ID(c.id.to_string()),
+                    number: c.number,
+                    status: ComplaintStatus::of(&c.status),
+                    assignee_id: c.assignee_id.map(|a| ID(a.to_string())),
+                })
+            },
+        )
+        .await
     }
 }

@@ -19,6 +19,7 @@ mod bus;
 mod feed;
 mod relay;
 mod stream;
+mod subscribe;
 
 use std::any::Any;
 use std::sync::{Arc, OnceLock};
@@ -33,6 +34,7 @@ pub use bus::{Bus, Hub};
 pub use feed::{FeedSlot, RenderOne, Rendering};
 pub use relay::Relay;
 pub use stream::{follow, Follow, FollowError};
+pub use subscribe::{follow_error, subscribe, visible_events, Feed, Visible};
 
 /// An event as the bus and the subscribers see it.
 #[derive(Debug, Serialize, Deserialize)]

@@ -112,6 +112,32 @@ pub struct Recorded {
     pub replayed: bool,
 }
 
+/// Whether `p` may see a payment's confirmation: their organisation's (their
+/// houses, when limited) or a resident's own account; one account's when
+/// `account` is given.
+pub fn sees_payment(
+    p: &crate::auth::Principal,
+    operation: &str,
+    account: Option<Uuid>,
+    e: &Event,
+) -> bool {
+    let (Some(acc), Some(house)) = (e.account_id, e.house_id) else {
+        return false;
+    };
+    if account.is_some_and(|a| a != acc) {
+        return false;
+    }
+    p.check(
+        operation,
+        Target::Account {
+            org: e.organisation_id,
+            house,
+            id: acc,
+        },
+    )
+    .is_ok()
+}
+
 /// The `payment.confirmed` event's payload.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]

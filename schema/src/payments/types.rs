@@ -6,13 +6,11 @@ use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, Su
 use chrono::{DateTime, NaiveDate, Utc};
 use entities::{ledger_entry, payment, payment_return};
 use futures_util::stream::BoxStream;
-use futures_util::StreamExt;
 use rust_decimal::Decimal;
 
 use super::service::{Confirmed, NewPayment, Payments};
-use crate::auth::{author, principal, Target};
-use crate::error::AppError;
-use crate::events::{follow, topics, Events, FollowError};
+use crate::auth::author;
+use crate::events::topics;
 use crate::exact::{from_minor as money, to_minor as minor};
 use crate::pagination::{opt_uuid, uuid};
 use crate::registry::mutation::InInput;
@@ -419,71 +417,31 @@ impl PaymentsSubscription {
         after: Option<i64>,
     ) -> Result<BoxStream<'static, PaymentConfirmed>> {
         const OP: &str = "Subscription.paymentConfirmed";
-        let p = principal(ctx)?;
         let org = uuid("organisationId", &organisation_id)?;
         let account = opt_uuid("accountId", account_id.as_ref())?;
-        p.scope(OP, org)?;
-        let events = ctx.data::<Events>()?;
-        let follow = follow(events, org, after).await.map_err(|e| match e {
-            FollowError::Db(e) => AppError::from(e),
-            other => AppError::validation("after", "unknown_event", other.to_string()),
-        })?;
-        let watch = crate::readings::subscription::Watch::new(
-            ctx.data::<std::sync::Arc<crate::auth::Auth>>()?.clone(),
-        );
-        let allowed = move |p: &crate::auth::Principal, e: &crate::events::Event| {
-            let (Some(acc), Some(house)) = (e.account_id, e.house_id) else {
-                return false;
-            };
-            if account.is_some_and(|a| a != acc) {
-                return false;
-            }
-            p.check(
-                OP,
-                Target::Account {
-                    org: e.organisation_id,
-                    house,
-                    id: acc,
-                },
-            )
-            .is_ok()
-        };
-        let stream = futures_util::stream::unfold(
-            (follow, p, watch),
-            move |(mut follow, mut p, mut watch)| async move {
-                loop {
-                    match follow.next().await {
-                        Ok(e) if e.topic == topics::PAYMENT_CONFIRMED => {
-                            if !allowed(&p, &e) {
-                                continue;
-                            }
-                            // Before sending, the rights as they are now: one
-                            // taken away since the subscription began stops it.
-                            p = watch.current(p).await?;
-                            if !allowed(&p, &e) {
-                                continue;
-                            }
-                            if let Some(c) = e.decode::<Confirmed>() {
-                                let item = PaymentConfirmed {
-                                    seq: e.seq,
-                                    payment_id: ID(c.payment_id.to_string()),
-                                    account_id: ID(c.account_id.to_string()),
-                                    kind: c.kind.clone(),
-                                    amount: money(c.amount_minor),
-                                    balance: money(c.balance_minor),
-                                };
-                                return Some((item, (follow, p, watch)));
-                            }
-                        }
-                        Ok(_) => {}
-                        Err(err) => {
-                            tracing::warn!(error = %err, "reading the outbox for payments failed; retrying");
-                            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-                        }
-                    }
-                }
+        crate::events::subscribe(
+            ctx,
+            crate::events::Feed {
+                operation: OP,
+                topic: topics::PAYMENT_CONFIRMED,
+                organisation: org,
+                after,
+                visible: std::sync::Arc::new(move |p, e| {
+                    super::service::sees_payment(p, OP, account, e)
+                }),
             },
-        );
-        Ok(stream.boxed())
+            |e| {
+                let c = e.decode::<Confirmed>()?;
+                Some(PaymentConfirmed {
+                    seq: e.seq,
+                    payment_id: ID(c.payment_id.to_string()),
+                    account_id: ID(c.account_id.to_string()),
+                    kind: c.kind.clone(),
+                    amount: money(c.amount_minor),
+                    balance: money(c.balance_minor),
+                })
+            },
+        )
+        .await
     }
 }

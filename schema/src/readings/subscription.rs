@@ -9,34 +9,17 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Result, Subscription, ID};
 use futures_util::stream::BoxStream;
-use futures_util::StreamExt;
 use uuid::Uuid;
 
 use super::service::ReadingView;
 use super::types::ReadingEvent;
 use crate::auth::{principal, Principal, Target};
 use crate::error::AppError;
-use crate::events::{follow, topics, Event, Events, FeedSlot, FollowError, RenderOne};
+use crate::events::{topics, Event};
 use crate::pagination::{opt_uuid, uuid};
 
 #[derive(Default)]
 pub struct ReadingsSubscription;
-
-fn follow_error(e: FollowError) -> AppError {
-    match e {
-        FollowError::Expired { after, oldest } => AppError::validation(
-            "after",
-            "events_expired",
-            format!("events after {after} are no longer kept (the oldest is {oldest}); reload and follow from now"),
-        ),
-        FollowError::Ahead { after, head } => AppError::validation(
-            "after",
-            "unknown_event",
-            format!("there is no event {after}; the latest is {head}"),
-        ),
-        FollowError::Db(e) => e.into(),
-    }
-}
 
 fn allowed(p: &Principal, op: &str, house: Option<Uuid>, e: &Event) -> bool {
     let Some(event_house) = e.house_id else {
@@ -64,9 +47,9 @@ async fn stream(
     house_id: Option<ID>,
     after: Option<i64>,
 ) -> Result<BoxStream<'static, ReadingEvent>> {
-    // Rendering one event of a feed (see `events::feed`): just that event.
-    if let Some(one) = ctx.data_opt::<RenderOne>() {
-        return Ok(futures_util::stream::iter(item(&one.0)).boxed());
+    // Rendering one event of a feed (see `events::feed`): no checks, no reads.
+    if ctx.data_opt::<crate::events::RenderOne>().is_some() {
+        return crate::events::subscribe(ctx, placeholder(op, topic), item).await;
     }
     let p = principal(ctx)?;
     let org = uuid("organisationId", &organisation_id)?;
@@ -80,43 +63,29 @@ async fn stream(
         }
         p.check(op, crate::registry::access::house(&model))?;
     }
-    let events = ctx.data::<Events>()?;
-    let follow = follow(events, org, after).await.map_err(follow_error)?;
-    let auth = ctx.data::<Arc<crate::auth::Auth>>()?.clone();
-    let watch = Watch::new(auth);
-    let events = futures_util::stream::unfold(
-        (follow, p, watch),
-        move |(mut follow, mut p, mut watch): (crate::events::Follow, Arc<Principal>, Watch)| async move {
-            loop {
-                match follow.next().await {
-                    Ok(e) => {
-                        if e.topic != topic || !allowed(&p, op, house, &e) {
-                            continue;
-                        }
-                        // Before sending, the rights as they are now: one taken
-                        // away since the subscription began stops it at once.
-                        p = watch.current(p).await?;
-                        if !allowed(&p, op, house, &e) {
-                            continue;
-                        }
-                        return Some((e, (follow, p, watch)));
-                    }
-                    // The outbox cannot be read now: the cursor stays; try again shortly.
-                    Err(e) => {
-                        tracing::warn!(error = %e, "reading the outbox for a subscription failed; retrying");
-                        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-                    }
-                }
-            }
+    crate::events::subscribe(
+        ctx,
+        crate::events::Feed {
+            operation: op,
+            topic,
+            organisation: org,
+            after,
+            visible: Arc::new(move |p: &Principal, e: &Event| allowed(p, op, house, e)),
         },
+        item,
     )
-    .boxed();
-    // Served as a feed: the websocket layer renders each event once per document.
-    if let Some(slot) = ctx.data_opt::<Arc<FeedSlot>>() {
-        slot.install(events);
-        return Ok(futures_util::stream::empty().boxed());
+    .await
+}
+
+/// A feed that is never followed: rendering one event needs none.
+fn placeholder(operation: &'static str, topic: &'static str) -> crate::events::Feed {
+    crate::events::Feed {
+        operation,
+        topic,
+        organisation: Uuid::nil(),
+        after: None,
+        visible: Arc::new(|_, _| false),
     }
-    Ok(events.filter_map(|e| std::future::ready(item(&e))).boxed())
 }
 
 /// An event as `ReadingEvent`; none when its payload is not a reading.
@@ -126,58 +95,6 @@ fn item(e: &Event) -> Option<ReadingEvent> {
         committed_at: e.created_at,
         reading: e.decode::<ReadingView>()?,
     })
-}
-
-/// When a subscription looks at its subscriber's rights again: when they
-/// changed on this instance, or after the time a request would trust them.
-pub(crate) struct Watch {
-    pub(crate) auth: Arc<crate::auth::Auth>,
-    generation: u64,
-    checked: std::time::Instant,
-}
-
-impl Watch {
-    pub(crate) fn new(auth: Arc<crate::auth::Auth>) -> Watch {
-        Watch {
-            generation: auth.access_generation(),
-            auth,
-            checked: std::time::Instant::now(),
-        }
-    }
-
-    /// The subscriber's rights as they are now, when they may have changed:
-    /// `None` when the user is gone or disabled.
-    pub(crate) async fn current(&mut self, p: Arc<Principal>) -> Option<Arc<Principal>> {
-        if p.system || !self.stale() {
-            return Some(p);
-        }
-        match crate::tenancy::as_system(self.auth.current_principal(p.user_id)).await {
-            Ok(Some(now)) => Some(now),
-            Ok(None) => None,
-            Err(err) => {
-                tracing::warn!(error = %err, "a subscriber's rights could not be read again");
-                self.retry();
-                Some(p)
-            }
-        }
-    }
-
-    /// Asks again at the next event.
-    pub(crate) fn retry(&mut self) {
-        self.generation = self.generation.wrapping_sub(1);
-    }
-
-    pub(crate) fn stale(&mut self) -> bool {
-        let generation = self.auth.access_generation();
-        if generation != self.generation
-            || self.checked.elapsed() >= crate::auth::service::PRINCIPAL_TTL
-        {
-            self.generation = generation;
-            self.checked = std::time::Instant::now();
-            return true;
-        }
-        false
-    }
 }
 
 #[Subscription]

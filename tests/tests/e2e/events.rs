@@ -163,6 +163,16 @@ db_test! {
         assert_eq!(removed, 1);
         let mut late = subscribe(app, &app.admin, LIVE, json!({ "org": f.org, "after": 0 })).await;
         assert_eq!(next(&mut late).await.unwrap()["payload"][0]["extensions"]["reason"], "events_expired");
+        // Every feed resumes through the one pipeline, and says so alike.
+        for feed in [
+            "subscription($org: ID!, $after: Int) { paymentConfirmed(organisationId: $org, after: $after) { seq } }",
+            "subscription($org: ID!, $after: Int) { complaintUpdated(organisationId: $org, after: $after) { seq } }",
+        ] {
+            let mut late = subscribe(app, &app.admin, feed, json!({ "org": f.org, "after": 0 })).await;
+            let refusal = next(&mut late).await.unwrap();
+            assert_eq!(refusal["payload"][0]["extensions"]["reason"], "events_expired", "{feed}: {refusal}");
+            assert_eq!(refusal["payload"][0]["extensions"]["field"], "after", "{feed}: {refusal}");
+        }
     }
 }
 

@@ -19,12 +19,22 @@ struct Mount(PathBuf);
 
 impl Mount {
     fn tmpfs(size: &str) -> Mount {
-        let dir = std::env::temp_dir().join(format!("kvartal-fs-{}", uuid::Uuid::now_v7().simple()));
+        let dir =
+            std::env::temp_dir().join(format!("kvartal-fs-{}", uuid::Uuid::now_v7().simple()));
         std::fs::create_dir_all(&dir).unwrap();
-        run("mount", &["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs", dir.to_str().unwrap()]);
+        run(
+            "mount",
+            &[
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size}"),
+                "tmpfs",
+                dir.to_str().unwrap(),
+            ],
+        );
         Mount(dir)
     }
-
 }
 
 impl Drop for Mount {
@@ -36,7 +46,10 @@ impl Drop for Mount {
 
 fn run(program: &str, args: &[&str]) {
     let status = Command::new(program).args(args).status().unwrap();
-    assert!(status.success(), "{program} {args:?} failed (these tests need root)");
+    assert!(
+        status.success(),
+        "{program} {args:?} failed (these tests need root)"
+    );
 }
 
 /// Fills the file system under `dir` with one file until it is full.
@@ -62,16 +75,22 @@ impl Ledger {
         let (ok_before, refused_before) = (self.acknowledged.len(), self.refused.len());
         for _ in 0..n {
             let r = app
-                .graphql(RECORD, json!({ "input": { "accountId": account, "amount": "10.00",
+                .graphql(
+                    RECORD,
+                    json!({ "input": { "accountId": account, "amount": "10.00",
                     "method": "CASH", "paidOn": "2026-11-20",
-                    "idempotencyKey": uuid::Uuid::now_v7().to_string() } }))
+                    "idempotencyKey": uuid::Uuid::now_v7().to_string() } }),
+                )
                 .await;
             match r["data"]["recordPayment"]["payment"]["id"].as_str() {
                 Some(id) => self.acknowledged.push(id.to_string()),
                 None => self.refused.push(r["errors"][0].clone()),
             }
         }
-        (self.acknowledged.len() - ok_before, self.refused.len() - refused_before)
+        (
+            self.acknowledged.len() - ok_before,
+            self.refused.len() - refused_before,
+        )
     }
 }
 
@@ -99,7 +118,10 @@ async fn acknowledged_payments_survive_a_full_disk() {
     let house = app.create_house(&org, "Ленина", "1").await;
     let premises = app.create_premises(&house, "1", "50").await;
     let account = app.create_account(&premises, "100001").await;
-    let mut ledger = Ledger { acknowledged: Vec::new(), refused: Vec::new() };
+    let mut ledger = Ledger {
+        acknowledged: Vec::new(),
+        refused: Vec::new(),
+    };
     assert_eq!(ledger.pay(&app, &account, 3).await, (3, 0));
 
     // The disk fills up: payments are refused, each naming the cause.
@@ -108,16 +130,28 @@ async fn acknowledged_payments_survive_a_full_disk() {
     assert!(refused > 0, "a full disk refuses payments");
     for e in &ledger.refused {
         assert_eq!(e["extensions"]["code"], "DATABASE_UNAVAILABLE", "{e}");
-        assert!(e["message"].as_str().unwrap().contains("disk is full"), "{e}");
+        assert!(
+            e["message"].as_str().unwrap().contains("disk is full"),
+            "{e}"
+        );
     }
     // Space returns: every payment is taken again, without a restart.
     std::fs::remove_file(&filler).unwrap();
-    assert_eq!(ledger.pay(&app, &account, 30).await, (30, 0), "{:?}", ledger.refused.last());
+    assert_eq!(
+        ledger.pay(&app, &account, 30).await,
+        (30, 0),
+        "{:?}",
+        ledger.refused.last()
+    );
 
     // Nothing acknowledged is missing once the server starts again.
     app.restart().await;
     let stored = stored_payments(&app).await;
-    let missing: Vec<_> = ledger.acknowledged.iter().filter(|id| !stored.contains(*id)).collect();
+    let missing: Vec<_> = ledger
+        .acknowledged
+        .iter()
+        .filter(|id| !stored.contains(*id))
+        .collect();
     println!(
         "full disk: {} payments acknowledged, {} refused, {} missing after a restart",
         ledger.acknowledged.len(),
@@ -125,7 +159,11 @@ async fn acknowledged_payments_survive_a_full_disk() {
         missing.len()
     );
     assert!(missing.is_empty(), "acknowledged but missing: {missing:?}");
-    assert_eq!(stored.len(), ledger.acknowledged.len(), "nothing refused was stored");
+    assert_eq!(
+        stored.len(),
+        ledger.acknowledged.len(),
+        "nothing refused was stored"
+    );
     app.cleanup().await;
     drop(mount);
 }

@@ -25,10 +25,7 @@ fn assert_too_deep(body: &Value, field: &str) {
     let e = &body["errors"][0];
     assert_eq!(e["extensions"]["code"], "TOO_DEEP", "{body}");
     assert_eq!(e["extensions"]["field"], field, "{body}");
-    assert!(
-        e["message"].as_str().unwrap().contains("at most"),
-        "{body}"
-    );
+    assert!(e["message"].as_str().unwrap().contains("at most"), "{body}");
     assert!(body.get("data").is_none(), "{body}");
 }
 
@@ -43,7 +40,10 @@ async fn raw_get(app: &TestApp, target: &str) -> u16 {
     let mut answer = Vec::new();
     let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
     let head = String::from_utf8_lossy(&answer[..answer.len().min(64)]).to_string();
-    head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("no HTTP answer: {head:?}"))
+    head.split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no HTTP answer: {head:?}"))
 }
 
 async fn alive(app: &TestApp) {
@@ -217,7 +217,9 @@ impl Proxy {
                 }
                 let (target, mut watch) = (target.clone(), watch.clone());
                 tokio::spawn(async move {
-                    let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await else { return };
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await else {
+                        return;
+                    };
                     tokio::select! {
                         _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
                         _ = watch.wait_for(|cut| *cut) => {}
@@ -234,7 +236,12 @@ impl Proxy {
 }
 
 async fn readyz(app: &TestApp) -> (u16, String) {
-    let r = app.client.get(format!("{}/readyz", app.base)).send().await.unwrap();
+    let r = app
+        .client
+        .get(format!("{}/readyz", app.base))
+        .send()
+        .await
+        .unwrap();
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
@@ -245,13 +252,19 @@ async fn a_dependency_that_is_down_is_named_within_five_seconds() {
     let (redis_addr, postgres_addr) = (redis.addr.clone(), postgres.addr.clone());
     let app = crate::helpers::spawn_app_with(crate::helpers::Db::Postgres, move |s| {
         s.redis_url = Some(format!("redis://{redis_addr}"));
-        s.database_url = s.database_url.as_ref().map(|u| u.replace("127.0.0.1:5432", &postgres_addr));
+        s.database_url = s
+            .database_url
+            .as_ref()
+            .map(|u| u.replace("127.0.0.1:5432", &postgres_addr));
     })
     .await;
     let body = || async {
         let (status, text) = readyz(&app).await;
         assert_eq!(status, 200, "{text}");
-        assert!(text.contains("database: ok") && text.contains("sessions (redis): ok"), "{text}");
+        assert!(
+            text.contains("database: ok") && text.contains("sessions (redis): ok"),
+            "{text}"
+        );
 
         // Redis goes down: sign-in and readiness say so, quickly.
         redis.set_down(true);
@@ -262,28 +275,49 @@ async fn a_dependency_that_is_down_is_named_within_five_seconds() {
             .send().await.unwrap();
         let status = r.status();
         let answer: Value = r.json().await.unwrap();
-        assert!(started.elapsed() < Duration::from_secs(5), "login answered after {:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "login answered after {:?}",
+            started.elapsed()
+        );
         assert_eq!(status, 503, "{answer}");
-        assert_eq!(answer["errors"][0]["extensions"]["code"], "SESSIONS_UNAVAILABLE", "{answer}");
+        assert_eq!(
+            answer["errors"][0]["extensions"]["code"], "SESSIONS_UNAVAILABLE",
+            "{answer}"
+        );
         let started = Instant::now();
         let (status, text) = readyz(&app).await;
         assert!(started.elapsed() < Duration::from_secs(5));
         assert_eq!(status, 503, "{text}");
-        assert!(text.contains("sessions (redis): down") && text.contains("database: ok"), "{text}");
+        assert!(
+            text.contains("sessions (redis): down") && text.contains("database: ok"),
+            "{text}"
+        );
         redis.set_down(false);
 
         // The database goes down: the same, naming the database.
         postgres.set_down(true);
         let started = Instant::now();
-        let r = app.client.post(format!("{}/graphql", app.base))
+        let r = app
+            .client
+            .post(format!("{}/graphql", app.base))
             .bearer_auth(app.admin.token.clone().unwrap())
             .json(&json!({ "query": "{ organisations { totalCount } }" }))
-            .send().await.unwrap();
+            .send()
+            .await
+            .unwrap();
         let status = r.status();
         let answer: Value = r.json().await.unwrap();
-        assert!(started.elapsed() < Duration::from_secs(6), "answered after {:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(6),
+            "answered after {:?}",
+            started.elapsed()
+        );
         assert_eq!(status, 503, "{answer}");
-        assert_eq!(answer["errors"][0]["extensions"]["code"], "DATABASE_UNAVAILABLE", "{answer}");
+        assert_eq!(
+            answer["errors"][0]["extensions"]["code"], "DATABASE_UNAVAILABLE",
+            "{answer}"
+        );
         let (status, text) = readyz(&app).await;
         assert_eq!(status, 503, "{text}");
         assert!(text.contains("database: down"), "{text}");
@@ -341,10 +375,18 @@ fn rss_mib() -> f64 {
 /// Sends a multipart upload of `size` bytes of file over a plain socket, as a
 /// client that streams it would, with `Content-Length` (or chunked when
 /// `declared` is false) and `files` file parts; the answer's status.
-async fn raw_upload(app: &TestApp, token: Option<&str>, size: usize, declared: bool, files: usize) -> u16 {
+async fn raw_upload(
+    app: &TestApp,
+    token: Option<&str>,
+    size: usize,
+    declared: bool,
+    files: usize,
+) -> u16 {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let host = app.base.trim_start_matches("http://").to_string();
-    let map: serde_json::Map<String, Value> = (0..files).map(|i| (i.to_string(), json!(["variables.input.file"]))).collect();
+    let map: serde_json::Map<String, Value> = (0..files)
+        .map(|i| (i.to_string(), json!(["variables.input.file"])))
+        .collect();
     let mut head = String::new();
     head.push_str("--x\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n");
     head.push_str(&json!({ "query": "mutation($input: UploadAttachmentInput!) { uploadAttachment(input: $input) { attachment { id } } }",
@@ -353,8 +395,14 @@ async fn raw_upload(app: &TestApp, token: Option<&str>, size: usize, declared: b
     head.push_str(&Value::Object(map).to_string());
     head.push_str("\r\n");
     let per_file = size / files.max(1);
-    let part = |i: usize| format!("--x\r\nContent-Disposition: form-data; name=\"{i}\"; filename=\"f{i}.pdf\"\r\nContent-Type: application/pdf\r\n\r\n");
-    let length = head.len() + (0..files).map(|i| part(i).len() + per_file + 2).sum::<usize>() + "--x--\r\n".len();
+    let part = |i: usize| {
+        format!("--x\r\nContent-Disposition: form-data; name=\"{i}\"; filename=\"f{i}.pdf\"\r\nContent-Type: application/pdf\r\n\r\n")
+    };
+    let length = head.len()
+        + (0..files)
+            .map(|i| part(i).len() + per_file + 2)
+            .sum::<usize>()
+        + "--x--\r\n".len();
     let mut request = format!("POST /graphql HTTP/1.1\r\nHost: {host}\r\nContent-Type: multipart/form-data; boundary=x\r\nX-Requested-With: test\r\n");
     if let Some(t) = token {
         request.push_str(&format!("Authorization: Bearer {t}\r\n"));
@@ -398,10 +446,16 @@ async fn raw_upload(app: &TestApp, token: Option<&str>, size: usize, declared: b
         Ok::<_, std::io::Error>(writer)
     });
     let mut answer = vec![0u8; 4096];
-    let n = tokio::time::timeout(Duration::from_secs(60), reader.read(&mut answer)).await.unwrap().unwrap();
+    let n = tokio::time::timeout(Duration::from_secs(60), reader.read(&mut answer))
+        .await
+        .unwrap()
+        .unwrap();
     sending.abort();
     let head = String::from_utf8_lossy(&answer[..n]).to_string();
-    head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("no HTTP answer: {head:?}"))
+    head.split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no HTTP answer: {head:?}"))
 }
 
 db_test! {
@@ -474,4 +528,55 @@ async fn health_answers_quickly_while_eight_house_pdfs_render() {
         assert!(waits.len() >= 20, "the renders ended too soon to tell");
         assert!(p99 < Duration::from_millis(5), "p99 {p99:?}");
     })).await;
+}
+
+db_test! {
+    async fn billing_progress_stops_for_a_subscriber_whose_rights_were_taken_away(app: &TestApp) {
+        let org = app.create_org("Progress").await;
+        let house = app.create_house(&org, "Ленина", "9").await;
+        for n in 1..=3 {
+            let premises = app.create_premises(&house, &n.to_string(), "40").await;
+            app.create_account(&premises, &format!("9900{n}")).await;
+        }
+        crate::billing_run::service(app, &org, json!({ "code": "maintenance", "name": "Содержание", "unit": "м²", "method": "AREA" }), json!([{ "tiers": [{ "price": "30" }] }])).await;
+        let accountant = app.login_as("progress@example.org", &org, &["ACCOUNTANT"], &[]).await;
+        let user = accountant.ok("{ me { id } }", json!({})).await["me"]["id"].as_str().unwrap().to_string();
+        const PROGRESS: &str = "subscription($org: ID!) { billingProgress(organisationId: $org) { period status done total } }";
+        let watch = |caller: crate::helpers::Caller| {
+            let org = org.clone();
+            async move {
+                let mut ws = connect(app, None).await;
+                init(&mut ws, caller.token.as_deref()).await.unwrap();
+                send(&mut ws, json!({ "id": "p", "type": "subscribe", "payload": { "query": PROGRESS, "variables": { "org": org } } })).await;
+                ws
+            }
+        };
+        let mut theirs = watch(accountant.clone()).await;
+        let mut admins = watch(app.admin.clone()).await;
+        // A subscription has no acknowledgement: run until its first progress
+        // shows it is following.
+        let mut first = None;
+        for _ in 0..5 {
+            crate::billing_run::calculated(app, &org, "2026-11").await;
+            if let Ok(Ok(m)) = tokio::time::timeout(Duration::from_secs(3), next(&mut theirs)).await {
+                first = Some(m);
+                break;
+            }
+        }
+        let first = first.expect("the accountant saw the run's progress");
+        assert_eq!(first["payload"]["data"]["billingProgress"]["period"], "2026-11", "{first}");
+        // The accountant becomes an engineer: no more billing progress for them.
+        app.ok("mutation($input: UpdateMembershipInput!) { updateMembership(input: $input) { member { userId } } }",
+            json!({ "input": { "organisationId": org, "userId": user, "roles": ["ENGINEER"] } })).await;
+        while let Ok(Ok(m)) = tokio::time::timeout(Duration::from_millis(300), next(&mut theirs)).await {
+            assert_eq!(m["payload"]["data"]["billingProgress"]["period"], "2026-11", "only the first run's: {m}");
+        }
+        while tokio::time::timeout(Duration::from_millis(300), next(&mut admins)).await.is_ok() {}
+        crate::billing_run::calculated(app, &org, "2026-11").await;
+        let admin_saw = next(&mut admins).await.unwrap();
+        assert_eq!(admin_saw["payload"]["data"]["billingProgress"]["period"], "2026-11");
+        let late = tokio::time::timeout(Duration::from_secs(2), next(&mut theirs)).await;
+        assert!(late.is_err() || late.as_ref().is_ok_and(|m| m.as_ref().is_ok_and(|m| m["type"] == "complete")),
+            "the former accountant still sees billing progress: {late:?}");
+    }
 }

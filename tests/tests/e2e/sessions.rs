@@ -574,8 +574,11 @@ async fn parallel_guesses_at_an_emailed_code_count_every_try() {
         })
         .await;
         let anon = app.anonymous();
-        anon.ok("mutation($input: RequestEmailCodeInput!) { requestEmailCode(input: $input) { ok } }",
-            json!({ "input": { "email": "admin@example.org" } })).await;
+        anon.ok(
+            "mutation($input: RequestEmailCodeInput!) { requestEmailCode(input: $input) { ok } }",
+            json!({ "input": { "email": "admin@example.org" } }),
+        )
+        .await;
         let message = smtp.wait_for(1).await;
         let code = code_in(message.split("\n\n").nth(1).unwrap_or(&message));
         let wrong = if code == "000000" { "000001" } else { "000000" };
@@ -587,21 +590,32 @@ async fn parallel_guesses_at_an_emailed_code_count_every_try() {
             })
         });
         for answer in futures_util::future::join_all(guesses).await {
-            assert_eq!(answer.unwrap()["errors"][0]["extensions"]["code"], "INVALID_CREDENTIALS");
+            assert_eq!(
+                answer.unwrap()["errors"][0]["extensions"]["code"],
+                "INVALID_CREDENTIALS"
+            );
         }
         use sea_orm::ConnectionTrait;
-        let row = schema::tenancy::as_system(app.db().query_one_raw(sea_orm::Statement::from_string(
-            app.db().get_database_backend(),
-            "SELECT attempts FROM one_time_codes",
-        )))
-        .await
-        .unwrap()
-        .unwrap();
-        assert_eq!(row.try_get_by_index::<i32>(0).unwrap(), schema::auth::email_codes::CODE_TRIES, "{db:?}");
+        let row =
+            schema::tenancy::as_system(app.db().query_one_raw(sea_orm::Statement::from_string(
+                app.db().get_database_backend(),
+                "SELECT attempts FROM one_time_codes",
+            )))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            row.try_get_by_index::<i32>(0).unwrap(),
+            schema::auth::email_codes::CODE_TRIES,
+            "{db:?}"
+        );
         // Its tries are spent: even the right code no longer signs in.
         let late = anon.graphql("mutation($input: LoginWithEmailCodeInput!) { loginWithEmailCode(input: $input) { token } }",
             json!({ "input": { "email": "admin@example.org", "code": code, "client": "APP" } })).await;
-        assert_eq!(late["errors"][0]["extensions"]["code"], "INVALID_CREDENTIALS", "{db:?}");
+        assert_eq!(
+            late["errors"][0]["extensions"]["code"], "INVALID_CREDENTIALS",
+            "{db:?}"
+        );
         app.cleanup().await;
     }
 }
