@@ -137,7 +137,7 @@ fn literal_control_characters(doc: &ExecutableDocument) -> Result<(), Refusal> {
     fn value(v: &async_graphql::Value, path: &str) -> Result<(), Refusal> {
         control_character(v, path)
     }
-    fn walk(set: &SelectionSet, doc: &ExecutableDocument, depth: usize) -> Result<(), Refusal> {
+    fn walk(set: &SelectionSet, depth: usize) -> Result<(), Refusal> {
         if depth > MAX_NESTING {
             return Ok(());
         }
@@ -153,19 +153,19 @@ fn literal_control_characters(doc: &ExecutableDocument) -> Result<(), Refusal> {
                             value(&v, name.node.as_str())?;
                         }
                     }
-                    walk(&f.node.selection_set.node, doc, depth + 1)?;
+                    walk(&f.node.selection_set.node, depth + 1)?;
                 }
-                Selection::InlineFragment(f) => walk(&f.node.selection_set.node, doc, depth + 1)?,
+                Selection::InlineFragment(f) => walk(&f.node.selection_set.node, depth + 1)?,
                 Selection::FragmentSpread(_) => {}
             }
         }
         Ok(())
     }
     for (_, op) in doc.operations.iter() {
-        walk(&op.node.selection_set.node, doc, 0)?;
+        walk(&op.node.selection_set.node, 0)?;
     }
     for (_, fragment) in doc.fragments.iter() {
-        walk(&fragment.node.selection_set.node, doc, 0)?;
+        walk(&fragment.node.selection_set.node, 0)?;
     }
     Ok(())
 }
