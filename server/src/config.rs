@@ -400,6 +400,20 @@ impl Settings {
         store.map_err(|e| anyhow::anyhow!("{e:?}"))
     }
 
+    /// The origins allowed to call the API: [`Settings::origins`], and, for a
+    /// server on loopback still at the default `public_url`, its own loopback
+    /// origins at the port it listens on (a developer's or a test's server).
+    /// Never the `Host` a request names: that is the client's to choose.
+    pub fn origins_at(&self, addr: std::net::SocketAddr) -> Vec<String> {
+        let mut out = self.origins();
+        if addr.ip().is_loopback() && self.public_url == Settings::default().public_url {
+            for host in ["localhost", "127.0.0.1"] {
+                out.push(format!("http://{host}:{}", addr.port()));
+            }
+        }
+        out
+    }
+
     pub fn https(&self) -> bool {
         self.public_url.starts_with("https://")
     }

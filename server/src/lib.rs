@@ -206,6 +206,10 @@ pub async fn start(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result
         field_suggestions: settings.field_suggestions,
         billing_lease: std::time::Duration::from_secs(settings.billing_lease_secs),
     });
+    let listener = tokio::net::TcpListener::bind(settings.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.bind))?;
+    let addr = listener.local_addr()?;
     let state = AppState {
         schema,
         db: db.clone(),
@@ -222,7 +226,7 @@ pub async fn start(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result
             settings.trust_proxy,
             &settings.trusted_proxies,
         )?),
-        origins: Arc::new(settings.origins()),
+        origins: Arc::new(settings.origins_at(addr)),
         request_timeout: std::time::Duration::from_secs(settings.request_timeout_secs),
         ws_init_timeout: std::time::Duration::from_secs(settings.ws_init_timeout_secs),
         ws_session_check: std::time::Duration::from_secs(settings.ws_session_check_secs.max(1)),
@@ -290,10 +294,6 @@ pub async fn start(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result
             }
         })
     };
-    let listener = tokio::net::TcpListener::bind(settings.bind)
-        .await
-        .with_context(|| format!("cannot listen on {}", settings.bind))?;
-    let addr = listener.local_addr()?;
     let (tx, rx) = oneshot::channel::<()>();
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let join = tokio::spawn(async move {

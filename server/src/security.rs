@@ -14,21 +14,17 @@ pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' '
 /// GraphiQL loads its scripts and styles from a CDN.
 pub const GRAPHIQL_CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' https://unpkg.com; style-src 'self' 'unsafe-inline' https://unpkg.com; img-src 'self' data: https://unpkg.com; connect-src 'self'; font-src 'self' data: https://unpkg.com; object-src 'none'; frame-ancestors 'none'; base-uri 'none'";
 
-/// Is the request's `Origin` (when it has one) allowed: the server's own origin
-/// (as the browser reached it), the public one, or an allowed one?
+/// Is the request's `Origin` (when it has one) allowed: the public one, an
+/// allowed one, or (a loopback server at the default `public_url`) its own?
 pub fn origin_allowed(state: &AppState, headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };
+    // Only what the configuration names: a request's `Host` is its sender's
+    // to choose, so a page of any site that makes its own name resolve here
+    // (DNS rebinding) would otherwise pass.
     let origin = origin.trim_end_matches('/').to_ascii_lowercase();
-    if state.origins.contains(&origin) {
-        return true;
-    }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_ascii_lowercase);
-    host.is_some_and(|h| origin == format!("http://{h}") || origin == format!("https://{h}"))
+    state.origins.contains(&origin)
 }
 
 fn cors_origin(state: &AppState, headers: &HeaderMap) -> Option<HeaderValue> {

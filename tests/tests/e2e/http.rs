@@ -222,6 +222,38 @@ async fn only_allowed_origins_may_call_the_api_or_open_a_websocket() {
     };
     assert_eq!(ws("https://evil.example.com").await.unwrap().status(), 403);
     assert_ne!(ws("https://app.example.org").await.unwrap().status(), 403);
+    // DNS rebinding: a page whose own name resolves here sends its name as
+    // both `Host` and `Origin`; the configuration alone decides.
+    let rebound = app
+        .client
+        .post(&url)
+        .header("host", "rebind.example.com")
+        .header("origin", "http://rebind.example.com")
+        .bearer_auth(app.admin.token.as_deref().unwrap())
+        .json(&json!({ "query": "mutation { logoutEverywhere { ended } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rebound.status(), 403);
+    app.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_with_a_public_url_allows_that_origin_only() {
+    let app = crate::helpers::spawn_app_with(Db::Sqlite, |s| {
+        s.public_url = "https://kvartal.example.org".into();
+    })
+    .await;
+    let post = |origin: String| {
+        app.client
+            .post(format!("{}/graphql", app.base))
+            .header("origin", origin)
+            .json(&json!({ "query": "{ me { email } }" }))
+            .send()
+    };
+    assert_eq!(post("https://kvartal.example.org".into()).await.unwrap().status(), 200);
+    // Its loopback address is no origin of its own once it has a public one.
+    assert_eq!(post(app.base.clone()).await.unwrap().status(), 403);
     app.cleanup().await;
 }
 
