@@ -200,14 +200,24 @@ const ENV_OTHER: [&str; 5] = [
 impl Settings {
     /// Loads settings from an optional file and the given environment.
     pub fn load(file: Option<&Path>, env: &BTreeMap<String, String>) -> anyhow::Result<Settings> {
+        // The keys the file names, to tell a setting made from a default.
+        let mut named: Vec<String> = Vec::new();
         let mut settings = match file {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .with_context(|| format!("cannot read the config file {}", path.display()))?;
+                if let Ok(table) = toml::from_str::<toml::Table>(&text) {
+                    named.extend(table.keys().cloned());
+                }
                 toml::from_str(&text).with_context(|| format!("config file {}", path.display()))?
             }
             None => Settings::default(),
         };
+        named.extend(
+            env.keys()
+                .filter_map(|k| k.strip_prefix("KVARTAL_"))
+                .map(str::to_ascii_lowercase),
+        );
         let mut unknown = Vec::new();
         for (key, value) in env {
             let Some(name) = key.strip_prefix("KVARTAL_") else {
@@ -234,6 +244,20 @@ impl Settings {
                     .collect::<Vec<_>>()
                     .join(", ")
             );
+        }
+        // In production the API does not describe itself to strangers unless
+        // asked to: introspection, "did you mean" hints and GraphiQL are off.
+        if settings.environment == Environment::Production {
+            let off = |key: &str| !named.iter().any(|n| n == key);
+            if off("introspection") {
+                settings.introspection = false;
+            }
+            if off("field_suggestions") {
+                settings.field_suggestions = false;
+            }
+            if off("graphiql") {
+                settings.graphiql = false;
+            }
         }
         if let Some(url) = env.get("DATABASE_URL") {
             if !env.contains_key("KVARTAL_DATABASE_URL") {
@@ -504,6 +528,30 @@ mod tests {
         .unwrap();
         assert_eq!(s.bind.port(), 9999);
         assert_eq!(s.database_url(), "postgres://x/y");
+    }
+
+    #[test]
+    fn production_hides_the_schema_unless_asked_to_show_it() {
+        let env = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        };
+        let dev = Settings::load(None, &env(&[])).unwrap();
+        assert!(dev.introspection && dev.field_suggestions && dev.graphiql);
+        let prod = Settings::load(None, &env(&[("KVARTAL_ENVIRONMENT", "production")])).unwrap();
+        assert!(!prod.introspection && !prod.field_suggestions && !prod.graphiql);
+        let asked = Settings::load(
+            None,
+            &env(&[("KVARTAL_ENVIRONMENT", "production"), ("KVARTAL_INTROSPECTION", "true")]),
+        )
+        .unwrap();
+        assert!(asked.introspection && !asked.graphiql);
+        let dir = std::env::temp_dir().join(format!("kvartal-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("kvartal.toml");
+        std::fs::write(&file, "environment = \"production\"\ngraphiql = true\n").unwrap();
+        let from_file = Settings::load(Some(&file), &env(&[])).unwrap();
+        assert!(from_file.graphiql && !from_file.introspection);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

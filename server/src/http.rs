@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use async_graphql::http::{GraphiQLSource, MultipartOptions};
+use async_graphql::http::MultipartOptions;
 use async_graphql_axum::GraphQLResponse;
 use axum::body::to_bytes;
 use axum::extract::{ConnectInfo, Request, State};
@@ -92,6 +92,27 @@ pub fn error_response(status: StatusCode, code: &str, message: &str) -> Response
     )
         .into_response()
 }
+
+/// GraphiQL from the server's own assets (`web/static/vendor/graphiql`): it
+/// works offline, and its CSP allows nothing from other origins.
+const GRAPHIQL_PAGE: &str = r#"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Kvartal API — GraphiQL</title>
+<link rel="stylesheet" href="/vendor/graphiql/graphiql.min.css">
+<style>html, body, #graphiql { height: 100%; margin: 0; }</style>
+</head>
+<body>
+<div id="graphiql">Loading GraphiQL…</div>
+<script src="/vendor/graphiql/react.production.min.js"></script>
+<script src="/vendor/graphiql/react-dom.production.min.js"></script>
+<script src="/vendor/graphiql/graphiql.min.js"></script>
+<script src="/graphiql.js"></script>
+</body>
+</html>
+"#;
 
 /// A document refused before it runs: 400, naming the limit.
 pub fn refused(refusal: &crate::limits::Refusal) -> Response {
@@ -273,7 +294,7 @@ async fn graphql_get(State(state): State<AppState>, request: Request) -> Respons
     let query = request.uri().query().unwrap_or_default().to_string();
     if query.is_empty() {
         if state.graphiql && wants_html(request.headers()) {
-            let mut r = Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
+            let mut r = Html(GRAPHIQL_PAGE).into_response();
             r.headers_mut().insert(
                 header::CONTENT_SECURITY_POLICY,
                 header::HeaderValue::from_static(crate::security::GRAPHIQL_CSP),

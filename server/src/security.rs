@@ -12,7 +12,7 @@ use crate::http::{error_response, AppState};
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 /// GraphiQL loads its scripts and styles from a CDN.
-pub const GRAPHIQL_CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' https://unpkg.com; style-src 'self' 'unsafe-inline' https://unpkg.com; img-src 'self' data: https://unpkg.com; connect-src 'self'; font-src 'self' data: https://unpkg.com; object-src 'none'; frame-ancestors 'none'; base-uri 'none'";
+pub const GRAPHIQL_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; font-src 'self' data:; worker-src 'self' blob:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 /// Is the request's `Origin` (when it has one) allowed: the public one, an
 /// allowed one, or (a loopback server at the default `public_url`) its own?

@@ -707,3 +707,23 @@ test('an accountant attaches a scan to an account; the account\'s resident opens
   rmSync(bad, { force: true });
   await context.close();
 });
+
+test('GraphiQL comes from the server itself and runs a query with the session', async () => {
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  const foreign = [];
+  page.on('request', (r) => { if (!r.url().startsWith(base)) foreign.push(r.url()); });
+  const blocked = [];
+  page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) blocked.push(m.text()); });
+  await signIn(page, 'admin@kvartal.demo');
+  await page.goto(base + '/graphql');
+  await page.locator('.graphiql-container').waitFor();
+  await page.locator('.graphiql-query-editor .CodeMirror').click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type('{ me { email } }');
+  await page.click('.graphiql-execute-button');
+  await page.locator('.graphiql-response :text("admin@kvartal.demo")').waitFor();
+  assert.deepEqual(foreign, [], 'nothing was loaded from another origin');
+  assert.deepEqual(blocked, [], 'the page runs under its CSP');
+  await context.close();
+});

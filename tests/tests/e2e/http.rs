@@ -50,6 +50,25 @@ async fn health_readiness_and_metrics_answer() {
         .await
         .unwrap();
     assert!(page.contains("graphiql"), "GraphiQL is served to browsers");
+    // From the server's own assets: nothing from a CDN, and a CSP that allows
+    // no other origin.
+    assert!(page.contains("/vendor/graphiql/graphiql.min.js"), "{page}");
+    assert!(!page.contains("https://") && !page.contains("unpkg"), "{page}");
+    let page_csp = app
+        .client
+        .get(format!("{}/graphql", app.base))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap()
+        .headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(!page_csp.contains("https:") && !page_csp.contains("http:"), "{page_csp}");
+    for asset in ["/vendor/graphiql/graphiql.min.js", "/vendor/graphiql/graphiql.min.css", "/graphiql.js"] {
+        assert_eq!(get(asset).await.unwrap().status(), 200, "{asset}");
+    }
     let index = get("/").await.unwrap();
     assert_eq!(index.headers()["content-type"], "text/html; charset=utf-8");
     assert!(
