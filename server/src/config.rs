@@ -533,7 +533,10 @@ mod tests {
     #[test]
     fn production_hides_the_schema_unless_asked_to_show_it() {
         let env = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
         };
         let dev = Settings::load(None, &env(&[])).unwrap();
         assert!(dev.introspection && dev.field_suggestions && dev.graphiql);
@@ -541,7 +544,10 @@ mod tests {
         assert!(!prod.introspection && !prod.field_suggestions && !prod.graphiql);
         let asked = Settings::load(
             None,
-            &env(&[("KVARTAL_ENVIRONMENT", "production"), ("KVARTAL_INTROSPECTION", "true")]),
+            &env(&[
+                ("KVARTAL_ENVIRONMENT", "production"),
+                ("KVARTAL_INTROSPECTION", "true"),
+            ]),
         )
         .unwrap();
         assert!(asked.introspection && !asked.graphiql);

@@ -53,7 +53,10 @@ async fn health_readiness_and_metrics_answer() {
     // From the server's own assets: nothing from a CDN, and a CSP that allows
     // no other origin.
     assert!(page.contains("/vendor/graphiql/graphiql.min.js"), "{page}");
-    assert!(!page.contains("https://") && !page.contains("unpkg"), "{page}");
+    assert!(
+        !page.contains("https://") && !page.contains("unpkg"),
+        "{page}"
+    );
     let page_csp = app
         .client
         .get(format!("{}/graphql", app.base))
@@ -65,8 +68,15 @@ async fn health_readiness_and_metrics_answer() {
         .to_str()
         .unwrap()
         .to_string();
-    assert!(!page_csp.contains("https:") && !page_csp.contains("http:"), "{page_csp}");
-    for asset in ["/vendor/graphiql/graphiql.min.js", "/vendor/graphiql/graphiql.min.css", "/graphiql.js"] {
+    assert!(
+        !page_csp.contains("https:") && !page_csp.contains("http:"),
+        "{page_csp}"
+    );
+    for asset in [
+        "/vendor/graphiql/graphiql.min.js",
+        "/vendor/graphiql/graphiql.min.css",
+        "/graphiql.js",
+    ] {
         assert_eq!(get(asset).await.unwrap().status(), 200, "{asset}");
     }
     let index = get("/").await.unwrap();
@@ -270,7 +280,13 @@ async fn a_server_with_a_public_url_allows_that_origin_only() {
             .json(&json!({ "query": "{ me { email } }" }))
             .send()
     };
-    assert_eq!(post("https://kvartal.example.org".into()).await.unwrap().status(), 200);
+    assert_eq!(
+        post("https://kvartal.example.org".into())
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     // Its loopback address is no origin of its own once it has a public one.
     assert_eq!(post(app.base.clone()).await.unwrap().status(), 403);
     app.cleanup().await;
