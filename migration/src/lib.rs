@@ -22,6 +22,7 @@ mod m20261208_000001_complaints;
 mod m20261209_000001_files;
 mod m20261210_000001_paid_services;
 mod m20261211_000001_staff_tasks;
+mod m20261212_000001_audit_checkpoints;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_000001_files::Migration),
             Box::new(m20261210_000001_paid_services::Migration),
             Box::new(m20261211_000001_staff_tasks::Migration),
+            Box::new(m20261212_000001_audit_checkpoints::Migration),
         ]
     }
 }

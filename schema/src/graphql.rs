@@ -102,6 +102,8 @@ pub struct Deps {
     pub field_suggestions: bool,
     /// How long a billing run's lease on its period lasts without renewal.
     pub billing_lease: std::time::Duration,
+    /// The key audit checkpoints are signed with (period closes), when set.
+    pub audit_key: Option<crate::audit::AuditKey>,
 }
 
 /// A DataLoader for one request: its batches run in the request's tenancy scope
@@ -164,7 +166,8 @@ pub fn build_schema(deps: Deps) -> AppSchema {
             deps.clock.clone(),
             Some(deps.events.clone()),
         )
-        .with_lease(deps.billing_lease),
+        .with_lease(deps.billing_lease)
+        .with_audit_key(deps.audit_key.clone()),
     )
     .data(Payments::new(
         deps.db.clone(),

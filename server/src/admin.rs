@@ -83,24 +83,37 @@ pub async fn create_admin(
 }
 
 /// Checks every organisation's audit chain; fails when one is broken.
-pub async fn verify_audit(db: &DatabaseConnection, org: Option<&str>) -> anyhow::Result<()> {
-    let reports = match org {
-        Some(o) => {
-            let id = crate::cli::find_org(db, o).await?;
-            vec![schema::audit::verify_chain(db, id)
+pub async fn verify_audit(
+    db: &DatabaseConnection,
+    org: Option<&str>,
+    key: Option<&schema::audit::AuditKey>,
+) -> anyhow::Result<()> {
+    let now = chrono::Utc::now();
+    let reports = schema::tenancy::as_system(async {
+        match org {
+            Some(o) => {
+                let id = crate::cli::find_org(db, o).await?;
+                Ok::<_, anyhow::Error>(vec![schema::audit::verify_chain(db, id, key, now)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?])
+            }
+            None => schema::audit::verify_all(db, key, now)
                 .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?]
+                .map_err(|e| anyhow::anyhow!("{e}")),
         }
-        None => schema::audit::verify_all(db)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?,
-    };
+    })
+    .await?;
+    if key.is_none() {
+        println!(
+            "no audit key is set (KVARTAL_AUDIT_KEY): checkpoints are neither written nor checked"
+        );
+    }
     let mut broken = 0;
     for r in &reports {
         match &r.broken {
             None => println!(
-                "organisation {}: {} entries, chain intact",
-                r.organisation_id, r.entries
+                "organisation {}: {} entries, {} checkpoints, chain intact",
+                r.organisation_id, r.entries, r.checkpoints
             ),
             Some((seq, why)) => {
                 broken += 1;
@@ -109,6 +122,9 @@ pub async fn verify_audit(db: &DatabaseConnection, org: Option<&str>) -> anyhow:
                     r.organisation_id, r.entries
                 );
             }
+        }
+        for note in &r.notes {
+            println!("  note: {note}");
         }
     }
     if broken > 0 {

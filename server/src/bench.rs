@@ -314,6 +314,7 @@ async fn run_one(
         introspection: false,
         field_suggestions: false,
         billing_lease: std::time::Duration::from_secs(60),
+        audit_key: None,
     });
     let as_system = schema::auth::RequestCtx {
         principal: Some(Arc::new(schema::auth::Principal::system("kvartal bench"))),

@@ -188,6 +188,7 @@ async fn run(
         introspection: false,
         field_suggestions: false,
         billing_lease: std::time::Duration::from_secs(60),
+        audit_key: None,
     });
     let meta = RequestMeta {
         request_id: "bench".into(),
@@ -338,7 +339,9 @@ async fn run(
         ms(whole),
         ms(whole95)
     );
-    let report = schema::audit::verify_chain(db, org.id).await.map_err(e)?;
+    let report = schema::audit::verify_chain(db, org.id, None, chrono::Utc::now())
+        .await
+        .map_err(e)?;
     println!(
         "[{label}] audit chain: {} entries, intact: {}",
         report.entries,

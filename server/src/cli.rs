@@ -416,7 +416,7 @@ async fn run_command(cli: Cli) -> anyhow::Result<()> {
         } => {
             let db = crate::db::connect(&settings).await?;
             crate::db::migrate(&db).await?;
-            crate::admin::verify_audit(&db, org.as_deref()).await
+            crate::admin::verify_audit(&db, org.as_deref(), settings.audit_key()?.as_ref()).await
         }
         Command::Bench {
             what:
@@ -617,7 +617,8 @@ async fn billing(
         clock.clone(),
         Some(crate::local_events(db, clock)),
     )
-    .with_lease(std::time::Duration::from_secs(settings.billing_lease_secs));
+    .with_lease(std::time::Duration::from_secs(settings.billing_lease_secs))
+    .with_audit_key(settings.audit_key()?);
     match what {
         BillingWhat::Run { org, period } => {
             let org = find_org(db, &org).await?;

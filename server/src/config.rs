@@ -91,6 +91,10 @@ pub struct Settings {
     pub s3_region: String,
     pub s3_access_key_id: Option<String>,
     pub s3_secret_access_key: Option<Secret>,
+    /// The key audit checkpoints are signed with (at least 32 characters).
+    /// Keep it out of the database and its backups: in the environment or a
+    /// secrets manager. Unset: no checkpoints are written.
+    pub audit_key: Option<Secret>,
     /// How often overdue complaints are looked for (and escalated).
     pub overdue_check_secs: u64,
 }
@@ -142,12 +146,15 @@ impl Default for Settings {
             s3_region: "us-east-1".into(),
             s3_access_key_id: None,
             s3_secret_access_key: None,
+            audit_key: None,
             overdue_check_secs: 60,
         }
     }
 }
 
-const ENV_KEYS: [&str; 37] = [
+const ENV_KEYS: [&str; 39] = [
+    "TRUSTED_PROXIES",
+    "AUDIT_KEY",
     "FILES_MAX_MB",
     "S3_BUCKET",
     "S3_ENDPOINT",
@@ -360,6 +367,7 @@ impl Settings {
             "S3_REGION" => self.s3_region = value.to_string(),
             "S3_ACCESS_KEY_ID" => self.s3_access_key_id = Some(value.to_string()),
             "S3_SECRET_ACCESS_KEY" => self.s3_secret_access_key = Some(Secret(value.to_string())),
+            "AUDIT_KEY" => self.audit_key = Some(Secret(value.to_string())),
             "OVERDUE_CHECK_SECS" => {
                 self.overdue_check_secs = value.parse().context("a whole number")?;
                 if self.overdue_check_secs == 0 {
@@ -436,6 +444,16 @@ impl Settings {
             }
         }
         out
+    }
+
+    /// The audit checkpoints' key, checked.
+    pub fn audit_key(&self) -> anyhow::Result<Option<schema::audit::AuditKey>> {
+        self.audit_key
+            .as_ref()
+            .map(|k| {
+                schema::audit::AuditKey::new(&k.0).map_err(|e| anyhow::anyhow!("audit_key: {e}"))
+            })
+            .transpose()
     }
 
     pub fn https(&self) -> bool {

@@ -205,6 +205,7 @@ pub async fn start(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result
         introspection: settings.introspection,
         field_suggestions: settings.field_suggestions,
         billing_lease: std::time::Duration::from_secs(settings.billing_lease_secs),
+        audit_key: settings.audit_key()?,
     });
     let listener = tokio::net::TcpListener::bind(settings.bind)
         .await
@@ -235,6 +236,7 @@ pub async fn start(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result
     // are swept every hour.
     let sweeper = {
         let auth = state.auth.clone();
+        let audit_key = settings.audit_key()?;
         let retention = chrono::Duration::hours(i64::from(settings.event_retention_hours));
         let (db, clock) = (db.clone(), clock.clone());
         tokio::spawn(async move {
@@ -248,6 +250,17 @@ pub async fn start(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result
                     }
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "pruning events failed"),
+                }
+                // Each organisation's audit chain head, anchored once a day.
+                if let Some(key) = &audit_key {
+                    let due = schema::audit::anchors::checkpoint_due(&db, key, clock.now());
+                    match schema::tenancy::as_system(due).await {
+                        Ok(n) if n > 0 => {
+                            tracing::info!(organisations = n, "audit log checkpointed")
+                        }
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(error = %e, "checkpointing the audit log failed"),
+                    }
                 }
                 match schema::tenancy::as_system(auth.prune_expired()).await {
                     Ok(n) if n > 0 => {

@@ -7,6 +7,7 @@
 //! holds the last number and hash. Writers serialise per organisation on the head
 //! row, so the chain never forks.
 
+pub mod anchors;
 pub mod query;
 pub mod read;
 mod verify;
@@ -25,6 +26,7 @@ use crate::auth::policy::Target;
 use crate::auth::principal::Principal;
 use crate::error::AppResult;
 
+pub use anchors::AuditKey;
 pub use verify::{verify_all, verify_chain, ChainReport};
 
 /// The hash a chain starts from.

@@ -129,6 +129,16 @@ impl Billing {
         )
         .await?;
         txn.commit().await?;
+        // The chain as it stands at the close, anchored under the key. A
+        // failure here is logged: the close itself has happened.
+        if let Some(key) = &self.audit_key {
+            let reason = format!("period {period} closed");
+            if let Err(e) =
+                crate::audit::anchors::checkpoint(&self.db, key, org, &reason, now).await
+            {
+                tracing::error!(error = %e, %org, "checkpointing the audit log at a period close failed");
+            }
+        }
         Ok(after)
     }
 

@@ -71,6 +71,8 @@ pub struct Billing {
     pub(crate) clock: Arc<dyn Clock>,
     events: Option<Events>,
     lease: Duration,
+    /// Checkpoints the audit log at each period close, when set.
+    pub(crate) audit_key: Option<crate::audit::AuditKey>,
 }
 
 /// A receipt's lines as the run writes them.
@@ -157,7 +159,14 @@ impl Billing {
             clock,
             events,
             lease: Duration::seconds(60),
+            audit_key: None,
         }
+    }
+
+    /// Checkpoints the organisation's audit chain each time a period closes.
+    pub fn with_audit_key(mut self, key: Option<crate::audit::AuditKey>) -> Self {
+        self.audit_key = key;
+        self
     }
 
     /// How long a run's lease lasts without a renewal (each chunk renews it).
@@ -327,9 +336,9 @@ impl Billing {
                 "period",
                 "running",
                 format!(
-                    "another run of {} is in progress (its lease ends at {})",
+                    "another run of {} holds the period until {} (each chunk it calculates renews that); if that run has died, the period frees itself then",
                     c.period,
-                    c.locked_until.map_or_else(String::new, |t| t.to_rfc3339())
+                    c.locked_until.map_or_else(String::new, |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
                 ),
             )),
             None => Err(AppError::not_found("billing period")),

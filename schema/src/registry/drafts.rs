@@ -106,7 +106,9 @@ impl OrganisationDraft {
         }
         self.locale = self.locale.trim().to_string();
         let tz = self.time_zone.trim();
-        if tz.is_empty() || !(tz == "UTC" || tz.contains('/')) || tz.contains(' ') {
+        // A zone the time zone database knows: a misspelt one would otherwise
+        // make every "today" of the organisation silently UTC.
+        if tz.parse::<chrono_tz::Tz>().is_err() || !(tz == "UTC" || tz.contains('/')) {
             return Err(AppError::validation(
                 "timeZone",
                 "invalid_time_zone",

@@ -355,6 +355,12 @@ db_test! {
         assert_eq!(r["errors"][0]["extensions"]["code"], "VALIDATION", "{r}");
         let people = app.ok("query($org: ID!) { people(organisationId: $org) { totalCount } }", json!({ "org": org })).await;
         assert_eq!(people["people"]["totalCount"], 0, "nothing was written");
+        // A time zone the zone database does not know is refused, not taken as UTC.
+        let r = app.graphql("mutation($input: CreateOrganisationInput!) { createOrganisation(input: $input) { organisation { id } } }",
+            json!({ "input": { "name": "Зона", "currency": "RUB", "locale": "ru", "timeZone": "Europe/Moskow" } })).await;
+        let (code, field, reason) = crate::helpers::refusal(&r);
+        assert_eq!((code.as_str(), reason.as_str()), ("VALIDATION", "invalid_time_zone"), "{r}");
+        assert!(field.ends_with("timeZone"), "{r}");
         // Line breaks and tabs are text.
         app.ok(CREATE, json!({ "input": { "organisationId": org, "fullName": "Мария\tИванова", "phones": [], "consentPersonalData": true } })).await;
     }

@@ -301,7 +301,7 @@ db_test! {
         // One audit entry each, the chain unbroken; events numbered without gaps.
         let db = app.db();
         let org = uuid::Uuid::parse_str(&f.org).unwrap();
-        let report = schema::tenancy::as_system(schema::audit::verify_chain(db, org)).await.unwrap();
+        let report = schema::tenancy::as_system(schema::audit::verify_chain(db, org, None, crate::helpers::now())).await.unwrap();
         assert!(report.ok(), "{report:?}");
         let seqs: Vec<i64> = schema::tenancy::as_system(async {
             use sea_orm::ConnectionTrait;
