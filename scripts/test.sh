@@ -105,11 +105,11 @@ cargo build --workspace --all-targets --quiet
 say "unit and end-to-end tests (SQLite and PostgreSQL)"
 cargo test --workspace --quiet
 
-say "failing storage (a tmpfs that fills up; needs root)"
+say "tests that run alone: failing storage (a tmpfs that fills up; needs root) and timing"
 if as_root; then
-  bash scripts/failures.sh
+  bash scripts/isolated.sh
 else
-  die "the failing-storage tests mount a tmpfs and need root: run scripts/failures.sh as root"
+  die "the failing-storage tests mount a tmpfs and need root: run scripts/isolated.sh as root"
 fi
 
 say "browser tests (headless Chromium)"

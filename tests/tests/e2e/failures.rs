@@ -1,7 +1,7 @@
 //! Failing storage: the SQLite database on a small tmpfs that fills up. Every payment the server acknowledged is there after a
 //! restart; every refusal names its cause; the server recovers without one.
 //!
-//! These tests mount file systems, so they need root: `scripts/failures.sh`
+//! These tests mount file systems, so they need root: `scripts/isolated.sh`
 //! (which the test command runs) runs them; `cargo test` alone skips them.
 
 use std::path::{Path, PathBuf};
@@ -109,7 +109,7 @@ async fn stored_payments(app: &TestApp) -> std::collections::HashSet<String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "mounts a tmpfs: run as root by scripts/failures.sh"]
+#[ignore = "mounts a tmpfs: run as root by scripts/isolated.sh"]
 async fn acknowledged_payments_survive_a_full_disk() {
     let mount = Mount::tmpfs("48m");
     let data = mount.0.join("data");

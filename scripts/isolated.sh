@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Tests that must run alone, one at a time, run by scripts/test.sh:
+# - failing storage, tested destructively: the SQLite database on a small tmpfs
+#   that fills up (tests/tests/e2e/failures.rs); mounting needs root;
+# - timing: /healthz answers within 5 ms (p99) while eight house PDFs render
+#   (tests/tests/e2e/hardening.rs), measured with nothing else running.
+# Every test it runs is marked #[ignore], so a plain `cargo test` skips them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ "$(id -u)" = 0 ] || { echo "scripts/isolated.sh: needs root (it mounts a tmpfs)" >&2; exit 1; }
+cargo test --quiet -p kvartal-tests --test e2e -- --ignored --test-threads=1
