@@ -2,8 +2,9 @@
 # Tests that must run alone, one at a time, run by scripts/test.sh:
 # - failing storage, tested destructively: the SQLite database on a small tmpfs
 #   that fills up (tests/tests/e2e/failures.rs); mounting needs root;
-# - timing: /healthz answers within 5 ms (p99) while eight house PDFs render
-#   (tests/tests/e2e/hardening.rs), measured with nothing else running.
+# - measurements with nothing else running (tests/tests/e2e/hardening.rs):
+#   /healthz within 5 ms (p99) while eight house PDFs render; the process's
+#   memory flat through anonymous and oversized uploads.
 # Every test it runs is marked #[ignore], so a plain `cargo test` skips them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
