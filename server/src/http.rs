@@ -12,7 +12,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use async_graphql::http::MultipartOptions;
-use async_graphql_axum::GraphQLResponse;
 use axum::body::to_bytes;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -212,10 +211,100 @@ pub(crate) async fn request_ctx(
     })
 }
 
+/// The response's media type, from the request's `Accept` (GraphQL over
+/// HTTP): `application/graphql-response+json` when the client names it,
+/// otherwise `application/json` (also when it sends no `Accept`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Media {
+    GraphqlResponse,
+    Json,
+}
+
+impl Media {
+    pub fn of(headers: &HeaderMap) -> Media {
+        let accepts = headers
+            .get_all(header::ACCEPT)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(|v| v.trim().to_ascii_lowercase())
+            .filter(|v| !v.contains("q=0") || v.contains("q=0."))
+            .any(|v| v.starts_with("application/graphql-response+json"));
+        if accepts {
+            Media::GraphqlResponse
+        } else {
+            Media::Json
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Media::GraphqlResponse => "application/graphql-response+json; charset=utf-8",
+            Media::Json => "application/json; charset=utf-8",
+        }
+    }
+}
+
+/// Longest error message of a request error: a parser's message quotes the
+/// line it failed on, which may be the whole document.
+const MAX_MESSAGE: usize = 300;
+
+/// The response as GraphQL over HTTP wants it: a request error (the document
+/// did not parse or validate, or its variables did not coerce: no data, no
+/// error with a path) under `application/graphql-response+json` is a 400
+/// without `data`; under `application/json` a 200. Messages of request errors
+/// are cut so that they never echo the document.
+fn graphql_response(mut response: async_graphql::Response, media: Media) -> Response {
+    // What resolvers set (the session cookie of a sign-in, its clearing).
+    let headers = std::mem::take(&mut response.http_headers);
+    let request_error = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
+    let mut body = serde_json::to_value(&response).unwrap_or_else(|_| serde_json::json!({}));
+    if request_error {
+        if let Some(errors) = body.get_mut("errors").and_then(|e| e.as_array_mut()) {
+            for e in errors {
+                if let Some(m) = e.get_mut("message") {
+                    let text = m.as_str().unwrap_or_default();
+                    if text.chars().count() > MAX_MESSAGE || text.contains('\n') {
+                        let first: String = text
+                            .lines()
+                            .next()
+                            .unwrap_or_default()
+                            .chars()
+                            .take(MAX_MESSAGE)
+                            .collect();
+                        *m = serde_json::Value::String(format!("{first} …"));
+                    }
+                }
+            }
+        }
+    }
+    let status = if request_error && media == Media::GraphqlResponse {
+        if let Some(o) = body.as_object_mut() {
+            o.remove("data");
+        }
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let mut r = (
+        status,
+        [(header::CONTENT_TYPE, media.content_type())],
+        body.to_string(),
+    )
+        .into_response();
+    for (name, value) in headers.iter() {
+        r.headers_mut().append(name.clone(), value.clone());
+    }
+    r
+}
+
 async fn execute(
     state: &AppState,
     mut request: async_graphql::Request,
     ctx: RequestCtx,
+    media: Media,
 ) -> Response {
     // Nesting before the parser sees the text; parsed once here, and the
     // executor reuses the parsed document.
@@ -256,7 +345,7 @@ async fn execute(
                 |c| matches!(c, async_graphql::Value::String(c) if c.ends_with("_UNAVAILABLE")),
             )
     });
-    let mut r = GraphQLResponse::from(response).into_response();
+    let mut r = graphql_response(response, media);
     if down {
         *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
     }
@@ -284,6 +373,34 @@ fn wants_html(headers: &HeaderMap) -> bool {
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/html"))
+}
+
+/// A parameter of a URL's query string, decoded (`+` and `%XX`).
+fn query_param(query: &str, name: &str) -> Option<String> {
+    let raw = query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(k, _)| *k == name)?
+        .1;
+    let bytes = raw.as_bytes();
+    let hex = |b: u8| (b as char).to_digit(16);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
 }
 
 async fn graphql_get(State(state): State<AppState>, request: Request) -> Response {
@@ -317,6 +434,11 @@ async fn graphql_get(State(state): State<AppState>, request: Request) -> Respons
             )
         }
     };
+    // The specification names it `operationName` (async-graphql reads
+    // `operation_name` only).
+    if gql.operation_name.is_none() {
+        gql.operation_name = query_param(&query, "operationName").filter(|n| !n.is_empty());
+    }
     // The parser is recursive: the text's nesting is bounded before it parses.
     if let Err(refusal) = crate::limits::check_text(&gql.query) {
         return refused(&refusal);
@@ -354,7 +476,7 @@ async fn graphql_get(State(state): State<AppState>, request: Request) -> Respons
         Ok(c) => c,
         Err(r) => return r,
     };
-    execute(&state, gql, ctx).await
+    execute(&state, gql, ctx, Media::of(request.headers())).await
 }
 
 async fn graphql_post(State(state): State<AppState>, request: Request) -> Response {
@@ -451,7 +573,7 @@ async fn graphql_post(State(state): State<AppState>, request: Request) -> Respon
                     gql.uploads.len()
                 ),
             ),
-            Ok(gql) => execute(&state, gql, ctx).await,
+            Ok(gql) => execute(&state, gql, ctx, Media::of(&headers)).await,
             Err(_) if read.load(std::sync::atomic::Ordering::Relaxed) > limit => too_large(),
             Err(e) => error_response(
                 StatusCode::BAD_REQUEST,
@@ -479,7 +601,7 @@ async fn graphql_post(State(state): State<AppState>, request: Request) -> Respon
     )
     .await
     {
-        Ok(gql) => execute(&state, gql, ctx).await,
+        Ok(gql) => execute(&state, gql, ctx, Media::of(&headers)).await,
         Err(e) => error_response(
             StatusCode::BAD_REQUEST,
             "BAD_REQUEST",
@@ -556,4 +678,19 @@ async fn metrics(State(state): State<AppState>) -> Response {
         ),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::query_param;
+
+    #[test]
+    fn a_query_parameter_is_found_and_decoded() {
+        let q = "query=%7B+me+%7D&operationName=Mine%20Too&x=%ZZ%4";
+        assert_eq!(query_param(q, "operationName").unwrap(), "Mine Too");
+        assert_eq!(query_param(q, "query").unwrap(), "{ me }");
+        assert_eq!(query_param(q, "x").unwrap(), "%ZZ%4");
+        assert_eq!(query_param(q, "variables"), None);
+    }
 }

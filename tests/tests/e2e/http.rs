@@ -376,3 +376,105 @@ async fn introspection_and_suggestions_can_be_switched_off() {
     );
     open.cleanup().await;
 }
+
+/// GraphQL over HTTP (graphql/graphql-over-http): the media type the client
+/// accepts, request errors as 400 without `data` under
+/// `application/graphql-response+json`, messages that never echo the document,
+/// and `operationName` over GET.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn responses_follow_the_graphql_over_http_specification() {
+    let app = spawn_app(Db::Sqlite).await;
+    let post = |accept: &'static str, body: Value| {
+        let mut r = app
+            .client
+            .post(format!("{}/graphql", app.base))
+            .bearer_auth(app.admin.token.clone().unwrap())
+            .json(&body);
+        if !accept.is_empty() {
+            r = r.header("accept", accept);
+        }
+        r.send()
+    };
+    const GQL: &str = "application/graphql-response+json";
+    const JSON: &str = "application/json";
+    // The media type asked for (none: JSON).
+    for (accept, media) in [
+        (JSON, JSON),
+        (GQL, GQL),
+        ("", JSON),
+        (
+            "application/graphql-response+json, application/json;q=0.9",
+            GQL,
+        ),
+    ] {
+        let r = post(accept, json!({ "query": "{ me { email } }" }))
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let kind = r.headers()["content-type"].to_str().unwrap().to_string();
+        assert!(kind.starts_with(media), "Accept {accept:?} gave {kind}");
+    }
+    // Request errors: parse, validation, variable coercion.
+    let failures = [
+        json!({ "query": "{ me { email " }),
+        json!({ "query": "{ me { nonsense } }" }),
+        json!({ "query": "query($n: Int!) { organisations(first: $n) { totalCount } }", "variables": { "n": "many" } }),
+    ];
+    for body in &failures {
+        let r = post(GQL, body.clone()).await.unwrap();
+        assert_eq!(r.status(), 400, "{body}");
+        let answer: Value = r.json().await.unwrap();
+        assert!(answer.get("data").is_none(), "{answer}");
+        assert!(answer["errors"][0]["message"].is_string(), "{answer}");
+        let r = post(JSON, body.clone()).await.unwrap();
+        assert_eq!(r.status(), 200, "{body}");
+    }
+    // A field that fails while running is no request error: 200 with data.
+    let r = post(
+        GQL,
+        json!({ "query": "{ organisation(id: \"00000000-0000-0000-0000-000000000000\") { id } }" }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    // A long document's syntax error does not quote it back.
+    let marker = "x".repeat(100_000);
+    let r = post(
+        GQL,
+        json!({ "query": format!("{{ me {{ email }} }} \"{marker}") }),
+    )
+    .await
+    .unwrap();
+    let answer: Value = r.json().await.unwrap();
+    let message = answer["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.len() < 400 && !message.contains(&marker[..400]),
+        "{} bytes",
+        message.len()
+    );
+    // GET selects the operation named.
+    let url = reqwest::Url::parse_with_params(
+        &format!("{}/graphql", app.base),
+        [
+            (
+                "query",
+                "query A { me { email } } query B { organisations { totalCount } }",
+            ),
+            ("operationName", "B"),
+        ],
+    )
+    .unwrap();
+    let r: Value = app
+        .client
+        .get(url)
+        .bearer_auth(app.admin.token.clone().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["data"]["organisations"]["totalCount"], 1, "{r}");
+    assert!(r["data"].get("me").is_none(), "{r}");
+    app.cleanup().await;
+}
