@@ -38,7 +38,9 @@ pub struct Settings {
     pub session_idle_minutes: u32,
     /// A session ends this many days after login.
     pub session_days: u32,
-    /// Sign-in attempts allowed per account in 15 minutes.
+    /// Attempts per account in 15 minutes at an access code or a password
+    /// change; wrong passwords from every address together begin to slow the
+    /// account's password sign-in after five times this.
     pub login_attempts_per_account: u32,
     /// Sign-in attempts allowed per client address in 15 minutes (an office
     /// behind one address counts together).

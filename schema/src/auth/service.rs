@@ -437,9 +437,14 @@ impl Auth {
         let now = self.clock.now();
         let key = email_key(email);
         self.limit_address("login", meta, now).await?;
-        self.limiter
-            .hit(&format!("login:acct:{key}"), self.config.per_account, now)
-            .await?;
+        // Wrong passwords slow down the address that sends them, for this
+        // account (after 3, each one doubles the wait, up to 15 minutes); the
+        // owner elsewhere is not locked out, and a passkey or an emailed code
+        // still signs them in. Guesses spread over many addresses meet the
+        // account's own limit on failures.
+        let pair = format!("login:pw:{key}:{}", meta.address);
+        self.limiter.wait(&pair, now).await?;
+        self.limiter.wait(&format!("login:acct:{key}"), now).await?;
         let user = user::Entity::find()
             .filter(user::Column::EmailKey.eq(key.clone()))
             .one(&self.db)
@@ -450,10 +455,21 @@ impl Auth {
             Some(u) if ok && !u.disabled => u,
             _ => {
                 tracing::info!(address = %meta.address, "failed password login");
+                let cap = chrono::Duration::minutes(15);
+                self.limiter.failed(&pair, now, 3, cap).await?;
+                self.limiter
+                    .failed(
+                        &format!("login:acct:{key}"),
+                        now,
+                        self.config.per_account.attempts.saturating_mul(5),
+                        cap,
+                    )
+                    .await?;
                 return Err(AppError::InvalidCredentials { reason: "password" });
             }
         };
-        self.limiter.clear(&format!("login:acct:{key}")).await?;
+        self.limiter.succeeded(&pair).await?;
+        self.limiter.succeeded(&format!("login:acct:{key}")).await?;
         self.open_session(user, "password", meta).await
     }
 

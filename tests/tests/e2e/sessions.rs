@@ -619,3 +619,88 @@ async fn parallel_guesses_at_an_emailed_code_count_every_try() {
         app.cleanup().await;
     }
 }
+
+/// Ten wrong passwords from one address slow that address down for the
+/// account, and lock no one out: the owner signs in from elsewhere, and with an
+/// emailed code from the very same address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_passwords_slow_their_sender_and_never_lock_the_owner_out() {
+    for db in [crate::helpers::Db::Sqlite, crate::helpers::Db::Postgres] {
+        let smtp = SmtpServer::start().await;
+        let port = smtp.port;
+        let app = crate::helpers::spawn_app_with(db, move |s| {
+            s.smtp_host = Some("127.0.0.1".into());
+            s.smtp_port = port;
+            s.smtp_security = "none".into();
+            s.smtp_from = "Kvartal <no-reply@kvartal.test>".into();
+            s.trust_proxy = true;
+        })
+        .await;
+        let from = |address: &'static str, query: &'static str, input: Value| {
+            let client = app.client.clone();
+            let url = format!("{}/graphql", app.base);
+            async move {
+                client
+                    .post(url)
+                    .header("x-forwarded-for", address)
+                    .json(&json!({ "query": query, "variables": { "input": input } }))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json::<Value>()
+                    .await
+                    .unwrap()
+            }
+        };
+        const LOGIN: &str = "mutation($input: LoginInput!) { login(input: $input) { token } }";
+        let attacker = "203.0.113.7";
+        for _ in 0..10 {
+            let r = from(attacker, LOGIN, json!({ "email": "admin@example.org", "password": "guess guess guess", "client": "APP" })).await;
+            let code = r["errors"][0]["extensions"]["code"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            assert!(
+                code == "INVALID_CREDENTIALS" || code == "RATE_LIMITED",
+                "{r}"
+            );
+        }
+        // The guesser's address waits, even with the right password…
+        let r = from(
+            attacker,
+            LOGIN,
+            json!({ "email": "admin@example.org", "password": PASSWORD, "client": "APP" }),
+        )
+        .await;
+        assert_eq!(
+            r["errors"][0]["extensions"]["code"], "RATE_LIMITED",
+            "{db:?}: {r}"
+        );
+        assert!(r["errors"][0]["extensions"]["retryAfter"].as_u64().unwrap() >= 1);
+        // … the owner elsewhere does not.
+        let r = from(
+            "198.51.100.9",
+            LOGIN,
+            json!({ "email": "admin@example.org", "password": PASSWORD, "client": "APP" }),
+        )
+        .await;
+        assert!(r["data"]["login"]["token"].is_string(), "{db:?}: {r}");
+        // An emailed code signs the owner in from the guesser's address too.
+        let r = from(
+            attacker,
+            "mutation($input: RequestEmailCodeInput!) { requestEmailCode(input: $input) { ok } }",
+            json!({ "email": "admin@example.org" }),
+        )
+        .await;
+        assert_eq!(r["data"]["requestEmailCode"]["ok"], true, "{r}");
+        let message = smtp.wait_for(1).await;
+        let code = code_in(message.split("\n\n").nth(1).unwrap_or(&message));
+        let r = from(attacker, "mutation($input: LoginWithEmailCodeInput!) { loginWithEmailCode(input: $input) { token } }",
+            json!({ "email": "admin@example.org", "code": code, "client": "APP" })).await;
+        assert!(
+            r["data"]["loginWithEmailCode"]["token"].is_string(),
+            "{db:?}: {r}"
+        );
+        app.cleanup().await;
+    }
+}
