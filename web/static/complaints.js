@@ -142,7 +142,7 @@ function CardDetail({ id, org, i18n, onClose }) {
       <p>${c.text}</p>
       <dl class="facts">
         <dt>${t('address')}</dt><dd>${c.address}</dd>
-        <dt>${t('c_contact')}</dt><dd>${c.contact} (${t('src_' + c.source)})</dd>
+        <dt>${t('c_contact')}</dt><dd>${c.contact ?? '—'} (${t('src_' + c.source)})</dd>
         <dt>${t('c_category')}</dt><dd><select data-test="detail-category" value=${c.category ?? ''}
           onChange=${(e) => act(`mutation($id: ID!, $c: String!) { reclassifyComplaint(id: $id, category: $c) { complaint { category } } }`, { id: c.id, c: e.target.value })}>
           ${!c.category && html`<option value="">${t('cat_none')}</option>`}${cats.map((x) => html`<option value=${x}>${category(x, t)}</option>`)}</select>
@@ -253,7 +253,7 @@ export function ComplaintsBoard({ org, i18n }) {
     && (!filter.category || c.category === filter.category)
     && (!filter.assignee || c.assigneeId === filter.assignee)
     && (!filter.late || c.overdue || (OPEN.includes(c.status) && new Date(c.resolveDue) < now))
-    && (!text || `${c.number} ${c.text} ${c.address} ${c.contact}`.toLowerCase().includes(text)));
+    && (!text || `${c.number} ${c.text} ${c.address} ${c.contact ?? ''}`.toLowerCase().includes(text)));
   const count = (s) => counts?.counts.find((x) => x.status === s)?.count ?? list.filter((c) => c.status === s).length;
   const set = (k) => (e) => setFilter({ ...filter, [k]: e.target.type === 'checkbox' ? e.target.checked : e.target.value });
   const drop = async (to) => {
@@ -333,7 +333,7 @@ export function MyWork({ org, me, i18n }) {
       <header><strong>№${c.number}</strong> <span class="tag">${category(c.category, t)}</span> <span class="tag">${t('cs_' + c.status)}</span></header>
       <p>${c.text}</p>
       <p class="muted">${c.address}</p>
-      <p><a href=${`tel:${(c.contact.match(/[+\d][\d\s()-]{5,}/) || [''])[0].replace(/[^\d+]/g, '')}`}>${c.contact}</a></p>
+      ${c.contact ? html`<p><a href=${`tel:${(c.contact.match(/[+\d][\d\s()-]{5,}/) || [''])[0].replace(/[^\d+]/g, '')}`}>${c.contact}</a></p>` : ''}
       <p class=${c.overdue || new Date(c.resolveDue) < now ? 'sla late' : 'sla'}>${left(c.resolveDue, now, t)}</p>
       ${doing?.id === c.id ? html`<${Finish} c=${c} kind=${doing.kind} i18n=${i18n} onMove=${move} onCancel=${() => setDoing(null)} />`
         : html`<div class="actions big">

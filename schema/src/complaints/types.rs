@@ -162,8 +162,26 @@ impl Complaint {
     async fn source(&self) -> &str {
         &self.0.source
     }
-    async fn contact(&self) -> &str {
-        &self.0.contact
+    /// Who to call back and how: personal data, shown to those the access
+    /// matrix lets see it (`Complaint.contact`: not to contractors); null
+    /// for the others.
+    async fn contact(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        let p = crate::auth::principal(ctx)?;
+        let c = &self.0;
+        let target = match c.account_id {
+            Some(id) => crate::auth::Target::Account {
+                org: c.organisation_id,
+                house: c.house_id,
+                id,
+            },
+            None => crate::auth::Target::House {
+                org: c.organisation_id,
+                id: c.house_id,
+            },
+        };
+        Ok(p.check_field("Complaint.contact", target)
+            .is_ok()
+            .then_some(c.contact.as_str()))
     }
     /// By when the work should start, and be done.
     async fn react_due(&self) -> DateTime<Utc> {

@@ -283,3 +283,31 @@ db_test! {
         }
     }
 }
+
+db_test! {
+    async fn a_complaint_s_contact_is_personal_data_each_role_sees_as_the_matrix_says(app: &TestApp) {
+        let org = app.create_org("Контакты").await;
+        let house = app.create_house(&org, "Ленина", "14").await;
+        let acc = app.create_account(&app.create_premises(&house, "9", "50").await, "700990").await;
+        let resident = app.resident_of("contact-resident@example.org", &acc, "700990").await;
+        let dispatcher = app.login_as("contact-d@example.org", &org, &["DISPATCHER"], &[]).await;
+        let filed = dispatcher.ok(FILE, json!({ "input": { "accountId": acc, "text": "Течёт кран на кухне", "source": "PHONE",
+            "contact": "Иванова А. С., +7 900 123-45-67" } })).await;
+        let id = filed["fileComplaint"]["complaint"]["id"].as_str().unwrap().to_string();
+        const CONTACT: &str = "query($id: ID!) { complaint(id: $id) { number contact } }";
+        const LIST: &str = "query($org: ID!) { complaints(organisationId: $org) { number contact } }";
+        let roles = [("ENGINEER", true), ("MANAGER", true), ("CONTRACTOR", false)];
+        for (role, sees) in roles {
+            let who = app.login_as(&format!("contact-{role}@example.org"), &org, &[role], &[&house]).await;
+            let one = who.ok(CONTACT, json!({ "id": id })).await;
+            assert_eq!(one["complaint"]["contact"].is_string(), sees, "{role}: {one}");
+            let list = who.ok(LIST, json!({ "org": org })).await;
+            assert_eq!(list["complaints"][0]["contact"].is_string(), sees, "{role}: {list}");
+            assert!(list["complaints"][0]["number"].is_i64(), "the complaint itself is still shown");
+        }
+        let own = resident.ok(CONTACT, json!({ "id": id })).await;
+        assert_eq!(own["complaint"]["contact"], "Иванова А. С., +7 900 123-45-67");
+        let theirs = dispatcher.ok(CONTACT, json!({ "id": id })).await;
+        assert!(theirs["complaint"]["contact"].is_string());
+    }
+}
