@@ -23,6 +23,7 @@ mod m20261209_000001_files;
 mod m20261210_000001_paid_services;
 mod m20261211_000001_staff_tasks;
 mod m20261212_000001_audit_checkpoints;
+mod m20261213_000001_staff_invitations;
 
 pub struct Migrator;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261210_000001_paid_services::Migration),
             Box::new(m20261211_000001_staff_tasks::Migration),
             Box::new(m20261212_000001_audit_checkpoints::Migration),
+            Box::new(m20261213_000001_staff_invitations::Migration),
         ]
     }
 }

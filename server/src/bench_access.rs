@@ -151,6 +151,7 @@ async fn run(
     let (admin, _) = auth
         .add_staff_member(&by, org.id, staff("admin@bench.test", Role::Admin, vec![]))
         .await
+        .and_then(|a| a.member())
         .map_err(e)?;
     let first_house = entities::house::Entity::find()
         .filter(sea_orm::ColumnTrait::eq(
@@ -172,6 +173,7 @@ async fn run(
             ),
         )
         .await
+        .and_then(|a| a.member())
         .map_err(e)?;
     let api = schema::build_schema(schema::Deps {
         files: schema::files::service::Files::new(

@@ -226,6 +226,7 @@ async fn run_one(bench: &BenchDb, file: &std::path::Path, o: &Options) -> anyhow
                 },
             )
             .await
+            .and_then(|a| a.member())
             .map_err(err)?;
         engineers.push((user.id, user.email));
     }

@@ -17,15 +17,18 @@ export function StaffView({ org, i18n, canEdit }) {
   const [houses, setHouses] = useState([]);
   const [draft, setDraft] = useState({ email: '', displayName: '', roles: ['DISPATCHER'], houseIds: [], password: '' });
   const [error, setError] = useState(null);
+  const [notice, setNotice] = useState(null);
   const load = () => gql(`query($org: ID!) { members(organisationId: $org) { userId email displayName roles houseIds }
       houses(organisationId: $org, first: 500) { edges { node { id address } } } }`, { org })
     .then((d) => { setMembers(d.members); setHouses(d.houses.edges.map((e) => e.node)); }, setError);
   useEffect(() => { load(); }, [org]);
   const address = (id) => houses.find((h) => h.id === id)?.address ?? id;
   const act = async (fn) => { setError(null); try { await fn(); await load(); } catch (err) { setError(err); } };
-  const add = (e) => { e.preventDefault(); act(async () => {
-    await gql('mutation($input: AddStaffMemberInput!) { addStaffMember(input: $input) { member { userId } } }',
+  const add = (e) => { e.preventDefault(); setNotice(null); act(async () => {
+    const r = await gql('mutation($input: AddStaffMemberInput!) { addStaffMember(input: $input) { member { userId } invitation { email } } }',
       { input: { organisationId: org, ...draft, password: draft.password || null, locale: i18n.locale } });
+    // An email that already has an account: its owner was invited to accept.
+    if (r.addStaffMember.invitation) setNotice(t('staffInvited').replace('{email}', r.addStaffMember.invitation.email));
     setDraft({ email: '', displayName: '', roles: ['DISPATCHER'], houseIds: [], password: '' });
   }); };
   const setRoles = (m, roles) => act(() => gql('mutation($input: UpdateMembershipInput!) { updateMembership(input: $input) { member { userId } } }',
@@ -34,6 +37,7 @@ export function StaffView({ org, i18n, canEdit }) {
     { input: { organisationId: org, userId: m.userId } }));
   return html`<h1>${t('staff')}</h1>
     ${error && html`<p class="error" role="alert">${explain(error, t)}</p>`}
+    ${notice && html`<p class="notice" data-test="staff-invited" role="status">${notice}</p>`}
     <table data-test="staff"><thead><tr><th>${t('name')}</th><th>${t('email')}</th><th>${t('roles')}</th><th>${t('houses')}</th><th></th></tr></thead>
     <tbody>${(members || []).map((m) => html`<tr><td>${m.displayName}</td><td>${m.email}</td>
       <td>${canEdit ? html`<${RolePicker} value=${m.roles} t=${t} prefix=${`role-${m.email}`} onChange=${(roles) => setRoles(m, roles)} />` : m.roles.map((r) => t('r_' + r)).join(', ')}</td>
@@ -80,4 +84,23 @@ export function AuditView({ org, i18n }) {
     <tbody>${state.items.map((e) => html`<tr><td class="num">${e.seq}</td><td>${new Date(e.at).toLocaleString(i18n.locale)}</td>
       <td>${e.userEmail}<br /><span class="muted">${e.roles} · ${e.clientAddress}</span></td><td>${e.operation}</td><td>${e.objectType}</td>
       <td class="changes">${changes(e.before, e.after)}</td></tr>`)}</tbody></table>`;
+}
+
+// The signed-in user accepts an invitation to an organisation's staff from
+// its emailed link (#/staff-invitation?token=…).
+export function AcceptInvitation({ token, i18n, onJoined }) {
+  const { t } = i18n;
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const accept = async () => {
+    setBusy(true); setError(null);
+    try {
+      await gql('mutation($input: AcceptStaffInvitationInput!) { acceptStaffInvitation(input: $input) { member { userId } } }', { input: { token } });
+      onJoined();
+    } catch (err) { setError(err); setBusy(false); }
+  };
+  return html`<section class="card"><h1>${t('inv_title')}</h1><p>${t('inv_text')}</p>
+    ${error && html`<p class="error" role="alert">${error.extensions?.code === 'NOT_FOUND' ? t('inv_gone') : explain(error, t)}</p>`}
+    <p><button class="primary" data-test="accept-invitation" disabled=${busy || !token} onClick=${accept}>${t('inv_accept')}</button>
+    <a href="#/">${t('inv_later')}</a></p></section>`;
 }

@@ -5,7 +5,7 @@ import { html, render, useState, useEffect, useRef } from './vendor/htm-preact-s
 import { gql } from './api.js';
 import { LOCALES, pickLocale, translator } from './i18n.js';
 import { Login, Security, ResidentAccess, ME, explain, logout } from './auth.js';
-import { StaffView, AuditView } from './admin.js';
+import { StaffView, AuditView, AcceptInvitation } from './admin.js';
 import { ReadingsFeed, MyMeters } from './readings.js';
 import { TariffsView } from './billing.js';
 import { BillingView, MyReceipts } from './receipts.js';
@@ -310,7 +310,8 @@ function App() {
   if (me === undefined) return html`<main><p class="muted">${t('loading')}</p></main>`;
   if (me === null) {
     return html`<header class="top"><span class="brand">Kvartal</span><span class="spacer"></span>${localeSelect}</header>
-      <main><${Login} key=${route.parts[0] === 'join' ? `join?${route.params}` : 'login'} i18n=${i18n} invite=${route.parts[0] === 'join' ? route.params : null} onIn=${() => { loadMe(); location.hash = '#/'; }} /></main>`;
+      <main><${Login} key=${route.parts[0] === 'join' ? `join?${route.params}` : 'login'} i18n=${i18n} invite=${route.parts[0] === 'join' ? route.params : null}
+        onIn=${() => { loadMe(); if (route.parts[0] !== 'staff-invitation') location.hash = '#/'; }} /></main>`;
   }
   const [section, id] = route.parts;
   const house = route.params.get('house');
@@ -329,7 +330,8 @@ function App() {
   const takesOrders = keepsCatalogue || roles.includes('DISPATCHER');
   const tab = (name, label = t(name)) => html`<a href=${`#/${name}`} class=${section === name ? 'active' : ''} data-test=${`nav-${name}`}>${label}</a>`;
   let view = html`<p class="muted">${t('loading')}</p>`;
-  if (section === 'security') view = html`<${Security} me=${me} i18n=${i18n} onOut=${signedOut} />`;
+  if (section === 'staff-invitation') view = html`<${AcceptInvitation} token=${route.params.get('token')} i18n=${i18n} onJoined=${() => { loadMe(); location.hash = '#/'; }} />`;
+  else if (section === 'security') view = html`<${Security} me=${me} i18n=${i18n} onOut=${signedOut} />`;
   else if (section === 'accounts' && id) view = html`<${AccountCard} id=${id} i18n=${i18n} staff=${staff} />`;
   else if (section === 'premises' && id) view = html`<${PremisesCard} id=${id} i18n=${i18n} />`;
   else if (section === 'people' && id) view = html`<${PersonCard} id=${id} i18n=${i18n} staff=${staff} />`;

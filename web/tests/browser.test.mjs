@@ -727,3 +727,38 @@ test('GraphiQL comes from the server itself and runs a query with the session', 
   assert.deepEqual(blocked, [], 'the page runs under its CSP');
   await context.close();
 });
+
+// Last in this file: it makes the demo resident an engineer too.
+test('an admin adds a resident\'s email to the staff: the owner is invited and becomes staff only by accepting', async () => {
+  const admin = await browser.newContext({ locale: 'en-US' });
+  const page = await admin.newPage();
+  await signIn(page, 'admin@kvartal.demo');
+  await page.goto(base + '/#/staff');
+  await page.fill('[data-test=staff-email]', 'resident@kvartal.demo');
+  await page.fill('[data-test=staff-name]', 'Resident as engineer');
+  await page.click('[data-test=new-role-ENGINEER]');
+  await page.click('[data-test=staff-add]');
+  await page.locator('[data-test=staff-invited]').waitFor();
+  assert.match(await page.locator('[data-test=staff-invited]').innerText(), /resident@kvartal\.demo/);
+  assert.equal(await page.locator('[data-test=staff] td', { hasText: 'resident@kvartal.demo' }).count(), 0, 'not staff yet');
+  await admin.close();
+  // The owner opens the link from the e-mail (logged by a development server), signs in, accepts.
+  let token;
+  for (let i = 0; i < 50 && !token; i++) {
+    token = /staff-invitation\?token=([A-Za-z0-9_-]+)/.exec(server.output())?.[1];
+    if (!token) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(token, 'the invitation was sent');
+  const owner = await browser.newContext({ locale: 'en-US' });
+  const mine = await owner.newPage();
+  await mine.goto(`${base}/#/staff-invitation?token=${token}`);
+  await mine.fill('[data-test=email]', 'resident@kvartal.demo');
+  await mine.fill('[data-test=password]', PASSWORD);
+  await mine.click('[data-test=login-submit]');
+  await mine.locator('[data-test=accept-invitation]').click();
+  await mine.locator('[data-test=nav-houses]').waitFor();
+  const token2 = await login(base, 'resident@kvartal.demo');
+  const me = await api(token2, '{ me { memberships { roles } } }');
+  assert.deepEqual(me.data.me.memberships.map((m) => m.roles), [['DISPATCHER', 'ENGINEER']]);
+  await owner.close();
+});

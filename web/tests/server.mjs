@@ -15,6 +15,11 @@ export async function startServer(settings = {}) {
   Object.assign(env, { KVARTAL_DATA_DIR: dataDir, KVARTAL_BIND: '127.0.0.1:0', KVARTAL_LOG: 'info' }, settings);
   execFileSync(bin, ['demo'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   const server = spawn(bin, ['serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Everything the server writes (a development server logs its e-mails).
+  let output = '';
+  const keep = (chunk) => { output += chunk.toString(); if (output.length > 1 << 22) output = output.slice(-(1 << 21)); };
+  server.stdout.on('data', keep);
+  server.stderr.on('data', keep);
   const port = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the server did not start')), 30000);
     const watch = (chunk) => {
@@ -28,6 +33,7 @@ export async function startServer(settings = {}) {
   return {
     // localhost, not 127.0.0.1: passkeys need a domain as relying party id.
     base: `http://localhost:${port}`,
+    output: () => output,
     stop() {
       server.kill('SIGTERM');
       rmSync(dataDir, { recursive: true, force: true });

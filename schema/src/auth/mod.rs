@@ -2,6 +2,7 @@
 //! policy every resolver asks, and the GraphQL operations to log in and out.
 
 pub mod email_codes;
+pub mod invitations;
 pub mod mail;
 pub mod mutation;
 pub mod passkeys;

@@ -128,7 +128,25 @@ pub struct RemoveMembershipInput {
 
 #[derive(SimpleObject)]
 pub struct MemberPayload {
-    pub member: Member,
+    /// The member, once they are one; none while an invitation waits.
+    pub member: Option<Member>,
+    /// Sent when the email already had an account: its owner accepts it.
+    pub invitation: Option<StaffInvitation>,
+}
+
+/// An invitation to the staff, sent to an existing account's email.
+#[derive(SimpleObject)]
+pub struct StaffInvitation {
+    pub id: ID,
+    pub email: String,
+    pub roles: Vec<RoleKind>,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(InputObject)]
+pub struct AcceptStaffInvitationInput {
+    /// The token from the invitation's link.
+    pub token: String,
 }
 
 #[derive(InputObject)]
@@ -470,12 +488,49 @@ impl AuthMutation {
             password: input.password,
             locale: input.locale,
         };
-        let (user, m) = in_input(ctx.data::<Auth>()?.add_staff_member(&by, org, draft).await)?;
+        match in_input(ctx.data::<Auth>()?.add_staff_member(&by, org, draft).await)? {
+            super::staff::Added::Member(user, m) => Ok(MemberPayload {
+                member: Some(Member {
+                    user,
+                    membership: MembershipInfo::from(&m),
+                }),
+                invitation: None,
+            }),
+            super::staff::Added::Invited(i) => Ok(MemberPayload {
+                member: None,
+                invitation: Some(StaffInvitation {
+                    id: ID(i.id.to_string()),
+                    email: i.email,
+                    roles: i
+                        .roles
+                        .split(',')
+                        .filter_map(super::Role::parse)
+                        .map(Into::into)
+                        .collect(),
+                    expires_at: i.expires_at,
+                }),
+            }),
+        }
+    }
+
+    /// Accepts an invitation to an organisation's staff sent to the signed-in
+    /// user's email (the token from its link).
+    async fn accept_staff_invitation(
+        &self,
+        ctx: &Context<'_>,
+        input: AcceptStaffInvitationInput,
+    ) -> Result<MemberPayload> {
+        let by = author(ctx, "Mutation.acceptStaffInvitation")?;
+        let (user, m) = ctx
+            .data::<Auth>()?
+            .accept_staff_invitation(&by, &input.token)
+            .await?;
         Ok(MemberPayload {
-            member: Member {
+            member: Some(Member {
                 user,
                 membership: MembershipInfo::from(&m),
-            },
+            }),
+            invitation: None,
         })
     }
 
@@ -500,10 +555,11 @@ impl AuthMutation {
         )?;
         let user = auth.user(user_id).await?;
         Ok(MemberPayload {
-            member: Member {
+            member: Some(Member {
                 user,
                 membership: MembershipInfo::from(&m),
-            },
+            }),
+            invitation: None,
         })
     }
 

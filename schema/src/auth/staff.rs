@@ -18,6 +18,29 @@ use super::service::Auth;
 use crate::audit::{self, diff, Author};
 use crate::error::{AppError, AppResult};
 
+/// What adding someone to the staff did.
+#[derive(Debug)]
+pub enum Added {
+    /// A new user, or a member of the organisation already: the membership.
+    Member(user::Model, membership::Model),
+    /// Someone else's account: an invitation its owner may accept.
+    Invited(super::invitations::Invitation),
+}
+
+impl Added {
+    /// The membership made (the server's own callers never invite).
+    pub fn member(self) -> AppResult<(user::Model, membership::Model)> {
+        match self {
+            Added::Member(u, m) => Ok((u, m)),
+            Added::Invited(i) => Err(AppError::conflict(
+                "email",
+                "invited",
+                format!("{} already has an account and was invited instead", i.email),
+            )),
+        }
+    }
+}
+
 /// What an admin asks for when adding someone to their staff.
 pub struct StaffDraft {
     pub email: String,
@@ -101,7 +124,7 @@ impl Auth {
         by: &Author,
         org: Uuid,
         draft: StaffDraft,
-    ) -> AppResult<(user::Model, membership::Model)> {
+    ) -> AppResult<Added> {
         by.check(Target::WholeOrganisation(org))?;
         let roles = roles_text("roles", &draft.roles)?;
         let password_hash = match draft.password {
@@ -119,7 +142,33 @@ impl Auth {
             .one(&txn)
             .await?;
         let user = match existing {
-            Some(u) => u,
+            Some(u) => {
+                let member = membership::Entity::find()
+                    .filter(membership::Column::UserId.eq(u.id))
+                    .filter(membership::Column::OrganisationId.eq(org))
+                    .one(&txn)
+                    .await?
+                    .is_some();
+                // The command line and the demo act for the operator, who
+                // holds the database anyway; through the API, someone
+                // else's account is only invited.
+                if !member && !by.principal.system {
+                    // Someone else's account: its owner accepts, or nothing happens.
+                    if password_hash.is_some() {
+                        return Err(AppError::validation(
+                            "password",
+                            "account_exists",
+                            "this email already has an account: its owner keeps their password; leave the password empty and they are invited to join",
+                        ));
+                    }
+                    let invitation = self
+                        .invite_staff(&txn, by, org, &u, roles, houses, now)
+                        .await?;
+                    txn.commit().await?;
+                    return Ok(Added::Invited(invitation));
+                }
+                u
+            }
             None => {
                 self.create_user(
                     &txn,
@@ -164,7 +213,7 @@ impl Auth {
         audit::record(&txn, by, org, "membership", Some(user.id), changes, now).await?;
         txn.commit().await?;
         self.access_changed(user.id);
-        Ok((user, model))
+        Ok(Added::Member(user, model))
     }
 
     pub async fn update_membership(
@@ -286,7 +335,8 @@ impl Auth {
                     locale: "en".into(),
                 },
             )
-            .await?;
+            .await?
+            .member()?;
         Ok(user)
     }
 }

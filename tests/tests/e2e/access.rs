@@ -1087,6 +1087,13 @@ fn calls() -> BTreeMap<&'static str, Call> {
         None,
         true,
     );
+    add(
+        "Mutation.acceptStaffInvitation",
+        "mutation($input: AcceptStaffInvitationInput!) { acceptStaffInvitation(input: $input) { member { userId } } }",
+        |_, u| json!({ "input": { "token": format!("no-such-invitation-{u}") } }),
+        None,
+        false,
+    );
     add("Mutation.addStaffMember", "mutation($input: AddStaffMemberInput!) { addStaffMember(input: $input) { member { userId } } }",
         |s, u| json!({ "input": { "organisationId": s.org, "email": format!("new-{u}@example.org"), "displayName": "New", "roles": ["ENGINEER"] } }), None, true);
     add("Mutation.updateMembership", "mutation($input: UpdateMembershipInput!) { updateMembership(input: $input) { member { userId } } }",

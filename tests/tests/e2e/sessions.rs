@@ -704,3 +704,107 @@ async fn wrong_passwords_slow_their_sender_and_never_lock_the_owner_out() {
         app.cleanup().await;
     }
 }
+
+/// Pre-account hijack: someone registers (as a resident, with a receipt's
+/// code) under an email that staff will add later. Adding that email to the
+/// staff no longer makes the account staff: its owner is sent an invitation
+/// and only they, signed in, can accept it; a password cannot be set for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn adding_an_existing_account_to_the_staff_invites_its_owner_and_merges_nothing() {
+    for db in [crate::helpers::Db::Sqlite, crate::helpers::Db::Postgres] {
+        let smtp = SmtpServer::start().await;
+        let port = smtp.port;
+        let app = crate::helpers::spawn_app_with(db, move |s| {
+            s.smtp_host = Some("127.0.0.1".into());
+            s.smtp_port = port;
+            s.smtp_security = "none".into();
+            s.smtp_from = "Kvartal <no-reply@kvartal.test>".into();
+        })
+        .await;
+        let org = app.create_org("УК Приглашение").await;
+        let house = app.create_house(&org, "Ленина", "3").await;
+        let acc = app
+            .create_account(&app.create_premises(&house, "1", "40").await, "300001")
+            .await;
+        // The squatter registers first, under the future engineer's email.
+        let squatter = app
+            .resident_of("future.engineer@example.org", &acc, "300001")
+            .await;
+        const ADD: &str = "mutation($input: AddStaffMemberInput!) { addStaffMember(input: $input) {
+            member { userId } invitation { email roles expiresAt } } }";
+        let input = |password: Option<&str>| {
+            json!({ "input": { "organisationId": org, "email": "Future.Engineer@example.org",
+            "displayName": "Engineer", "roles": ["ENGINEER"], "password": password } })
+        };
+        // A password for someone else's account is refused by name.
+        let r = app.graphql(ADD, input(Some("a brand new password"))).await;
+        assert_eq!(
+            crate::helpers::refusal(&r),
+            crate::helpers::refused("VALIDATION", "input.password", "account_exists"),
+            "{r}"
+        );
+        // Without one: an invitation, and nothing else.
+        let added = app.ok(ADD, input(None)).await;
+        assert!(added["addStaffMember"]["member"].is_null(), "{added}");
+        assert_eq!(
+            added["addStaffMember"]["invitation"]["email"],
+            "future.engineer@example.org"
+        );
+        assert_eq!(
+            added["addStaffMember"]["invitation"]["roles"],
+            json!(["ENGINEER"])
+        );
+        let me = squatter
+            .ok("{ me { memberships { organisationId } } }", json!({}))
+            .await;
+        assert_eq!(
+            me["me"]["memberships"],
+            json!([]),
+            "the account is no member yet"
+        );
+        let message = smtp.wait_for(1).await;
+        assert!(
+            message.contains("To: future.engineer@example.org"),
+            "{message}"
+        );
+        let token = message
+            .split("token=")
+            .nth(1)
+            .map(|t| {
+                t.chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                    .collect::<String>()
+            })
+            .expect("the link carries a token");
+        const ACCEPT: &str = "mutation($input: AcceptStaffInvitationInput!) { acceptStaffInvitation(input: $input) { member { roles } } }";
+        // Someone else cannot accept it, even with the token.
+        let other = app
+            .login_as("bystander@example.org", &org, &["DISPATCHER"], &[])
+            .await;
+        let r = other
+            .graphql(ACCEPT, json!({ "input": { "token": token } }))
+            .await;
+        assert_eq!(r["errors"][0]["extensions"]["code"], "NOT_FOUND", "{r}");
+        // The account's owner, signed in with the emailed link's token, joins.
+        let joined = squatter
+            .ok(ACCEPT, json!({ "input": { "token": token } }))
+            .await;
+        assert_eq!(
+            joined["acceptStaffInvitation"]["member"]["roles"],
+            json!(["ENGINEER"])
+        );
+        let me = squatter
+            .ok("{ me { memberships { organisationId roles } } }", json!({}))
+            .await;
+        assert_eq!(me["me"]["memberships"][0]["organisationId"], org.as_str());
+        // Once.
+        let again = squatter
+            .graphql(ACCEPT, json!({ "input": { "token": token } }))
+            .await;
+        assert_eq!(
+            again["errors"][0]["extensions"]["code"], "NOT_FOUND",
+            "{again}"
+        );
+        app.cleanup().await;
+    }
+}
