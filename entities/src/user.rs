@@ -11,6 +11,9 @@ pub struct Model {
     pub password_hash: Option<String>,
     pub locale: String,
     pub disabled: bool,
+    /// When the address was proven theirs (an emailed code or link) or
+    /// vouched for by the admin who added them; none for a self-registered one.
+    pub email_verified_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

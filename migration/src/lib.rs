@@ -24,6 +24,7 @@ mod m20261210_000001_paid_services;
 mod m20261211_000001_staff_tasks;
 mod m20261212_000001_audit_checkpoints;
 mod m20261213_000001_staff_invitations;
+mod m20261214_000001_email_verified;
 
 pub struct Migrator;
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261211_000001_staff_tasks::Migration),
             Box::new(m20261212_000001_audit_checkpoints::Migration),
             Box::new(m20261213_000001_staff_invitations::Migration),
+            Box::new(m20261214_000001_email_verified::Migration),
         ]
     }
 }

@@ -100,7 +100,9 @@ async fn set_visible_orgs(
 }
 
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
-    Migrator::up(db, None)
+    // The server's own work: every organisation's rows are visible to it
+    // (row-level security on PostgreSQL), as a data migration needs.
+    schema::tenancy::as_system(Migrator::up(db, None))
         .await
         .context("migrating the database")?;
     Ok(())

@@ -133,6 +133,9 @@ impl Auth {
         if deleted.rows_affected != 1 {
             return Err(wrong);
         }
+        let user = self
+            .email_proven(user, meta, "Mutation.loginWithEmailCode")
+            .await?;
         self.open_session(user, "email_code", meta).await
     }
 }

@@ -197,6 +197,12 @@ impl Auth {
                     .await?
                 }
             };
+            // The token came by mail to the address: it is theirs.
+            if user.email_verified_at.is_none() {
+                let mut am: user::ActiveModel = user.clone().into();
+                am.email_verified_at = Set(Some(now));
+                am.update(&txn).await?;
+            }
             txn.execute_raw(Statement::from_sql_and_values(
                 backend,
                 sql(

@@ -170,15 +170,20 @@ impl Auth {
                 u
             }
             None => {
-                self.create_user(
-                    &txn,
-                    &draft.email,
-                    &draft.display_name,
-                    password_hash,
-                    &draft.locale,
-                    now,
-                )
-                .await?
+                let created = self
+                    .create_user(
+                        &txn,
+                        &draft.email,
+                        &draft.display_name,
+                        password_hash,
+                        &draft.locale,
+                        now,
+                    )
+                    .await?;
+                // The admin who adds them vouches for the address.
+                let mut am: user::ActiveModel = created.into();
+                am.email_verified_at = Set(Some(now));
+                am.update(&txn).await?
             }
         };
         let current = membership::Entity::find()

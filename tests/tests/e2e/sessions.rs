@@ -808,3 +808,80 @@ async fn adding_an_existing_account_to_the_staff_invites_its_owner_and_merges_no
         app.cleanup().await;
     }
 }
+
+/// An address counts once it is proven: someone who registered first under
+/// another's email (with a receipt's access code) loses the account the
+/// moment its owner signs in with a code sent to that email — their password
+/// no longer works and their session ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_of_an_address_takes_an_account_registered_under_it_without_proof() {
+    for db in [crate::helpers::Db::Sqlite, crate::helpers::Db::Postgres] {
+        let smtp = SmtpServer::start().await;
+        let port = smtp.port;
+        let app = crate::helpers::spawn_app_with(db, move |s| {
+            s.smtp_host = Some("127.0.0.1".into());
+            s.smtp_port = port;
+            s.smtp_security = "none".into();
+            s.smtp_from = "Kvartal <no-reply@kvartal.test>".into();
+        })
+        .await;
+        let org = app.create_org("УК Адрес").await;
+        let house = app.create_house(&org, "Ленина", "5").await;
+        let acc = app
+            .create_account(&app.create_premises(&house, "2", "40").await, "500002")
+            .await;
+        let squatter = app.resident_of("owner@example.org", &acc, "500002").await;
+        assert!(squatter.ok("{ me { id } }", json!({})).await["me"]["id"].is_string());
+        // The address's owner signs in with a code sent there.
+        let anon = app.anonymous();
+        anon.ok(
+            "mutation($input: RequestEmailCodeInput!) { requestEmailCode(input: $input) { ok } }",
+            json!({ "input": { "email": "owner@example.org" } }),
+        )
+        .await;
+        let message = smtp.wait_for(1).await;
+        let code = code_in(message.split("\n\n").nth(1).unwrap_or(&message));
+        let signed = anon.ok("mutation($input: LoginWithEmailCodeInput!) { loginWithEmailCode(input: $input) { token } }",
+            json!({ "input": { "email": "owner@example.org", "code": code, "client": "APP" } })).await;
+        let owner = crate::helpers::Caller {
+            token: signed["loginWithEmailCode"]["token"]
+                .as_str()
+                .map(str::to_string),
+            ..app.anonymous()
+        };
+        assert!(owner.ok("{ me { id } }", json!({})).await["me"]["id"].is_string());
+        // The one who registered first is out: session ended, password gone.
+        let r = squatter.graphql("{ me { id } }", json!({})).await;
+        assert!(
+            r["data"]["me"].is_null(),
+            "{db:?}: the squatter's session still holds: {r}"
+        );
+        let r = anon.graphql("mutation($input: LoginInput!) { login(input: $input) { token } }",
+            json!({ "input": { "email": "owner@example.org", "password": PASSWORD, "client": "APP" } })).await;
+        assert_eq!(
+            r["errors"][0]["extensions"]["code"], "INVALID_CREDENTIALS",
+            "{db:?}: {r}"
+        );
+        // A second code sign-in changes nothing more: the address is proven.
+        anon.ok(
+            "mutation($input: RequestEmailCodeInput!) { requestEmailCode(input: $input) { ok } }",
+            json!({ "input": { "email": "owner@example.org" } }),
+        )
+        .await;
+        smtp.wait_for(2).await;
+        let first = code;
+        let code = smtp
+            .messages()
+            .iter()
+            .map(|m| code_in(m.split("\n\n").nth(1).unwrap_or(m)))
+            .find(|c| *c != first)
+            .expect("a second code");
+        anon.ok("mutation($input: LoginWithEmailCodeInput!) { loginWithEmailCode(input: $input) { token } }",
+            json!({ "input": { "email": "owner@example.org", "code": code, "client": "APP" } })).await;
+        assert!(
+            owner.ok("{ me { id } }", json!({})).await["me"]["id"].is_string(),
+            "the owner's first session holds"
+        );
+        app.cleanup().await;
+    }
+}
