@@ -361,6 +361,16 @@ db_test! {
         let (code, field, reason) = crate::helpers::refusal(&r);
         assert_eq!((code.as_str(), reason.as_str()), ("VALIDATION", "invalid_time_zone"), "{r}");
         assert!(field.ends_with("timeZone"), "{r}");
+        // Dates a housing company cannot mean.
+        let premises = app.create_premises(&app.create_house(&org, "Датская", "1").await, "1", "30").await;
+        for (date, field) in [("0202-11-01", "input.openedOn"), ("20260-11-01", ""), ("2300-01-01", "input.openedOn")] {
+            let r = app.graphql("mutation($input: CreateAccountInput!) { createAccount(input: $input) { account { id } } }",
+                json!({ "input": { "premisesId": premises, "number": format!("D{date}"), "openedOn": date } })).await;
+            assert!(r["data"].is_null() && r["errors"][0]["message"].is_string(), "{date}: {r}");
+            if !field.is_empty() {
+                assert_eq!(crate::helpers::refusal(&r), crate::helpers::refused("VALIDATION", field, "date_out_of_range"), "{r}");
+            }
+        }
         // Line breaks and tabs are text.
         app.ok(CREATE, json!({ "input": { "organisationId": org, "fullName": "Мария\tИванова", "phones": [], "consentPersonalData": true } })).await;
     }
