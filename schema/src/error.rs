@@ -43,7 +43,9 @@ pub enum AppError {
     /// A part of the system this operation needs is not set up or not reachable.
     #[error("{message}")]
     Unavailable { what: &'static str, message: String },
-    #[error("internal error")]
+    /// Shown to API clients as "internal error" with a correlation id only;
+    /// its cause is logged, and printed by the command line.
+    #[error("internal error: {0}")]
     Internal(String),
 }
 
@@ -303,5 +305,24 @@ impl From<AppError> for async_graphql::Error {
                 })
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AppError;
+
+    #[test]
+    fn the_command_line_sees_the_cause_and_the_api_a_correlation_id_only() {
+        let e = AppError::Internal("database or disk is full".into());
+        assert_eq!(e.to_string(), "internal error: database or disk is full");
+        let shown =
+            async_graphql::Error::from(AppError::Internal("database or disk is full".into()));
+        assert_eq!(shown.message, "internal error");
+        let ext = format!("{:?}", shown.extensions);
+        assert!(
+            ext.contains("correlationId") && !ext.contains("disk"),
+            "{ext}"
+        );
     }
 }

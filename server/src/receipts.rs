@@ -20,6 +20,7 @@ pub(crate) fn failure(e: AppError) -> Response {
         "FORBIDDEN" => StatusCode::FORBIDDEN,
         "UNAUTHENTICATED" => StatusCode::UNAUTHORIZED,
         "VALIDATION" => StatusCode::BAD_REQUEST,
+        c if c.ends_with("_UNAVAILABLE") => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
     if status == StatusCode::INTERNAL_SERVER_ERROR {
