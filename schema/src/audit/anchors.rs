@@ -75,14 +75,6 @@ pub struct Checkpoint {
     pub created_at: DateTime<Utc>,
 }
 
-fn sql(backend: sea_orm::DatabaseBackend, text: &str) -> String {
-    if backend == sea_orm::DatabaseBackend::Postgres {
-        crate::bulk::numbered(text)
-    } else {
-        text.to_string()
-    }
-}
-
 /// An organisation's checkpoints, oldest first.
 pub async fn checkpoints<C: ConnectionTrait>(
     conn: &C,
@@ -90,14 +82,11 @@ pub async fn checkpoints<C: ConnectionTrait>(
 ) -> Result<Vec<Checkpoint>, DbErr> {
     let backend = conn.get_database_backend();
     let rows = conn
-        .query_all_raw(Statement::from_sql_and_values(
+        .query_all_raw(crate::bulk::statement(
             backend,
-            sql(
-                backend,
-                "SELECT seq, hash, mac, reason, created_at FROM audit_checkpoints \
+            "SELECT seq, hash, mac, reason, created_at FROM audit_checkpoints \
                  WHERE organisation_id = ? ORDER BY seq",
-            ),
-            [org.into()],
+            vec![org.into()],
         ))
         .await?;
     rows.iter()
@@ -124,13 +113,10 @@ pub async fn checkpoint(
 ) -> Result<Option<i64>, DbErr> {
     let backend = db.get_database_backend();
     let head = db
-        .query_one_raw(Statement::from_sql_and_values(
+        .query_one_raw(crate::bulk::statement(
             backend,
-            sql(
-                backend,
-                "SELECT seq, hash FROM audit_heads WHERE organisation_id = ?",
-            ),
-            [org.into()],
+            "SELECT seq, hash FROM audit_heads WHERE organisation_id = ?",
+            vec![org.into()],
         ))
         .await?;
     let Some(head) = head else { return Ok(None) };
@@ -140,14 +126,11 @@ pub async fn checkpoint(
         return Ok(None);
     }
     let mac = key.checkpoint_mac(org, seq, &hash, last.as_ref().map_or("", |c| &c.mac));
-    db.execute_raw(Statement::from_sql_and_values(
+    db.execute_raw(crate::bulk::statement(
         backend,
-        sql(
-            backend,
-            "INSERT INTO audit_checkpoints (organisation_id, seq, hash, mac, reason, created_at) \
+        "INSERT INTO audit_checkpoints (organisation_id, seq, hash, mac, reason, created_at) \
              VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (organisation_id, seq) DO NOTHING",
-        ),
-        [
+        vec![
             org.into(),
             seq.into(),
             hash.into(),

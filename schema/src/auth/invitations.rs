@@ -10,10 +10,7 @@
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use entities::{membership, user};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    Set, Statement,
-};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, Set};
 use uuid::Uuid;
 
 use super::service::Auth;
@@ -33,14 +30,6 @@ pub struct Invitation {
     pub email: String,
     pub roles: String,
     pub expires_at: DateTime<Utc>,
-}
-
-fn sql(backend: sea_orm::DatabaseBackend, text: &str) -> String {
-    if backend == sea_orm::DatabaseBackend::Postgres {
-        crate::bulk::numbered(text)
-    } else {
-        text.to_string()
-    }
 }
 
 fn message(locale: &str, org: &str, roles: &str, link: &str) -> (String, String) {
@@ -84,14 +73,8 @@ impl Auth {
             expires_at: (now + Duration::days(INVITATION_DAYS)).trunc_subsecs(6),
         };
         let backend = txn.get_database_backend();
-        txn.execute_raw(Statement::from_sql_and_values(
-            backend,
-            sql(
-                backend,
-                "INSERT INTO staff_invitations (id, organisation_id, user_id, roles, house_ids, token_hash, invited_by, created_at, expires_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            ),
-            [
+        txn.execute_raw(crate::bulk::statement(backend, "INSERT INTO staff_invitations (id, organisation_id, user_id, roles, house_ids, token_hash, invited_by, created_at, expires_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", vec![
                 invitation.id.into(),
                 org.into(),
                 existing.id.into(),
@@ -101,8 +84,7 @@ impl Auth {
                 Some(by.principal.user_id).filter(|_| !by.principal.system).into(),
                 now.trunc_subsecs(6).into(),
                 invitation.expires_at.into(),
-            ],
-        ))
+            ]))
         .await?;
         let changes = serde_json::json!({ "after": {
             "invitation": existing.email, "roles": roles, "houseIds": houses,
@@ -145,15 +127,8 @@ impl Auth {
             let txn = crate::tx::begin_write(&self.db).await?;
             let backend = txn.get_database_backend();
             let row = txn
-                .query_one_raw(Statement::from_sql_and_values(
-                    backend,
-                    sql(
-                        backend,
-                        "SELECT id, organisation_id, user_id, roles, house_ids, expires_at, accepted_at \
-                         FROM staff_invitations WHERE token_hash = ?",
-                    ),
-                    [token_hash(token.trim()).into()],
-                ))
+                .query_one_raw(crate::bulk::statement(backend, "SELECT id, organisation_id, user_id, roles, house_ids, expires_at, accepted_at \
+                         FROM staff_invitations WHERE token_hash = ?", vec![token_hash(token.trim()).into()]))
                 .await?
                 .ok_or(AppError::not_found("invitation"))?;
             let id: Uuid = row.try_get("", "id")?;
@@ -170,47 +145,15 @@ impl Auth {
                 .one(&txn)
                 .await?
                 .ok_or(AppError::not_found("invitation"))?;
-            let current = membership::Entity::find()
-                .filter(membership::Column::UserId.eq(user_id))
-                .filter(membership::Column::OrganisationId.eq(org))
-                .one(&txn)
-                .await?;
-            let model = match current.clone() {
-                Some(m) => {
-                    let mut am: membership::ActiveModel = m.into();
-                    am.roles = Set(roles);
-                    am.house_ids = Set(houses);
-                    am.updated_at = Set(now);
-                    am.update(&txn).await?
-                }
-                None => {
-                    membership::ActiveModel {
-                        id: Set(Uuid::now_v7()),
-                        organisation_id: Set(org),
-                        user_id: Set(user_id),
-                        roles: Set(roles),
-                        house_ids: Set(houses),
-                        created_at: Set(now),
-                        updated_at: Set(now),
-                    }
-                    .insert(&txn)
-                    .await?
-                }
-            };
+            let (current, model) =
+                super::staff::put_membership(&txn, org, user_id, roles, houses, now).await?;
             // The token came by mail to the address: it is theirs.
             if user.email_verified_at.is_none() {
                 let mut am: user::ActiveModel = user.clone().into();
                 am.email_verified_at = Set(Some(now));
                 am.update(&txn).await?;
             }
-            txn.execute_raw(Statement::from_sql_and_values(
-                backend,
-                sql(
-                    backend,
-                    "UPDATE staff_invitations SET accepted_at = ? WHERE id = ? AND accepted_at IS NULL",
-                ),
-                [now.trunc_subsecs(6).into(), id.into()],
-            ))
+            txn.execute_raw(crate::bulk::statement(backend, "UPDATE staff_invitations SET accepted_at = ? WHERE id = ? AND accepted_at IS NULL", vec![now.trunc_subsecs(6).into(), id.into()]))
             .await?;
             let mut changes = audit::diff(current.as_ref(), Some(&model));
             changes["after"]["email"] = user.email.clone().into();

@@ -18,6 +18,46 @@ use super::service::Auth;
 use crate::audit::{self, diff, Author};
 use crate::error::{AppError, AppResult};
 
+/// Gives `user_id` these roles (and houses) in `org`: the membership as it
+/// was, if any, and as it is now.
+pub(crate) async fn put_membership<C: ConnectionTrait>(
+    conn: &C,
+    org: Uuid,
+    user_id: Uuid,
+    roles: String,
+    houses: String,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<(Option<membership::Model>, membership::Model)> {
+    let current = membership::Entity::find()
+        .filter(membership::Column::UserId.eq(user_id))
+        .filter(membership::Column::OrganisationId.eq(org))
+        .one(conn)
+        .await?;
+    let model = match current.clone() {
+        Some(m) => {
+            let mut am: membership::ActiveModel = m.into();
+            am.roles = Set(roles);
+            am.house_ids = Set(houses);
+            am.updated_at = Set(now);
+            am.update(conn).await?
+        }
+        None => {
+            membership::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                organisation_id: Set(org),
+                user_id: Set(user_id),
+                roles: Set(roles),
+                house_ids: Set(houses),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }
+            .insert(conn)
+            .await?
+        }
+    };
+    Ok((current, model))
+}
+
 /// What adding someone to the staff did.
 #[derive(Debug)]
 pub enum Added {
@@ -186,33 +226,7 @@ impl Auth {
                 am.update(&txn).await?
             }
         };
-        let current = membership::Entity::find()
-            .filter(membership::Column::UserId.eq(user.id))
-            .filter(membership::Column::OrganisationId.eq(org))
-            .one(&txn)
-            .await?;
-        let model = match current.clone() {
-            Some(m) => {
-                let mut am: membership::ActiveModel = m.into();
-                am.roles = Set(roles);
-                am.house_ids = Set(houses);
-                am.updated_at = Set(now);
-                am.update(&txn).await?
-            }
-            None => {
-                membership::ActiveModel {
-                    id: Set(Uuid::now_v7()),
-                    organisation_id: Set(org),
-                    user_id: Set(user.id),
-                    roles: Set(roles),
-                    house_ids: Set(houses),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                }
-                .insert(&txn)
-                .await?
-            }
-        };
+        let (current, model) = put_membership(&txn, org, user.id, roles, houses, now).await?;
         let mut changes = diff(current.as_ref(), Some(&model));
         changes["after"]["email"] = user.email.clone().into();
         audit::record(&txn, by, org, "membership", Some(user.id), changes, now).await?;

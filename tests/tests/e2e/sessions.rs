@@ -240,6 +240,24 @@ impl Drop for SmtpServer {
     }
 }
 
+/// The app on `db` sending its mail through `smtp`, with other settings changed
+/// by `configure`.
+async fn app_with_smtp(
+    db: crate::helpers::Db,
+    smtp: &SmtpServer,
+    configure: impl FnOnce(&mut kvartal::config::Settings),
+) -> crate::helpers::TestApp {
+    let port = smtp.port;
+    crate::helpers::spawn_app_with(db, move |s| {
+        s.smtp_host = Some("127.0.0.1".into());
+        s.smtp_port = port;
+        s.smtp_security = "none".into();
+        s.smtp_from = "Kvartal <no-reply@kvartal.test>".into();
+        configure(s);
+    })
+    .await
+}
+
 fn code_in(message: &str) -> String {
     let digits: Vec<char> = message.chars().collect();
     digits
@@ -564,12 +582,7 @@ async fn one_address_trying_many_accounts_is_slowed_down_too() {
 async fn parallel_guesses_at_an_emailed_code_count_every_try() {
     for db in [crate::helpers::Db::Sqlite, crate::helpers::Db::Postgres] {
         let smtp = SmtpServer::start().await;
-        let port = smtp.port;
-        let app = crate::helpers::spawn_app_with(db, move |s| {
-            s.smtp_host = Some("127.0.0.1".into());
-            s.smtp_port = port;
-            s.smtp_security = "none".into();
-            s.smtp_from = "Kvartal <no-reply@kvartal.test>".into();
+        let app = app_with_smtp(db, &smtp, |s| {
             s.login_attempts_per_address = 1000;
         })
         .await;
@@ -627,12 +640,7 @@ async fn parallel_guesses_at_an_emailed_code_count_every_try() {
 async fn wrong_passwords_slow_their_sender_and_never_lock_the_owner_out() {
     for db in [crate::helpers::Db::Sqlite, crate::helpers::Db::Postgres] {
         let smtp = SmtpServer::start().await;
-        let port = smtp.port;
-        let app = crate::helpers::spawn_app_with(db, move |s| {
-            s.smtp_host = Some("127.0.0.1".into());
-            s.smtp_port = port;
-            s.smtp_security = "none".into();
-            s.smtp_from = "Kvartal <no-reply@kvartal.test>".into();
+        let app = app_with_smtp(db, &smtp, |s| {
             s.trust_proxy = true;
         })
         .await;
@@ -713,14 +721,7 @@ async fn wrong_passwords_slow_their_sender_and_never_lock_the_owner_out() {
 async fn adding_an_existing_account_to_the_staff_invites_its_owner_and_merges_nothing() {
     for db in [crate::helpers::Db::Sqlite, crate::helpers::Db::Postgres] {
         let smtp = SmtpServer::start().await;
-        let port = smtp.port;
-        let app = crate::helpers::spawn_app_with(db, move |s| {
-            s.smtp_host = Some("127.0.0.1".into());
-            s.smtp_port = port;
-            s.smtp_security = "none".into();
-            s.smtp_from = "Kvartal <no-reply@kvartal.test>".into();
-        })
-        .await;
+        let app = app_with_smtp(db, &smtp, |_| {}).await;
         let org = app.create_org("УК Приглашение").await;
         let house = app.create_house(&org, "Ленина", "3").await;
         let acc = app
@@ -817,14 +818,7 @@ async fn adding_an_existing_account_to_the_staff_invites_its_owner_and_merges_no
 async fn the_owner_of_an_address_takes_an_account_registered_under_it_without_proof() {
     for db in [crate::helpers::Db::Sqlite, crate::helpers::Db::Postgres] {
         let smtp = SmtpServer::start().await;
-        let port = smtp.port;
-        let app = crate::helpers::spawn_app_with(db, move |s| {
-            s.smtp_host = Some("127.0.0.1".into());
-            s.smtp_port = port;
-            s.smtp_security = "none".into();
-            s.smtp_from = "Kvartal <no-reply@kvartal.test>".into();
-        })
-        .await;
+        let app = app_with_smtp(db, &smtp, |_| {}).await;
         let org = app.create_org("УК Адрес").await;
         let house = app.create_house(&org, "Ленина", "5").await;
         let acc = app
