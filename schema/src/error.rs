@@ -174,8 +174,12 @@ pub fn database_down(err: &sea_orm::DbErr) -> Option<&'static str> {
         }
         Error::Database(db) => {
             let code = db.code().unwrap_or_default();
-            // SQLite's extended codes keep the primary one in the low byte.
-            let sqlite = code.parse::<i64>().ok().map(|c| c & 0xff);
+            // SQLite's extended codes keep the primary one in the low byte
+            // (PostgreSQL's SQLSTATEs, some all digits, are matched as text).
+            let sqlite = db
+                .try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()
+                .and_then(|_| code.parse::<i64>().ok())
+                .map(|c| c & 0xff);
             match (sqlite, code.as_ref()) {
                 (Some(13), _) | (_, "53100") => Some("the database cannot write: its disk is full"),
                 (Some(8), _) | (_, "25006") => {

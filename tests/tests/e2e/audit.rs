@@ -123,6 +123,10 @@ db_test! {
             let anchored = anchors::checkpoint(db, &key, id(&org), "test", now).await.unwrap().unwrap();
             assert_eq!(anchored, 5, "organisation, house, three updates");
             assert_eq!(anchors::checkpoint(db, &key, id(&org), "again", now).await.unwrap(), None, "nothing new to anchor");
+            // The daily run: the others now, this one again only a day later.
+            let daily = anchors::checkpoint_due(db, &key, now).await.unwrap();
+            assert_eq!(daily, 3, "the three others (the test's home organisation too)");
+            assert_eq!(anchors::checkpoint_due(db, &key, now).await.unwrap(), 0);
             app.ok("mutation($input: UpdateHouseInput!) { updateHouse(input: $input) { house { id } } }",
                 json!({ "input": { "id": house, "floors": 8 } })).await;
             let report = verify_chain(db, id(&org), Some(&key), now).await.unwrap();
@@ -162,7 +166,18 @@ db_test! {
             assert_eq!(report.broken.as_ref().map(|b| b.0), Some(4), "{report:?}");
             assert!(report.broken.as_ref().unwrap().1.contains("saw entry 5"), "{report:?}");
             // … and a checkpoint rewritten to match is not genuine.
-            db.execute_unprepared(&format!("UPDATE audit_checkpoints SET seq = 3, hash = '{third}'")).await.unwrap();
+            let forged = if pg {
+                "UPDATE audit_checkpoints SET seq = 3, hash = $1 WHERE organisation_id = $2"
+            } else {
+                "UPDATE audit_checkpoints SET seq = 3, hash = ? WHERE organisation_id = ?"
+            };
+            db.execute_raw(sea_orm::Statement::from_sql_and_values(
+                db.get_database_backend(),
+                forged,
+                [third.clone().into(), id(&org).into()],
+            ))
+            .await
+            .unwrap();
             let report = verify_chain(db, id(&org), Some(&key), now).await.unwrap();
             assert!(report.broken.as_ref().is_some_and(|b| b.1.contains("not genuine")), "{report:?}");
 
@@ -174,7 +189,14 @@ db_test! {
             let all = verify_all(db, Some(&key), now).await.unwrap();
             let of = |o: &str| all.iter().find(|r| r.organisation_id == id(o)).unwrap_or_else(|| panic!("{o} not checked: {all:?}"));
             assert!(of(&headless).broken.as_ref().is_some_and(|b| b.1.contains("head is missing")), "{all:?}");
-            assert!(of(&chainless).broken.as_ref().is_some_and(|b| b.1.contains("no audit log")), "{all:?}");
+            // One removed before any checkpoint: no log at all.
+            let bare = app.create_org("УК Голая").await;
+            audit_entry::Entity::delete_many().filter(audit_entry::Column::OrganisationId.eq(id(&bare))).exec(db).await.unwrap();
+            audit_head::Entity::delete_by_id(id(&bare)).exec(db).await.unwrap();
+            let report = verify_chain(db, id(&bare), Some(&key), now).await.unwrap();
+            assert!(report.broken.as_ref().is_some_and(|b| b.1.contains("no audit log")), "{report:?}");
+            // (Its daily checkpoint saw entry 1: the removal is named as such.)
+            assert!(of(&chainless).broken.as_ref().is_some_and(|b| b.1.contains("entries after 0 were removed")), "{all:?}");
             // An unreadable row is named, not a crash of the check.
             if !pg {
                 audit_entry::Entity::update_many()
