@@ -1521,3 +1521,64 @@ async fn on_postgresql_the_database_itself_hides_other_organisations() {
     assert_eq!(write.rows_affected(), 0);
     app.cleanup().await;
 }
+
+/// The matrix's rows for fields that carry personal data, each reached from an
+/// object of the first organisation (the resident's own where the path goes
+/// through their account): `(row, query, where the value is)`.
+const PERSONAL_FIELDS: [(&str, &str, &[&str]); 5] = [
+    (
+        "Account.holder",
+        "query($id: ID!) { account(id: $id) { holder { id } } }",
+        &["account", "holder"],
+    ),
+    (
+        "Person.phones",
+        "query($id: ID!) { account(id: $id) { holder { phones } } }",
+        &["account", "holder", "phones"],
+    ),
+    (
+        "Person.emails",
+        "query($id: ID!) { account(id: $id) { holder { emails } } }",
+        &["account", "holder", "emails"],
+    ),
+    (
+        "Occupancy.person",
+        "query($id: ID!) { account(id: $id) { premises { occupancies { person { fullName } } } } }",
+        &["account", "premises", "occupancies"],
+    ),
+    (
+        "Complaint.contact",
+        "query($id: ID!) { complaint(id: $id) { contact } }",
+        &["complaint", "contact"],
+    ),
+];
+
+db_test! {
+    async fn every_role_sees_the_personal_data_fields_exactly_as_the_matrix_says(app: &TestApp) {
+        let matrix = matrix();
+        let a = seed(app, "УК Личное").await;
+        let mut failures = Vec::new();
+        for role in ROLES {
+            let caller = if role == "resident" {
+                app.resident_of("personal-resident@example.org", &a.account, &a.account_number).await
+            } else {
+                app.login_as(&format!("personal-{role}@example.org"), &a.org, &[&role.to_uppercase()], &[]).await
+            };
+            let i = ROLES.iter().position(|r| *r == role).unwrap();
+            for (row, query, path) in PERSONAL_FIELDS {
+                let rule = matrix.get(row).unwrap_or_else(|| panic!("{row} is not in the matrix"))[i].as_str();
+                let id = if row == "Complaint.contact" { &a.complaint } else { &a.account };
+                let got = caller.graphql(query, json!({ "id": id })).await;
+                let value = path.iter().fold(&got["data"], |v, k| &v[*k]);
+                // Seen: no refusal and a value. Not seen: a refusal, or the
+                // field (or the object it hangs on) left empty.
+                let seen = matches!(outcome(&got), Outcome::Allowed) && !value.is_null();
+                let want = matches!(rule, "yes" | "own");
+                if seen != want {
+                    failures.push(format!("{row} as {role} ({rule}): {got}"));
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{} of {} checks differ from the matrix:\n{}", failures.len(), ROLES.len() * PERSONAL_FIELDS.len(), failures.join("\n"));
+    }
+}
