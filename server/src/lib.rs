@@ -18,6 +18,7 @@ pub mod limits;
 pub mod metrics;
 pub mod receipts;
 pub mod reports;
+pub mod respond;
 pub mod security;
 pub mod web;
 pub mod ws;

@@ -9,6 +9,7 @@ pub mod passkeys;
 pub mod passwords;
 pub mod policy;
 pub mod principal;
+pub mod proof;
 pub mod query;
 pub mod ratelimit;
 pub mod residents;
