@@ -21,6 +21,13 @@ use crate::error::{AppError, AppResult};
 /// How long an invitation may be accepted.
 pub const INVITATION_DAYS: i64 = 14;
 
+/// The invitation's letter, sent after the commit.
+pub(crate) struct Letter {
+    to: String,
+    subject: String,
+    body: String,
+}
+
 /// An invitation as the admin sees it once sent.
 #[derive(Debug, Clone)]
 pub struct Invitation {
@@ -50,8 +57,9 @@ fn message(locale: &str, org: &str, roles: &str, link: &str) -> (String, String)
 }
 
 impl Auth {
-    /// Invites `existing` to `org`'s staff inside the caller's transaction
-    /// and emails them the link; the membership is made when they accept.
+    /// Invites `existing` to `org`'s staff inside the caller's transaction;
+    /// the letter with the link is sent once that transaction has committed
+    /// ([`Auth::send_invitation`]), never while it holds the write lock.
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn invite_staff(
         &self,
@@ -62,7 +70,7 @@ impl Auth {
         roles: String,
         houses: String,
         now: DateTime<Utc>,
-    ) -> AppResult<Invitation> {
+    ) -> AppResult<(Invitation, Letter)> {
         let token = new_token()?;
         let invitation = Invitation {
             id: Uuid::now_v7(),
@@ -109,8 +117,32 @@ impl Auth {
             self.config.public_url.trim_end_matches('/')
         );
         let (subject, body) = message(&existing.locale, &org_row.name, &roles, &link);
-        self.mailer.send(&existing.email, &subject, &body).await?;
-        Ok(invitation)
+        Ok((
+            invitation,
+            Letter {
+                to: existing.email.clone(),
+                subject,
+                body,
+            },
+        ))
+    }
+
+    /// Sends an invitation's letter. A failure says the invitation is kept
+    /// but not delivered: adding the email again sends a new one.
+    pub(crate) async fn send_invitation(&self, letter: Letter) -> AppResult<()> {
+        self.mailer
+            .send(&letter.to, &letter.subject, &letter.body)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "an invitation could not be sent");
+                AppError::Unavailable {
+                    what: "email",
+                    message: format!(
+                        "the invitation to {} is saved but could not be sent; add the email again to send a new one",
+                        letter.to
+                    ),
+                }
+            })
     }
 
     /// The signed-in user accepts an invitation sent to their email: they

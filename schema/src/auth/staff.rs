@@ -201,10 +201,11 @@ impl Auth {
                             "this email already has an account: its owner keeps their password; leave the password empty and they are invited to join",
                         ));
                     }
-                    let invitation = self
+                    let (invitation, letter) = self
                         .invite_staff(&txn, by, org, &u, roles, houses, now)
                         .await?;
                     txn.commit().await?;
+                    self.send_invitation(letter).await?;
                     return Ok(Added::Invited(invitation));
                 }
                 u
