@@ -61,7 +61,11 @@ pub async fn connect_url(url: &str, max_connections: u32) -> anyhow::Result<Data
         o.after_release(|conn, _| {
             Box::pin(async move {
                 use sea_orm::sqlx::Connection as _;
-                // The queued rollback of a dropped transaction runs first.
+                // Most releases end no transaction: nothing to wait for.
+                if !conn.is_in_transaction() {
+                    return Ok(true);
+                }
+                // A dropped transaction's rollback is queued: let it run, then look again.
                 conn.ping().await?;
                 if conn.is_in_transaction() {
                     tracing::warn!(
