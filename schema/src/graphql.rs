@@ -2,6 +2,9 @@
 
 use std::sync::Arc;
 
+mod dates;
+pub use dates::{FIRST_YEAR, LAST_YEAR};
+
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 use sea_orm::DatabaseConnection;
@@ -154,6 +157,7 @@ pub fn build_schema(deps: Deps) -> AppSchema {
     )
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
+    .extension(dates::DateCheck)
     // Batches form while the resolvers of one level run; a timer only adds latency.
     // Requests bring their own (see `execute`); this one serves in-process callers.
     .data(request_loader(registry.clone()))

@@ -363,14 +363,25 @@ db_test! {
         assert!(field.ends_with("timeZone"), "{r}");
         // Dates a housing company cannot mean.
         let premises = app.create_premises(&app.create_house(&org, "Датская", "1").await, "1", "30").await;
-        for (date, field) in [("0202-11-01", "input.openedOn"), ("20260-11-01", ""), ("2300-01-01", "input.openedOn")] {
-            let r = app.graphql("mutation($input: CreateAccountInput!) { createAccount(input: $input) { account { id } } }",
-                json!({ "input": { "premisesId": premises, "number": format!("D{date}"), "openedOn": date } })).await;
-            assert!(r["data"].is_null() && r["errors"][0]["message"].is_string(), "{date}: {r}");
-            if !field.is_empty() {
-                assert_eq!(crate::helpers::refusal(&r), crate::helpers::refused("VALIDATION", field, "date_out_of_range"), "{r}");
-            }
+        const ACCOUNT: &str = "mutation($input: CreateAccountInput!) { createAccount(input: $input) { account { id } } }";
+        for (date, reason) in [("0202-11-01", "date_out_of_range"), ("20260-11-01", "not_a_date"), ("2300-01-01", "date_out_of_range"),
+                               ("2026-13-45", "not_a_date"), ("01.11.2026", "not_a_date")] {
+            let r = app.graphql(ACCOUNT, json!({ "input": { "premisesId": premises, "number": format!("D{date}"), "openedOn": date } })).await;
+            assert!(r["data"].is_null(), "{date}: {r}");
+            assert_eq!(crate::helpers::refusal(&r), crate::helpers::refused("VALIDATION", "input.openedOn", reason), "{date}: {r}");
+            // In a literal the same (the 400 of graphql-response+json: e2e/http.rs).
+            let literal = format!("mutation {{ createAccount(input: {{ premisesId: \"{premises}\", number: \"L{date}\", openedOn: \"{date}\" }}) {{ account {{ id }} }} }}");
+            let r = app.graphql(&literal, json!({})).await;
+            assert_eq!(crate::helpers::refusal(&r), crate::helpers::refused("VALIDATION", "input.openedOn", reason), "{date}: {r}");
         }
+        // A variable of its own, typed as a date, is checked where it is used.
+        let r = app.graphql("mutation($d: NaiveDate!) { createAccount(input: { premisesId: \"x\", number: \"V1\", openedOn: $d }) { account { id } } }",
+            json!({ "d": "2026-02-30" })).await;
+        assert_eq!(crate::helpers::refusal(&r), crate::helpers::refused("VALIDATION", "input.openedOn", "not_a_date"), "{r}");
+        // A text that only looks like a date is text: an account number.
+        app.ok(ACCOUNT, json!({ "input": { "premisesId": premises, "number": "0202-11-01", "openedOn": "2026-11-01" } })).await;
+        let accounts = app.ok("query($org: ID!) { accounts(organisationId: $org) { totalCount } }", json!({ "org": org })).await;
+        assert_eq!(accounts["accounts"]["totalCount"], 1, "only the good one was written: {accounts}");
         // Line breaks and tabs are text.
         app.ok(CREATE, json!({ "input": { "organisationId": org, "fullName": "Мария\tИванова", "phones": [], "consentPersonalData": true } })).await;
     }

@@ -419,6 +419,10 @@ async fn responses_follow_the_graphql_over_http_specification() {
         json!({ "query": "{ me { email " }),
         json!({ "query": "{ me { nonsense } }" }),
         json!({ "query": "query($n: Int!) { organisations(first: $n) { totalCount } }", "variables": { "n": "many" } }),
+        // A date inside an input object, as a variable and as a literal.
+        json!({ "query": "mutation($i: CreateAccountInput!) { createAccount(input: $i) { account { id } } }",
+               "variables": { "i": { "premisesId": "x", "number": "1", "openedOn": "2026-13-45" } } }),
+        json!({ "query": "mutation { createAccount(input: { premisesId: \"x\", number: \"1\", openedOn: \"2026-02-30\" }) { account { id } } }" }),
     ];
     for body in &failures {
         let r = post(GQL, body.clone()).await.unwrap();
