@@ -76,9 +76,8 @@ impl Refusal {
     /// The refusal as a GraphQL error, for the websocket's `error` message.
     pub fn to_json(&self) -> serde_json::Value {
         let mut extensions = serde_json::json!({ "code": self.code(), "field": self.field() });
-        match self {
-            Refusal::ControlCharacter { .. } => extensions["reason"] = "control_character".into(),
-            _ => {}
+        if let Refusal::ControlCharacter { .. } = self {
+            extensions["reason"] = "control_character".into();
         }
         serde_json::json!({ "message": self.message(), "extensions": extensions })
     }
