@@ -105,11 +105,13 @@ cargo build --workspace --all-targets --quiet
 say "unit and end-to-end tests (SQLite and PostgreSQL)"
 cargo test --workspace --quiet
 
-say "tests that run alone: failing storage (a tmpfs that fills up; needs root) and timing"
+say "tests that run alone: failing storage (a tmpfs that fills up, an ext4 image that turns read-only; needs root) and timing"
 if as_root; then
+  { command -v mkfs.ext4 && command -v e2fsck; } >/dev/null || apt_install e2fsprogs
+  { command -v losetup && command -v findmnt; } >/dev/null || apt_install mount util-linux
   bash scripts/isolated.sh
 else
-  die "the failing-storage tests mount a tmpfs and need root: run scripts/isolated.sh as root"
+  die "the failing-storage tests mount file systems and need root: run scripts/isolated.sh as root"
 fi
 
 say "browser tests (headless Chromium)"

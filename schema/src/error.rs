@@ -140,6 +140,9 @@ impl From<sea_orm::DbErr> for AppError {
         match database_down(&err) {
             Some(message) => {
                 tracing::error!(error = %err, "the database failed");
+                if sqlite_storage_fault(&err) {
+                    storage_fault::note();
+                }
                 Self::Unavailable {
                     what: "database",
                     message: message.into(),
@@ -147,6 +150,47 @@ impl From<sea_orm::DbErr> for AppError {
             }
             None => Self::Internal(err.to_string()),
         }
+    }
+}
+
+/// Whether SQLite failed on its own files: a full or read-only disk, an I/O
+/// error, a file it cannot open.
+fn sqlite_storage_fault(err: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr};
+    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = err
+    else {
+        return false;
+    };
+    let sea_orm::sqlx::Error::Database(db) = e.as_ref() else {
+        return false;
+    };
+    db.try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()
+        .and_then(|_| db.code()?.parse::<i64>().ok())
+        .is_some_and(|c| matches!(c & 0xff, 8 | 10 | 13 | 14))
+}
+
+/// When SQLite last failed on its files. A connection opened before that may
+/// hold descriptors of the storage that failed (a file system the kernel made
+/// read-only keeps them read-only even once a repaired one is mounted in its
+/// place), so the pool closes such a connection instead of handing it out
+/// again (`server::db`).
+pub mod storage_fault {
+    use std::sync::Mutex;
+    use std::time::Instant;
+
+    static LAST: Mutex<Option<Instant>> = Mutex::new(None);
+
+    /// Notes a fault now.
+    pub fn note() {
+        *LAST.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
+        tracing::warn!(
+            "the database's storage failed: connections opened before now are not reused"
+        );
+    }
+
+    /// When the last fault was noted, if one was.
+    pub fn last() -> Option<Instant> {
+        *LAST.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 

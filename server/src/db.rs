@@ -34,11 +34,15 @@ pub async fn connect_url(url: &str, max_connections: u32) -> anyhow::Result<Data
         // database does not answer (503), instead of hanging.
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .sqlx_logging(false);
-    // Per connection: WAL lets readers work while the one writer writes; NORMAL sync is
-    // safe with WAL; a writer waits for the lock instead of failing at once.
+    // Per connection: WAL lets readers work while the one writer writes; a writer
+    // waits for the lock instead of failing at once. FULL sync: each commit reaches
+    // the disk before it is acknowledged. (NORMAL leaves commits in the page
+    // cache until a checkpoint: a crash of the machine, or a file system the
+    // kernel makes read-only after a disk error, lost every payment acknowledged
+    // since the last one: tests/tests/e2e/failures.rs.)
     options.map_sqlx_sqlite_opts(|o| {
         o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
-            .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+            .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(30))
             .foreign_keys(true)
             // The default 2 MB page cache makes bulk writes spill and re-read pages; 32 MB
@@ -57,8 +61,17 @@ pub async fn connect_url(url: &str, max_connections: u32) -> anyhow::Result<Data
     // lock, or out of step with the driver's count of open transactions: its
     // next "transaction" would be a savepoint that commits nothing while the
     // caller is told it did. Such a connection is closed, never reused.
-    options.map_sqlx_sqlite_pool_opts(|o| {
-        o.after_release(|conn, _| {
+    // A connection opened before the storage last failed may hold descriptors
+    // of a file system that went read-only and was then replaced: a new one is
+    // opened instead.
+    let storage = sqlite_file(url).map(|path| std::sync::Arc::new(Storage::new(path)));
+    options.map_sqlx_sqlite_pool_opts(move |o| {
+        let storage = storage.clone();
+        o.before_acquire(move |_, meta| {
+            let fresh = storage.as_ref().is_none_or(|s| !s.stale(meta.age));
+            Box::pin(async move { Ok(fresh) })
+        })
+        .after_release(|conn, _| {
             Box::pin(async move {
                 use sea_orm::sqlx::Connection as _;
                 // Most releases end no transaction: nothing to wait for.
@@ -90,6 +103,59 @@ pub async fn connect_url(url: &str, max_connections: u32) -> anyhow::Result<Data
         db.execute_unprepared("SELECT 1").await?;
     }
     Ok(db)
+}
+
+/// The file of a SQLite URL (`sqlite:///data/kvartal.db?mode=rwc`); none for
+/// another database or one in memory.
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("sqlite://")?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && !path.contains(":memory:")).then(|| path.into())
+}
+
+/// The SQLite file as the pool last saw it, looked at only once the storage
+/// has failed (schema::error::storage_fault): when an operator mounts a
+/// repaired file system in place of one that went read-only, or puts a file
+/// back, the path names another file (device and inode), and connections
+/// opened before that are not reused.
+struct Storage {
+    path: std::path::PathBuf,
+    /// The file's device and inode when last looked at, and when they changed.
+    seen: std::sync::Mutex<(Option<(u64, u64)>, Option<std::time::Instant>)>,
+}
+
+impl Storage {
+    fn new(path: std::path::PathBuf) -> Storage {
+        let id = identity(&path);
+        Storage {
+            path,
+            seen: std::sync::Mutex::new((id, None)),
+        }
+    }
+
+    /// Whether a connection of this age predates the last fault, or the file
+    /// it opened was replaced since.
+    fn stale(&self, age: Duration) -> bool {
+        let Some(fault) = schema::error::storage_fault::last() else {
+            return false;
+        };
+        let now = std::time::Instant::now();
+        let Some(opened) = now.checked_sub(age) else {
+            return true;
+        };
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        let id = identity(&self.path);
+        if id != seen.0 {
+            tracing::warn!(path = %self.path.display(), "the database file was replaced: connections opened before are not reused");
+            *seen = (id, Some(now));
+        }
+        opened <= seen.1.map_or(fault, |replaced| replaced.max(fault))
+    }
+}
+
+fn identity(path: &std::path::Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt as _;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
 }
 
 async fn set_visible_orgs(
