@@ -121,8 +121,11 @@ fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
 struct Storage {
     path: std::path::PathBuf,
     /// The file's device and inode when last looked at, and when they changed.
-    seen: std::sync::Mutex<(Option<(u64, u64)>, Option<std::time::Instant>)>,
+    seen: std::sync::Mutex<(Option<FileId>, Option<std::time::Instant>)>,
 }
+
+/// A file's device and inode.
+type FileId = (u64, u64);
 
 impl Storage {
     fn new(path: std::path::PathBuf) -> Storage {
@@ -153,7 +156,7 @@ impl Storage {
     }
 }
 
-fn identity(path: &std::path::Path) -> Option<(u64, u64)> {
+fn identity(path: &std::path::Path) -> Option<FileId> {
     use std::os::unix::fs::MetadataExt as _;
     std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
 }
