@@ -14,6 +14,10 @@ pub struct Model {
     /// When the address was proven theirs (an emailed code or link) or
     /// vouched for by the admin who added them; none for a self-registered one.
     pub email_verified_at: Option<DateTimeUtc>,
+    /// Since when the address's owner, who proved it on an account registered
+    /// without proof, has not yet said whether what was set on it is theirs;
+    /// meanwhile its password and passkeys sign no one in.
+    pub address_claim_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -25,6 +25,7 @@ mod m20261211_000001_staff_tasks;
 mod m20261212_000001_audit_checkpoints;
 mod m20261213_000001_staff_invitations;
 mod m20261214_000001_email_verified;
+mod m20261215_000001_address_claims;
 
 pub struct Migrator;
 
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261212_000001_audit_checkpoints::Migration),
             Box::new(m20261213_000001_staff_invitations::Migration),
             Box::new(m20261214_000001_email_verified::Migration),
+            Box::new(m20261215_000001_address_claims::Migration),
         ]
     }
 }

@@ -285,6 +285,7 @@ impl From<AppError> for async_graphql::Error {
             AppError::InvalidCredentials { reason } => {
                 let message = match reason {
                     "code" => "the code is wrong or has expired",
+                    "address_claim_pending" => "this account waits for the owner of its email to confirm it: sign in with a code sent to the email",
                     _ => "the email or the password is wrong",
                 };
                 async_graphql::Error::new(message).extend_with(|_, e| {

@@ -4,7 +4,7 @@
 import { html, render, useState, useEffect, useRef } from './vendor/htm-preact-standalone.module.js';
 import { gql } from './api.js';
 import { LOCALES, pickLocale, translator } from './i18n.js';
-import { Login, Security, ResidentAccess, ME, explain, logout } from './auth.js';
+import { Login, Security, ResidentAccess, AddressClaim, ME, explain, logout } from './auth.js';
 import { StaffView, AuditView, AcceptInvitation } from './admin.js';
 import { ReadingsFeed, MyMeters } from './readings.js';
 import { TariffsView } from './billing.js';
@@ -330,7 +330,9 @@ function App() {
   const takesOrders = keepsCatalogue || roles.includes('DISPATCHER');
   const tab = (name, label = t(name)) => html`<a href=${`#/${name}`} class=${section === name ? 'active' : ''} data-test=${`nav-${name}`}>${label}</a>`;
   let view = html`<p class="muted">${t('loading')}</p>`;
-  if (section === 'staff-invitation') view = html`<${AcceptInvitation} token=${route.params.get('token')} i18n=${i18n} onJoined=${() => { loadMe(); location.hash = '#/'; }} />`;
+  // An address just proven on an account registered under it before: the owner answers first.
+  if (me.addressClaim) view = html`<${AddressClaim} claim=${me.addressClaim} i18n=${i18n} onDone=${() => { loadMe(); location.hash = '#/'; }} />`;
+  else if (section === 'staff-invitation') view = html`<${AcceptInvitation} token=${route.params.get('token')} i18n=${i18n} onJoined=${() => { loadMe(); location.hash = '#/'; }} />`;
   else if (section === 'security') view = html`<${Security} me=${me} i18n=${i18n} onOut=${signedOut} />`;
   else if (section === 'accounts' && id) view = html`<${AccountCard} id=${id} i18n=${i18n} staff=${staff} />`;
   else if (section === 'premises' && id) view = html`<${PremisesCard} id=${id} i18n=${i18n} />`;

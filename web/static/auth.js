@@ -4,13 +4,17 @@ import { html, useState, useEffect } from './vendor/htm-preact-standalone.module
 import { gql } from './api.js';
 
 export const ME = `query Me { me { id email displayName locale hasPassword
+  addressClaim { registeredAt password passkeys accounts }
   memberships { organisationId roles organisation { id name locale } }
   accounts { id number premises { number house { id address organisationId } } } } }`;
 
 // A readable message for an error, in the user's language.
 export function explain(error, t) {
   const code = error?.extensions?.code;
-  if (code === 'INVALID_CREDENTIALS') return error.extensions.reason === 'code' ? t('wrongCode') : t('wrongPassword');
+  if (code === 'INVALID_CREDENTIALS') {
+    const reason = error.extensions.reason;
+    return reason === 'code' ? t('wrongCode') : reason === 'address_claim_pending' ? t('claimPending') : t('wrongPassword');
+  }
   if (code === 'RATE_LIMITED') return t('tooMany').replace('{s}', error.extensions.retryAfter);
   if (code === 'NOT_FOUND') return t('notFound');
   if (code === 'FORBIDDEN') return t('forbidden');
@@ -170,4 +174,35 @@ export function Security({ me, i18n, onOut }) {
 
 export async function logout() {
   await gql('mutation { logout { ok } }');
+}
+
+// The owner of an email has just proven it on an account someone registered
+// under it before: they say whether what was set on it is theirs.
+export function AddressClaim({ claim, i18n, onDone }) {
+  const { t, date } = i18n;
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const [done, setDone] = useState(null);
+  const answer = async (registeredByMe) => {
+    setBusy(true); setError(null);
+    try {
+      const d = await gql(`mutation($input: AnswerAddressClaimInput!) { answerAddressClaim(input: $input) {
+        kept passwordRemoved passkeysRemoved accountsRemoved } }`, { input: { registeredByMe } });
+      setDone(d.answerAddressClaim);
+    } catch (err) { setError(err); setBusy(false); }
+  };
+  if (done) {
+    return html`<section class="card" data-test="claim-done"><h1>${t('claim_title')}</h1>
+      <p>${done.kept ? t('claim_kept') : t('claim_removed').replace('{accounts}', done.accountsRemoved.join(', ') || '—')}</p>
+      <p><button class="primary" data-test="claim-continue" onClick=${onDone}>${t('claim_continue')}</button></p></section>`;
+  }
+  const set = [claim.password && t('claim_password'), claim.passkeys > 0 && t('claim_passkeys').replace('{n}', claim.passkeys),
+    claim.accounts.length > 0 && t('claim_accounts').replace('{accounts}', claim.accounts.join(', '))].filter(Boolean);
+  return html`<section class="card" data-test="address-claim"><h1>${t('claim_title')}</h1>
+    <p>${t('claim_text').replace('{date}', date(claim.registeredAt.slice(0, 10)))}</p>
+    <ul>${set.map((line) => html`<li>${line}</li>`)}</ul>
+    <p>${t('claim_question')}</p>
+    ${error && html`<p class="error" role="alert">${explain(error, t)}</p>`}
+    <p><button class="primary" data-test="claim-mine" disabled=${busy} onClick=${() => answer(true)}>${t('claim_mine')}</button>
+      <button class="danger" data-test="claim-not-mine" disabled=${busy} onClick=${() => answer(false)}>${t('claim_not_mine')}</button></p></section>`;
 }

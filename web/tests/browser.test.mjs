@@ -762,3 +762,47 @@ test('an admin adds a resident\'s email to the staff: the owner is invited and b
   assert.deepEqual(me.data.me.memberships.map((m) => m.roles), [['DISPATCHER', 'ENGINEER']]);
   await owner.close();
 });
+
+test('the owner of an email signs in with a code and removes what a stranger registered under it, in Russian', async () => {
+  // A stranger joins with a receipt's code under the owner's address.
+  const admin = await login(base, 'admin@kvartal.demo');
+  const org = (await api(admin, '{ me { memberships { organisationId } } }')).data.me.memberships[0].organisationId;
+  const account = (await api(admin, 'query($org: ID!) { accounts(organisationId: $org, first: 40) { nodes { id number } } }', { org })).data.accounts.nodes[30];
+  const code = (await api(admin, 'mutation($input: IssueAccessCodeInput!) { issueAccessCode(input: $input) { code } }', { input: { accountId: account.id } })).data.issueAccessCode.code;
+  const joined = await call(base, null, `mutation($input: RegisterResidentInput!) { registerResident(input: $input) { userId } }`,
+    { input: { email: 'owner@example.org', displayName: 'Stranger', password: 'the stranger password', accountNumber: account.number, code, client: 'APP' } });
+  assert.ok(joined.data?.registerResident?.userId, JSON.stringify(joined));
+
+  // The owner signs in with a code sent to the address (logged by a development server).
+  const context = await browser.newContext({ locale: 'ru-RU' });
+  const page = await context.newPage();
+  await page.goto(base + '/');
+  await page.click('[data-test=use-code]');
+  await page.fill('[data-test=email]', 'owner@example.org');
+  const before = server.output().length;
+  await page.click('[data-test=code-submit]');
+  let sent;
+  for (let i = 0; i < 50 && !sent; i++) {
+    sent = /: ([0-9]{6})\b/.exec(server.output().slice(before))?.[1];
+    if (!sent) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(sent, 'the code was sent');
+  await page.fill('[data-test=code]', sent);
+  await page.click('[data-test=code-submit]');
+  // Asked first, in Russian, with what the stranger set.
+  const claim = page.locator('[data-test=address-claim]');
+  await claim.waitFor();
+  assert.match(await claim.innerText(), /Это ваша учётная запись\?/);
+  assert.match(await claim.innerText(), new RegExp(`лицевые счета ${account.number}`));
+  await page.click('[data-test=claim-not-mine]');
+  await page.locator('[data-test=claim-done]').waitFor();
+  assert.match(await page.locator('[data-test=claim-done]').innerText(), new RegExp(`удалены`));
+  await page.click('[data-test=claim-continue]');
+  await page.locator('[data-test=user]').waitFor();
+  assert.equal(await page.locator('[data-test=my-accounts]').count(), 0, 'no stranger\'s flat');
+  await context.close();
+  // The stranger's password signs no one in.
+  const r = await call(base, null, 'mutation($input: LoginInput!) { login(input: $input) { token } }',
+    { input: { email: 'owner@example.org', password: 'the stranger password', client: 'APP' } });
+  assert.equal(r.errors?.[0]?.extensions?.code, 'INVALID_CREDENTIALS');
+});

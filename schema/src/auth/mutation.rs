@@ -5,7 +5,10 @@ use chrono::{DateTime, Utc};
 
 use super::service::NewSession;
 use super::staff::StaffDraft;
-use super::types::{ClientKind, Member, MembershipInfo, PasskeyInfo, RoleKind};
+use super::types::{
+    AnswerAddressClaimInput, AnswerAddressClaimPayload, ClientKind, Member, MembershipInfo,
+    PasskeyInfo, RoleKind,
+};
 use super::{author, meta, Auth, RequestCtx, SESSION_COOKIE};
 use crate::error::AppError;
 use crate::pagination::uuid;
@@ -418,6 +421,28 @@ impl AuthMutation {
                 .await,
         )?;
         Ok(DonePayload { ok: true })
+    }
+
+    /// The owner of the email answers the claim on their account
+    /// (`Me.addressClaim`): whether they set what was on it before they proved
+    /// the address.
+    async fn answer_address_claim(
+        &self,
+        ctx: &Context<'_>,
+        input: AnswerAddressClaimInput,
+    ) -> Result<AnswerAddressClaimPayload> {
+        let by = author(ctx, "Mutation.answerAddressClaim")?;
+        let a = in_input(
+            ctx.data::<Auth>()?
+                .answer_address_claim(by.principal.user_id, input.registered_by_me, &by)
+                .await,
+        )?;
+        Ok(AnswerAddressClaimPayload {
+            kept: a.kept,
+            password_removed: a.password_removed,
+            passkeys_removed: a.passkeys_removed,
+            accounts_removed: a.accounts_removed,
+        })
     }
 
     /// Adds a personal account to the signed-in resident with its number and code.

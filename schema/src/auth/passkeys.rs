@@ -311,6 +311,7 @@ impl Auth {
             .await?
             .filter(|u| !u.disabled)
             .ok_or_else(wrong)?;
+        self.no_claim_pending(&user)?;
         self.open_session(user, "passkey", meta).await
     }
 }

@@ -470,6 +470,7 @@ impl Auth {
         };
         self.limiter.succeeded(&pair).await?;
         self.limiter.succeeded(&format!("login:acct:{key}")).await?;
+        self.no_claim_pending(&user)?;
         self.open_session(user, "password", meta).await
     }
 
@@ -644,6 +645,7 @@ impl Auth {
             locale: Set(locale.to_string()),
             disabled: Set(false),
             email_verified_at: Set(None),
+            address_claim_at: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
         };

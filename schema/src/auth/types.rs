@@ -1,6 +1,6 @@
 //! GraphQL types of users, memberships and sessions.
 
-use async_graphql::{Context, Enum, Object, Result, SimpleObject, ID};
+use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use entities::{membership, passkey, user};
 
@@ -131,6 +131,57 @@ impl Me {
     async fn accounts(&self) -> Vec<Account> {
         self.accounts.iter().cloned().map(Account).collect()
     }
+    /// What was set on this account before its email was proven, waiting for
+    /// the owner's answer (`answerAddressClaim`); none when nothing waits. Until
+    /// answered, the password and passkeys sign no one in.
+    async fn address_claim(&self, ctx: &Context<'_>) -> Result<Option<AddressClaim>> {
+        let claim = ctx.data::<super::Auth>()?.address_claim(&self.user).await?;
+        Ok(claim.map(AddressClaim))
+    }
+}
+
+/// An account registered under an address before its owner proved it: what
+/// was set on it then.
+pub struct AddressClaim(pub super::proof::AddressClaim);
+
+#[Object]
+impl AddressClaim {
+    /// When the owner proved the address (a code sent to it).
+    async fn since(&self) -> DateTime<Utc> {
+        self.0.since
+    }
+    /// When the account was registered.
+    async fn registered_at(&self) -> DateTime<Utc> {
+        self.0.registered_at
+    }
+    /// Whether a password was set.
+    async fn password(&self) -> bool {
+        self.0.password
+    }
+    async fn passkeys(&self) -> u64 {
+        self.0.passkeys
+    }
+    /// Numbers of the personal accounts it was made a resident of.
+    async fn accounts(&self) -> &[String] {
+        &self.0.accounts
+    }
+}
+
+#[derive(InputObject)]
+pub struct AnswerAddressClaimInput {
+    /// True: the owner registered the account and set what is on it, which is
+    /// kept. False: someone else did; their password, passkeys and residences
+    /// are removed.
+    pub registered_by_me: bool,
+}
+
+#[derive(SimpleObject)]
+pub struct AnswerAddressClaimPayload {
+    pub kept: bool,
+    pub password_removed: bool,
+    pub passkeys_removed: u64,
+    /// Numbers of the personal accounts the user is no longer a resident of.
+    pub accounts_removed: Vec<String>,
 }
 
 /// A staff member of an organisation.

@@ -495,6 +495,13 @@ fn calls() -> BTreeMap<&'static str, Call> {
         false,
     );
     add(
+        "Mutation.answerAddressClaim",
+        "mutation($input: AnswerAddressClaimInput!) { answerAddressClaim(input: $input) { kept } }",
+        |_, _| json!({ "input": { "registeredByMe": true } }),
+        None,
+        false,
+    );
+    add(
         "Mutation.claimAccount",
         "mutation($input: ClaimAccountInput!) { claimAccount(input: $input) { account { id } } }",
         |s, _| json!({ "input": { "accountNumber": s.account_number, "code": "WRONG-CODE" } }),

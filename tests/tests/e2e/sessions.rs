@@ -810,12 +810,19 @@ async fn adding_an_existing_account_to_the_staff_invites_its_owner_and_merges_no
     }
 }
 
-/// An address counts once it is proven: someone who registered first under
-/// another's email (with a receipt's access code) loses the account the
-/// moment its owner signs in with a code sent to that email — their password
-/// no longer works and their session ends.
+/// An address counts once it is proven. Whoever registered under it first
+/// (with a receipt's access code) is out the moment its owner signs in with a
+/// code sent there: their session ends and their password no longer signs in.
+/// The owner is asked whether they set up the account: "no" removes the
+/// password, passkeys and the residences the stranger claimed; "yes" (a
+/// resident who registered and now signs in by code) keeps everything.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_owner_of_an_address_takes_an_account_registered_under_it_without_proof() {
+    const CLAIM: &str = "{ me { id accounts { number } addressClaim { password passkeys accounts registeredAt } } }";
+    const ANSWER: &str =
+        "mutation($input: AnswerAddressClaimInput!) { answerAddressClaim(input: $input) {
+        kept passwordRemoved passkeysRemoved accountsRemoved } }";
+    const LOGIN: &str = "mutation($input: LoginInput!) { login(input: $input) { token } }";
     for db in [crate::helpers::Db::Sqlite, crate::helpers::Db::Postgres] {
         let smtp = SmtpServer::start().await;
         let app = app_with_smtp(db, &smtp, |_| {}).await;
@@ -824,57 +831,136 @@ async fn the_owner_of_an_address_takes_an_account_registered_under_it_without_pr
         let acc = app
             .create_account(&app.create_premises(&house, "2", "40").await, "500002")
             .await;
+        let other = app
+            .create_account(&app.create_premises(&house, "3", "40").await, "500003")
+            .await;
+        let anon = app.anonymous();
+        // Signs in with a code sent to the address; the n-th letter.
+        let by_code = |email: &'static str, n: usize| {
+            let (anon, smtp, app) = (&anon, &smtp, &app);
+            async move {
+                let before = smtp.messages();
+                anon.ok(
+                    "mutation($input: RequestEmailCodeInput!) { requestEmailCode(input: $input) { ok } }",
+                    json!({ "input": { "email": email } }),
+                )
+                .await;
+                smtp.wait_for(n).await;
+                let letter = smtp
+                    .messages()
+                    .into_iter()
+                    .find(|m| !before.contains(m))
+                    .expect("a new letter");
+                let code = code_in(letter.split("\n\n").nth(1).unwrap_or(&letter));
+                let signed = anon.ok("mutation($input: LoginWithEmailCodeInput!) { loginWithEmailCode(input: $input) { token } }",
+                    json!({ "input": { "email": email, "code": code, "client": "APP" } })).await;
+                crate::helpers::Caller {
+                    token: signed["loginWithEmailCode"]["token"]
+                        .as_str()
+                        .map(str::to_string),
+                    ..app.anonymous()
+                }
+            }
+        };
+
+        // A stranger registers under the owner's address with a receipt's code.
         let squatter = app.resident_of("owner@example.org", &acc, "500002").await;
         assert!(squatter.ok("{ me { id } }", json!({})).await["me"]["id"].is_string());
+        assert!(squatter.ok(CLAIM, json!({})).await["me"]["addressClaim"].is_null());
         // The address's owner signs in with a code sent there.
-        let anon = app.anonymous();
-        anon.ok(
-            "mutation($input: RequestEmailCodeInput!) { requestEmailCode(input: $input) { ok } }",
-            json!({ "input": { "email": "owner@example.org" } }),
-        )
-        .await;
-        let message = smtp.wait_for(1).await;
-        let code = code_in(message.split("\n\n").nth(1).unwrap_or(&message));
-        let signed = anon.ok("mutation($input: LoginWithEmailCodeInput!) { loginWithEmailCode(input: $input) { token } }",
-            json!({ "input": { "email": "owner@example.org", "code": code, "client": "APP" } })).await;
-        let owner = crate::helpers::Caller {
-            token: signed["loginWithEmailCode"]["token"]
-                .as_str()
-                .map(str::to_string),
-            ..app.anonymous()
-        };
-        assert!(owner.ok("{ me { id } }", json!({})).await["me"]["id"].is_string());
-        // The one who registered first is out: session ended, password gone.
+        let owner = by_code("owner@example.org", 1).await;
+        let me = owner.ok(CLAIM, json!({})).await;
+        let claim = &me["me"]["addressClaim"];
+        assert_eq!(claim["password"], true, "{db:?}: {me}");
+        assert_eq!(claim["accounts"], json!(["500002"]), "{me}");
+        // The one who registered first is out: session ended, password refused.
         let r = squatter.graphql("{ me { id } }", json!({})).await;
         assert!(
             r["data"]["me"].is_null(),
             "{db:?}: the squatter's session still holds: {r}"
         );
-        let r = anon.graphql("mutation($input: LoginInput!) { login(input: $input) { token } }",
-            json!({ "input": { "email": "owner@example.org", "password": PASSWORD, "client": "APP" } })).await;
+        let password = json!({ "input": { "email": "owner@example.org", "password": PASSWORD, "client": "APP" } });
+        let r = anon.graphql(LOGIN, password.clone()).await;
         assert_eq!(
             r["errors"][0]["extensions"]["code"], "INVALID_CREDENTIALS",
             "{db:?}: {r}"
         );
+        assert_eq!(
+            r["errors"][0]["extensions"]["reason"], "address_claim_pending",
+            "{r}"
+        );
+        // "Not me": the password and the stranger's residence go.
+        let answer = owner
+            .ok(ANSWER, json!({ "input": { "registeredByMe": false } }))
+            .await;
+        assert_eq!(
+            answer["answerAddressClaim"],
+            json!({ "kept": false, "passwordRemoved": true, "passkeysRemoved": 0, "accountsRemoved": ["500002"] }),
+            "{db:?}"
+        );
+        let me = owner.ok(CLAIM, json!({})).await;
+        assert_eq!(
+            me["me"]["accounts"],
+            json!([]),
+            "the owner sees no stranger's flat: {me}"
+        );
+        assert!(me["me"]["addressClaim"].is_null(), "{me}");
+        let r = anon.graphql(LOGIN, password).await;
+        assert_eq!(
+            r["errors"][0]["extensions"]["reason"], "password",
+            "{db:?}: {r}"
+        );
+        let r = owner
+            .graphql(ANSWER, json!({ "input": { "registeredByMe": false } }))
+            .await;
+        assert_eq!(
+            crate::helpers::refusal(&r),
+            crate::helpers::refused("VALIDATION", "input.registeredByMe", "no_claim"),
+            "answered once: {r}"
+        );
         // A second code sign-in changes nothing more: the address is proven.
-        anon.ok(
-            "mutation($input: RequestEmailCodeInput!) { requestEmailCode(input: $input) { ok } }",
-            json!({ "input": { "email": "owner@example.org" } }),
-        )
-        .await;
-        smtp.wait_for(2).await;
-        let first = code;
-        let code = smtp
-            .messages()
-            .iter()
-            .map(|m| code_in(m.split("\n\n").nth(1).unwrap_or(m)))
-            .find(|c| *c != first)
-            .expect("a second code");
-        anon.ok("mutation($input: LoginWithEmailCodeInput!) { loginWithEmailCode(input: $input) { token } }",
-            json!({ "input": { "email": "owner@example.org", "code": code, "client": "APP" } })).await;
+        let again = by_code("owner@example.org", 2).await;
+        assert!(again.ok(CLAIM, json!({})).await["me"]["addressClaim"].is_null());
         assert!(
             owner.ok("{ me { id } }", json!({})).await["me"]["id"].is_string(),
             "the owner's first session holds"
+        );
+
+        // A resident who registered themselves and later signs in by code
+        // answers "it was me": their password and residence stay.
+        let resident = app
+            .resident_of("tenant@example.org", &other, "500003")
+            .await;
+        let proven = by_code("tenant@example.org", 3).await;
+        let r = resident.graphql("{ me { id } }", json!({})).await;
+        assert!(
+            r["data"]["me"].is_null(),
+            "sessions from before the proof end: {r}"
+        );
+        let answer = proven
+            .ok(ANSWER, json!({ "input": { "registeredByMe": true } }))
+            .await;
+        assert_eq!(
+            answer["answerAddressClaim"],
+            json!({ "kept": true, "passwordRemoved": false, "passkeysRemoved": 0, "accountsRemoved": [] })
+        );
+        assert_eq!(
+            proven.ok(CLAIM, json!({})).await["me"]["accounts"],
+            json!([{ "number": "500003" }])
+        );
+        anon.ok(LOGIN, json!({ "input": { "email": "tenant@example.org", "password": PASSWORD, "client": "APP" } })).await;
+        // Both answers are in the organisation's audit log.
+        let log = app.ok("query($org: ID!) { auditLog(organisationId: $org, filter: { objectType: \"user\" }) { nodes { operation } } }", json!({ "org": org })).await;
+        let ops: Vec<&str> = log["auditLog"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|n| n["operation"].as_str())
+            .collect();
+        assert_eq!(
+            ops.iter().filter(|o| **o == "answerAddressClaim").count(),
+            2,
+            "{log}"
         );
         app.cleanup().await;
     }
