@@ -179,10 +179,26 @@ impl Auth {
             urlencode(email.trim())
         );
         let (subject, body) = invitation(locale, &org.name, &acc.number, &code, &link);
-        self.mailer.send(email.trim(), &subject, &body).await?;
+        // Stored (and committed) first: a letter never carries a code that was
+        // not kept. A letter that fails says so; inviting again sends a new code.
         let changes =
             serde_json::json!({ "after": { "accessCode": "issued", "invitation": email.trim() } });
-        self.store_code(by, account_id, &code, changes).await
+        let acc = self.store_code(by, account_id, &code, changes).await?;
+        self.mailer
+            .send(email.trim(), &subject, &body)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "a resident's invitation could not be sent");
+                AppError::Unavailable {
+                    what: "email",
+                    message: format!(
+                        "a new access code for account {} is saved but the letter to {} could not be sent; invite again to send another code",
+                        acc.number,
+                        email.trim()
+                    ),
+                }
+            })?;
+        Ok(acc)
     }
 
     /// Finds the account a number and code prove, spending the code. Wrong codes

@@ -419,6 +419,53 @@ async fn a_resident_invited_by_email_joins_with_the_link_and_sees_their_account(
     app.cleanup().await;
 }
 
+/// A letter that cannot go says the new code is saved (never a letter with a
+/// code that was not kept): the invitation is in the audit log, and inviting
+/// again sends another code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resident_invitation_whose_letter_fails_says_the_code_is_saved() {
+    // A port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let app = crate::helpers::spawn_app_with(crate::helpers::Db::Sqlite, move |s| {
+        s.smtp_host = Some("127.0.0.1".into());
+        s.smtp_port = port;
+        s.smtp_security = "none".into();
+    })
+    .await;
+    let org = app.create_org("УК Почта").await;
+    let house = app.create_house(&org, "Почтовая", "1").await;
+    let account = app
+        .create_account(&app.create_premises(&house, "1", "40").await, "7700099")
+        .await;
+    let error = app
+        .error(
+            "mutation($input: InviteResidentInput!) { inviteResident(input: $input) { account { number } } }",
+            json!({ "input": { "accountId": account, "email": "neighbour@example.org" } }),
+        )
+        .await;
+    assert_eq!(error["extensions"]["code"], "UNAVAILABLE", "{error}");
+    assert_eq!(error["extensions"]["what"], "email", "{error}");
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.contains("7700099")
+            && message.contains("saved")
+            && message.contains("neighbour@example.org"),
+        "{error}"
+    );
+    let log = app
+        .ok("query($org: ID!) { auditLog(organisationId: $org, filter: { operation: \"inviteResident\" }) { totalCount } }", json!({ "org": org }))
+        .await;
+    assert_eq!(
+        log["auditLog"]["totalCount"], 1,
+        "the code was stored before the letter"
+    );
+    app.cleanup().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_sessions_and_ceremonies_are_swept_from_the_database() {
     use sea_orm::{EntityTrait, PaginatorTrait};
