@@ -26,6 +26,7 @@ mod m20261212_000001_audit_checkpoints;
 mod m20261213_000001_staff_invitations;
 mod m20261214_000001_email_verified;
 mod m20261215_000001_address_claims;
+mod m20261216_000001_meter_charges;
 
 pub struct Migrator;
 
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261213_000001_staff_invitations::Migration),
             Box::new(m20261214_000001_email_verified::Migration),
             Box::new(m20261215_000001_address_claims::Migration),
+            Box::new(m20261216_000001_meter_charges::Migration),
         ]
     }
 }

@@ -192,29 +192,16 @@ pub fn price(
     Ok(cost)
 }
 
-/// Where a month's volume comes from when the meter gave none (Rules 354
-/// p.59–60): the meter's average for a limited number of periods, then the
-/// norm; the norm also when there is no meter, raised by the coefficient
-/// where a meter could be installed, failed or lapsed.
+/// Where a month's volume comes from (Rules 354 p.59–60, see `metering`):
+/// the reading; when the meter gave none, its average for a limited number of
+/// periods, then the norm; the norm also when there is no meter, raised by
+/// the coefficient where a meter could be installed, failed or lapsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VolumeSource {
     Reading,
     Average,
     Norm,
     NormRaised,
-}
-
-/// What is known about a metered service this month.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MeterMonth {
-    /// This month's consumption from readings, when there are readings.
-    pub read: Option<Decimal>,
-    /// Consumption of the earlier months that had readings (newest last).
-    pub history: Vec<Decimal>,
-    /// Consecutive earlier months already billed by average.
-    pub averaged_before: u32,
-    /// The meter failed or its verification lapsed.
-    pub faulty: bool,
 }
 
 /// The organisation's rules for missing readings.
@@ -236,33 +223,6 @@ impl Default for MissingRules {
             max_average_periods: 3,
         }
     }
-}
-
-/// The volume to bill and where it came from. `norm_volume` is the norm
-/// already multiplied out (people × norm per person).
-pub fn volume(
-    m: &MeterMonth,
-    rules: MissingRules,
-    norm_volume: Decimal,
-) -> (Decimal, VolumeSource) {
-    if let (Some(v), false) = (m.read, m.faulty) {
-        return (v, VolumeSource::Reading);
-    }
-    if m.faulty {
-        return (norm_volume, VolumeSource::NormRaised);
-    }
-    let recent: Vec<Decimal> = m
-        .history
-        .iter()
-        .rev()
-        .take(rules.average_months)
-        .copied()
-        .collect();
-    if recent.len() >= rules.min_months.max(1) && m.averaged_before < rules.max_average_periods {
-        let sum: Decimal = recent.iter().sum();
-        return (sum / Decimal::from(recent.len()), VolumeSource::Average);
-    }
-    (norm_volume, VolumeSource::Norm)
 }
 
 /// People a norm counts: those registered, or the owners where nobody is
@@ -503,35 +463,6 @@ mod tests {
             }]],
         }];
         assert_eq!(price(nov(), &bad, &[d("150")]), Err(CalcError::Tiers));
-    }
-
-    #[test]
-    fn a_missing_reading_is_averaged_for_three_periods_then_billed_by_norm() {
-        let rules = MissingRules::default();
-        let mut m = MeterMonth {
-            read: None,
-            history: vec![d("5"), d("6"), d("7"), d("8"), d("9"), d("10"), d("11")],
-            averaged_before: 0,
-            faulty: false,
-        };
-        // The last six months: 6 … 11, average 8.5.
-        assert_eq!(
-            volume(&m, rules, d("12")),
-            (d("8.5"), VolumeSource::Average)
-        );
-        m.averaged_before = 3;
-        assert_eq!(volume(&m, rules, d("12")), (d("12"), VolumeSource::Norm));
-        m.averaged_before = 0;
-        m.history = vec![d("5"), d("6")];
-        assert_eq!(
-            volume(&m, rules, d("12")).1,
-            VolumeSource::Norm,
-            "too few months for an average"
-        );
-        m.read = Some(d("4"));
-        assert_eq!(volume(&m, rules, d("12")), (d("4"), VolumeSource::Reading));
-        m.faulty = true;
-        assert_eq!(volume(&m, rules, d("12")).1, VolumeSource::NormRaised);
     }
 
     #[test]

@@ -5,17 +5,18 @@
 
 use std::collections::HashMap;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use entities::{norm, service, tariff, CalculationMethod, NormBasis};
 use rust_decimal::Decimal;
 use sea_orm::ActiveEnum;
 use uuid::Uuid;
 
 use super::calc::{
-    self, benefit, heating_volume, norm_people, price, CalcError, Line, MeterMonth, MissingRules,
-    Period, TariffVersion, VolumeSource,
+    self, benefit, heating_volume, norm_people, price, CalcError, Line, MissingRules, Period,
+    TariffVersion, VolumeSource,
 };
 use super::catalogue::resolve;
+use super::metering::{self, Carried};
 use crate::error::{AppError, AppResult};
 
 /// A service as the run bills it.
@@ -63,6 +64,9 @@ pub struct Plan {
     pub penalties: Option<PenaltyPlan>,
     /// The organisation's language, for lines the run writes in words.
     pub locale: String,
+    /// Each meter's period as the accounts computed so far charged it: the
+    /// run writes them to `meter_charges` and takes them out per chunk.
+    pub meter_rows: Vec<MeterCharge>,
     tariffs: HashMap<(usize, Uuid), Vec<TariffVersion>>,
     norms: HashMap<(usize, Uuid, NormBasis), Option<Decimal>>,
 }
@@ -106,6 +110,94 @@ pub struct RecalcRow {
     pub amount_minor: i64,
 }
 
+/// One meter's period for one account, as `meter_charges` keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MeterCharge {
+    pub account_id: Uuid,
+    pub meter_id: Uuid,
+    pub source: metering::Source,
+    pub own: [i64; 3],
+    pub carried: Carried,
+}
+
+/// The resumed readings' differences of one service for one account (its
+/// share), with the periods they settle.
+#[derive(Debug, Clone, Default)]
+struct Resumption {
+    volume: Vec<Decimal>,
+    charged: Decimal,
+    measured: Decimal,
+    from: Option<Period>,
+    to: Option<Period>,
+}
+
+impl Resumption {
+    fn add(&mut self, r: &metering::Resumed, share: Decimal, zones: usize) {
+        if self.volume.len() < zones {
+            self.volume.resize(zones, Decimal::ZERO);
+        }
+        for z in 0..zones {
+            self.volume[z] += micro(r.volume[z]) * share;
+            self.charged += micro(r.charged[z]) * share;
+            self.measured += micro(r.measured[z]) * share;
+        }
+        self.from = Some(self.from.map_or(r.from, |f| f.min(r.from)));
+        self.to = Some(self.to.map_or(r.to, |t| t.max(r.to)));
+    }
+
+    fn merge(&mut self, other: &Resumption) {
+        if self.volume.len() < other.volume.len() {
+            self.volume.resize(other.volume.len(), Decimal::ZERO);
+        }
+        for (z, v) in other.volume.iter().enumerate() {
+            self.volume[z] += *v;
+        }
+        self.charged += other.charged;
+        self.measured += other.measured;
+        for p in [other.from, other.to].into_iter().flatten() {
+            self.from = Some(self.from.map_or(p, |f| f.min(p)));
+            self.to = Some(self.to.map_or(p, |t| t.max(p)));
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.from.is_none()
+    }
+}
+
+/// A meter's readings as the metering core takes them.
+fn metering_readings(readings: &[&ReadingRow]) -> Vec<metering::Reading> {
+    readings
+        .iter()
+        .map(|r| metering::Reading {
+            taken_on: r.taken_on,
+            values: r.values,
+            rollover: r.rollover,
+        })
+        .collect()
+}
+
+fn metering_meter<'a>(m: &MeterRow, readings: &'a [metering::Reading], faulty: bool) -> metering::Meter<'a> {
+    metering::Meter {
+        zones: m.zones.clamp(1, 3) as usize,
+        initial: m.initial,
+        capacity: m
+            .digits
+            .map(|d| 10i64.pow(d.clamp(1, 12) as u32).saturating_mul(1_000_000)),
+        faulty,
+        readings,
+    }
+}
+
+/// A volume in millionths, rounded half away from zero.
+fn to_micro(v: Decimal) -> i64 {
+    use rust_decimal::prelude::ToPrimitive;
+    (v * Decimal::from(1_000_000))
+        .round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+        .to_i64()
+        .unwrap_or(i64::MAX)
+}
+
 /// One computed line of a receipt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutLine {
@@ -127,9 +219,6 @@ fn micro(v: i64) -> Decimal {
     Decimal::new(v, 6)
 }
 
-fn months_between(a: NaiveDate, b: NaiveDate) -> i32 {
-    (b.year() - a.year()) * 12 + b.month() as i32 - a.month() as i32
-}
 
 /// How a run adds penalties: the rule, the days it charges (the month
 /// before the period), and how debts fall due.
@@ -184,6 +273,7 @@ impl Plan {
             common_capped: true,
             penalties: None,
             locale: String::new(),
+            meter_rows: Vec::new(),
             tariffs: HashMap::new(),
             norms: HashMap::new(),
         }
@@ -228,108 +318,72 @@ impl Plan {
         })
     }
 
-    /// The volume per zone of one meter this period and where it came from,
-    /// before the norm: `None` when it falls back to the norm.
-    pub fn meter_month(&self, m: &MeterRow, readings: &[&ReadingRow]) -> MeterMonth {
-        let first = self.period.first_day();
-        let last = self.period.last_day();
-        let zones = m.zones.clamp(1, 3) as usize;
-        let capacity = m
-            .digits
-            .map(|d| Decimal::from(10i64.pow(d.clamp(1, 12) as u32)));
-        let delta = |from: &[i64; 3], to: &ReadingRow| -> Vec<Decimal> {
-            (0..zones)
-                .map(|z| {
-                    let mut d = micro(to.values[z]) - micro(from[z]);
-                    if d < Decimal::ZERO {
-                        if let (true, Some(c)) = (to.rollover, capacity) {
-                            d += c;
-                        }
-                    }
-                    d.max(Decimal::ZERO)
-                })
-                .collect()
-        };
-        let before: Vec<&&ReadingRow> = readings.iter().filter(|r| r.taken_on < first).collect();
-        let start = before.last().map_or(m.initial, |r| r.values);
-        let within = readings
-            .iter()
-            .rfind(|r| r.taken_on >= first && r.taken_on <= last);
-        let read = within.map(|r| delta(&start, r).iter().sum::<Decimal>());
-        let faulty = m.failed || m.verification_due.is_some_and(|d| d < first);
-        // The average over the readings before the period: the span between
-        // the earliest and the latest, per month.
-        let (history, averaged_before) = match (before.first(), before.last()) {
-            (Some(a), Some(b)) if months_between(a.taken_on, b.taken_on) > 0 => {
-                let months = months_between(a.taken_on, b.taken_on);
-                let total: Decimal = delta(&a.values, b).iter().sum();
-                let avg = total / Decimal::from(months);
-                let n = (months as usize).min(self.rules.average_months);
-                let gap = months_between(b.taken_on, first) - 1;
-                (vec![avg; n], gap.max(0) as u32)
-            }
-            _ => (Vec::new(), 0),
-        };
-        MeterMonth {
-            read,
-            history,
-            averaged_before,
-            faulty,
-        }
+    /// A house meter's volume for the period when it was read in it.
+    pub fn house_meter_month(&self, m: &MeterRow, readings: &[&ReadingRow]) -> Option<Decimal> {
+        let rs = metering_readings(readings);
+        let v = metering::house_month(&metering_meter(m, &rs, false), self.period)?;
+        Some(v.iter().take(m.zones.clamp(1, 3) as usize).map(|x| micro(*x)).sum())
     }
 
-    /// Per zone volume of a meter by the same rule (zones kept apart for
-    /// readings and averages; a norm goes to the first zone).
-    fn meter_zones(
+    /// One meter's period by Rules 354 p.59–61 (`metering`): its own volume
+    /// per zone, where it came from, a resumed reading's difference, and the
+    /// row the run keeps for the next period.
+    fn meter_period(
         &self,
         m: &MeterRow,
         readings: &[&ReadingRow],
         norm_volume: Decimal,
-    ) -> (Vec<Decimal>, VolumeSource) {
-        let month = self.meter_month(m, readings);
-        let zones = m.zones.clamp(1, 3) as usize;
-        let (total, source) = calc::volume(&month, self.rules, norm_volume);
-        let mut out = vec![Decimal::ZERO; zones];
-        match source {
-            VolumeSource::Reading | VolumeSource::Average if zones > 1 => {
-                // Split the total as the zones' own deltas (or their average) do.
-                let per = self.zone_split(m, readings, source);
-                let sum: Decimal = per.iter().sum();
-                for (z, v) in per.into_iter().enumerate() {
-                    out[z] = if sum.is_zero() {
-                        Decimal::ZERO
-                    } else {
-                        total * v / sum
-                    };
-                }
-            }
-            _ => out[0] = total,
-        }
-        (out, source)
+        carried: Option<&Carried>,
+    ) -> metering::Outcome {
+        let rs = metering_readings(readings);
+        let faulty = m.failed || m.verification_due.is_some_and(|d| d < self.period.first_day());
+        let meter = metering_meter(m, &rs, faulty);
+        metering::month(&meter, carried, self.period, self.rules, to_micro(norm_volume))
     }
 
-    fn zone_split(
-        &self,
-        m: &MeterRow,
-        readings: &[&ReadingRow],
-        source: VolumeSource,
-    ) -> Vec<Decimal> {
-        let first = self.period.first_day();
-        let zones = m.zones.clamp(1, 3) as usize;
-        let before: Vec<&&ReadingRow> = readings.iter().filter(|r| r.taken_on < first).collect();
-        let (from, to) = match source {
-            VolumeSource::Reading => (
-                before.last().map_or(m.initial, |r| r.values),
-                readings.last().map_or(m.initial, |r| r.values),
-            ),
-            _ => (
-                before.first().map_or(m.initial, |r| r.values),
-                before.last().map_or(m.initial, |r| r.values),
-            ),
+    /// The cost of a volume that may be negative (a resumed reading's
+    /// difference), zone by zone at this period's tariff.
+    fn priced_signed(&mut self, k: usize, house: Uuid, volume: &[Decimal]) -> AppResult<Decimal> {
+        let mut total = Decimal::ZERO;
+        for (z, v) in volume.iter().enumerate() {
+            if v.is_zero() {
+                continue;
+            }
+            let mut one = vec![Decimal::ZERO; volume.len()];
+            one[z] = v.abs();
+            let cost = self.priced(k, house, &one)?;
+            total += if v.is_sign_negative() { -cost } else { cost };
+        }
+        Ok(total)
+    }
+
+    /// The recalculation line of a resumed reading (Rules 354 p.61): the
+    /// periods it settles, what their estimates charged and what was measured.
+    fn resumed_line(&self, k: usize, r: &Resumption, amount: Decimal) -> OutLine {
+        let s = &self.services[k].model;
+        let loc = self.locale.as_str();
+        let (from, to) = (r.from.unwrap_or(self.period), r.to.unwrap_or(self.period));
+        let periods = if from == to {
+            from.to_string()
+        } else {
+            format!("{from}–{to}")
         };
-        (0..zones)
-            .map(|z| (micro(to[z]) - micro(from[z])).max(Decimal::ZERO))
-            .collect()
+        let q = |v: Decimal| super::pdf::quantity(loc, v);
+        let rest = match loc {
+            l if l.starts_with("ru") => format!("{periods}: начислено {}, по показаниям {}", q(r.charged), q(r.measured)),
+            l if l.starts_with("pt") => format!("{periods}: cobrado {}, medido {}", q(r.charged), q(r.measured)),
+            _ => format!("{periods}: charged {}, measured {}", q(r.charged), q(r.measured)),
+        };
+        OutLine {
+            kind: "recalculation",
+            service_id: Some(s.id),
+            label: s.name.clone(),
+            source: format!("readings_resumed:{rest}"),
+            quantity: r.volume.iter().sum(),
+            unit: s.unit.clone(),
+            tariff: Decimal::ZERO,
+            amount,
+        }
     }
 
     /// The lines of one account: charges in the catalogue's order, then each
@@ -339,6 +393,7 @@ impl Plan {
         a: &AccountRow,
         meters: &[&MeterRow],
         readings: &HashMap<Uuid, Vec<&ReadingRow>>,
+        carried: &HashMap<(Uuid, Uuid), Carried>,
         recalcs: &[&RecalcRow],
     ) -> AppResult<Vec<OutLine>> {
         let share = if a.share_den > 0 {
@@ -351,6 +406,9 @@ impl Plan {
         let house = self.houses.get(&a.house_id).copied().unwrap_or_default();
         let mut lines: Vec<OutLine> = Vec::new();
         let mut water = Decimal::ZERO;
+        // Resumed readings' differences of water, for sewage's own.
+        let mut water_resumed = Resumption::default();
+        let mut resumed_lines: Vec<OutLine> = Vec::new();
         let mut sewage: Vec<usize> = Vec::new();
         let none: Vec<&ReadingRow> = Vec::new();
         for k in 0..self.services.len() {
@@ -380,6 +438,7 @@ impl Plan {
                     let zones = self.services[k].model.zones.clamp(1, 3) as usize;
                     let mut volume = vec![Decimal::ZERO; zones];
                     let mut source = VolumeSource::Reading;
+                    let mut resumed = Resumption::default();
                     if mine.is_empty() {
                         volume[0] = norm;
                         source = VolumeSource::NormRaised;
@@ -388,12 +447,35 @@ impl Plan {
                         // The norm is counted once per premises, not per meter.
                         let n = if i == 0 { norm } else { Decimal::ZERO };
                         let rs = readings.get(&m.id).unwrap_or(&none);
-                        let (v, src) = self.meter_zones(m, rs, n);
-                        for (z, x) in v.into_iter().enumerate().take(zones) {
-                            volume[z] += x * share;
+                        let o = self.meter_period(m, rs, n, carried.get(&(a.id, m.id)));
+                        for (z, x) in o.own.iter().enumerate().take(zones) {
+                            volume[z] += micro(*x) * share;
                         }
+                        if let Some(r) = &o.resumed {
+                            resumed.add(r, share, zones);
+                        }
+                        let src = match o.source {
+                            metering::Source::Reading => VolumeSource::Reading,
+                            metering::Source::Average => VolumeSource::Average,
+                            metering::Source::Norm => VolumeSource::Norm,
+                            metering::Source::NormRaised => VolumeSource::NormRaised,
+                        };
                         if source == VolumeSource::Reading {
                             source = src;
+                        }
+                        self.meter_rows.push(MeterCharge {
+                            account_id: a.id,
+                            meter_id: m.id,
+                            source: o.source,
+                            own: o.own,
+                            carried: o.carried,
+                        });
+                    }
+                    if !resumed.is_empty() {
+                        let amount = self.priced_signed(k, a.house_id, &resumed.volume)?;
+                        resumed_lines.push(self.resumed_line(k, &resumed, amount));
+                        if matches!(resource.as_deref(), Some("cold_water" | "hot_water")) {
+                            water_resumed.merge(&resumed);
                         }
                     }
                     let mut exact = self.priced(k, a.house_id, &volume)?;
@@ -495,9 +577,19 @@ impl Plan {
                 "water_sum",
                 exact,
             ));
+            if !water_resumed.is_empty() {
+                // Sewage follows the water: one zone, the water's total.
+                let total = Resumption {
+                    volume: vec![water_resumed.volume.iter().sum()],
+                    ..water_resumed.clone()
+                };
+                let amount = self.priced_signed(k, a.house_id, &total.volume)?;
+                resumed_lines.push(self.resumed_line(k, &total, amount));
+            }
         }
         let benefits = self.benefits(a, people, &lines);
         lines.extend(benefits);
+        lines.extend(resumed_lines);
         for r in recalcs {
             let s = self.services.iter().find(|s| s.model.id == r.service_id);
             lines.push(OutLine {
@@ -763,7 +855,7 @@ mod tests {
             reading(&m, "2026-11-24", "107.5"),
         ];
         let map = HashMap::from([(m.id, rs.iter().collect::<Vec<_>>())]);
-        let lines = p.account(&account("[]"), &[&m], &map, &[]).unwrap();
+        let lines = p.account(&account("[]"), &[&m], &map, &HashMap::new(), &[]).unwrap();
         let got: Vec<(&str, String, Decimal)> = lines
             .iter()
             .map(|l| (l.source.as_str(), l.quantity.to_string(), l.amount))
@@ -789,10 +881,10 @@ mod tests {
         ];
         let map = HashMap::from([(m.id, rs.iter().collect::<Vec<_>>())]);
         let a = account("[]");
-        let lines = p.account(&a, &[&m], &map, &[]).unwrap();
+        let lines = p.account(&a, &[&m], &map, &HashMap::new(), &[]).unwrap();
         p.count_consumption(a.house_id, "cold_water", &lines);
         // Without a meter: the norm, 4.5 × 3 people.
-        let lines = p.account(&a, &[], &map, &[]).unwrap();
+        let lines = p.account(&a, &[], &map, &HashMap::new(), &[]).unwrap();
         p.count_consumption(a.house_id, "cold_water", &lines);
         p.count_consumption(a.house_id, "hot_water", &lines);
         assert_eq!(
@@ -814,7 +906,7 @@ mod tests {
             reading(&m, "2026-08-20", "22"),
         ];
         let map = HashMap::from([(m.id, rs.iter().collect::<Vec<_>>())]);
-        let lines = p.account(&account("[]"), &[&m], &map, &[]).unwrap();
+        let lines = p.account(&account("[]"), &[&m], &map, &HashMap::new(), &[]).unwrap();
         // 12 m³ over 3 months, 2 months without readings since August.
         assert_eq!(
             (lines[0].source.as_str(), lines[0].quantity),
@@ -825,7 +917,7 @@ mod tests {
             reading(&m, "2026-06-20", "22"),
         ];
         let map = HashMap::from([(m.id, rs.iter().collect::<Vec<_>>())]);
-        let lines = p.account(&account("[]"), &[&m], &map, &[]).unwrap();
+        let lines = p.account(&account("[]"), &[&m], &map, &HashMap::new(), &[]).unwrap();
         // Four months by average already: the norm, 4.5 × 3 people.
         assert_eq!(
             (lines[0].source.as_str(), lines[0].quantity),
@@ -833,7 +925,7 @@ mod tests {
         );
         // No meter at all: the norm raised by the coefficient (payment, not volume).
         let lines = p
-            .account(&account("[]"), &[], &HashMap::new(), &[])
+            .account(&account("[]"), &[], &HashMap::new(), &HashMap::new(), &[])
             .unwrap();
         assert_eq!(
             (lines[0].source.as_str(), lines[0].quantity, lines[0].amount),
@@ -852,7 +944,7 @@ mod tests {
             social_norm: Some(d("18")),
         }]);
         let lines = p
-            .account(&account(r#"["veteran"]"#), &[], &HashMap::new(), &[])
+            .account(&account(r#"["veteran"]"#), &[], &HashMap::new(), &HashMap::new(), &[])
             .unwrap();
         let b = lines.iter().find(|l| l.kind == "benefit").unwrap();
         // One of three people: 54.3 / 3 = 18.1 m², capped at 18 m²:
@@ -906,7 +998,7 @@ mod tests {
             }
             let map = HashMap::from([(m.id, rs.iter().collect::<Vec<_>>())]);
             let meters: Vec<&MeterRow> = if next(4) == 0 { vec![] } else { vec![&m] };
-            let lines = p.account(&a, &meters, &map, &[]).unwrap();
+            let lines = p.account(&a, &meters, &map, &HashMap::new(), &[]).unwrap();
             for l in &lines {
                 assert!(l.amount.scale() <= 2, "{l:?}");
                 if l.kind == "benefit" {

@@ -13,8 +13,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{DatabaseConnection, DbErr};
 use uuid::Uuid;
 
-use super::calc::Period;
+use super::calc::{MissingRules, Period};
 use super::compute::{AccountRow, MeterRow, Plan, ReadingRow};
+use super::metering::Carried;
 use super::settings::Settings;
 use crate::bulk::{fetch_all, Cell};
 use crate::error::AppResult;
@@ -123,20 +124,44 @@ fn accounts_sql(filter: &str, tail: &str) -> String {
     )
 }
 
-/// The first day of the readings an average may need.
-pub(super) fn window_start(period: Period, s: &Settings) -> NaiveDate {
-    let mut p = period;
-    for _ in 0..=s.average_months.clamp(1, 12) {
-        p = p.prev();
+/// The organisation's rules for missing readings.
+pub(super) fn missing_rules(s: &Settings) -> MissingRules {
+    MissingRules {
+        average_months: s.average_months.clamp(1, 12) as usize,
+        min_months: s.min_months.clamp(1, 12) as usize,
+        max_average_periods: s.max_average_periods.clamp(0, 12) as u32,
     }
-    p.first_day()
 }
 
-/// The meters, readings and owners of some accounts' premises.
+/// The first day of the readings a period may need, besides the last one
+/// before it (read however old: consumption starts there).
+pub(super) fn window_start(period: Period, s: &Settings) -> NaiveDate {
+    super::metering::window_start(period, missing_rules(s))
+}
+
+/// What the period before left for each account's meters:
+/// `meter_charges` of the account, the meter and the previous period.
+type CarriedTuple = (
+    Uuid,
+    Uuid,
+    Option<NaiveDate>,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    Option<String>,
+    i32,
+);
+
+/// The meters, readings and owners of some accounts' premises, and what the
+/// period before left for their meters.
 pub(super) struct Premises {
     meters: Vec<MeterRow>,
     readings: Vec<ReadingRow>,
     owners: HashMap<Uuid, i64>,
+    pub(super) carried: HashMap<(Uuid, Uuid), Carried>,
 }
 
 impl Premises {
@@ -168,24 +193,63 @@ impl Premises {
              WHERE a.organisation_id = ? AND {filter} AND o.role = 'owner' \
              AND (o.until IS NULL OR o.until >= ?) GROUP BY o.premises_id"
         );
+        // The last reading before the window, however old: one index seek a meter.
+        let before_sql = format!(
+            "SELECT {READING_COLUMNS} FROM accounts a \
+             JOIN meters m ON m.premises_id = a.premises_id JOIN readings r ON r.meter_id = m.id \
+             WHERE a.organisation_id = ? AND {filter} AND r.status = 'accepted' \
+             AND r.taken_on = (SELECT MAX(r2.taken_on) FROM readings r2 \
+             WHERE r2.meter_id = m.id AND r2.status = 'accepted' AND r2.taken_on < ?)"
+        );
+        let carried_sql = format!(
+            "SELECT mc.account_id, mc.meter_id, mc.anchor_on, mc.anchor1, mc.anchor2, mc.anchor3, \
+             mc.estimated1, mc.estimated2, mc.estimated3, mc.gap_from, mc.gap_periods \
+             FROM accounts a JOIN meter_charges mc \
+             ON mc.organisation_id = a.organisation_id AND mc.account_id = a.id \
+             WHERE a.organisation_id = ? AND {filter} AND mc.period = ?"
+        );
+        let window = window_start(period, s);
         let mut reading_args = scope.args(org);
-        reading_args.push(Cell::Date(Some(window_start(period, s))));
+        reading_args.push(Cell::Date(Some(window)));
         reading_args.push(Cell::Date(Some(period.last_day())));
+        let mut before_args = scope.args(org);
+        before_args.push(Cell::Date(Some(window)));
         let mut owner_args = scope.args(org);
         owner_args.push(Cell::Date(Some(period.first_day())));
-        let (mut meters, mut readings, owners) = tokio::try_join!(
+        let mut carried_args = scope.args(org);
+        carried_args.push(Cell::Text(period.prev().to_string()));
+        let (mut meters, mut readings, before, owners, carried) = tokio::try_join!(
             fetch_all::<MeterTuple>(db, &meter_sql, scope.args(org)),
             fetch_all::<ReadingTuple>(db, &reading_sql, reading_args),
+            fetch_all::<ReadingTuple>(db, &before_sql, before_args),
             fetch_all::<(Uuid, i64)>(db, &owner_sql, owner_args),
+            fetch_all::<CarriedTuple>(db, &carried_sql, carried_args),
         )?;
         meters.sort_unstable_by_key(|m| m.0);
         meters.dedup_by_key(|m| m.0);
+        readings.extend(before);
         readings.sort_unstable_by_key(|r| (r.0, r.1, r.6, r.7));
         readings.dedup_by_key(|r| r.7);
+        let carried = carried
+            .into_iter()
+            .map(|(account, meter, anchor_on, a1, a2, a3, e1, e2, e3, gap_from, gaps)| {
+                (
+                    (account, meter),
+                    Carried {
+                        anchor_on,
+                        anchor: [a1, a2, a3],
+                        estimated: [e1, e2, e3],
+                        gap_from: gap_from.as_deref().and_then(Period::parse),
+                        gap_periods: gaps.max(0) as u32,
+                    },
+                )
+            })
+            .collect();
         Ok(Premises {
             meters: meters.into_iter().map(meter_row).collect(),
             readings: readings.into_iter().map(reading_row).collect(),
             owners: owners.into_iter().collect(),
+            carried,
         })
     }
 
@@ -230,7 +294,6 @@ pub(super) async fn house_volumes(
     plan: &mut Plan,
     org: Uuid,
     period: Period,
-    s: &Settings,
 ) -> AppResult<()> {
     let meters: Vec<(Uuid, MeterTuple)> = fetch_all::<HouseMeterTuple>(
         db,
@@ -247,17 +310,23 @@ pub(super) async fn house_volumes(
     if meters.is_empty() {
         return Ok(());
     }
+    // A house meter's volume is that of a month it was read in: its readings
+    // of the period and the one before, and the last before those, however old.
+    let since = period.prev().first_day();
     let readings: Vec<ReadingRow> = fetch_all::<ReadingTuple>(
         db,
         &format!(
             "SELECT {READING_COLUMNS} FROM readings r JOIN meters m ON m.id = r.meter_id \
              WHERE r.organisation_id = ? AND m.premises_id IS NULL AND r.status = 'accepted' \
-             AND r.taken_on >= ? AND r.taken_on <= ? ORDER BY r.meter_id, r.taken_on, r.created_at, r.id"
+             AND r.taken_on <= ? AND (r.taken_on >= ? OR r.taken_on = (SELECT MAX(r2.taken_on) \
+             FROM readings r2 WHERE r2.meter_id = m.id AND r2.status = 'accepted' AND r2.taken_on < ?)) \
+             ORDER BY r.meter_id, r.taken_on, r.created_at, r.id"
         ),
         vec![
             Cell::Uuid(Some(org)),
-            Cell::Date(Some(window_start(period, s))),
             Cell::Date(Some(period.last_day())),
+            Cell::Date(Some(since)),
+            Cell::Date(Some(since)),
         ],
     )
     .await?
@@ -267,7 +336,7 @@ pub(super) async fn house_volumes(
     for (house, m) in meters {
         let m = meter_row(m);
         let rs: Vec<&ReadingRow> = readings.iter().filter(|r| r.meter_id == m.id).collect();
-        if let Some(v) = plan.meter_month(&m, &rs).read {
+        if let Some(v) = plan.house_meter_month(&m, &rs) {
             *plan
                 .house_volumes
                 .entry((house, m.resource.clone()))
@@ -311,7 +380,7 @@ pub(super) async fn house_consumption(
         for t in accounts {
             let a = premises.account(t);
             let meters = by_premises.get(&a.premises_id).map_or(&[][..], |v| &v[..]);
-            let lines = plan.account(&a, meters, &by_meter, &[])?;
+            let lines = plan.account(&a, meters, &by_meter, &premises.carried, &[])?;
             for r in &resources {
                 plan.count_consumption(house, r, &lines);
             }
@@ -321,6 +390,8 @@ pub(super) async fn house_consumption(
             plan.premises_volumes.entry((house, r.clone())).or_default();
         }
     }
+    // Counted only: the meters' rows are the chunks' to write.
+    plan.meter_rows.clear();
     Ok(())
 }
 

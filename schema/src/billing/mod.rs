@@ -12,6 +12,7 @@ pub mod catalogue;
 pub mod compute;
 pub mod documents;
 mod inputs;
+pub mod metering;
 pub mod mutation;
 pub mod pdf;
 pub mod periods;

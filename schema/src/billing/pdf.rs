@@ -302,6 +302,7 @@ pub fn source_label(locale: &str, source: &str) -> String {
         ("ru", "absence") => "временное отсутствие",
         ("ru", "quality") => "качество услуги",
         ("ru", "other") => "прочее",
+        ("ru", "readings_resumed") => "показания после пропуска (п. 61)",
         ("pt-BR", "reading") => "leitura",
         ("pt-BR", "average") => "média",
         ("pt-BR", "norm") => "norma",
@@ -316,6 +317,7 @@ pub fn source_label(locale: &str, source: &str) -> String {
         ("pt-BR", "absence") => "ausência",
         ("pt-BR", "quality") => "qualidade",
         ("pt-BR", "other") => "outro",
+        ("pt-BR", "readings_resumed") => "leitura retomada",
         (_, "reading") => "meter",
         (_, "average") => "average",
         (_, "norm") => "norm",
@@ -330,6 +332,7 @@ pub fn source_label(locale: &str, source: &str) -> String {
         (_, "absence") => "absence",
         (_, "quality") => "service quality",
         (_, "other") => "other",
+        (_, "readings_resumed") => "readings resumed",
         _ => kind,
     };
     if rest.is_empty() {
@@ -369,7 +372,7 @@ pub fn number(locale: &str, value: Decimal, places: u32) -> String {
 }
 
 /// A quantity: as many places as it has, up to six.
-fn quantity(locale: &str, value: Decimal) -> String {
+pub fn quantity(locale: &str, value: Decimal) -> String {
     let v = value.round_dp(6).normalize();
     number(locale, v, v.scale())
 }

@@ -26,7 +26,7 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::calc::{MissingRules, Period};
+use super::calc::Period;
 use super::compute::{self, Category, HouseArea, OutLine, Plan, RecalcRow, Svc};
 use super::inputs::{self, AccountTuple, Premises, Scope};
 use super::settings::{self, Settings};
@@ -116,6 +116,53 @@ pub const RECEIPTS: Table = Table {
         ("created_at", Col::Timestamp),
     ],
 };
+
+/// What each period charged for each meter (billing::metering).
+const METER_CHARGES: Table = Table {
+    name: "meter_charges",
+    columns: &[
+        ("organisation_id", Col::Uuid),
+        ("period", Col::Text),
+        ("account_id", Col::Uuid),
+        ("meter_id", Col::Uuid),
+        ("source", Col::Text),
+        ("volume1", Col::BigInt),
+        ("volume2", Col::BigInt),
+        ("volume3", Col::BigInt),
+        ("anchor_on", Col::Date),
+        ("anchor1", Col::BigInt),
+        ("anchor2", Col::BigInt),
+        ("anchor3", Col::BigInt),
+        ("estimated1", Col::BigInt),
+        ("estimated2", Col::BigInt),
+        ("estimated3", Col::BigInt),
+        ("gap_from", Col::OptText),
+        ("gap_periods", Col::Int),
+    ],
+};
+
+fn meter_cells(org: Uuid, period: &str, m: compute::MeterCharge) -> Vec<Cell> {
+    let c = m.carried;
+    vec![
+        Cell::Uuid(Some(org)),
+        Cell::Text(period.to_string()),
+        Cell::Uuid(Some(m.account_id)),
+        Cell::Uuid(Some(m.meter_id)),
+        Cell::Text(m.source.as_str().to_string()),
+        Cell::BigInt(Some(m.own[0])),
+        Cell::BigInt(Some(m.own[1])),
+        Cell::BigInt(Some(m.own[2])),
+        Cell::Date(c.anchor_on),
+        Cell::BigInt(Some(c.anchor[0])),
+        Cell::BigInt(Some(c.anchor[1])),
+        Cell::BigInt(Some(c.anchor[2])),
+        Cell::BigInt(Some(c.estimated[0])),
+        Cell::BigInt(Some(c.estimated[1])),
+        Cell::BigInt(Some(c.estimated[2])),
+        Cell::OptText(c.gap_from.map(|p| p.to_string())),
+        Cell::Int(Some(c.gap_periods as i32)),
+    ]
+}
 
 const ACCESS_CODES: Table = Table {
     name: "access_codes",
@@ -430,14 +477,10 @@ impl Billing {
                 )
             })
             .collect();
-        let rules = MissingRules {
-            average_months: s.average_months.clamp(1, 12) as usize,
-            min_months: s.min_months.clamp(1, 12) as usize,
-            max_average_periods: s.max_average_periods.clamp(0, 12) as u32,
-        };
+        let rules = inputs::missing_rules(s);
         let mut plan = Plan::new(period, rules, svcs, categories, houses);
         plan.common_capped = s.common_house_capped;
-        inputs::house_volumes(&self.db, &mut plan, org.id, period, s).await?;
+        inputs::house_volumes(&self.db, &mut plan, org.id, period).await?;
         inputs::house_consumption(&self.db, &mut plan, org.id, period, s).await?;
         Ok(plan)
     }
@@ -770,7 +813,7 @@ impl Billing {
             let (id, house_id) = (a.id, a.house_id);
             let meters = by_premises.get(&a.premises_id).map_or(&[][..], |v| &v[..]);
             let recalcs = recalc_of.get(&id).map_or(&[][..], |v| &v[..]);
-            let mut lines = plan.account(&a, meters, &by_meter, recalcs)?;
+            let mut lines = plan.account(&a, meters, &by_meter, &premises.carried, recalcs)?;
             for (number, name, unit, price, paid) in orders.get(&id).map_or(&[][..], |v| &v[..]) {
                 lines.push(order_line(&plan.locale, *number, name, unit, *price, *paid));
             }
@@ -833,6 +876,9 @@ impl Billing {
                 out.charges
                     .push(charge_cells(org, &text, id, house_id, position, l));
             }
+        }
+        for m in plan.meter_rows.drain(..) {
+            out.meters.push(meter_cells(org, &text, m));
         }
         tracing::debug!(elapsed = ?computing.elapsed(), "billing chunk computed");
         Ok(out)
@@ -944,6 +990,7 @@ struct Chunk {
     charges: Vec<Vec<Cell>>,
     receipts: Vec<Vec<Cell>>,
     codes: Vec<Vec<Cell>>,
+    meters: Vec<Vec<Cell>>,
 }
 
 impl Chunk {
@@ -958,6 +1005,7 @@ impl Chunk {
                     (&CHARGES, self.charges),
                     (&RECEIPTS, self.receipts),
                     (&ACCESS_CODES, self.codes),
+                    (&METER_CHARGES, self.meters),
                 ],
             )?,
         })
@@ -1064,7 +1112,7 @@ async fn delete_range(
     lo: Uuid,
     hi: Option<Uuid>,
 ) -> AppResult<()> {
-    for table in ["charge_lines", "receipts"] {
+    for table in ["charge_lines", "receipts", "meter_charges"] {
         let mut args = vec![
             Cell::Uuid(Some(org)),
             Cell::Text(period.to_string()),
