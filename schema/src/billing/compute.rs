@@ -177,7 +177,11 @@ fn metering_readings(readings: &[&ReadingRow]) -> Vec<metering::Reading> {
         .collect()
 }
 
-fn metering_meter<'a>(m: &MeterRow, readings: &'a [metering::Reading], faulty: bool) -> metering::Meter<'a> {
+fn metering_meter<'a>(
+    m: &MeterRow,
+    readings: &'a [metering::Reading],
+    faulty: bool,
+) -> metering::Meter<'a> {
     metering::Meter {
         zones: m.zones.clamp(1, 3) as usize,
         initial: m.initial,
@@ -218,7 +222,6 @@ fn bad(field: &'static str, e: CalcError) -> AppError {
 fn micro(v: i64) -> Decimal {
     Decimal::new(v, 6)
 }
-
 
 /// How a run adds penalties: the rule, the days it charges (the month
 /// before the period), and how debts fall due.
@@ -322,7 +325,12 @@ impl Plan {
     pub fn house_meter_month(&self, m: &MeterRow, readings: &[&ReadingRow]) -> Option<Decimal> {
         let rs = metering_readings(readings);
         let v = metering::house_month(&metering_meter(m, &rs, false), self.period)?;
-        Some(v.iter().take(m.zones.clamp(1, 3) as usize).map(|x| micro(*x)).sum())
+        Some(
+            v.iter()
+                .take(m.zones.clamp(1, 3) as usize)
+                .map(|x| micro(*x))
+                .sum(),
+        )
     }
 
     /// One meter's period by Rules 354 p.59–61 (`metering`): its own volume
@@ -336,9 +344,17 @@ impl Plan {
         carried: Option<&Carried>,
     ) -> metering::Outcome {
         let rs = metering_readings(readings);
-        let faulty = m.failed || m.verification_due.is_some_and(|d| d < self.period.first_day());
+        let faulty = m.failed
+            || m.verification_due
+                .is_some_and(|d| d < self.period.first_day());
         let meter = metering_meter(m, &rs, faulty);
-        metering::month(&meter, carried, self.period, self.rules, to_micro(norm_volume))
+        metering::month(
+            &meter,
+            carried,
+            self.period,
+            self.rules,
+            to_micro(norm_volume),
+        )
     }
 
     /// The cost of a volume that may be negative (a resumed reading's
@@ -370,9 +386,21 @@ impl Plan {
         };
         let q = |v: Decimal| super::pdf::quantity(loc, v);
         let rest = match loc {
-            l if l.starts_with("ru") => format!("{periods}: начислено {}, по показаниям {}", q(r.charged), q(r.measured)),
-            l if l.starts_with("pt") => format!("{periods}: cobrado {}, medido {}", q(r.charged), q(r.measured)),
-            _ => format!("{periods}: charged {}, measured {}", q(r.charged), q(r.measured)),
+            l if l.starts_with("ru") => format!(
+                "{periods}: начислено {}, по показаниям {}",
+                q(r.charged),
+                q(r.measured)
+            ),
+            l if l.starts_with("pt") => format!(
+                "{periods}: cobrado {}, medido {}",
+                q(r.charged),
+                q(r.measured)
+            ),
+            _ => format!(
+                "{periods}: charged {}, measured {}",
+                q(r.charged),
+                q(r.measured)
+            ),
         };
         OutLine {
             kind: "recalculation",
@@ -855,7 +883,9 @@ mod tests {
             reading(&m, "2026-11-24", "107.5"),
         ];
         let map = HashMap::from([(m.id, rs.iter().collect::<Vec<_>>())]);
-        let lines = p.account(&account("[]"), &[&m], &map, &HashMap::new(), &[]).unwrap();
+        let lines = p
+            .account(&account("[]"), &[&m], &map, &HashMap::new(), &[])
+            .unwrap();
         let got: Vec<(&str, String, Decimal)> = lines
             .iter()
             .map(|l| (l.source.as_str(), l.quantity.to_string(), l.amount))
@@ -906,7 +936,9 @@ mod tests {
             reading(&m, "2026-08-20", "22"),
         ];
         let map = HashMap::from([(m.id, rs.iter().collect::<Vec<_>>())]);
-        let lines = p.account(&account("[]"), &[&m], &map, &HashMap::new(), &[]).unwrap();
+        let lines = p
+            .account(&account("[]"), &[&m], &map, &HashMap::new(), &[])
+            .unwrap();
         // 12 m³ over 3 months, 2 months without readings since August.
         assert_eq!(
             (lines[0].source.as_str(), lines[0].quantity),
@@ -917,7 +949,9 @@ mod tests {
             reading(&m, "2026-06-20", "22"),
         ];
         let map = HashMap::from([(m.id, rs.iter().collect::<Vec<_>>())]);
-        let lines = p.account(&account("[]"), &[&m], &map, &HashMap::new(), &[]).unwrap();
+        let lines = p
+            .account(&account("[]"), &[&m], &map, &HashMap::new(), &[])
+            .unwrap();
         // Four months by average already: the norm, 4.5 × 3 people.
         assert_eq!(
             (lines[0].source.as_str(), lines[0].quantity),
@@ -944,7 +978,13 @@ mod tests {
             social_norm: Some(d("18")),
         }]);
         let lines = p
-            .account(&account(r#"["veteran"]"#), &[], &HashMap::new(), &HashMap::new(), &[])
+            .account(
+                &account(r#"["veteran"]"#),
+                &[],
+                &HashMap::new(),
+                &HashMap::new(),
+                &[],
+            )
             .unwrap();
         let b = lines.iter().find(|l| l.kind == "benefit").unwrap();
         // One of three people: 54.3 / 3 = 18.1 m², capped at 18 m²:

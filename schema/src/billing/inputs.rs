@@ -232,18 +232,20 @@ impl Premises {
         readings.dedup_by_key(|r| r.7);
         let carried = carried
             .into_iter()
-            .map(|(account, meter, anchor_on, a1, a2, a3, e1, e2, e3, gap_from, gaps)| {
-                (
-                    (account, meter),
-                    Carried {
-                        anchor_on,
-                        anchor: [a1, a2, a3],
-                        estimated: [e1, e2, e3],
-                        gap_from: gap_from.as_deref().and_then(Period::parse),
-                        gap_periods: gaps.max(0) as u32,
-                    },
-                )
-            })
+            .map(
+                |(account, meter, anchor_on, a1, a2, a3, e1, e2, e3, gap_from, gaps)| {
+                    (
+                        (account, meter),
+                        Carried {
+                            anchor_on,
+                            anchor: [a1, a2, a3],
+                            estimated: [e1, e2, e3],
+                            gap_from: gap_from.as_deref().and_then(Period::parse),
+                            gap_periods: gaps.max(0) as u32,
+                        },
+                    )
+                },
+            )
             .collect();
         Ok(Premises {
             meters: meters.into_iter().map(meter_row).collect(),

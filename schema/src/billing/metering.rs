@@ -147,7 +147,11 @@ fn delta(m: &Meter, from: &[i64; 3], to: &Reading) -> [i64; 3] {
 }
 
 /// The volume from a start through each reading in turn.
-fn chained<'r>(m: &Meter, start: &[i64; 3], through: impl Iterator<Item = &'r Reading>) -> [i64; 3] {
+fn chained<'r>(
+    m: &Meter,
+    start: &[i64; 3],
+    through: impl Iterator<Item = &'r Reading>,
+) -> [i64; 3] {
     let mut total = [0i64; 3];
     let mut from = *start;
     for r in through {
@@ -300,11 +304,9 @@ pub fn month(
         }
     }
     // No reading of this period: an estimate.
-    let first_missed = state.gap_from.unwrap_or_else(|| {
-        state
-            .anchor_on
-            .map_or(period, |d| period_of(d).next())
-    });
+    let first_missed = state
+        .gap_from
+        .unwrap_or_else(|| state.anchor_on.map_or(period, |d| period_of(d).next()));
     let missed_before = months_between(first_missed, period).max(0) as u32;
     let (source, own) = match average(m, first_missed, rules) {
         Some(avg) if missed_before < rules.max_average_periods => (Source::Average, avg),
@@ -400,7 +402,13 @@ mod tests {
 
     /// Bills the periods in turn, carrying the state; the volumes charged
     /// (own + recalculation) per period.
-    fn run(readings: &[Reading], from: &str, to: &str, rules: MissingRules, norm: i64) -> Vec<(String, Source, i64, i64)> {
+    fn run(
+        readings: &[Reading],
+        from: &str,
+        to: &str,
+        rules: MissingRules,
+        norm: i64,
+    ) -> Vec<(String, Source, i64, i64)> {
         let mut out = Vec::new();
         let mut carried: Option<Carried> = None;
         let mut period = p(from);
@@ -429,14 +437,25 @@ mod tests {
     fn consumption_starts_at_the_last_reading_however_old() {
         // 0 → 500 in January, 510 in October: October is 10, not 510.
         let readings = [r("2026-01-20", 500), r("2026-10-20", 510)];
-        let o = month(&meter(&readings), None, p("2026-10"), MissingRules::default(), 0);
-        assert_eq!((o.source, o.own[0], o.resumed), (Source::Reading, 10 * U, None));
+        let o = month(
+            &meter(&readings),
+            None,
+            p("2026-10"),
+            MissingRules::default(),
+            0,
+        );
+        assert_eq!(
+            (o.source, o.own[0], o.resumed),
+            (Source::Reading, 10 * U, None)
+        );
     }
 
     #[test]
     fn the_average_is_fixed_at_the_first_missed_period_for_three_periods_then_the_norm() {
         // Readings every month Jan–Jun (10 a month), then none.
-        let readings: Vec<Reading> = (1..=6).map(|m| r(&format!("2026-{m:02}-15"), 10 * m)).collect();
+        let readings: Vec<Reading> = (1..=6)
+            .map(|m| r(&format!("2026-{m:02}-15"), 10 * m))
+            .collect();
         let rules = MissingRules::default();
         let got = run(&readings, "2026-07", "2026-10", rules, 7 * U);
         // Jan 15 → Jun 15: 50 over 5 months = 10 a month, the same each time.
@@ -454,39 +473,75 @@ mod tests {
     #[test]
     fn the_average_honours_its_months() {
         // 1 a month Jan–Mar, then 30 a month Mar–Jun.
-        let readings = [r("2026-01-10", 1), r("2026-02-10", 2), r("2026-03-10", 3), r("2026-06-10", 93)];
-        let three = MissingRules { average_months: 3, min_months: 3, max_average_periods: 3 };
+        let readings = [
+            r("2026-01-10", 1),
+            r("2026-02-10", 2),
+            r("2026-03-10", 3),
+            r("2026-06-10", 93),
+        ];
+        let three = MissingRules {
+            average_months: 3,
+            min_months: 3,
+            max_average_periods: 3,
+        };
         // July, first missed: the 3 months before it (Apr–Jun) hold one reading: too few → norm.
-        assert_eq!(month(&meter(&readings), None, p("2026-07"), three, 5 * U).source, Source::Norm);
+        assert_eq!(
+            month(&meter(&readings), None, p("2026-07"), three, 5 * U).source,
+            Source::Norm
+        );
         // Six months (Jan–Jun): 92 over 5 months.
         let six = MissingRules::default();
         let o = month(&meter(&readings), None, p("2026-07"), six, 5 * U);
-        assert_eq!((o.source, o.own[0]), (Source::Average, scaled(92 * U, 1, 5)));
+        assert_eq!(
+            (o.source, o.own[0]),
+            (Source::Average, scaled(92 * U, 1, 5))
+        );
     }
 
     #[test]
     fn a_resumed_reading_reconciles_the_estimates_by_days() {
         // 10 a month Jan–Jun; July and August estimated (10 each); read on
         // 10 September at 100 (40 since 15 June).
-        let mut readings: Vec<Reading> = (1..=6).map(|m| r(&format!("2026-{m:02}-15"), 10 * m)).collect();
+        let mut readings: Vec<Reading> = (1..=6)
+            .map(|m| r(&format!("2026-{m:02}-15"), 10 * m))
+            .collect();
         readings.push(r("2026-09-10", 100));
         let got = run(&readings, "2026-07", "2026-09", MissingRules::default(), 0);
         // 15 June → 10 September: 87 days; September's own 10 days.
         let own = scaled(40 * U, 10, 87);
-        assert_eq!(got[2], ("2026-09".into(), Source::Reading, own, 40 * U - own - 20 * U));
+        assert_eq!(
+            got[2],
+            (
+                "2026-09".into(),
+                Source::Reading,
+                own,
+                40 * U - own - 20 * U
+            )
+        );
         let total: i64 = got.iter().map(|g| g.2 + g.3).sum();
         assert_eq!(total, 40 * U, "charged = measured since June");
     }
 
     #[test]
     fn a_late_reading_reconciles_and_the_period_is_estimated_from_it() {
-        let mut readings: Vec<Reading> = (1..=6).map(|m| r(&format!("2026-{m:02}-15"), 10 * m)).collect();
+        let mut readings: Vec<Reading> = (1..=6)
+            .map(|m| r(&format!("2026-{m:02}-15"), 10 * m))
+            .collect();
         let rules = MissingRules::default();
         let mut got = run(&readings, "2026-07", "2026-08", rules, 0);
         // A reading of 20 July at 62 entered in September.
         readings.push(r("2026-07-20", 62));
-        got.extend(run_from(&readings, &got_state(&readings[..6], "2026-07", "2026-08", rules), "2026-09", rules));
-        assert_eq!(got[2].3, 2 * U - 20 * U, "measured to 20 July (2) − estimates (20)");
+        got.extend(run_from(
+            &readings,
+            &got_state(&readings[..6], "2026-07", "2026-08", rules),
+            "2026-09",
+            rules,
+        ));
+        assert_eq!(
+            got[2].3,
+            2 * U - 20 * U,
+            "measured to 20 July (2) − estimates (20)"
+        );
         assert_eq!(got[2].1, Source::Average);
     }
 
@@ -503,9 +558,19 @@ mod tests {
         }
     }
 
-    fn run_from(readings: &[Reading], state: &Carried, period: &str, rules: MissingRules) -> Vec<(String, Source, i64, i64)> {
+    fn run_from(
+        readings: &[Reading],
+        state: &Carried,
+        period: &str,
+        rules: MissingRules,
+    ) -> Vec<(String, Source, i64, i64)> {
         let o = month(&meter(readings), Some(state), p(period), rules, 0);
-        vec![(period.to_string(), o.source, o.own[0], o.resumed.map_or(0, |x| x.volume[0]))]
+        vec![(
+            period.to_string(),
+            o.source,
+            o.own[0],
+            o.resumed.map_or(0, |x| x.volume[0]),
+        )]
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod access;
 mod audit;
 mod billing;
 mod billing_common;
+mod billing_missing;
 mod billing_run;
 mod complaints;
 mod debtors;
