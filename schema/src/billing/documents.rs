@@ -42,9 +42,13 @@ pub fn payload(
     } else {
         &org.legal_name
     };
+    if let Err(e) = super::settings::standard_fits(&s.qr_standard, &org.currency) {
+        return Err(e.to_string());
+    }
     match s.qr_standard.as_str() {
         "pix" => {
-            let txid: String = format!("{number}{}", r.period)
+            // The specification's alphabet (letters and digits), at most 25.
+            let txid: String = qr::plain_ascii(&format!("{number}{}", r.period))
                 .chars()
                 .filter(char::is_ascii_alphanumeric)
                 .take(25)

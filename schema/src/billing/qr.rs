@@ -228,9 +228,9 @@ pub struct Pix {
     pub message: Option<String>,
     /// Centavos; none lets the payer type the amount.
     pub amount: Option<i64>,
-    /// The receiver's name (≤ 25 after accents are dropped).
+    /// The receiver's name (in Latin letters, cut at 25).
     pub name: String,
-    /// The receiver's city (≤ 15 after accents are dropped).
+    /// The receiver's city (in Latin letters, cut at 15).
     pub city: String,
     /// The transaction id the receiver reconciles by (≤ 25 letters and
     /// digits); none is `***`.
@@ -241,20 +241,129 @@ fn tlv(out: &mut String, id: &str, value: &str) {
     let _ = write!(out, "{id}{:02}{value}", value.len());
 }
 
-/// Letters without accents (PIX readers expect plain ASCII in name and city);
-/// what has no plain letter becomes a space.
+/// Cyrillic letters in Latin as ICAO Doc 9303 writes them (Russian
+/// passports since 2014): `Щ` is `SHCH`, `Ю` is `IU`, `Ь` is dropped.
+fn cyrillic(c: char) -> Option<&'static str> {
+    let lower = c.to_lowercase().next().unwrap_or(c);
+    Some(match lower {
+        'а' => "a",
+        'б' => "b",
+        'в' => "v",
+        'г' => "g",
+        'д' => "d",
+        'е' | 'ё' | 'э' | 'є' => "e",
+        'ж' => "zh",
+        'з' => "z",
+        'и' | 'й' | 'і' | 'ї' => "i",
+        'к' => "k",
+        'л' => "l",
+        'м' => "m",
+        'н' => "n",
+        'о' => "o",
+        'п' => "p",
+        'р' => "r",
+        'с' => "s",
+        'т' => "t",
+        'у' | 'ў' => "u",
+        'ф' => "f",
+        'х' => "kh",
+        'ц' => "ts",
+        'ч' => "ch",
+        'ш' => "sh",
+        'щ' => "shch",
+        'ъ' => "ie",
+        'ы' => "y",
+        'ь' => "",
+        'ю' => "iu",
+        'я' => "ia",
+        'ґ' => "g",
+        _ => return None,
+    })
+}
+
+/// Latin letters a payment scheme's plain-ASCII fields take (PIX name and
+/// city, transaction ids): accents dropped, Cyrillic transliterated (ICAO),
+/// ß, æ, ø, œ spelled out; what has no Latin spelling is left out, and runs
+/// of spaces become one. A Cyrillic or accented name never turns into blanks.
 pub fn plain_ascii(text: &str) -> String {
     use unicode_normalization::{char::is_combining_mark, UnicodeNormalization};
-    text.nfd()
-        .filter(|c| !is_combining_mark(*c))
-        .map(|c| {
-            if c.is_ascii() && !c.is_ascii_control() {
-                c
-            } else {
-                ' '
+    let chars: Vec<char> = text.chars().collect();
+    // Whether the letter at `i` is in a word of capitals (ЖКХ → ZHKKH).
+    let shouted = |i: usize| {
+        let start = chars[..i]
+            .iter()
+            .rposition(|c| !c.is_alphabetic())
+            .map_or(0, |p| p + 1);
+        let end = chars[i..]
+            .iter()
+            .position(|c| !c.is_alphabetic())
+            .map_or(chars.len(), |p| i + p);
+        end - start > 1 && chars[start..end].iter().all(|c| c.is_uppercase())
+    };
+    let mut out = String::with_capacity(text.len());
+    for (i, &c) in chars.iter().enumerate() {
+        if let Some(latin) = cyrillic(c) {
+            let upper = c.is_uppercase();
+            let mut letters = latin.chars();
+            if let Some(first) = letters.next() {
+                if upper {
+                    out.extend(first.to_uppercase());
+                } else {
+                    out.push(first);
+                }
+                let shout = upper && shouted(i);
+                for l in letters {
+                    if shout {
+                        out.extend(l.to_uppercase());
+                    } else {
+                        out.push(l);
+                    }
+                }
             }
-        })
-        .collect()
+            continue;
+        }
+        let spelled = match c {
+            'ß' => "ss",
+            'æ' => "ae",
+            'Æ' => "AE",
+            'ø' => "o",
+            'Ø' => "O",
+            'œ' => "oe",
+            'Œ' => "OE",
+            'đ' => "d",
+            'Đ' => "D",
+            'ł' => "l",
+            'Ł' => "L",
+            'þ' => "th",
+            'Þ' => "TH",
+            _ => "",
+        };
+        if !spelled.is_empty() {
+            out.push_str(spelled);
+            continue;
+        }
+        for d in c.to_string().nfd().filter(|d| !is_combining_mark(*d)) {
+            if d.is_ascii() && !d.is_ascii_control() {
+                out.push(d);
+            } else if d.is_whitespace() {
+                out.push(' ');
+            }
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// At most `max` characters of a plain-ASCII text, cut at a space when one
+/// is near the end.
+fn cut(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let head = &text[..max];
+    match head.rfind(' ') {
+        Some(i) if i >= max / 2 => head[..i].to_string(),
+        _ => head.to_string(),
+    }
 }
 
 /// CRC16-CCITT-FALSE (polynomial 0x1021, initial 0xFFFF), as PIX field 63 uses.
@@ -280,12 +389,11 @@ pub fn pix_static(p: &Pix) -> Result<String, QrError> {
     if key.len() > 77 || !key.is_ascii() {
         return refuse("key", "at most 77 plain characters");
     }
-    let name = plain_ascii(p.name.trim());
+    // Display fields: a longer name or city is cut, never refused.
+    let name = cut(&plain_ascii(p.name.trim()), 25);
     required("name", &name)?;
-    at_most("name", &name, 25)?;
-    let city = plain_ascii(p.city.trim());
+    let city = cut(&plain_ascii(p.city.trim()), 15);
     required("city", &city)?;
-    at_most("city", &city, 15)?;
     let mut account = String::new();
     tlv(&mut account, "00", "br.gov.bcb.pix");
     tlv(&mut account, "01", key);
@@ -640,7 +748,15 @@ mod tests {
         };
         let mut p = base.clone();
         p.name = "N".repeat(26);
-        assert_eq!(pix_static(&p).unwrap_err().field, "name");
+        assert!(pix_static(&p)
+            .unwrap()
+            .contains(&format!("5925{}", "N".repeat(25))));
+        p.name = "Ь".into();
+        assert_eq!(
+            pix_static(&p).unwrap_err().field,
+            "name",
+            "nothing left to write"
+        );
         let mut p = base.clone();
         p.txid = Some("REC-1".into());
         assert_eq!(pix_static(&p).unwrap_err().field, "txid");
@@ -655,6 +771,38 @@ mod tests {
         assert!(pix_static(&p).unwrap().contains("54139999999999.99"));
         p.amount = Some(1_000_000_000_000);
         assert_eq!(pix_static(&p).unwrap_err().field, "amount");
+    }
+
+    #[test]
+    fn names_in_other_scripts_are_written_in_latin_letters_not_blanks() {
+        assert_eq!(
+            plain_ascii("ТСЖ «Щёлковское шоссе, 5»"),
+            "TSZH Shchelkovskoe shosse, 5"
+        );
+        assert_eq!(
+            plain_ascii("Управляющая компания Юг"),
+            "Upravliaiushchaia kompaniia Iug"
+        );
+        assert_eq!(plain_ascii("ЖКХ"), "ZHKKH");
+        assert_eq!(plain_ascii("Condomínio São João"), "Condominio Sao Joao");
+        assert_eq!(plain_ascii("Straße  Œuvre"), "Strasse OEuvre");
+        assert_eq!(plain_ascii("北京 Ltd"), "Ltd");
+        let text = pix_static(&Pix {
+            key: "a@b.br".into(),
+            name: "УК Квартал-Сервис Плюс".into(),
+            city: "Санкт-Петербург".into(),
+            ..Pix::default()
+        })
+        .unwrap();
+        let fields = parse_pix(&text).unwrap();
+        let get = |id: &str| fields.iter().find(|(k, _)| k == id).unwrap().1.clone();
+        assert_eq!(get("59"), "UK Kvartal-Servis Plius");
+        assert_eq!(get("60"), "Sankt-Peterburg");
+        // Cut at a space when one is near: 25 characters at most.
+        assert_eq!(
+            cut("Upravliaiushchaia kompaniia Kvartal", 25),
+            "Upravliaiushchaia"
+        );
     }
 
     #[test]

@@ -93,6 +93,33 @@ pub fn steps(text: &str) -> Result<Vec<(i64, Decimal)>, String> {
     Ok(out)
 }
 
+/// The currency a payment QR standard pays in: GOST R 56042 in roubles, PIX
+/// in reais, EPC069-12 (SEPA) in euros.
+pub fn standard_currency(standard: &str) -> Option<&'static str> {
+    match standard {
+        "gost" => Some("RUB"),
+        "pix" => Some("BRL"),
+        "epc" => Some("EUR"),
+        _ => None,
+    }
+}
+
+/// Refuses a QR standard that does not pay in the organisation's currency,
+/// naming the setting (`qrStandard`).
+pub fn standard_fits(standard: &str, currency: &str) -> AppResult<()> {
+    match standard_currency(standard) {
+        Some(c) if c != currency => Err(AppError::validation(
+            "qrStandard",
+            "currency_mismatch",
+            format!(
+                "{} pays in {c}, the organisation's currency is {currency}",
+                standard.to_ascii_uppercase()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 impl Settings {
     pub fn defaults(org: &organisation::Model) -> Settings {
         let qr = match org.currency.as_str() {
@@ -304,6 +331,7 @@ impl Billing {
         by.check(Target::WholeOrganisation(org))?;
         s.validate()?;
         let o = self.organisation(org).await?;
+        standard_fits(&s.qr_standard, &o.currency)?;
         let now = self.clock.now();
         let txn = crate::tx::begin_write(&self.db).await?;
         let before = load(&txn, &o).await?;

@@ -114,3 +114,30 @@ db_test! {
         assert_eq!(audit["auditLog"]["totalCount"], 8, "five versions, January and July cut short, July resumed");
     }
 }
+
+db_test! {
+    async fn the_payment_qr_standard_must_pay_in_the_organisation_s_currency(app: &TestApp) {
+        const SET: &str = "mutation($input: BillingSettingsInput!) { setBillingSettings(input: $input) { qrStandard } }";
+        let org = app.create_org("УК Валюта").await;
+        // Roubles: EPC (euros) and PIX (reais) are refused by the setting's name.
+        for (standard, pays) in [("EPC", "EUR"), ("PIX", "BRL")] {
+            let r = app.graphql(SET, json!({ "input": { "organisationId": org, "qrStandard": standard, "dueDay": 15,
+                "pixKey": "a@b.br", "pixCity": "Recife" } })).await;
+            assert_eq!(crate::helpers::refusal(&r), crate::helpers::refused("VALIDATION", "input.qrStandard", "currency_mismatch"), "{r}");
+            let message = r["errors"][0]["message"].as_str().unwrap();
+            assert!(message.contains(pays) && message.contains("RUB"), "{message}");
+        }
+        app.ok(SET, json!({ "input": { "organisationId": org, "qrStandard": "GOST", "dueDay": 15 } })).await;
+        // The currency cannot leave the standard behind either.
+        const UPDATE: &str = "mutation($input: UpdateOrganisationInput!) { updateOrganisation(input: $input) { organisation { currency } } }";
+        let r = app.graphql(UPDATE, json!({ "input": { "id": org, "currency": "EUR" } })).await;
+        assert_eq!(crate::helpers::refusal(&r), crate::helpers::refused("VALIDATION", "input.currency", "qr_standard_mismatch"), "{r}");
+        let now = app.ok("query($id: ID!) { organisation(id: $id) { currency } }", json!({ "id": org })).await;
+        assert_eq!(now["organisation"]["currency"], "RUB", "nothing changed");
+        // Without settings of its own the standard follows the currency.
+        let other = app.create_org("УК Евро").await;
+        app.ok(UPDATE, json!({ "input": { "id": other, "currency": "EUR" } })).await;
+        let s = app.ok("query($org: ID!) { billingSettings(organisationId: $org) { qrStandard } }", json!({ "org": other })).await;
+        assert_eq!(s["billingSettings"]["qrStandard"], "EPC");
+    }
+}

@@ -1,7 +1,7 @@
 use entities::organisation;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait as _, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -95,6 +95,32 @@ impl Registry {
         let mut draft = OrganisationDraft::from_model(&current);
         patch(&mut draft);
         let d = draft.validate()?;
+        if d.currency != current.currency {
+            // The receipts' payment QR pays in one currency: the billing
+            // settings' standard must change first.
+            let standard = txn
+                .query_one_raw(crate::bulk::statement(
+                    txn.get_database_backend(),
+                    "SELECT qr_standard FROM billing_settings WHERE organisation_id = ?",
+                    vec![id.into()],
+                ))
+                .await?
+                .map(|r| r.try_get::<String>("", "qr_standard"))
+                .transpose()?;
+            if let Some(standard) = standard {
+                crate::billing::settings::standard_fits(&standard, &d.currency).map_err(|_| {
+                    AppError::validation(
+                        "currency",
+                        "qr_standard_mismatch",
+                        format!(
+                            "the billing settings' payment QR ({}) does not pay in {}: change qrStandard first",
+                            standard.to_ascii_uppercase(),
+                            d.currency
+                        ),
+                    )
+                })?;
+            }
+        }
         let mut am: organisation::ActiveModel = current.into();
         am.name = Set(d.name);
         am.currency = Set(d.currency);
