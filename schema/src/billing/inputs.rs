@@ -193,13 +193,16 @@ impl Premises {
              WHERE a.organisation_id = ? AND {filter} AND o.role = 'owner' \
              AND (o.until IS NULL OR o.until >= ?) GROUP BY o.premises_id"
         );
-        // The last reading before the window, however old: one index seek a meter.
+        // The last reading before the window, however old: the day of each
+        // meter's last one, then its rows (a correlated subquery instead ran
+        // once per reading on PostgreSQL: minutes for 100 000 accounts).
         let before_sql = format!(
-            "SELECT {READING_COLUMNS} FROM accounts a \
-             JOIN meters m ON m.premises_id = a.premises_id JOIN readings r ON r.meter_id = m.id \
-             WHERE a.organisation_id = ? AND {filter} AND r.status = 'accepted' \
-             AND r.taken_on = (SELECT MAX(r2.taken_on) FROM readings r2 \
-             WHERE r2.meter_id = m.id AND r2.status = 'accepted' AND r2.taken_on < ?)"
+            "SELECT {READING_COLUMNS} FROM (SELECT r0.meter_id, MAX(r0.taken_on) AS day \
+             FROM accounts a JOIN meters m ON m.premises_id = a.premises_id \
+             JOIN readings r0 ON r0.meter_id = m.id \
+             WHERE a.organisation_id = ? AND {filter} AND r0.status = 'accepted' AND r0.taken_on < ? \
+             GROUP BY r0.meter_id) x \
+             JOIN readings r ON r.meter_id = x.meter_id AND r.taken_on = x.day AND r.status = 'accepted'"
         );
         let carried_sql = format!(
             "SELECT mc.account_id, mc.meter_id, mc.anchor_on, mc.anchor1, mc.anchor2, mc.anchor3, \

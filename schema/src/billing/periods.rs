@@ -331,7 +331,29 @@ impl Billing {
             house: r.house_id,
             id: r.account_id,
         })?;
+        if !staff_of(by, r.organisation_id)
+            && !self
+                .closed_periods(r.organisation_id)
+                .await?
+                .contains(&r.period)
+        {
+            // A resident sees a receipt once its period is closed: until then
+            // a rerun may change it.
+            return Err(AppError::not_found("receipt"));
+        }
         Ok(r)
+    }
+
+    /// The organisation's closed periods.
+    async fn closed_periods(&self, org: Uuid) -> AppResult<Vec<String>> {
+        Ok(billing_period::Entity::find()
+            .filter(billing_period::Column::OrganisationId.eq(org))
+            .filter(billing_period::Column::Status.eq("closed"))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|p| p.period)
+            .collect())
     }
 
     pub async fn lines(&self, r: &receipt::Model) -> AppResult<Vec<charge::Model>> {
@@ -380,12 +402,23 @@ impl Billing {
         by: &Author,
         account_id: Uuid,
     ) -> AppResult<Vec<receipt::Model>> {
-        self.visible_account(by, account_id).await?;
-        Ok(receipt::Entity::find()
-            .filter(receipt::Column::AccountId.eq(account_id))
+        let acc = self.visible_account(by, account_id).await?;
+        let mut find = receipt::Entity::find().filter(receipt::Column::AccountId.eq(account_id));
+        if !staff_of(by, acc.organisation_id) {
+            find = find.filter(
+                receipt::Column::Period.is_in(self.closed_periods(acc.organisation_id).await?),
+            );
+        }
+        Ok(find
             .order_by_desc(receipt::Column::Period)
             .limit(60)
             .all(&self.db)
             .await?)
     }
+}
+
+/// Staff (or the system) see an organisation's receipts as soon as they are
+/// calculated; residents once their period is closed.
+fn staff_of(by: &Author, org: Uuid) -> bool {
+    by.principal.system || by.principal.membership(org).is_some()
 }

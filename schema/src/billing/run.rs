@@ -264,6 +264,69 @@ impl Billing {
         }
     }
 
+    /// Refuses a period that has not begun in the organisation's time zone,
+    /// one before the last closed period (frozen), one that skips a month
+    /// after it, and any while an earlier period is still open: each period's
+    /// estimates and reconciliations (`metering`) build on the one before.
+    async fn in_order(&self, org: Uuid, period: Period) -> AppResult<()> {
+        let o = organisation::Entity::find_by_id(org)
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| AppError::not_found("organisation"))?;
+        let today = crate::readings::today_in(&o.time_zone, self.clock.now());
+        if period.first_day() > today {
+            return Err(AppError::validation(
+                "period",
+                "not_started",
+                format!("the period {period} begins on {}", period.first_day()),
+            ));
+        }
+        let text = period.to_string();
+        let rows = billing_period::Entity::find()
+            .filter(billing_period::Column::OrganisationId.eq(org))
+            .all(&self.db)
+            .await?;
+        let last_closed = rows
+            .iter()
+            .filter(|r| r.status == "closed")
+            .map(|r| r.period.clone())
+            .max();
+        if let Some(last) = last_closed.as_deref().and_then(Period::parse) {
+            if period <= last {
+                return Err(AppError::validation(
+                    "period",
+                    "period_closed",
+                    format!("the period {period} is closed (periods up to {last} are)"),
+                ));
+            }
+            if period != last.next() {
+                return Err(AppError::validation(
+                    "period",
+                    "period_order",
+                    format!(
+                        "the next period to calculate is {} (after {last}, the last closed)",
+                        last.next()
+                    ),
+                ));
+            }
+        }
+        if let Some(open) = rows
+            .iter()
+            .filter(|r| r.status != "closed" && r.period < text)
+            .map(|r| r.period.clone())
+            .min()
+        {
+            return Err(AppError::validation(
+                "period",
+                "previous_open",
+                format!(
+                    "the period {open} is not closed yet: close it before calculating {period}"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Calculates (or recalculates) an organisation's period. `progress` hears
     /// of every chunk.
     pub async fn calculate(
@@ -281,6 +344,7 @@ impl Billing {
     /// or another run holds it.
     pub async fn start(&self, by: &Author, org: Uuid, period: Period) -> AppResult<Started> {
         by.check(Target::WholeOrganisation(org))?;
+        self.in_order(org, period).await?;
         let row = self.period_row(org, period).await?;
         if row.status == "closed" {
             return Err(AppError::validation(

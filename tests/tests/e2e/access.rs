@@ -176,6 +176,12 @@ async fn seed(app: &TestApp, name: &str) -> Side {
     )
     .await;
     let receipts = crate::billing_run::calculated(app, &org, "2026-01").await;
+    // Closed: residents see a receipt once its period is.
+    app.ok(
+        "mutation($org: ID!) { closePeriod(organisationId: $org, period: \"2026-01\") { status } }",
+        json!({ "org": org }),
+    )
+    .await;
     let receipt_of = |account: &str| {
         receipts.iter().find(|r| r["accountId"] == account).unwrap()["id"]
             .as_str()

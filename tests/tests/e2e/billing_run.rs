@@ -33,6 +33,10 @@ pub async fn calculated(app: &TestApp, org: &str, period: &str) -> Vec<Value> {
 }
 
 pub async fn wait_calculated(app: &TestApp, org: &str, period: &str) {
+    wait_calculated_as(&app.admin, org, period).await
+}
+
+pub async fn wait_calculated_as(app: &crate::helpers::Caller, org: &str, period: &str) {
     for _ in 0..600 {
         let periods = app
             .ok(
@@ -211,7 +215,7 @@ db_test! {
         let decoded = tool("zbarimg", &["-q", "--raw", dir.join("page.png").to_str().unwrap()]);
         assert_eq!(String::from_utf8(decoded.stdout).unwrap().trim_end_matches('\n'), payload);
 
-        // The resident: their own receipt, not the neighbour's.
+        // The resident joins; the receipt waits for the period to close.
         let resident = app.resident_of("anna@example.org", &a1, "770001").await;
         let get = |id: String, token: Option<String>| async move {
             let mut r = app.client.get(format!("{}/receipts/{id}.pdf", app.base));
@@ -220,13 +224,7 @@ db_test! {
             }
             r.send().await.unwrap().status().as_u16()
         };
-        assert_eq!(get(r1.clone(), resident.token.clone()).await, 200);
-        assert_eq!(get(r2.clone(), resident.token.clone()).await, 404);
-        assert_eq!(get(r1.clone(), None).await, 401);
-        let mine = resident
-            .ok("query($id: ID!) { accountReceipts(accountId: $id) { id amountDue } }", json!({ "id": a1 }))
-            .await;
-        assert_eq!(mine["accountReceipts"][0]["id"], r1.as_str());
+        assert_eq!(get(r1.clone(), resident.token.clone()).await, 404, "not before the period closes");
 
         // The house's batch: one page per receipt.
         let batch = app
@@ -261,6 +259,14 @@ db_test! {
             )
             .await;
         assert_eq!(refused["errors"][0]["extensions"]["field"], "period", "{refused}");
+        // The resident: their own receipt, not the neighbour's.
+        assert_eq!(get(r1.clone(), resident.token.clone()).await, 200);
+        assert_eq!(get(r2.clone(), resident.token.clone()).await, 404);
+        assert_eq!(get(r1.clone(), None).await, 401);
+        let mine = resident
+            .ok("query($id: ID!) { accountReceipts(accountId: $id) { id amountDue } }", json!({ "id": a1 }))
+            .await;
+        assert_eq!(mine["accountReceipts"][0]["id"], r1.as_str());
         let recalc = app
             .ok(
                 "mutation($input: RecalculationInput!) { addRecalculation(input: $input) { appliedIn amount } }",
@@ -270,9 +276,29 @@ db_test! {
             .await;
         // 675.00 × 10 / 30 days back, on December's receipt.
         assert_eq!(recalc["addRecalculation"], json!({ "appliedIn": "2026-12", "amount": "-225.00" }));
-        let december = calculated(app, &org, "2026-12").await;
+        // December begins (a new sign-in: the clock passed the session's life).
+        app.clock.advance(chrono::Duration::days(5));
+        let admin = app.anonymous().login("admin@example.org", crate::helpers::PASSWORD).await;
+        admin.ok(
+            "mutation($org: ID!) { calculatePeriod(organisationId: $org, period: \"2026-12\") { status } }",
+            json!({ "org": org }),
+        )
+        .await;
+        crate::billing_run::wait_calculated_as(&admin, &org, "2026-12").await;
+        let december = admin
+            .ok(
+                "query($org: ID!) { receipts(organisationId: $org, period: \"2026-12\", limit: 500) { items { id accountId } } }",
+                json!({ "org": org }),
+            )
+            .await["receipts"]["items"]
+            .as_array()
+            .unwrap()
+            .clone();
         let dec2 = december.iter().find(|r| r["accountId"] == a2.as_str()).unwrap();
-        let dec2 = receipt(dec2["id"].as_str().unwrap().to_string()).await;
+        let dec2 = admin
+            .ok("query($id: ID!) { receipt(id: $id) { lines { kind amount } } }", json!({ "id": dec2["id"] }))
+            .await["receipt"]
+            .clone();
         let last = dec2["lines"].as_array().unwrap().last().unwrap().clone();
         assert_eq!((last["kind"].as_str(), last["amount"].as_str()), (Some("RECALCULATION"), Some("-225.00")));
         std::fs::remove_dir_all(&dir).ok();
@@ -443,5 +469,42 @@ db_test! {
         let refused = if a.status.success() { b } else { a };
         assert!(String::from_utf8_lossy(&refused.stderr).contains("another run"), "{refused:?}");
         assert!(snapshot(app).await == reference);
+    }
+}
+
+db_test! {
+    async fn periods_are_calculated_in_order_and_residents_see_a_receipt_once_closed(app: &TestApp) {
+        const CALC: &str = "mutation($org: ID!, $p: String!) { calculatePeriod(organisationId: $org, period: $p) { status } }";
+        const CLOSE: &str = "mutation($org: ID!, $p: String!) { closePeriod(organisationId: $org, period: $p) { status } }";
+        let org = app.create_org("УК Порядок").await;
+        let house = app.create_house(&org, "Порядковая", "1").await;
+        let account = app.create_account(&app.create_premises(&house, "1", "40").await, "880001").await;
+        service(app, &org, json!({ "code": "upkeep", "name": "Содержание", "unit": "м²", "method": "AREA" }), json!([{ "tiers": [{ "price": "30" }] }])).await;
+        let resident = app.resident_of("order@example.org", &account, "880001").await;
+        let refused = |r: &Value| crate::helpers::refusal(r);
+        // Today is 26 November: December has not begun.
+        let r = app.graphql(CALC, json!({ "org": org, "p": "2026-12" })).await;
+        assert_eq!(refused(&r), crate::helpers::refused("VALIDATION", "period", "not_started"), "{r}");
+        calculated(app, &org, "2026-09").await;
+        // October waits for September to close.
+        let r = app.graphql(CALC, json!({ "org": org, "p": "2026-10" })).await;
+        assert_eq!(refused(&r), crate::helpers::refused("VALIDATION", "period", "previous_open"), "{r}");
+        assert!(r["errors"][0]["message"].as_str().unwrap().contains("2026-09"), "{r}");
+        // The resident does not see September's receipt until it is closed.
+        const MINE: &str = "query($a: ID!) { accountReceipts(accountId: $a) { id period } }";
+        assert_eq!(resident.ok(MINE, json!({ "a": account })).await["accountReceipts"], json!([]));
+        let staff = app.ok(MINE, json!({ "a": account })).await;
+        let id = staff["accountReceipts"][0]["id"].clone();
+        let r = resident.graphql("query($id: ID!) { receipt(id: $id) { id } }", json!({ "id": id })).await;
+        assert_eq!(r["errors"][0]["extensions"]["code"], "NOT_FOUND", "{r}");
+        app.ok(CLOSE, json!({ "org": org, "p": "2026-09" })).await;
+        assert_eq!(resident.ok(MINE, json!({ "a": account })).await["accountReceipts"][0]["period"], "2026-09");
+        resident.ok("query($id: ID!) { receipt(id: $id) { id } }", json!({ "id": id })).await;
+        // No month skipped after the last closed one, none before it.
+        let r = app.graphql(CALC, json!({ "org": org, "p": "2026-11" })).await;
+        assert_eq!(refused(&r), crate::helpers::refused("VALIDATION", "period", "period_order"), "{r}");
+        let r = app.graphql(CALC, json!({ "org": org, "p": "2026-08" })).await;
+        assert_eq!(refused(&r), crate::helpers::refused("VALIDATION", "period", "period_closed"), "{r}");
+        calculated(app, &org, "2026-10").await;
     }
 }

@@ -159,7 +159,7 @@ db_test! {
 
         // November's receipt: opening from the ledger, the payments received, what is due.
         period(app, &org, "calculatePeriod", "2026-11").await;
-        let receipts = resident.ok(RECEIPTS, json!({ "id": acc })).await["accountReceipts"].clone();
+        let receipts = app.ok(RECEIPTS, json!({ "id": acc })).await["accountReceipts"].clone();
         let nov = receipts.as_array().unwrap().iter().find(|r| r["period"] == "2026-11").unwrap().clone();
         assert_eq!(nov, json!({ "period": "2026-11", "openingBalance": "1553.50", "paid": "1700.00", "charged": "1553.50", "amountDue": "1407.00" }));
         // Closing posts it; the advance meets November's debt; the balance is the receipt's due.
