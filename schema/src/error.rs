@@ -153,6 +153,23 @@ impl From<sea_orm::DbErr> for AppError {
     }
 }
 
+/// A decimal kept as text in the database, read back: one that does not
+/// read is a loud error naming the table, the column and the row, never a
+/// silent zero in a bill.
+pub fn stored_decimal(
+    table: &str,
+    column: &str,
+    row: impl std::fmt::Display,
+    text: &str,
+) -> AppResult<rust_decimal::Decimal> {
+    text.trim().parse().map_err(|_| {
+        AppError::Internal(format!(
+            "{table}.{column} of {row} does not read as a number: {:?}",
+            text.chars().take(40).collect::<String>()
+        ))
+    })
+}
+
 /// Whether SQLite failed on its own files: a full or read-only disk, an I/O
 /// error, a file it cannot open.
 fn sqlite_storage_fault(err: &sea_orm::DbErr) -> bool {
@@ -359,6 +376,21 @@ impl From<AppError> for async_graphql::Error {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_stored_decimal_that_does_not_read_names_its_row() {
+        assert_eq!(
+            super::stored_decimal("norms", "value", "n-1", " 4.5 ").unwrap(),
+            rust_decimal::Decimal::new(45, 1)
+        );
+        let e = super::stored_decimal("charge_lines", "quantity", "a 2026-11 line 3", "1,5")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("charge_lines.quantity of a 2026-11 line 3") && e.contains("\"1,5\""),
+            "{e}"
+        );
+    }
+
     use super::AppError;
 
     #[test]

@@ -292,19 +292,24 @@ impl Plan {
 
     /// The norm in force on the period's last day, the house's over the
     /// organisation's.
-    fn norm(&mut self, k: usize, house: Uuid, basis: NormBasis) -> Option<Decimal> {
+    fn norm(&mut self, k: usize, house: Uuid, basis: NormBasis) -> AppResult<Option<Decimal>> {
+        if let Some(n) = self.norms.get(&(k, house, basis)) {
+            return Ok(*n);
+        }
         let day = self.period.last_day();
-        *self.norms.entry((k, house, basis)).or_insert_with(|| {
-            let covers = |n: &&norm::Model| {
-                n.basis == basis && n.valid_from <= day && n.valid_to.is_none_or(|t| t >= day)
-            };
-            let all = &self.services[k].norms;
-            all.iter()
-                .filter(covers)
-                .find(|n| n.house_id == Some(house))
-                .or_else(|| all.iter().filter(covers).find(|n| n.house_id.is_none()))
-                .and_then(|n| n.value.parse().ok())
-        })
+        let covers = |n: &&norm::Model| {
+            n.basis == basis && n.valid_from <= day && n.valid_to.is_none_or(|t| t >= day)
+        };
+        let all = &self.services[k].norms;
+        let value = all
+            .iter()
+            .filter(covers)
+            .find(|n| n.house_id == Some(house))
+            .or_else(|| all.iter().filter(covers).find(|n| n.house_id.is_none()))
+            .map(|n| crate::error::stored_decimal("norms", "value", n.id, &n.value))
+            .transpose()?;
+        self.norms.insert((k, house, basis), value);
+        Ok(value)
     }
 
     fn priced(&mut self, k: usize, house: Uuid, volume: &[Decimal]) -> AppResult<Decimal> {
@@ -456,7 +461,7 @@ impl Plan {
             let (quantity, source, exact) = match method {
                 CalculationMethod::Metered => {
                     let norm = self
-                        .norm(k, a.house_id, NormBasis::Person)
+                        .norm(k, a.house_id, NormBasis::Person)?
                         .unwrap_or_default()
                         * people;
                     let mine: Vec<&&MeterRow> = meters
@@ -524,7 +529,7 @@ impl Plan {
                 }
                 CalculationMethod::Norm => {
                     let q = self
-                        .norm(k, a.house_id, NormBasis::Person)
+                        .norm(k, a.house_id, NormBasis::Person)?
                         .unwrap_or_default()
                         * people;
                     (q, "norm", self.priced(k, a.house_id, &[q])?)
@@ -541,7 +546,7 @@ impl Plan {
                         .and_then(|r| self.house_volumes.get(&(a.house_id, r.clone())))
                         .map(|v| (*v, house.total));
                     let norm = self
-                        .norm(k, a.house_id, NormBasis::Area)
+                        .norm(k, a.house_id, NormBasis::Area)?
                         .unwrap_or_default();
                     let q = heating_volume(area, norm, by_meter).map_err(|e| bad("house", e))?;
                     let src = if by_meter.is_some() {
@@ -552,7 +557,7 @@ impl Plan {
                     (q, src, self.priced(k, a.house_id, &[q])?)
                 }
                 CalculationMethod::CommonHouse => {
-                    let norm = self.norm(k, a.house_id, NormBasis::CommonArea);
+                    let norm = self.norm(k, a.house_id, NormBasis::CommonArea)?;
                     let key = resource.as_ref().map(|r| (a.house_id, r.clone()));
                     let house_volume = key
                         .as_ref()
@@ -628,7 +633,10 @@ impl Plan {
                 quantity: r
                     .quantity
                     .as_deref()
-                    .and_then(|q| q.parse().ok())
+                    .map(|q| {
+                        crate::error::stored_decimal("recalculations", "quantity", r.account_id, q)
+                    })
+                    .transpose()?
                     .unwrap_or_default(),
                 unit: s.map_or_else(String::new, |s| s.model.unit.clone()),
                 tariff: Decimal::ZERO,

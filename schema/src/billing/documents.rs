@@ -16,7 +16,7 @@ use super::settings::{self, Settings};
 use super::Billing;
 use crate::audit::Author;
 use crate::auth::Target;
-use crate::error::{AppError, AppResult};
+use crate::error::{stored_decimal, AppError, AppResult};
 
 /// Receipts of one house in a batch PDF at most.
 pub const BATCH_LIMIT: u64 = 5_000;
@@ -257,10 +257,12 @@ impl Billing {
                 accent: accent(&s.accent_color),
                 org_name: o.name.clone(),
                 org_requisites: requisites(&o, &s),
-                period: Period::parse(&r.period).unwrap_or(Period {
-                    year: 2026,
-                    month: 1,
-                }),
+                period: Period::parse(&r.period).ok_or_else(|| {
+                    AppError::Internal(format!(
+                        "receipts.period of {} is not a month: {:?}",
+                        r.id, r.period
+                    ))
+                })?,
                 account_number: a.number.clone(),
                 payer: a
                     .holder_id
@@ -284,16 +286,19 @@ impl Billing {
                         .unwrap_or_default(),
                 )
                 .into_iter()
-                .map(|(c, source)| DocLine {
-                    kind: c.kind,
-                    label: c.label,
-                    source,
-                    quantity: c.quantity.parse().unwrap_or_default(),
-                    unit: c.unit,
-                    tariff: c.tariff.parse().unwrap_or_default(),
-                    amount: minor(c.amount_minor),
+                .map(|(c, source)| {
+                    let row = format!("{} {} line {}", c.account_id, c.period, c.position);
+                    Ok(DocLine {
+                        quantity: stored_decimal("charge_lines", "quantity", &row, &c.quantity)?,
+                        tariff: stored_decimal("charge_lines", "tariff", &row, &c.tariff)?,
+                        kind: c.kind,
+                        label: c.label,
+                        source,
+                        unit: c.unit,
+                        amount: minor(c.amount_minor),
+                    })
                 })
-                .collect(),
+                .collect::<AppResult<Vec<_>>>()?,
                 qr,
             });
         }

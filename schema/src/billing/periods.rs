@@ -219,8 +219,10 @@ impl Billing {
                 )
             })?;
         let billed = Decimal::new(line.amount_minor, 2);
-        let billed_qty: Decimal = line.quantity.parse().unwrap_or_default();
-        let tariff: Decimal = line.tariff.parse().unwrap_or_default();
+        let row = format!("{} {} line {}", line.account_id, line.period, line.position);
+        let billed_qty =
+            crate::error::stored_decimal("charge_lines", "quantity", &row, &line.quantity)?;
+        let tariff = crate::error::stored_decimal("charge_lines", "tariff", &row, &line.tariff)?;
         let (amount, quantity) = match d.reason.as_str() {
             "absence" => {
                 if !matches!(line.source.as_str(), "norm" | "norm_raised" | "people") {

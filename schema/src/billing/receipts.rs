@@ -12,7 +12,7 @@ use super::run::{Progress, TOPIC_PROGRESS};
 use super::settings::{CategoryDraft, Settings};
 use super::Billing;
 use crate::auth::{author, principal, Target};
-use crate::error::AppError;
+use crate::error::{stored_decimal, AppError};
 use crate::exact::from_minor as money;
 use crate::pagination::uuid;
 use crate::registry::mutation::InInput;
@@ -268,8 +268,13 @@ impl BenefitCategory {
     async fn name(&self) -> &str {
         &self.0.name
     }
-    async fn percent(&self) -> Decimal {
-        self.0.percent.parse().unwrap_or_default()
+    async fn percent(&self) -> Result<Decimal> {
+        Ok(stored_decimal(
+            "benefit_categories",
+            "percent",
+            &self.0.code,
+            &self.0.percent,
+        )?)
     }
     /// Codes of the services the discount applies to.
     async fn services(&self) -> Vec<String> {
@@ -280,8 +285,13 @@ impl BenefitCategory {
         self.0.per_person
     }
     /// The most quantity per person the discount covers.
-    async fn social_norm(&self) -> Option<Decimal> {
-        self.0.social_norm.as_deref().and_then(|n| n.parse().ok())
+    async fn social_norm(&self) -> Result<Option<Decimal>> {
+        Ok(self
+            .0
+            .social_norm
+            .as_deref()
+            .map(|n| stored_decimal("benefit_categories", "social_norm", &self.0.code, n))
+            .transpose()?)
     }
 }
 
@@ -330,8 +340,13 @@ impl Recalculation {
     async fn comment(&self) -> &str {
         &self.0.comment
     }
-    async fn quantity(&self) -> Option<Decimal> {
-        self.0.quantity.as_deref().and_then(|q| q.parse().ok())
+    async fn quantity(&self) -> Result<Option<Decimal>> {
+        Ok(self
+            .0
+            .quantity
+            .as_deref()
+            .map(|q| stored_decimal("recalculations", "quantity", self.0.id, q))
+            .transpose()?)
     }
     /// Negative: money back.
     async fn amount(&self) -> Decimal {
@@ -372,6 +387,16 @@ pub enum ReceiptLineKind {
 
 pub struct ReceiptLine(pub charge::Model);
 
+impl ReceiptLine {
+    /// The line's row, for an error that names it.
+    fn row(&self) -> String {
+        format!(
+            "{} {} line {}",
+            self.0.account_id, self.0.period, self.0.position
+        )
+    }
+}
+
 #[Object]
 impl ReceiptLine {
     async fn kind(&self) -> ReceiptLineKind {
@@ -395,15 +420,25 @@ impl ReceiptLine {
     async fn source(&self) -> &str {
         &self.0.source
     }
-    async fn quantity(&self) -> Decimal {
-        self.0.quantity.parse().unwrap_or_default()
+    async fn quantity(&self) -> Result<Decimal> {
+        Ok(stored_decimal(
+            "charge_lines",
+            "quantity",
+            self.row(),
+            &self.0.quantity,
+        )?)
     }
     async fn unit(&self) -> &str {
         &self.0.unit
     }
     /// Per unit; a benefit's percent.
-    async fn tariff(&self) -> Decimal {
-        self.0.tariff.parse().unwrap_or_default()
+    async fn tariff(&self) -> Result<Decimal> {
+        Ok(stored_decimal(
+            "charge_lines",
+            "tariff",
+            self.row(),
+            &self.0.tariff,
+        )?)
     }
     async fn amount(&self) -> Decimal {
         money(self.0.amount_minor)

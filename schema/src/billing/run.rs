@@ -34,7 +34,7 @@ use crate::audit::{self, Author};
 use crate::auth::Target;
 use crate::bulk::{fetch_all, BulkTx, Cell, Col, Table};
 use crate::clock::Clock;
-use crate::error::{AppError, AppResult};
+use crate::error::{stored_decimal, AppError, AppResult};
 use crate::events::{self, Events, NewEvent};
 
 /// Accounts per chunk: a chunk's lines fit one statement per table.
@@ -503,29 +503,38 @@ impl Billing {
         }
         let svcs = services
             .into_iter()
-            .map(|m| Svc {
-                coefficient: m
-                    .norm_coefficient
-                    .as_deref()
-                    .and_then(|c| c.parse().ok())
-                    .unwrap_or(Decimal::ONE),
-                tariffs: tariffs.remove(&m.id).unwrap_or_default(),
-                norms: norms.remove(&m.id).unwrap_or_default(),
-                model: m,
+            .map(|m| {
+                Ok(Svc {
+                    coefficient: m
+                        .norm_coefficient
+                        .as_deref()
+                        .map(|c| stored_decimal("services", "norm_coefficient", m.id, c))
+                        .transpose()?
+                        .unwrap_or(Decimal::ONE),
+                    tariffs: tariffs.remove(&m.id).unwrap_or_default(),
+                    norms: norms.remove(&m.id).unwrap_or_default(),
+                    model: m,
+                })
             })
-            .collect();
+            .collect::<AppResult<Vec<_>>>()?;
         let categories = settings::categories(&self.db, org.id)
             .await?
             .into_iter()
-            .map(|c| Category {
-                percent: c.percent.parse().unwrap_or_default(),
-                services: serde_json::from_str(&c.service_codes).unwrap_or_default(),
-                social_norm: c.social_norm.as_deref().and_then(|n| n.parse().ok()),
-                per_person: c.per_person,
-                code: c.code,
-                name: c.name,
+            .map(|c| {
+                Ok(Category {
+                    percent: stored_decimal("benefit_categories", "percent", &c.code, &c.percent)?,
+                    services: serde_json::from_str(&c.service_codes).unwrap_or_default(),
+                    social_norm: c
+                        .social_norm
+                        .as_deref()
+                        .map(|n| stored_decimal("benefit_categories", "social_norm", &c.code, n))
+                        .transpose()?,
+                    per_person: c.per_person,
+                    code: c.code,
+                    name: c.name,
+                })
             })
-            .collect();
+            .collect::<AppResult<Vec<_>>>()?;
         let houses = house::Entity::find()
             .filter(house::Column::OrganisationId.eq(org.id))
             .all(&self.db)

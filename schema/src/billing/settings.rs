@@ -23,7 +23,7 @@ use super::calc::Period;
 use super::Billing;
 use crate::audit::{diff, record, Author};
 use crate::auth::Target;
-use crate::error::{AppError, AppResult};
+use crate::error::{stored_decimal, AppError, AppResult};
 
 /// The settings a run and a receipt use.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -167,8 +167,8 @@ impl Settings {
         }
     }
 
-    fn of(m: billing_setting::Model) -> Settings {
-        Settings {
+    fn of(m: billing_setting::Model) -> AppResult<Settings> {
+        Ok(Settings {
             qr_standard: m.qr_standard,
             due_day: m.due_day,
             pix_key: m.pix_key,
@@ -184,11 +184,21 @@ impl Settings {
             accent_color: m.accent_color,
             allocation: m.allocation,
             penalty_rule: m.penalty_rule,
-            penalty_rate: m.penalty_rate.parse().unwrap_or_default(),
-            penalty_fine: m.penalty_fine.parse().unwrap_or_default(),
+            penalty_rate: stored_decimal(
+                "billing_settings",
+                "penalty_rate",
+                m.organisation_id,
+                &m.penalty_rate,
+            )?,
+            penalty_fine: stored_decimal(
+                "billing_settings",
+                "penalty_fine",
+                m.organisation_id,
+                &m.penalty_fine,
+            )?,
             penalty_grace_days: m.penalty_grace_days,
             penalty_steps: m.penalty_steps,
-        }
+        })
     }
 
     /// Checks every field, naming the first wrong one.
@@ -278,10 +288,13 @@ impl Settings {
 
 /// The organisation's settings, or the defaults.
 pub async fn load<C: ConnectionTrait>(conn: &C, org: &organisation::Model) -> AppResult<Settings> {
-    Ok(billing_setting::Entity::find_by_id(org.id)
+    match billing_setting::Entity::find_by_id(org.id)
         .one(conn)
         .await?
-        .map_or_else(|| Settings::defaults(org), Settings::of))
+    {
+        Some(m) => Settings::of(m),
+        None => Ok(Settings::defaults(org)),
+    }
 }
 
 /// The day a period's receipt is due: `due_day` of the next month.

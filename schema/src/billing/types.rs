@@ -71,11 +71,13 @@ impl Service {
         self.0.zones
     }
     /// The norm's increasing coefficient where a meter could be installed.
-    async fn norm_coefficient(&self) -> Option<Decimal> {
-        self.0
+    async fn norm_coefficient(&self) -> async_graphql::Result<Option<Decimal>> {
+        Ok(self
+            .0
             .norm_coefficient
             .as_deref()
-            .and_then(|k| k.parse().ok())
+            .map(|k| crate::error::stored_decimal("services", "norm_coefficient", self.0.id, k))
+            .transpose()?)
     }
     /// None: the organisation bills for itself.
     async fn provider(&self) -> Option<Provider> {
@@ -183,7 +185,12 @@ impl Norm {
         self.0.valid_to
     }
     /// Per month and per unit of the basis (m³ per person, Gcal per m² …).
-    async fn value(&self) -> Decimal {
-        self.0.value.parse().unwrap_or_default()
+    async fn value(&self) -> async_graphql::Result<Decimal> {
+        Ok(crate::error::stored_decimal(
+            "norms",
+            "value",
+            self.0.id,
+            &self.0.value,
+        )?)
     }
 }

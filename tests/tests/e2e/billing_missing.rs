@@ -256,3 +256,30 @@ db_test! {
         }
     }
 }
+
+db_test! {
+    async fn a_stored_quantity_that_does_not_read_is_an_error_not_a_zero(app: &TestApp) {
+        use sea_orm::ConnectionTrait;
+        let f = flat(app, "Порча").await;
+        read(app, &f.meter, "2026-10-20", "12").await;
+        bill(app, &f, "2026-10").await;
+        let db = app.db();
+        schema::tenancy::as_system(db.execute_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "UPDATE charge_lines SET quantity = 'twelve' WHERE period = '2026-10'",
+        )))
+        .await
+        .unwrap();
+        let receipts = app.ok("query($org: ID!) { receipts(organisationId: $org, period: \"2026-10\", limit: 5) { items { id } } }",
+            json!({ "org": f.org })).await;
+        let id = receipts["receipts"]["items"][0]["id"].clone();
+        let r = app.graphql("query($id: ID!) { receipt(id: $id) { lines { quantity amount } } }", json!({ "id": id })).await;
+        assert_eq!(r["errors"][0]["extensions"]["code"], "INTERNAL", "{r}");
+        assert_eq!(r["errors"][0]["path"], json!(["receipt", "lines", 0, "quantity"]), "{r}");
+        assert!(r["data"]["receipt"]["lines"][0]["quantity"].is_null(), "no line shows a zero: {r}");
+        // The PDF is refused the same way, not printed with zeros.
+        let pdf = app.client.get(format!("{}/receipts/{}.pdf", app.base, id.as_str().unwrap()))
+            .bearer_auth(app.admin.token.clone().unwrap()).send().await.unwrap();
+        assert_eq!(pdf.status().as_u16(), 500);
+    }
+}
