@@ -94,6 +94,32 @@ impl Ledger {
     }
 }
 
+impl Ledger {
+    /// Restarts the server and checks that every acknowledged payment is
+    /// stored and nothing refused is; prints the counts.
+    async fn survives_a_restart(&self, app: &mut TestApp, what: &str) {
+        app.restart().await;
+        let stored = stored_payments(app).await;
+        let missing: Vec<_> = self
+            .acknowledged
+            .iter()
+            .filter(|id| !stored.contains(*id))
+            .collect();
+        println!(
+            "{what}: {} payments acknowledged, {} refused, {} missing after a restart",
+            self.acknowledged.len(),
+            self.refused.len(),
+            missing.len()
+        );
+        assert!(missing.is_empty(), "acknowledged but missing: {missing:?}");
+        assert_eq!(
+            stored.len(),
+            self.acknowledged.len(),
+            "nothing refused was stored"
+        );
+    }
+}
+
 async fn stored_payments(app: &TestApp) -> std::collections::HashSet<String> {
     use sea_orm::ConnectionTrait;
     let db = app.db();
@@ -145,25 +171,7 @@ async fn acknowledged_payments_survive_a_full_disk() {
     );
 
     // Nothing acknowledged is missing once the server starts again.
-    app.restart().await;
-    let stored = stored_payments(&app).await;
-    let missing: Vec<_> = ledger
-        .acknowledged
-        .iter()
-        .filter(|id| !stored.contains(*id))
-        .collect();
-    println!(
-        "full disk: {} payments acknowledged, {} refused, {} missing after a restart",
-        ledger.acknowledged.len(),
-        ledger.refused.len(),
-        missing.len()
-    );
-    assert!(missing.is_empty(), "acknowledged but missing: {missing:?}");
-    assert_eq!(
-        stored.len(),
-        ledger.acknowledged.len(),
-        "nothing refused was stored"
-    );
+    ledger.survives_a_restart(&mut app, "full disk").await;
     app.cleanup().await;
     drop(mount);
 }
@@ -319,20 +327,8 @@ async fn acknowledged_payments_survive_a_read_only_file_system() {
         ledger.refused.last()
     );
 
-    app.restart().await;
-    let stored = stored_payments(&app).await;
-    let missing: Vec<_> = ledger
-        .acknowledged
-        .iter()
-        .filter(|id| !stored.contains(*id))
-        .collect();
-    println!(
-        "read-only file system: {} payments acknowledged, {} refused, {} missing after a restart",
-        ledger.acknowledged.len(),
-        ledger.refused.len(),
-        missing.len()
-    );
-    assert!(missing.is_empty(), "acknowledged but missing: {missing:?}");
-    assert_eq!(stored.len(), ledger.acknowledged.len());
+    ledger
+        .survives_a_restart(&mut app, "read-only file system")
+        .await;
     app.cleanup().await;
 }
