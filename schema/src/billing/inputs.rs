@@ -318,26 +318,30 @@ pub(super) async fn house_volumes(
     // A house meter's volume is that of a month it was read in: its readings
     // of the period and the one before, and the last before those, however old.
     let since = period.prev().first_day();
-    let readings: Vec<ReadingRow> = fetch_all::<ReadingTuple>(
+    let mut rows: Vec<ReadingTuple> = fetch_all::<ReadingTuple>(
         db,
         &format!(
             "SELECT {READING_COLUMNS} FROM readings r JOIN meters m ON m.id = r.meter_id \
              WHERE r.organisation_id = ? AND m.premises_id IS NULL AND r.status = 'accepted' \
-             AND r.taken_on <= ? AND (r.taken_on >= ? OR r.taken_on = (SELECT MAX(r2.taken_on) \
-             FROM readings r2 WHERE r2.meter_id = m.id AND r2.status = 'accepted' AND r2.taken_on < ?)) \
-             ORDER BY r.meter_id, r.taken_on, r.created_at, r.id"
+             AND r.taken_on >= ? AND r.taken_on <= ? \
+             UNION ALL \
+             SELECT {READING_COLUMNS} FROM (SELECT r0.meter_id, MAX(r0.taken_on) AS day \
+             FROM readings r0 JOIN meters m0 ON m0.id = r0.meter_id \
+             WHERE r0.organisation_id = ? AND m0.premises_id IS NULL AND r0.status = 'accepted' \
+             AND r0.taken_on < ? GROUP BY r0.meter_id) x \
+             JOIN readings r ON r.meter_id = x.meter_id AND r.taken_on = x.day AND r.status = 'accepted'"
         ),
         vec![
             Cell::Uuid(Some(org)),
-            Cell::Date(Some(period.last_day())),
             Cell::Date(Some(since)),
+            Cell::Date(Some(period.last_day())),
+            Cell::Uuid(Some(org)),
             Cell::Date(Some(since)),
         ],
     )
-    .await?
-    .into_iter()
-    .map(reading_row)
-    .collect();
+    .await?;
+    rows.sort_unstable_by_key(|r| (r.0, r.1, r.6, r.7));
+    let readings: Vec<ReadingRow> = rows.into_iter().map(reading_row).collect();
     for (house, m) in meters {
         let m = meter_row(m);
         let rs: Vec<&ReadingRow> = readings.iter().filter(|r| r.meter_id == m.id).collect();
