@@ -107,6 +107,12 @@ impl Principal {
         }
     }
 
+    /// Staff of the organisation (or the system itself): sees what its
+    /// residents see only once it is final.
+    pub fn is_staff_of(&self, organisation_id: Uuid) -> bool {
+        self.system || self.membership(organisation_id).is_some()
+    }
+
     pub fn membership(&self, organisation_id: Uuid) -> Option<&Membership> {
         self.memberships
             .iter()

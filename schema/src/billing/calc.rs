@@ -24,6 +24,14 @@ impl Period {
         NaiveDate::from_ymd_opt(year, month, 1).map(|_| Period { year, month })
     }
 
+    /// The month a day falls in.
+    pub fn of(day: NaiveDate) -> Period {
+        Period {
+            year: day.year(),
+            month: day.month(),
+        }
+    }
+
     /// `2026-11`.
     pub fn parse(text: &str) -> Option<Period> {
         let (y, m) = text.split_once('-')?;

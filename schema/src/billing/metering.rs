@@ -22,7 +22,7 @@
 //!
 //! Volumes and values are millionths of the unit, as readings are kept.
 
-use chrono::{Datelike, Duration, NaiveDate};
+use chrono::{Duration, NaiveDate};
 
 use super::calc::{MissingRules, Period};
 
@@ -118,14 +118,6 @@ pub struct Outcome {
     pub carried: Carried,
 }
 
-/// The period of a day.
-pub fn period_of(day: NaiveDate) -> Period {
-    Period {
-        year: day.year(),
-        month: day.month(),
-    }
-}
-
 fn months_between(a: Period, b: Period) -> i32 {
     (b.year - a.year) * 12 + b.month as i32 - a.month as i32
 }
@@ -187,7 +179,7 @@ fn average(m: &Meter, first_missed: Period, rules: MissingRules) -> Option<[i64;
         .filter(|r| r.taken_on >= start.first_day() && r.taken_on < end)
         .collect();
     let (first, last) = (within.first()?, within.last()?);
-    let months = months_between(period_of(first.taken_on), period_of(last.taken_on));
+    let months = months_between(Period::of(first.taken_on), Period::of(last.taken_on));
     if months < rules.min_months.max(1) as i32 {
         return None;
     }
@@ -280,7 +272,7 @@ pub fn month(
             if volume != [0; 3] || state.gap_periods > 0 {
                 resumed = Some(Resumed {
                     volume,
-                    from: state.gap_from.unwrap_or_else(|| period_of(r.taken_on)),
+                    from: state.gap_from.unwrap_or_else(|| Period::of(r.taken_on)),
                     to: period.prev(),
                     charged: state.estimated,
                     measured: gap,
@@ -306,7 +298,7 @@ pub fn month(
     // No reading of this period: an estimate.
     let first_missed = state
         .gap_from
-        .unwrap_or_else(|| state.anchor_on.map_or(period, |d| period_of(d).next()));
+        .unwrap_or_else(|| state.anchor_on.map_or(period, |d| Period::of(d).next()));
     let missed_before = months_between(first_missed, period).max(0) as u32;
     let (source, own) = match average(m, first_missed, rules) {
         Some(avg) if missed_before < rules.max_average_periods => (Source::Average, avg),

@@ -333,7 +333,7 @@ impl Billing {
             house: r.house_id,
             id: r.account_id,
         })?;
-        if !staff_of(by, r.organisation_id)
+        if !by.principal.is_staff_of(r.organisation_id)
             && !self
                 .closed_periods(r.organisation_id)
                 .await?
@@ -406,7 +406,7 @@ impl Billing {
     ) -> AppResult<Vec<receipt::Model>> {
         let acc = self.visible_account(by, account_id).await?;
         let mut find = receipt::Entity::find().filter(receipt::Column::AccountId.eq(account_id));
-        if !staff_of(by, acc.organisation_id) {
+        if !by.principal.is_staff_of(acc.organisation_id) {
             find = find.filter(
                 receipt::Column::Period.is_in(self.closed_periods(acc.organisation_id).await?),
             );
@@ -417,10 +417,4 @@ impl Billing {
             .all(&self.db)
             .await?)
     }
-}
-
-/// Staff (or the system) see an organisation's receipts as soon as they are
-/// calculated; residents once their period is closed.
-fn staff_of(by: &Author, org: Uuid) -> bool {
-    by.principal.system || by.principal.membership(org).is_some()
 }

@@ -56,7 +56,7 @@ pub fn sees_change(
     let Some(c) = e.decode::<Changed>() else {
         return false;
     };
-    let staff = p.system || p.membership(e.organisation_id).is_some();
+    let staff = p.is_staff_of(e.organisation_id);
     let theirs = c.author_id == Some(p.user_id)
         || e.account_id.is_some_and(|a| {
             p.residence(e.organisation_id)

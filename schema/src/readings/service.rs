@@ -691,7 +691,7 @@ impl Readings {
         meter: &meter::Model,
         source: Option<ReadingSource>,
     ) -> AppResult<Writer> {
-        let staff = by.principal.system || by.principal.membership(meter.organisation_id).is_some();
+        let staff = by.principal.is_staff_of(meter.organisation_id);
         let source = match (staff, source) {
             (true, None | Some(ReadingSource::Staff)) => ReadingSource::Staff,
             (true, Some(ReadingSource::Automatic)) => ReadingSource::Automatic,

@@ -194,7 +194,7 @@ impl PaidServices {
         house: Option<Uuid>,
     ) -> AppResult<Vec<Priced>> {
         by.check(Target::Organisation(org))?;
-        let staff = by.principal.system || by.principal.membership(org).is_some();
+        let staff = by.principal.is_staff_of(org);
         let mut q =
             paid_service::Entity::find().filter(paid_service::Column::OrganisationId.eq(org));
         if !staff {
@@ -437,7 +437,7 @@ impl PaidServices {
             Some(n) => format!("{word}: {}. {n}", s.name),
             None => format!("{word}: {}", s.name),
         };
-        let resident = !(p.system || p.membership(org).is_some());
+        let resident = !p.is_staff_of(org);
         let new = NewComplaint {
             account_id: Some(acc.id),
             text,
